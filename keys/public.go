@@ -104,6 +104,9 @@ func ParsePublicKey(blob []byte) (PublicKey, error) {
 	case KeyTypeDSA:
 		k, err = parseDSA(r)
 	default:
+		if IsCertAlgorithm(typ) {
+			return parseCertificate(typ, blob)
+		}
 		return nil, &UnsupportedKeyError{Type: typ}
 	}
 	if err != nil {
