@@ -1,0 +1,286 @@
+package knownhosts
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/paramigo/paramigo/keys"
+)
+
+// Status is the verdict of a Lookup.
+type Status int
+
+const (
+	// Unknown: no key is listed for the host (ssh's HOST_NEW); a policy
+	// decides whether to learn it.
+	Unknown Status = iota
+	// Known: the key is listed for the host, or it is a valid host
+	// certificate from a CA listed as @cert-authority for the host.
+	Known
+	// Changed: other keys are listed for the host, of this type or any
+	// other (ssh and paramiko both treat a new key type as a change).
+	Changed
+	// Revoked: the key, or the certificate's CA, is listed as @revoked.
+	Revoked
+)
+
+// String returns the status name.
+func (s Status) String() string {
+	switch s {
+	case Unknown:
+		return "unknown"
+	case Known:
+		return "known"
+	case Changed:
+		return "changed"
+	case Revoked:
+		return "revoked"
+	}
+	return fmt.Sprintf("Status(%d)", int(s))
+}
+
+// Result is what Lookup found.
+type Result struct {
+	Status Status
+	// Host is the name looked up, in HostPort form ("host" or
+	// "[host]:port"), lowercased.
+	Host string
+	// Key is the key that was checked.
+	Key keys.PublicKey
+	// Entry is the line that decided: for Known, the line listing the key
+	// or the @cert-authority line of its CA; for Revoked, the @revoked
+	// line. It is the zero Entry otherwise.
+	Entry Entry
+	// Want lists every plain key known for the host, with file and line,
+	// when Status is Changed.
+	Want []Entry
+	// CertErr says why a certificate was not accepted through a
+	// @cert-authority line (no CA listed for the host, bad signature,
+	// expired, wrong principal, not a host certificate). ssh then checks
+	// the certified key as a plain key, and so does Lookup; Status
+	// reflects that second check.
+	CertErr error
+}
+
+// ViaCA reports whether the key was accepted as a certificate signed by a
+// @cert-authority key.
+func (r Result) ViaCA() bool {
+	return r.Status == Known && r.Entry.Marker == MarkerCertAuthority
+}
+
+// Err turns the result into the error a connection should fail with: nil
+// for Known, *UnknownHostError, *KeyError or *RevokedError otherwise.
+func (r Result) Err() error {
+	switch r.Status {
+	case Known:
+		return nil
+	case Changed:
+		return &KeyError{Host: r.Host, Key: r.Key, Want: r.Want}
+	case Revoked:
+		return &RevokedError{Host: r.Host, Key: r.Key, Revoked: r.Entry}
+	}
+	return &UnknownHostError{Host: r.Host, Key: r.Key}
+}
+
+// Files is an ordered set of known_hosts files read together, as ssh
+// reads UserKnownHostsFile and then GlobalKnownHostsFile (paramiko's
+// host keys and system host keys). Lookups see all of them; policies add
+// new hosts to the first.
+type Files []*File
+
+// LoadFiles loads each path with Load; missing files are empty.
+func LoadFiles(paths ...string) (Files, error) {
+	fs := make(Files, 0, len(paths))
+	for _, p := range paths {
+		f, err := Load(p)
+		if err != nil {
+			return nil, err
+		}
+		fs = append(fs, f)
+	}
+	return fs, nil
+}
+
+// DefaultPaths returns the files ssh reads when none are configured:
+// ~/.ssh/known_hosts and ~/.ssh/known_hosts2 (UserKnownHostsFile), then
+// /etc/ssh/ssh_known_hosts and /etc/ssh/ssh_known_hosts2
+// (GlobalKnownHostsFile). Without a home directory the user files are
+// left out.
+func DefaultPaths() []string {
+	var paths []string
+	if home, err := os.UserHomeDir(); err == nil && home != "" {
+		paths = append(paths,
+			filepath.Join(home, ".ssh", "known_hosts"),
+			filepath.Join(home, ".ssh", "known_hosts2"))
+	}
+	return append(paths, "/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
+}
+
+// matching collects the understood lines of every file whose host field
+// matches name, in order.
+func (fs Files) matching(name string) []Entry {
+	var out []Entry
+	for _, f := range fs {
+		if f == nil {
+			continue
+		}
+		f.mu.RLock()
+		for i := range f.lines {
+			if f.lines[i].match(name) == 1 {
+				out = append(out, f.entryLocked(i))
+			}
+		}
+		f.mu.RUnlock()
+	}
+	return out
+}
+
+// HostKeys returns the keys known for host at port: the plain and
+// @cert-authority lines that match it, in file order (@revoked lines are
+// left out). A client can order its host key algorithms by them so the
+// server presents a key it can check (see PreferredAlgorithms), as ssh
+// does; paramiko's HostKeys.lookup.
+func (fs Files) HostKeys(host string, port int) []Entry {
+	var out []Entry
+	for _, e := range fs.matching(HostPort(lowerASCII(host), port)) {
+		if e.Marker != MarkerRevoked {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Lookup checks key for host at port as ssh does (paramiko's
+// HostKeys.check, with its verdict spelled out). The host name is
+// lowercased, as ssh does before it looks anything up; for ssh's
+// HostKeyAlias pass the alias with port 22.
+//
+// A key listed as @revoked for the host is Revoked, even if also listed
+// plainly; so is a certificate whose key or CA is. A host certificate
+// signed by a CA listed as @cert-authority for the host, valid now and
+// naming the host as a principal, is Known. Any other certificate is
+// checked as its plain key (CertErr says why). A plain key is Known when
+// a plain line lists it, Changed when other keys are listed for the host,
+// Unknown otherwise.
+func (fs Files) Lookup(host string, port int, key keys.PublicKey) Result {
+	return fs.lookupAt(host, port, key, time.Now())
+}
+
+func (fs Files) lookupAt(host string, port int, key keys.PublicKey, now time.Time) Result {
+	host = lowerASCII(host)
+	res := Result{Host: HostPort(host, port), Key: key}
+	if key == nil {
+		res.Status = Unknown
+		return res
+	}
+	entries := fs.matching(res.Host)
+	cert, isCert := certOf(key)
+	plain := key
+	if isCert {
+		plain = cert.key
+	}
+	for _, e := range entries {
+		if e.Marker != MarkerRevoked {
+			continue
+		}
+		if sameKey(plainOf(e.Key), plain) || (isCert && sameKey(plainOf(e.Key), cert.ca)) {
+			res.Status, res.Entry = Revoked, e
+			return res
+		}
+	}
+	if isCert {
+		res.CertErr = fmt.Errorf("knownhosts: no @cert-authority line for %s lists CA %s", res.Host, keys.Fingerprint(cert.ca))
+		for _, e := range entries {
+			if e.Marker != MarkerCertAuthority || !sameKey(e.Key, cert.ca) {
+				continue
+			}
+			// ssh checks the first CA line that matches and, if the
+			// certificate fails there, falls back to the plain key.
+			if err := cert.check(host, now); err != nil {
+				res.CertErr = fmt.Errorf("knownhosts: host certificate for %s signed by CA at %s: %w", res.Host, e.Location(), err)
+				break
+			}
+			res.Status, res.Entry, res.CertErr = Known, e, nil
+			return res
+		}
+	}
+	var want []Entry
+	for _, e := range entries {
+		if e.Marker != MarkerNone {
+			continue
+		}
+		if sameKey(e.Key, plain) {
+			res.Status, res.Entry = Known, e
+			return res
+		}
+		want = append(want, e)
+	}
+	if len(want) > 0 {
+		res.Status, res.Want = Changed, want
+		return res
+	}
+	res.Status = Unknown
+	return res
+}
+
+// plainOf returns the key a certificate certifies, or k itself.
+func plainOf(k keys.PublicKey) keys.PublicKey {
+	if c, ok := certOf(k); ok {
+		return c.key
+	}
+	return k
+}
+
+// Check returns Lookup(host, port, key).Err(): nil when the key is known.
+// It is paramiko's HostKeys.check with a reason instead of a bool.
+func (fs Files) Check(host string, port int, key keys.PublicKey) error {
+	return fs.Lookup(host, port, key).Err()
+}
+
+// Lookup is Files{f}.Lookup.
+func (f *File) Lookup(host string, port int, key keys.PublicKey) Result {
+	return Files{f}.Lookup(host, port, key)
+}
+
+// Check is Files{f}.Check.
+func (f *File) Check(host string, port int, key keys.PublicKey) error {
+	return Files{f}.Check(host, port, key)
+}
+
+// HostKeys is Files{f}.HostKeys.
+func (f *File) HostKeys(host string, port int) []Entry {
+	return Files{f}.HostKeys(host, port)
+}
+
+// PreferredAlgorithms orders host key algorithm names so that those the
+// known entries can check come first, keeping the order within each
+// group, as ssh does for a host it has keys for: an algorithm is
+// preferred when a plain entry has its key type (rsa-sha2-512 and
+// ssh-rsa for an ssh-rsa key, ssh-ed25519-cert-v01@openssh.com for an
+// ssh-ed25519 key), and certificate algorithms are preferred when a
+// @cert-authority entry is known. With no entries the order is unchanged.
+func PreferredAlgorithms(known []Entry, algorithms []string) []string {
+	types := map[string]bool{}
+	ca := false
+	for _, e := range known {
+		switch {
+		case e.Marker == MarkerCertAuthority:
+			ca = true
+		case e.Marker == MarkerNone && e.Key != nil:
+			types[keys.SignatureFormat(e.Key.Type())] = true
+		}
+	}
+	first := make([]string, 0, len(algorithms))
+	var last []string
+	for _, a := range algorithms {
+		kt := keys.KeyTypeForAlgorithm(a)
+		if types[keys.SignatureFormat(kt)] || (ca && keys.IsCertAlgorithm(kt)) {
+			first = append(first, a)
+		} else {
+			last = append(last, a)
+		}
+	}
+	return append(first, last...)
+}
