@@ -62,7 +62,7 @@ func (w *wrapErrs) Unwrap() []error { return []error{w.sentinel, w.cause} }
 // because returns sentinel annotated with cause.
 func because(sentinel, cause error) error { return &wrapErrs{sentinel: sentinel, cause: cause} }
 
-// because returns sentinel annotated with a formatted detail.
+// becausef returns sentinel annotated with a formatted detail.
 func becausef(sentinel error, format string, args ...any) error {
 	return because(sentinel, fmt.Errorf(format, args...))
 }
