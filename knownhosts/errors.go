@@ -36,7 +36,7 @@ type UnknownHostError struct {
 
 func (e *UnknownHostError) Error() string {
 	return fmt.Sprintf("knownhosts: no %s host key is known for %s and you have requested strict checking (%s key fingerprint is %s)",
-		displayType(e.Key), e.Host, displayType(e.Key), keys.Fingerprint(e.Key))
+		displayType(e.Key), e.Host, displayType(e.Key), fingerprint(e.Key))
 }
 
 // Is makes errors.Is(err, ErrUnknownHost) true.
@@ -56,7 +56,7 @@ type KeyError struct {
 
 func (e *KeyError) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "knownhosts: host key for %s has changed (it sent %s key %s)", e.Host, displayType(e.Key), keys.Fingerprint(e.Key))
+	fmt.Fprintf(&b, "knownhosts: host key for %s has changed (it sent %s key %s)", e.Host, displayType(e.Key), fingerprint(e.Key))
 	for i, w := range e.Want {
 		if i == 0 {
 			b.WriteString(": offending ")
@@ -91,7 +91,7 @@ type RevokedError struct {
 
 func (e *RevokedError) Error() string {
 	return fmt.Sprintf("knownhosts: %s host key for %s is revoked by %s (%s)",
-		displayType(e.Key), e.Host, e.Revoked.Location(), keys.Fingerprint(e.Revoked.Key))
+		displayType(e.Key), e.Host, e.Revoked.Location(), fingerprint(e.Revoked.Key))
 }
 
 // Is makes errors.Is(err, ErrRevoked) true.
@@ -114,6 +114,15 @@ func (e *LineError) Error() string {
 }
 
 func (e *LineError) Unwrap() error { return e.Err }
+
+// fingerprint is keys.Fingerprint that tolerates a missing key, so an
+// error built by hand still prints.
+func fingerprint(k keys.PublicKey) string {
+	if k == nil {
+		return "(no key)"
+	}
+	return keys.Fingerprint(k)
+}
 
 // displayType names a key type the way ssh's messages do ("ED25519",
 // "ECDSA", "RSA", "ED25519-CERT").

@@ -61,6 +61,11 @@ func FuzzParse(f *testing.F) {
 				if !slices.ContainsFunc(kh.Find(name, 22), func(x Entry) bool { return x.Line == e.Line }) {
 					t.Fatalf("Find(%q) misses line %d", name, e.Line)
 				}
+				if e.Marker == MarkerNone {
+					if st := kh.Lookup(name, 22, e.Key).Status; st != Known && st != Revoked {
+						t.Fatalf("Lookup(%q) with the key of line %d: %v", name, e.Line, st)
+					}
+				}
 			}
 		}
 		// Hashing keeps every line it does not understand, and every

@@ -173,10 +173,30 @@ func TestFilesOrderAndHostKeys(t *testing.T) {
 	}
 }
 
+func TestNilKeyErrorsPrint(t *testing.T) {
+	r := Files{}.Lookup("h", 22, nil)
+	if r.Status != Unknown || !strings.Contains(r.Err().Error(), "no unknown host key is known for h") {
+		t.Errorf("nil key: %v %v", r.Status, r.Err())
+	}
+	for _, err := range []error{&KeyError{Want: []Entry{{}}}, &RevokedError{}, &UnknownHostError{}} {
+		if !strings.HasPrefix(err.Error(), "knownhosts: ") {
+			t.Errorf("%T: %q", err, err.Error())
+		}
+	}
+}
+
 func TestStatusString(t *testing.T) {
 	for s, want := range map[Status]string{Unknown: "unknown", Known: "known", Changed: "changed", Revoked: "revoked", 9: "Status(9)"} {
 		if s.String() != want {
 			t.Errorf("%d.String() = %q", int(s), s.String())
 		}
+	}
+}
+
+func TestDefaultPaths(t *testing.T) {
+	t.Setenv("HOME", "/home/tester")
+	want := []string{"/home/tester/.ssh/known_hosts", "/home/tester/.ssh/known_hosts2", "/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"}
+	if got := DefaultPaths(); !slices.Equal(got, want) {
+		t.Errorf("DefaultPaths = %v", got)
 	}
 }
