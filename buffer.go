@@ -1,0 +1,109 @@
+package paramigo
+
+import (
+	"io"
+	"os"
+	"sync"
+	"time"
+)
+
+// buffer holds one stream of a channel's incoming data. The reader
+// goroutine appends (never blocking: the channel window bounds how much a
+// peer may send); the user reads, with an optional deadline.
+type buffer struct {
+	mu       sync.Mutex
+	data     []byte // unread bytes are data[off:]
+	off      int
+	eof      bool  // no more data will arrive
+	err      error // reason the stream ended abnormally
+	wake     chan struct{}
+	deadline time.Time
+}
+
+func newBuffer() *buffer { return &buffer{wake: make(chan struct{}, 1)} }
+
+func (b *buffer) signal() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+// write appends p (copied).
+func (b *buffer) write(p []byte) {
+	b.mu.Lock()
+	if b.off > 0 && b.off == len(b.data) {
+		b.data, b.off = b.data[:0], 0
+	} else if b.off > len(b.data)/2 && b.off > 64*1024 {
+		n := copy(b.data, b.data[b.off:])
+		b.data, b.off = b.data[:n], 0
+	}
+	b.data = append(b.data, p...)
+	b.mu.Unlock()
+	b.signal()
+}
+
+// close marks the end of the stream; err nil is a clean EOF.
+func (b *buffer) close(err error) {
+	b.mu.Lock()
+	if !b.eof {
+		b.eof = true
+		b.err = err
+	}
+	b.mu.Unlock()
+	b.signal()
+}
+
+func (b *buffer) setDeadline(t time.Time) {
+	b.mu.Lock()
+	b.deadline = t
+	b.mu.Unlock()
+	b.signal()
+}
+
+// buffered returns the number of unread bytes.
+func (b *buffer) buffered() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.data) - b.off
+}
+
+// read copies out up to len(p) bytes, waiting for data, EOF or the deadline.
+func (b *buffer) read(p []byte) (int, error) {
+	for {
+		b.mu.Lock()
+		if n := len(b.data) - b.off; n > 0 {
+			n = copy(p, b.data[b.off:])
+			b.off += n
+			b.mu.Unlock()
+			return n, nil
+		}
+		if b.eof {
+			err := b.err
+			b.mu.Unlock()
+			if err == nil {
+				err = io.EOF
+			}
+			return 0, err
+		}
+		dl := b.deadline
+		b.mu.Unlock()
+		if len(p) == 0 {
+			return 0, nil
+		}
+		if dl.IsZero() {
+			<-b.wake
+			continue
+		}
+		wait := time.Until(dl)
+		if wait <= 0 {
+			return 0, os.ErrDeadlineExceeded
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-b.wake:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}

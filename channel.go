@@ -1,0 +1,621 @@
+package paramigo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/paramigo/paramigo/internal/msg"
+)
+
+// Channel is one SSH channel: paramiko's Channel, shaped like a net.Conn.
+// Read and Write carry the main data stream; Stderr reads and writes the
+// extended (stderr) stream. Both reads and writes honor deadlines.
+//
+// Flow control: data the peer sends is buffered up to the channel window
+// (DefaultWindowSize) and the window is reopened as you read, so a reader
+// that stops reading stops the peer's sending on this channel only. The
+// rule for raw channels: read stdout and stderr concurrently (or use
+// Session.Run/Output, which do) — a peer blocked on a full stderr window
+// will not finish, and then never sends its exit status.
+type Channel struct {
+	m        *mux
+	typ      string
+	localID  uint32
+	remoteID uint32
+	opened   chan error
+	accepted bool // the peer opened it (its requests go to Requests)
+
+	stdout *buffer
+	stderr *buffer
+
+	wmu  sync.Mutex // serializes writers, so packets keep order
+	wbuf []byte
+
+	mu            sync.Mutex
+	remoteWindow  uint32
+	remoteMax     uint32
+	windowWake    chan struct{}
+	writeDeadline time.Time
+	localWindow   uint32 // the window we granted at open
+	recvWindow    uint32 // how much the peer may still send
+	unacked       uint32 // read by the user, not yet granted back
+	sentEOF       bool
+	sentClose     bool
+	gotEOF        bool
+	gotClose      bool
+	err           error
+	replies       []chan bool
+	exitStatus    int
+	exitSignal    *ExitSignal
+	exitSet       bool
+
+	requests chan *Request
+	exited   chan struct{} // closed on exit-status/exit-signal or close
+	closed   chan struct{} // closed when the peer closed or the transport died
+}
+
+// ExitSignal describes a remote command killed by a signal (RFC 4254 §6.10).
+type ExitSignal struct {
+	Signal     string // without "SIG": "TERM", "KILL", ...
+	CoreDumped bool
+	Message    string
+}
+
+func newChannel(m *mux, typ string) *Channel {
+	return &Channel{
+		m:           m,
+		typ:         typ,
+		opened:      make(chan error, 1),
+		stdout:      newBuffer(),
+		stderr:      newBuffer(),
+		windowWake:  make(chan struct{}, 1),
+		localWindow: DefaultWindowSize,
+		recvWindow:  DefaultWindowSize,
+		requests:    make(chan *Request, 16),
+		exited:      make(chan struct{}),
+		closed:      make(chan struct{}),
+		exitStatus:  -1,
+	}
+}
+
+// ChannelType returns the channel's type, such as "session".
+func (c *Channel) ChannelType() string { return c.typ }
+
+// ID returns our channel number.
+func (c *Channel) ID() uint32 { return c.localID }
+
+// Transport returns the connection the channel runs on.
+func (c *Channel) Transport() *Transport { return c.m.t }
+
+// Requests delivers the peer's channel requests on a channel the peer
+// opened (a server's session requests: pty-req, exec, ...). Answer each
+// that wants a reply.
+func (c *Channel) Requests() <-chan *Request { return c.requests }
+
+// Read reads the main data stream (stdout of a remote command).
+func (c *Channel) Read(p []byte) (int, error) {
+	n, err := c.stdout.read(p)
+	c.consumed(n)
+	return n, err
+}
+
+// Write sends on the main data stream, blocking while the peer's window
+// is full.
+func (c *Channel) Write(p []byte) (int, error) { return c.write(p, false) }
+
+// Stderr returns the extended data stream (type 1, stderr) as a reader
+// and writer.
+func (c *Channel) Stderr() io.ReadWriter { return stderrStream{c} }
+
+type stderrStream struct{ c *Channel }
+
+func (s stderrStream) Read(p []byte) (int, error) {
+	n, err := s.c.stderr.read(p)
+	s.c.consumed(n)
+	return n, err
+}
+
+func (s stderrStream) Write(p []byte) (int, error) { return s.c.write(p, true) }
+
+// SetDeadline sets read and write deadlines (paramiko's settimeout).
+func (c *Channel) SetDeadline(t time.Time) error {
+	c.SetReadDeadline(t)
+	return c.SetWriteDeadline(t)
+}
+
+// SetReadDeadline bounds reads of both streams.
+func (c *Channel) SetReadDeadline(t time.Time) error {
+	c.stdout.setDeadline(t)
+	c.stderr.setDeadline(t)
+	return nil
+}
+
+// SetWriteDeadline bounds writes waiting for window space.
+func (c *Channel) SetWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	c.writeDeadline = t
+	c.mu.Unlock()
+	c.wakeWriters()
+	return nil
+}
+
+func (c *Channel) wakeWriters() {
+	select {
+	case c.windowWake <- struct{}{}:
+	default:
+	}
+}
+
+// consumed gives window back to the peer once half of it has been read.
+func (c *Channel) consumed(n int) {
+	if n <= 0 {
+		return
+	}
+	c.mu.Lock()
+	c.unacked += uint32(n)
+	var grant uint32
+	if c.unacked >= c.localWindow/2 && !c.gotClose && !c.sentClose {
+		grant = c.unacked
+		c.unacked = 0
+		c.recvWindow += grant
+	}
+	c.mu.Unlock()
+	if grant > 0 {
+		a := &msg.ChannelWindowAdjust{RecipientChannel: c.remoteID, BytesToAdd: grant}
+		c.m.t.writePacket(a.Marshal())
+	}
+}
+
+func (c *Channel) write(p []byte, ext bool) (int, error) {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	written := 0
+	for len(p) > 0 {
+		n, err := c.reserve(len(p))
+		if err != nil {
+			return written, err
+		}
+		if ext {
+			c.wbuf = msg.AppendChannelExtendedData(c.wbuf[:0], c.remoteID, 1, p[:n])
+		} else {
+			c.wbuf = msg.AppendChannelData(c.wbuf[:0], c.remoteID, p[:n])
+		}
+		if err := c.m.t.writePacket(c.wbuf); err != nil {
+			return written, err
+		}
+		written += n
+		p = p[n:]
+	}
+	return written, nil
+}
+
+// reserve waits for window space and takes up to want bytes of it.
+func (c *Channel) reserve(want int) (int, error) {
+	for {
+		c.mu.Lock()
+		if c.sentEOF || c.sentClose {
+			c.mu.Unlock()
+			return 0, fmt.Errorf("paramigo: write on channel %d after EOF or close: %w", c.localID, io.ErrClosedPipe)
+		}
+		if c.gotClose || c.err != nil {
+			err := c.err
+			c.mu.Unlock()
+			if err == nil {
+				err = io.EOF
+			}
+			return 0, err
+		}
+		if c.remoteWindow > 0 {
+			n := uint32(want)
+			n = min(n, c.remoteWindow, c.remoteMax, DefaultMaxPacket)
+			c.remoteWindow -= n
+			c.mu.Unlock()
+			return int(n), nil
+		}
+		dl := c.writeDeadline
+		c.mu.Unlock()
+		if dl.IsZero() {
+			<-c.windowWake
+			continue
+		}
+		wait := time.Until(dl)
+		if wait <= 0 {
+			return 0, os.ErrDeadlineExceeded
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-c.windowWake:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+// CloseWrite sends EOF: the peer's reads end, ours go on (paramiko's
+// shutdown_write).
+func (c *Channel) CloseWrite() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.mu.Lock()
+	if c.sentEOF || c.sentClose {
+		c.mu.Unlock()
+		return nil
+	}
+	c.sentEOF = true
+	c.mu.Unlock()
+	return c.m.t.writePacket((&msg.ChannelEOF{RecipientChannel: c.remoteID}).Marshal())
+}
+
+// Close closes the channel. Data the peer sent before its own close stays
+// readable.
+func (c *Channel) Close() error {
+	c.mu.Lock()
+	if c.sentClose {
+		c.mu.Unlock()
+		return nil
+	}
+	c.sentClose = true
+	done := c.gotClose
+	c.mu.Unlock()
+	c.wakeWriters()
+	err := c.m.t.writePacket((&msg.ChannelClose{RecipientChannel: c.remoteID}).Marshal())
+	if done {
+		c.m.remove(c.localID)
+	}
+	return err
+}
+
+// Closed is closed when the peer has closed the channel or the
+// connection ended.
+func (c *Channel) Closed() <-chan struct{} { return c.closed }
+
+// SendRequest sends a channel request (RFC 4254 §5.4) and, with wantReply,
+// waits for the answer.
+func (c *Channel) SendRequest(ctx context.Context, name string, wantReply bool, payload []byte) (bool, error) {
+	r := &msg.ChannelRequest{RecipientChannel: c.remoteID, Type: name, WantReply: wantReply, Data: payload}
+	var reply chan bool
+	c.mu.Lock()
+	if c.gotClose || c.sentClose || c.err != nil {
+		c.mu.Unlock()
+		return false, fmt.Errorf("paramigo: %s request on closed channel %d: %w", name, c.localID, io.EOF)
+	}
+	if wantReply {
+		reply = make(chan bool, 1)
+		c.replies = append(c.replies, reply)
+	}
+	c.mu.Unlock()
+	if err := c.m.t.writePacket(r.Marshal()); err != nil {
+		return false, err
+	}
+	if !wantReply {
+		return true, nil
+	}
+	select {
+	case ok, more := <-reply:
+		if !more {
+			return false, fmt.Errorf("paramigo: channel %d closed before answering %s request: %w", c.localID, name, io.EOF)
+		}
+		return ok, nil
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+}
+
+// ExitStatus waits for the remote command to exit and returns its status;
+// a command killed by a signal returns an *ExitError.
+func (c *Channel) ExitStatus(ctx context.Context) (int, error) {
+	select {
+	case <-c.exited:
+	case <-ctx.Done():
+		return -1, ctx.Err()
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.exitSignal != nil {
+		return -1, &ExitError{Status: -1, Signal: c.exitSignal}
+	}
+	if !c.exitSet {
+		if c.err != nil {
+			return -1, c.err
+		}
+		return -1, &ExitMissingError{}
+	}
+	return c.exitStatus, nil
+}
+
+// ExitStatusReady reports, without blocking, whether the exit status has
+// arrived (paramiko's exit_status_ready).
+func (c *Channel) ExitStatusReady() bool {
+	select {
+	case <-c.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// ExitError reports a remote command that failed: a non-zero status or a
+// signal.
+type ExitError struct {
+	Status int
+	Signal *ExitSignal
+}
+
+func (e *ExitError) Error() string {
+	if e.Signal != nil {
+		s := "paramigo: remote command killed by signal " + e.Signal.Signal
+		if e.Signal.Message != "" {
+			s += ": " + e.Signal.Message
+		}
+		return s
+	}
+	return fmt.Sprintf("paramigo: remote command exited with status %d", e.Status)
+}
+
+// ExitMissingError reports a channel that closed without an exit status.
+type ExitMissingError struct{}
+
+func (e *ExitMissingError) Error() string {
+	return "paramigo: remote command exited without exit status or exit signal"
+}
+
+// receiveData runs on the reader goroutine.
+func (c *Channel) receiveData(ext bool, code uint32, data []byte) {
+	c.mu.Lock()
+	if c.gotEOF || c.gotClose {
+		c.mu.Unlock()
+		c.m.t.log.Debug("ssh: data after EOF or close", "channel", c.localID)
+		return
+	}
+	if uint32(len(data)) > c.recvWindow {
+		c.mu.Unlock()
+		c.fail(fmt.Errorf("paramigo: channel %d: peer sent %d bytes with %d left in the window", c.localID, len(data), c.recvWindow))
+		return
+	}
+	c.recvWindow -= uint32(len(data))
+	c.mu.Unlock()
+	switch {
+	case !ext:
+		c.stdout.write(data)
+	case code == 1:
+		c.stderr.write(data)
+	default:
+		// Other extended data types are undefined; keep the window honest.
+		c.consumed(len(data))
+	}
+}
+
+// fail ends one channel because of a peer's mistake, leaving the
+// connection up.
+func (c *Channel) fail(err error) {
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	c.mu.Unlock()
+	c.stdout.close(err)
+	c.stderr.close(err)
+	c.wakeWriters()
+	c.m.t.log.Debug("ssh: channel failed", "err", err)
+	c.mu.Lock()
+	send := !c.sentClose
+	c.sentClose = true
+	c.mu.Unlock()
+	if send {
+		c.m.t.sendFromReader((&msg.ChannelClose{RecipientChannel: c.remoteID}).Marshal())
+	}
+}
+
+// transportClosed ends the channel when the connection goes.
+func (c *Channel) transportClosed(err error) {
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	replies := c.replies
+	c.replies = nil
+	c.mu.Unlock()
+	select {
+	case c.opened <- fmt.Errorf("paramigo: connection closed while opening %s channel: %w", c.typ, err):
+	default:
+	}
+	c.stdout.close(nil)
+	c.stderr.close(nil)
+	c.wakeWriters()
+	for _, r := range replies {
+		close(r)
+	}
+	c.closeOnce()
+}
+
+func (c *Channel) closeOnce() {
+	select {
+	case <-c.closed:
+	default:
+		close(c.closed)
+	}
+	select {
+	case <-c.exited:
+	default:
+		close(c.exited)
+	}
+}
+
+// handle runs one channel message on the reader goroutine.
+func (c *Channel) handle(p []byte) error {
+	switch p[0] {
+	case msg.MsgChannelOpenConfirmation:
+		var m msg.ChannelOpenConfirm
+		if err := m.Unmarshal(p); err != nil {
+			return err
+		}
+		c.mu.Lock()
+		c.remoteID, c.remoteWindow, c.remoteMax = m.SenderChannel, m.InitialWindow, m.MaxPacket
+		c.mu.Unlock()
+		if m.MaxPacket == 0 {
+			c.opened <- errors.New("paramigo: peer confirmed channel with a zero maximum packet size")
+			return nil
+		}
+		c.opened <- nil
+	case msg.MsgChannelOpenFailure:
+		var m msg.ChannelOpenFailure
+		if err := m.Unmarshal(p); err != nil {
+			return err
+		}
+		c.m.remove(c.localID)
+		c.opened <- &OpenChannelError{Type: c.typ, Reason: OpenFailureReason(m.Reason), Message: m.Message}
+	case msg.MsgChannelWindowAdjust:
+		var m msg.ChannelWindowAdjust
+		if err := m.Unmarshal(p); err != nil {
+			return err
+		}
+		c.mu.Lock()
+		if uint64(c.remoteWindow)+uint64(m.BytesToAdd) > 1<<32-1 {
+			c.remoteWindow = 1<<32 - 1
+		} else {
+			c.remoteWindow += m.BytesToAdd
+		}
+		c.mu.Unlock()
+		c.wakeWriters()
+	case msg.MsgChannelEOF:
+		c.mu.Lock()
+		c.gotEOF = true
+		c.mu.Unlock()
+		c.stdout.close(nil)
+		c.stderr.close(nil)
+	case msg.MsgChannelClose:
+		c.mu.Lock()
+		c.gotClose = true
+		send := !c.sentClose
+		c.sentClose = true
+		replies := c.replies
+		c.replies = nil
+		c.mu.Unlock()
+		c.stdout.close(nil)
+		c.stderr.close(nil)
+		c.wakeWriters()
+		for _, r := range replies {
+			close(r)
+		}
+		if send {
+			if err := c.m.t.sendFromReader((&msg.ChannelClose{RecipientChannel: c.remoteID}).Marshal()); err != nil {
+				return err
+			}
+		}
+		c.m.remove(c.localID)
+		c.closeOnce()
+	case msg.MsgChannelSuccess, msg.MsgChannelFailure:
+		c.mu.Lock()
+		if len(c.replies) == 0 {
+			c.mu.Unlock()
+			return fmt.Errorf("%s on channel %d with no request outstanding", msg.Name(p[0]), c.localID)
+		}
+		r := c.replies[0]
+		c.replies = c.replies[1:]
+		c.mu.Unlock()
+		r <- p[0] == msg.MsgChannelSuccess
+	case msg.MsgChannelRequest:
+		var m msg.ChannelRequest
+		if err := m.Unmarshal(p); err != nil {
+			return err
+		}
+		return c.handleRequest(&m)
+	default:
+		return &UnexpectedMessageError{Want: "channel message", Got: p[0]}
+	}
+	return nil
+}
+
+func (c *Channel) handleRequest(m *msg.ChannelRequest) error {
+	switch m.Type {
+	case msg.ReqExitStatus:
+		var s msg.ExitStatus
+		if err := s.Unmarshal(m.Data); err == nil {
+			c.mu.Lock()
+			if !c.exitSet && c.exitSignal == nil {
+				c.exitStatus, c.exitSet = int(s.Status), true
+			}
+			c.mu.Unlock()
+			c.markExited()
+		}
+		return c.reply(m.WantReply, true)
+	case msg.ReqExitSignal:
+		var s msg.ExitSignal
+		if err := s.Unmarshal(m.Data); err == nil {
+			c.mu.Lock()
+			if !c.exitSet && c.exitSignal == nil {
+				c.exitSignal = &ExitSignal{Signal: s.Signal, CoreDumped: s.CoreDumped, Message: s.Message}
+			}
+			c.mu.Unlock()
+			c.markExited()
+		}
+		return c.reply(m.WantReply, true)
+	}
+	if c.accepted {
+		r := &Request{Type: m.Type, WantReply: m.WantReply, Payload: m.Data, ch: c}
+		select {
+		case c.requests <- r:
+			return nil
+		default:
+		}
+	}
+	return c.reply(m.WantReply, false)
+}
+
+func (c *Channel) markExited() {
+	select {
+	case <-c.exited:
+	default:
+		close(c.exited)
+	}
+}
+
+func (c *Channel) reply(want, ok bool) error {
+	if !want {
+		return nil
+	}
+	b := []byte{msg.MsgChannelFailure, 0, 0, 0, 0}
+	if ok {
+		b[0] = msg.MsgChannelSuccess
+	}
+	b[1], b[2], b[3], b[4] = byte(c.remoteID>>24), byte(c.remoteID>>16), byte(c.remoteID>>8), byte(c.remoteID)
+	return c.m.t.sendFromReader(b)
+}
+
+// Request is a global or channel request from the peer.
+type Request struct {
+	Type      string
+	WantReply bool
+	Payload   []byte
+
+	ch      *Channel
+	mux     *mux
+	replied bool
+}
+
+// Reply answers the request; payload is only sent for global requests.
+// Requests that do not want a reply ignore it.
+func (r *Request) Reply(ok bool, payload []byte) error {
+	if !r.WantReply || r.replied {
+		return nil
+	}
+	r.replied = true
+	if r.ch != nil {
+		b := []byte{msg.MsgChannelFailure, 0, 0, 0, 0}
+		if ok {
+			b[0] = msg.MsgChannelSuccess
+		}
+		id := r.ch.remoteID
+		b[1], b[2], b[3], b[4] = byte(id>>24), byte(id>>16), byte(id>>8), byte(id)
+		return r.ch.m.t.writePacket(b)
+	}
+	if ok {
+		return r.mux.t.writePacket(append([]byte{msg.MsgRequestSuccess}, payload...))
+	}
+	return r.mux.t.writePacket([]byte{msg.MsgRequestFailure})
+}

@@ -1,0 +1,196 @@
+package paramigo
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/paramigo/paramigo/internal/kex"
+	"github.com/paramigo/paramigo/keys"
+)
+
+// Defaults, as OpenSSH picks them where it has an equivalent.
+const (
+	// DefaultRekeyBytes re-keys after this much traffic in one direction.
+	DefaultRekeyBytes = 1 << 30
+	// DefaultRekeyInterval re-keys after this long (OpenSSH's RekeyLimit
+	// default has no time limit; paramiko and x/crypto use an hour).
+	DefaultRekeyInterval = time.Hour
+	// DefaultHandshakeTimeout bounds version exchange, key exchange and
+	// authentication together (sshd's LoginGraceTime is 120 s).
+	DefaultHandshakeTimeout = 120 * time.Second
+	// DefaultMaxAuthTries is sshd's MaxAuthTries.
+	DefaultMaxAuthTries = 6
+)
+
+// softwareVersion is the software part of our identification line.
+const softwareVersion = "paramigo_0.1"
+
+// Config holds what both sides of a transport share. A Config must not be
+// changed after a transport starts with it, like tls.Config.
+type Config struct {
+	// Algorithms lists what to offer; zero lists mean the modern defaults.
+	Algorithms Algorithms
+	// Rand is the source of randomness (nil: crypto/rand).
+	Rand io.Reader
+	// RekeyBytes and RekeyInterval trigger a new key exchange; zero means
+	// the default, negative disables.
+	RekeyBytes    int64
+	RekeyInterval time.Duration
+	// HandshakeTimeout bounds the handshake and authentication; zero
+	// means DefaultHandshakeTimeout, negative disables.
+	HandshakeTimeout time.Duration
+	// Version replaces the software part of the identification line
+	// ("SSH-2.0-" + Version).
+	Version string
+	// Logger receives debug logs of negotiation and authentication (nil: none).
+	Logger *slog.Logger
+	// Time returns the current time (nil: time.Now); certificates are
+	// checked against it.
+	Time func() time.Time
+}
+
+// HostKeyCallback decides whether to trust a server's host key; hostport
+// is the address the client dialled, as "host:port". knownhosts.File's
+// policies return one. A nil error accepts the key.
+type HostKeyCallback func(hostport string, key keys.PublicKey) error
+
+// ClientConfig configures the client side of a transport.
+type ClientConfig struct {
+	Config
+	// User is the name to authenticate as.
+	User string
+	// Auth lists the methods to try, in order (paramiko tries keys, then
+	// keyboard-interactive, then password).
+	Auth []AuthMethod
+	// HostKeyCallback is required: it verifies the server's host key.
+	// Use knownhosts for OpenSSH's behaviour, or InsecureIgnoreHostKey
+	// where trust comes from elsewhere.
+	HostKeyCallback HostKeyCallback
+	// Banner receives the server's authentication banner (nil: dropped).
+	// The text is the server's, unfiltered: sanitize it before printing
+	// it to a terminal.
+	Banner func(message string)
+	// PasswordChange answers a server's request to change an expired
+	// password (SSH_MSG_USERAUTH_PASSWD_CHANGEREQ, RFC 4252 §8) with the
+	// new password; prompt is the server's message. Nil makes password
+	// authentication fail with a *PasswordChangeRequiredError.
+	PasswordChange func(prompt string) (newPassword string, err error)
+	// KeepaliveInterval sends keepalive@openssh.com requests when the
+	// connection is idle this long (OpenSSH's ServerAliveInterval); zero
+	// disables. KeepaliveMax is how many may go unanswered before the
+	// connection is declared dead (ServerAliveCountMax, default 3).
+	KeepaliveInterval time.Duration
+	KeepaliveMax      int
+
+	// ignoreServerSigAlgs makes authentication behave as if the server
+	// sent no server-sig-algs (tests of the RSA algorithm fallback).
+	ignoreServerSigAlgs bool
+}
+
+// InsecureIgnoreHostKey accepts any host key. It says what it does: use it
+// only where the host is authenticated some other way.
+func InsecureIgnoreHostKey() HostKeyCallback {
+	return func(string, keys.PublicKey) error { return nil }
+}
+
+// ServerConfig configures the server side of a transport: paramiko's
+// ServerInterface authentication hooks, as fields.
+type ServerConfig struct {
+	Config
+	// HostKeys are the keys the server proves itself with; at least one.
+	// The host key algorithms offered follow from them.
+	HostKeys []keys.Signer
+	// NoClientAuth lets any client in with method "none". Only for tests
+	// and trusted networks.
+	NoClientAuth bool
+	// Password checks a password (paramiko's check_auth_password). A
+	// nil error accepts; *PartialSuccessError asks for more; a
+	// *PasswordChangeRequiredError makes the client choose a new password
+	// (when PasswordChange is set), any other error refuses.
+	Password func(c ConnMetadata, password string) (*Permissions, error)
+	// PasswordChange, when set, is called for a password change request
+	// (RFC 4252 §8); nil refuses changes. Its error means what Password's
+	// does (a *PasswordChangeRequiredError asks for another new password).
+	PasswordChange func(c ConnMetadata, oldPassword, newPassword string) (*Permissions, error)
+	// PublicKeyOffered answers a client's query whether a key would be
+	// accepted, before any signature (paramiko's check_auth_publickey
+	// without proof). It only shapes the answer to the query; nothing is
+	// granted on its word. Nil: every parseable key of an accepted
+	// algorithm (Algorithms.PublicKeys) is reported acceptable, and the
+	// decision waits for the signature.
+	PublicKeyOffered func(c ConnMetadata, key keys.PublicKey) bool
+	// PublicKey decides on a key whose signature over the session has
+	// been verified, so a merely offered key never authenticates anyone
+	// (the mistake behind CVE-2024-45337 elsewhere). Certificates arrive
+	// as *keys.Certificate, unchecked: CertChecker does the checks.
+	PublicKey func(c ConnMetadata, key keys.PublicKey) (*Permissions, error)
+	// KeyboardInteractive runs keyboard-interactive rounds (RFC 4256):
+	// it calls challenge as often as it likes and decides (paramiko's
+	// check_auth_interactive and check_auth_interactive_response).
+	KeyboardInteractive func(c ConnMetadata, challenge KeyboardInteractiveChallenge) (*Permissions, error)
+	// AuthMethods returns the methods offered to a user at the start
+	// (nil: every method with a handler set, in sshd's order publickey,
+	// password, keyboard-interactive); paramiko's get_allowed_auths.
+	// Multi-step chains (sshd's AuthenticationMethods) use
+	// PartialSuccessError from a handler.
+	AuthMethods func(c ConnMetadata) []string
+	// Banner returns a message sent before the answer to the client's
+	// first request (nil or "": none); paramiko's get_banner.
+	Banner func(c ConnMetadata) string
+	// MaxAuthTries bounds failed attempts per connection, counted as
+	// sshd counts them (the first "none" request and partial successes
+	// are free, a refused key query counts); zero means
+	// DefaultMaxAuthTries. At the limit the server disconnects.
+	MaxAuthTries int
+	// AuthFailureDelay is the minimum time a failed attempt takes,
+	// measured from the request, so an unknown user and a wrong password
+	// look alike from outside; a slower check is padded to the next
+	// doubling, as sshd does. Zero means 50 ms, negative none.
+	AuthFailureDelay time.Duration
+	// Moduli supplies groups for diffie-hellman-group-exchange (nil: the
+	// RFC 3526 fallback groups).
+	Moduli *kex.Moduli
+}
+
+// ConnMetadata describes the connection an authentication hook is asked
+// about.
+type ConnMetadata interface {
+	// User is the name the client asks to authenticate as.
+	User() string
+	// SessionID is the exchange hash of the first key exchange.
+	SessionID() []byte
+	// ClientVersion and ServerVersion are the identification lines
+	// ("SSH-2.0-...").
+	ClientVersion() string
+	ServerVersion() string
+	RemoteAddr() net.Addr
+	LocalAddr() net.Addr
+}
+
+// Permissions carries what authentication decided about a user, for the
+// connection layer: OpenSSH's authorized_keys options and certificate
+// critical options land here.
+type Permissions struct {
+	// CriticalOptions must be understood and enforced (force-command,
+	// source-address).
+	CriticalOptions map[string]string
+	// Extensions are optional grants (permit-pty, permit-port-forwarding).
+	Extensions map[string]string
+}
+
+// PartialSuccessError, returned from a server authentication hook, says
+// the method succeeded but more is needed: Next lists the methods the
+// client may continue with (RFC 4252 §5.1 partial success), as sshd's
+// AuthenticationMethods "publickey,password" does. Permissions, if set,
+// are kept and merged with those of the final method (critical options
+// already granted are not overridden).
+type PartialSuccessError struct {
+	Next        []string
+	Permissions *Permissions
+}
+
+func (e *PartialSuccessError) Error() string {
+	return "paramigo: authentication partially successful"
+}

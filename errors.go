@@ -1,0 +1,83 @@
+package paramigo
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/paramigo/paramigo/internal/msg"
+)
+
+// Sentinel errors for errors.Is.
+var (
+	// ErrClosed reports use of a transport or channel after it closed.
+	ErrClosed = errors.New("paramigo: connection closed")
+	// ErrHostKeyRejected reports a host key the client's policy refused.
+	ErrHostKeyRejected = errors.New("paramigo: host key rejected")
+	// ErrHandshakeTimeout reports a handshake or authentication that took
+	// longer than the configured limit.
+	ErrHandshakeTimeout = errors.New("paramigo: handshake timed out")
+	// ErrKeepaliveTimeout reports a peer that stopped answering keepalives.
+	ErrKeepaliveTimeout = errors.New("paramigo: peer not responding to keepalives")
+)
+
+// DisconnectReason is an SSH_MSG_DISCONNECT reason code (RFC 4250 §4.2.2).
+type DisconnectReason = msg.DisconnectReason
+
+// Disconnect reason codes, for DisconnectError.Reason and Transport.Disconnect.
+const (
+	DisconnectProtocolError              = msg.DisconnectProtocolError
+	DisconnectKeyExchangeFailed          = msg.DisconnectKeyExchangeFailed
+	DisconnectMACError                   = msg.DisconnectMACError
+	DisconnectCompressionError           = msg.DisconnectCompressionError
+	DisconnectServiceNotAvailable        = msg.DisconnectServiceNotAvailable
+	DisconnectHostKeyNotVerifiable       = msg.DisconnectHostKeyNotVerifiable
+	DisconnectConnectionLost             = msg.DisconnectConnectionLost
+	DisconnectByApplication              = msg.DisconnectByApplication
+	DisconnectTooManyConnections         = msg.DisconnectTooManyConnections
+	DisconnectNoMoreAuthMethodsAvailable = msg.DisconnectNoMoreAuthMethodsAvailable
+)
+
+// DisconnectError is an SSH_MSG_DISCONNECT, sent by the peer (Remote) or
+// by us because of a protocol failure.
+type DisconnectError struct {
+	Reason  DisconnectReason
+	Message string
+	Remote  bool  // the peer sent it
+	Err     error // the failure that made us disconnect, when we did
+}
+
+// Unwrap returns the failure behind a disconnect we sent.
+func (e *DisconnectError) Unwrap() error { return e.Err }
+
+func (e *DisconnectError) Error() string {
+	who := "we disconnected"
+	if e.Remote {
+		who = "peer disconnected"
+	}
+	return fmt.Sprintf("paramigo: %s: %s (%s)", who, e.Message, e.Reason)
+}
+
+// AlgorithmNegotiationError reports that the two sides share no algorithm
+// of one kind.
+type AlgorithmNegotiationError struct {
+	What   string   // "kex", "host key", "client-to-server cipher", ...
+	Ours   []string // what we offered
+	Theirs []string // what the peer offered
+}
+
+func (e *AlgorithmNegotiationError) Error() string {
+	return fmt.Sprintf("paramigo: no common %s algorithm; we offered [%s], peer offered [%s]",
+		e.What, strings.Join(e.Ours, ","), strings.Join(e.Theirs, ","))
+}
+
+// UnexpectedMessageError reports a message that is not allowed at this
+// point of the protocol.
+type UnexpectedMessageError struct {
+	Want string // what was expected
+	Got  byte   // the message number that arrived
+}
+
+func (e *UnexpectedMessageError) Error() string {
+	return fmt.Sprintf("paramigo: protocol error: expected %s, got %s", e.Want, msg.Name(e.Got))
+}

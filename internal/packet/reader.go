@@ -1,0 +1,128 @@
+package packet
+
+import (
+	"io"
+
+	"github.com/paramigo/paramigo/internal/cipher"
+)
+
+// Decompressor inflates one packet's payload. Implementations keep their
+// stream state across packets (zlib's window spans the whole connection).
+type Decompressor interface {
+	// Decompress appends the inflated payload to dst.
+	Decompress(dst, payload []byte) ([]byte, error)
+	// Close releases the decompressor's resources.
+	Close() error
+}
+
+// MaxPayload bounds a decompressed payload; it matches the largest packet a
+// peer may send, so compression cannot be used to inflate memory use.
+const MaxPayload = cipher.MaxPacket
+
+// Reader reads packets for the incoming direction.
+type Reader struct {
+	r      io.Reader
+	open   cipher.Opener
+	seq    uint32
+	buf    []byte
+	out    []byte
+	inflate Decompressor
+	err    error
+
+	// Counters since the last key change, for re-key decisions.
+	Bytes   uint64
+	Packets uint64
+}
+
+// NewReader returns a Reader with no cipher (the state before the first
+// NEWKEYS). r should be buffered; the transport passes its bufio.Reader,
+// which already holds any bytes read past the version line.
+func NewReader(r io.Reader) *Reader {
+	o, _ := cipher.NewOpener(cipher.None, "", nil, nil, nil)
+	return &Reader{r: r, open: o}
+}
+
+// Seq returns the sequence number the next packet will carry.
+func (r *Reader) Seq() uint32 { return r.seq }
+
+// SetOpener switches to new keys; called right after NEWKEYS is read.
+// resetSeq is strict kex's rule (sequence numbers restart at zero).
+func (r *Reader) SetOpener(o cipher.Opener, resetSeq bool) {
+	r.open = o
+	if resetSeq {
+		r.seq = 0
+	}
+	r.Bytes, r.Packets = 0, 0
+}
+
+// SetDecompressor starts inflating payloads from the next packet on (zlib
+// right after NEWKEYS, zlib@openssh.com after authentication succeeds).
+func (r *Reader) SetDecompressor(d Decompressor) {
+	if r.inflate != nil {
+		r.inflate.Close()
+	}
+	r.inflate = d
+}
+
+// ReadPacket reads, checks and decrypts the next packet and returns its
+// payload, valid until the next call. The sequence number advances for
+// every packet, IGNORE included, as the MAC needs.
+func (r *Reader) ReadPacket() ([]byte, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	p, err := r.readPacket()
+	if err != nil {
+		r.err = err
+		return nil, err
+	}
+	return p, nil
+}
+
+func (r *Reader) readPacket() ([]byte, error) {
+	h := r.open.HeaderLen()
+	if cap(r.buf) < h {
+		r.buf = make([]byte, 0, 64*1024)
+	}
+	buf := r.buf[:h]
+	if _, err := io.ReadFull(r.r, buf); err != nil {
+		return nil, err
+	}
+	more, err := r.open.PacketLen(r.seq, buf)
+	if err != nil {
+		return nil, &PacketError{Seq: r.seq, Err: err}
+	}
+	if cap(r.buf) < h+more {
+		nb := make([]byte, h+more)
+		copy(nb, buf)
+		r.buf = nb[:0]
+	}
+	buf = r.buf[:h+more]
+	if _, err := io.ReadFull(r.r, buf[h:]); err != nil {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	payload, err := r.open.Open(r.seq, buf)
+	if err != nil {
+		return nil, &PacketError{Seq: r.seq, Err: err}
+	}
+	r.seq++
+	r.Packets++
+	r.Bytes += uint64(len(buf))
+	if len(payload) == 0 {
+		return nil, &PacketError{Seq: r.seq - 1, Err: errEmptyPayload}
+	}
+	if r.inflate != nil {
+		r.out, err = r.inflate.Decompress(r.out[:0], payload)
+		if err != nil {
+			return nil, &PacketError{Seq: r.seq - 1, Err: err}
+		}
+		if len(r.out) == 0 {
+			return nil, &PacketError{Seq: r.seq - 1, Err: errEmptyPayload}
+		}
+		return r.out, nil
+	}
+	return payload, nil
+}

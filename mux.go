@@ -1,0 +1,368 @@
+package paramigo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/paramigo/paramigo/internal/msg"
+)
+
+// Connection-layer limits.
+const (
+	// DefaultWindowSize is the receive window a channel grants: enough for
+	// one channel to fill a 50 ms round trip at over 100 MB/s.
+	DefaultWindowSize = 8 << 20
+	// DefaultMaxPacket is the largest data packet we ask peers to send
+	// (OpenSSH's CHAN_SES_PACKET_DEFAULT).
+	DefaultMaxPacket = 32 << 10
+	// maxChannels bounds open channels per connection.
+	maxChannels = 4096
+	// maxPendingOpens bounds channel-open requests waiting for Accept.
+	maxPendingOpens = 64
+)
+
+// mux is the connection protocol (RFC 4254) of one transport: channel
+// numbers, global requests and dispatch from the reader goroutine.
+type mux struct {
+	t *Transport
+
+	mu      sync.Mutex
+	chans   map[uint32]*Channel
+	nextID  uint32
+	closed  error
+	opens   chan *NewChannel
+	globals chan *Request
+
+	greqMu   sync.Mutex // one global request with want-reply at a time
+	greplies chan globalReply
+}
+
+type globalReply struct {
+	ok   bool
+	data []byte
+}
+
+func newMux(t *Transport) *mux {
+	return &mux{
+		t:        t,
+		chans:    make(map[uint32]*Channel),
+		opens:    make(chan *NewChannel, maxPendingOpens),
+		globals:  make(chan *Request, 16),
+		greplies: make(chan globalReply, 1),
+	}
+}
+
+// closeAll fails every channel when the transport goes away.
+func (m *mux) closeAll(err error) {
+	m.mu.Lock()
+	m.closed = err
+	chans := m.chans
+	m.chans = map[uint32]*Channel{}
+	m.mu.Unlock()
+	for _, c := range chans {
+		c.transportClosed(err)
+	}
+}
+
+func (m *mux) add(c *Channel) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed != nil {
+		return m.t.closedErr()
+	}
+	if len(m.chans) >= maxChannels {
+		return fmt.Errorf("paramigo: too many open channels (%d)", maxChannels)
+	}
+	for {
+		id := m.nextID
+		m.nextID++
+		if _, used := m.chans[id]; !used {
+			c.localID = id
+			m.chans[id] = c
+			return nil
+		}
+	}
+}
+
+func (m *mux) remove(id uint32) {
+	m.mu.Lock()
+	delete(m.chans, id)
+	m.mu.Unlock()
+}
+
+func (m *mux) get(id uint32) *Channel {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.chans[id]
+}
+
+// handle dispatches one connection-protocol message on the reader
+// goroutine. Errors it returns are protocol violations that end the
+// connection; problems confined to one channel are answered on it.
+func (m *mux) handle(p []byte) error {
+	switch p[0] {
+	case msg.MsgChannelData, msg.MsgChannelExtendedData:
+		return m.handleData(p)
+	case msg.MsgGlobalRequest:
+		return m.handleGlobalRequest(p)
+	case msg.MsgRequestSuccess, msg.MsgRequestFailure:
+		r := globalReply{ok: p[0] == msg.MsgRequestSuccess, data: append([]byte(nil), p[1:]...)}
+		select {
+		case m.greplies <- r:
+			return nil
+		default:
+			return errors.New("global request reply with no request outstanding")
+		}
+	case msg.MsgChannelOpen:
+		return m.handleOpen(p)
+	}
+	// The rest are addressed to a channel by its first uint32.
+	if len(p) < 5 {
+		return fmt.Errorf("truncated %s", msg.Name(p[0]))
+	}
+	id := uint32(p[1])<<24 | uint32(p[2])<<16 | uint32(p[3])<<8 | uint32(p[4])
+	c := m.get(id)
+	if c == nil {
+		// Messages for channels we already forgot can race a close; drop.
+		m.t.log.Debug("ssh: message for unknown channel", "type", msg.Name(p[0]), "channel", id)
+		return nil
+	}
+	return c.handle(p)
+}
+
+func (m *mux) handleData(p []byte) error {
+	var (
+		id   uint32
+		code uint32
+		data []byte
+		err  error
+	)
+	if p[0] == msg.MsgChannelData {
+		id, data, err = msg.ParseChannelData(p)
+	} else {
+		id, code, data, err = msg.ParseChannelExtendedData(p)
+	}
+	if err != nil {
+		return err
+	}
+	c := m.get(id)
+	if c == nil {
+		m.t.log.Debug("ssh: data for unknown channel", "channel", id)
+		return nil
+	}
+	c.receiveData(p[0] == msg.MsgChannelExtendedData, code, data)
+	return nil
+}
+
+func (m *mux) handleOpen(p []byte) error {
+	var o msg.ChannelOpen
+	if err := o.Unmarshal(p); err != nil {
+		return err
+	}
+	nc := &NewChannel{m: m, typ: o.Type, data: o.Data, remoteID: o.SenderChannel,
+		remoteWindow: o.InitialWindow, remoteMax: o.MaxPacket}
+	if o.MaxPacket < 1 {
+		return m.rejectOpen(o.SenderChannel, OpenConnectFailed, "invalid maximum packet size")
+	}
+	select {
+	case m.opens <- nc:
+		return nil
+	default:
+		return m.rejectOpen(o.SenderChannel, OpenResourceShortage, "too many pending channel opens")
+	}
+}
+
+func (m *mux) rejectOpen(remote uint32, reason OpenFailureReason, message string) error {
+	f := &msg.ChannelOpenFailure{RecipientChannel: remote, Reason: uint32(reason), Message: message}
+	return m.t.sendFromReader(f.Marshal())
+}
+
+func (m *mux) handleGlobalRequest(p []byte) error {
+	var g msg.GlobalRequest
+	if err := g.Unmarshal(p); err != nil {
+		return err
+	}
+	r := &Request{Type: g.Type, WantReply: g.WantReply, Payload: g.Data, mux: m}
+	select {
+	case m.globals <- r:
+		return nil
+	default:
+		// Nobody is listening (or too many at once): refuse, as OpenSSH
+		// does for requests it does not know.
+		if g.WantReply {
+			return m.t.sendFromReader([]byte{msg.MsgRequestFailure})
+		}
+		return nil
+	}
+}
+
+// sendGlobalRequest sends a global request and, with wantReply, waits
+// for the answer.
+func (m *mux) sendGlobalRequest(ctx context.Context, name string, wantReply bool, payload []byte) (bool, []byte, error) {
+	g := &msg.GlobalRequest{Type: name, WantReply: wantReply, Data: payload}
+	if !wantReply {
+		return false, nil, m.t.writePacket(g.Marshal())
+	}
+	m.greqMu.Lock()
+	defer m.greqMu.Unlock()
+	if err := m.t.writePacket(g.Marshal()); err != nil {
+		return false, nil, err
+	}
+	select {
+	case r := <-m.greplies:
+		return r.ok, r.data, nil
+	case <-m.t.done:
+		return false, nil, m.t.closedErr()
+	case <-ctx.Done():
+		// The reply will still come; a later request must not take it.
+		go func() {
+			select {
+			case <-m.greplies:
+			case <-m.t.done:
+			}
+		}()
+		return false, nil, ctx.Err()
+	}
+}
+
+// OpenFailureReason is the reason code of a refused channel open (RFC 4254 §5.1).
+type OpenFailureReason uint32
+
+// Channel open failure reasons.
+const (
+	OpenAdministrativelyProhibited OpenFailureReason = 1
+	OpenConnectFailed              OpenFailureReason = 2
+	OpenUnknownChannelType         OpenFailureReason = 3
+	OpenResourceShortage           OpenFailureReason = 4
+)
+
+func (r OpenFailureReason) String() string {
+	switch r {
+	case OpenAdministrativelyProhibited:
+		return "administratively prohibited"
+	case OpenConnectFailed:
+		return "connect failed"
+	case OpenUnknownChannelType:
+		return "unknown channel type"
+	case OpenResourceShortage:
+		return "resource shortage"
+	}
+	return fmt.Sprintf("unknown reason %d", uint32(r))
+}
+
+// OpenChannelError reports a channel the peer refused to open.
+type OpenChannelError struct {
+	Type    string
+	Reason  OpenFailureReason
+	Message string
+}
+
+func (e *OpenChannelError) Error() string {
+	return fmt.Sprintf("paramigo: opening %s channel refused: %s: %q", e.Type, e.Reason, e.Message)
+}
+
+// NewChannel is a channel the peer asked to open; Accept or Reject it.
+type NewChannel struct {
+	m            *mux
+	typ          string
+	data         []byte
+	remoteID     uint32
+	remoteWindow uint32
+	remoteMax    uint32
+}
+
+// ChannelType returns the channel type, such as "session" or "direct-tcpip".
+func (n *NewChannel) ChannelType() string { return n.typ }
+
+// ExtraData returns the type-specific data of the open request.
+func (n *NewChannel) ExtraData() []byte { return n.data }
+
+// Accept opens the channel.
+func (n *NewChannel) Accept() (*Channel, error) {
+	c := newChannel(n.m, n.typ)
+	c.accepted = true
+	c.remoteID = n.remoteID
+	c.remoteWindow = n.remoteWindow
+	c.remoteMax = n.remoteMax
+	if err := n.m.add(c); err != nil {
+		n.Reject(OpenResourceShortage, err.Error())
+		return nil, err
+	}
+	conf := &msg.ChannelOpenConfirm{RecipientChannel: n.remoteID, SenderChannel: c.localID,
+		InitialWindow: c.localWindow, MaxPacket: DefaultMaxPacket}
+	if err := n.m.t.writePacket(conf.Marshal()); err != nil {
+		n.m.remove(c.localID)
+		return nil, err
+	}
+	return c, nil
+}
+
+// Reject refuses the channel with a reason and message.
+func (n *NewChannel) Reject(reason OpenFailureReason, message string) error {
+	f := &msg.ChannelOpenFailure{RecipientChannel: n.remoteID, Reason: uint32(reason), Message: message}
+	return n.m.t.writePacket(f.Marshal())
+}
+
+// AcceptChannel waits for the peer to open a channel (paramiko's accept).
+func (t *Transport) AcceptChannel(ctx context.Context) (*NewChannel, error) {
+	select {
+	case nc := <-t.mux.opens:
+		return nc, nil
+	case <-t.done:
+		return nil, t.closedErr()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// GlobalRequests delivers the peer's global requests; answer each that
+// wants a reply. Requests that arrive while nobody receives are refused.
+func (t *Transport) GlobalRequests() <-chan *Request { return t.mux.globals }
+
+// SendGlobalRequest sends a global request (paramiko's global_request)
+// and, with wantReply, returns whether it succeeded and the reply data.
+func (t *Transport) SendGlobalRequest(ctx context.Context, name string, wantReply bool, payload []byte) (bool, []byte, error) {
+	return t.mux.sendGlobalRequest(ctx, name, wantReply, payload)
+}
+
+// OpenChannel opens a channel of the given type (paramiko's open_channel).
+func (t *Transport) OpenChannel(ctx context.Context, typ string, extra []byte) (*Channel, error) {
+	c := newChannel(t.mux, typ)
+	if err := t.mux.add(c); err != nil {
+		return nil, err
+	}
+	o := &msg.ChannelOpen{Type: typ, SenderChannel: c.localID, InitialWindow: c.localWindow,
+		MaxPacket: DefaultMaxPacket, Data: extra}
+	if err := t.writePacket(o.Marshal()); err != nil {
+		t.mux.remove(c.localID)
+		return nil, err
+	}
+	select {
+	case err := <-c.opened:
+		if err != nil {
+			t.mux.remove(c.localID)
+			return nil, err
+		}
+		return c, nil
+	case <-t.done:
+		return nil, t.closedErr()
+	case <-ctx.Done():
+		// The answer may still come; close the channel if it does.
+		go func() {
+			if err := <-c.opened; err == nil {
+				c.Close()
+			} else {
+				t.mux.remove(c.localID)
+			}
+		}()
+		return nil, ctx.Err()
+	}
+}
+
+// OpenSession opens a session channel, for exec, shell or a subsystem
+// (paramiko's open_session).
+func (t *Transport) OpenSession(ctx context.Context) (*Channel, error) {
+	return t.OpenChannel(ctx, "session", nil)
+}

@@ -1,0 +1,122 @@
+package paramigo
+
+import (
+	"net"
+	"sync"
+	"time"
+)
+
+// maxQueued is how many bytes may wait for the network before writers
+// (other than the reader goroutine) are held back.
+const maxQueued = 1 << 20
+
+// outQueue decouples sealing packets from writing them to the network. The
+// reader goroutine answers key exchanges and requests, and must never
+// block on a write: on an unbuffered conn (net.Pipe) both sides' readers
+// could each wait for the other to read. Packets are appended here and a
+// flusher goroutine writes them, several per write call when they queue
+// up, which also saves system calls under load.
+type outQueue struct {
+	conn net.Conn
+
+	mu      sync.Mutex
+	cond    *sync.Cond // signals the flusher
+	space   *sync.Cond // signals writers waiting for room
+	buf     []byte
+	spare   []byte
+	writing bool
+	err     error
+	closed  bool
+}
+
+func newOutQueue(conn net.Conn) *outQueue {
+	q := &outQueue{conn: conn}
+	q.cond = sync.NewCond(&q.mu)
+	q.space = sync.NewCond(&q.mu)
+	go q.flush()
+	return q
+}
+
+// Write queues p; it never blocks.
+func (q *outQueue) Write(p []byte) (int, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.err != nil {
+		return 0, q.err
+	}
+	if q.closed {
+		return 0, net.ErrClosed
+	}
+	q.buf = append(q.buf, p...)
+	q.cond.Signal()
+	return len(p), nil
+}
+
+// waitRoom blocks while more than maxQueued bytes wait, so a fast writer
+// cannot buffer without bound.
+func (q *outQueue) waitRoom() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for len(q.buf) > maxQueued && q.err == nil && !q.closed {
+		q.space.Wait()
+	}
+	return q.err
+}
+
+// drain waits until everything queued has been written, or timeout.
+func (q *outQueue) drain(timeout time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		q.mu.Lock()
+		for (len(q.buf) > 0 || q.writing) && q.err == nil && !q.closed {
+			q.space.Wait()
+		}
+		q.mu.Unlock()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(timeout):
+	}
+}
+
+// close stops the flusher; queued bytes are dropped.
+func (q *outQueue) close() {
+	q.mu.Lock()
+	q.closed = true
+	q.cond.Broadcast()
+	q.space.Broadcast()
+	q.mu.Unlock()
+}
+
+func (q *outQueue) flush() {
+	q.mu.Lock()
+	for {
+		for len(q.buf) == 0 && !q.closed {
+			q.cond.Wait()
+		}
+		if q.closed {
+			q.mu.Unlock()
+			return
+		}
+		out := q.buf
+		q.buf = q.spare[:0]
+		q.writing = true
+		q.mu.Unlock()
+		_, err := q.conn.Write(out)
+		q.mu.Lock()
+		q.writing = false
+		q.spare = out[:0]
+		if cap(q.spare) > 4*maxQueued {
+			q.spare = nil // do not keep a burst's buffer forever
+		}
+		if err != nil && q.err == nil {
+			q.err = err
+		}
+		q.space.Broadcast()
+		if q.err != nil {
+			q.mu.Unlock()
+			return
+		}
+	}
+}

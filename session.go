@@ -1,0 +1,151 @@
+package paramigo
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/paramigo/paramigo/internal/msg"
+)
+
+// TerminalModes are pty modes for RequestPTY (RFC 4254 §8).
+type TerminalModes = msg.TerminalModes
+
+// requestOK sends a channel request that must succeed.
+func (c *Channel) requestOK(ctx context.Context, name string, payload []byte) error {
+	ok, err := c.SendRequest(ctx, name, true, payload)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &RequestRefusedError{Request: name}
+	}
+	return nil
+}
+
+// RequestRefusedError reports a channel request the peer answered with
+// failure.
+type RequestRefusedError struct {
+	Request string
+}
+
+func (e *RequestRefusedError) Error() string {
+	return fmt.Sprintf("paramigo: peer refused %s request", e.Request)
+}
+
+// Exec starts command on a session channel (paramiko's exec_command).
+func (c *Channel) Exec(ctx context.Context, command string) error {
+	return c.requestOK(ctx, msg.ReqExec, (&msg.ExecRequest{Command: command}).Marshal())
+}
+
+// Shell starts the user's login shell (paramiko's invoke_shell).
+func (c *Channel) Shell(ctx context.Context) error {
+	return c.requestOK(ctx, msg.ReqShell, nil)
+}
+
+// Subsystem starts a subsystem such as "sftp" (paramiko's invoke_subsystem).
+func (c *Channel) Subsystem(ctx context.Context, name string) error {
+	return c.requestOK(ctx, msg.ReqSubsystem, (&msg.SubsystemRequest{Name: name}).Marshal())
+}
+
+// Setenv asks the server to set an environment variable; servers refuse
+// names their AcceptEnv does not list (paramiko's set_environment_variable).
+func (c *Channel) Setenv(ctx context.Context, name, value string) error {
+	return c.requestOK(ctx, msg.ReqEnv, (&msg.EnvRequest{Name: name, Value: value}).Marshal())
+}
+
+// RequestPTY asks for a pseudo-terminal (paramiko's get_pty).
+func (c *Channel) RequestPTY(ctx context.Context, term string, cols, rows int, modes TerminalModes) error {
+	p := &msg.PtyRequest{Term: term, Columns: uint32(cols), Rows: uint32(rows), Modes: modes.Marshal()}
+	return c.requestOK(ctx, msg.ReqPtyReq, p.Marshal())
+}
+
+// WindowChange tells the server the terminal's new size (paramiko's resize_pty).
+func (c *Channel) WindowChange(cols, rows int) error {
+	w := &msg.WindowChange{Columns: uint32(cols), Rows: uint32(rows)}
+	_, err := c.SendRequest(context.Background(), msg.ReqWindowChange, false, w.Marshal())
+	return err
+}
+
+// Signal sends a signal ("TERM", "INT", ...) to the remote process.
+func (c *Channel) Signal(name string) error {
+	_, err := c.SendRequest(context.Background(), msg.ReqSignal, false, (&msg.SignalRequest{Signal: name}).Marshal())
+	return err
+}
+
+// Run runs command in a new session, like os/exec's Cmd.Run: stdin (may
+// be nil) is copied to the command, stdout and stderr are drained
+// concurrently (so a command filling both can never deadlock), and a
+// non-zero exit becomes an *ExitError.
+func (t *Transport) Run(ctx context.Context, command string, stdin io.Reader, stdout, stderr io.Writer) error {
+	ch, err := t.OpenSession(ctx)
+	if err != nil {
+		return err
+	}
+	defer ch.Close()
+	if err := ch.Exec(ctx, command); err != nil {
+		return err
+	}
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	wg.Add(2)
+	go func() { defer wg.Done(); _, errs[0] = io.Copy(stdout, ch) }()
+	go func() { defer wg.Done(); _, errs[1] = io.Copy(stderr, ch.Stderr()) }()
+	if stdin != nil {
+		go func() {
+			io.Copy(ch, stdin)
+			ch.CloseWrite()
+		}()
+	} else {
+		ch.CloseWrite()
+	}
+	stop := context.AfterFunc(ctx, func() { ch.Close() })
+	defer stop()
+	wg.Wait()
+	status, err := ch.ExitStatus(ctx)
+	if err != nil {
+		return err
+	}
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	if status != 0 {
+		return &ExitError{Status: status}
+	}
+	return nil
+}
+
+// Output runs command and returns its standard output; stderr goes into
+// the error's message when the command fails.
+func (t *Transport) Output(ctx context.Context, command string) ([]byte, error) {
+	var out, errb bytes.Buffer
+	err := t.Run(ctx, command, nil, &out, &errb)
+	if err != nil && errb.Len() > 0 {
+		err = fmt.Errorf("%w: %s", err, bytes.TrimSpace(errb.Bytes()))
+	}
+	return out.Bytes(), err
+}
+
+// SendExitStatus reports a command's exit status to the client (server
+// side; paramiko's send_exit_status). Send it before closing the channel.
+func (c *Channel) SendExitStatus(status int) error {
+	_, err := c.SendRequest(context.Background(), msg.ReqExitStatus, false, (&msg.ExitStatus{Status: uint32(status)}).Marshal())
+	return err
+}
+
+// SendExitSignal reports a command killed by a signal (server side).
+func (c *Channel) SendExitSignal(s ExitSignal) error {
+	m := &msg.ExitSignal{Signal: s.Signal, CoreDumped: s.CoreDumped, Message: s.Message}
+	_, err := c.SendRequest(context.Background(), msg.ReqExitSignal, false, m.Marshal())
+	return err
+}

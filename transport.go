@@ -1,0 +1,510 @@
+package paramigo
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/paramigo/paramigo/internal/msg"
+	"github.com/paramigo/paramigo/internal/packet"
+)
+
+// Limits on what a peer can make us hold.
+const (
+	// maxAuthQueue bounds messages waiting for the authentication code.
+	maxAuthQueue = 64
+	// maxPendingOut bounds replies the reader goroutine queues while a key
+	// exchange holds other traffic back.
+	maxPendingOut = 1024
+)
+
+// Transport is one SSH connection, client or server side: the transport
+// layer of RFC 4253 with the authentication and connection protocols on
+// top. It is paramiko's Transport. Create one with NewClientTransport or
+// NewServerTransport (or through Client / Server).
+//
+// One goroutine owns the read side: it reads every packet, runs key
+// exchanges (including re-keys the peer starts) and dispatches the rest.
+// Writes from any goroutine are serialized; while a key exchange is in
+// progress, only key-exchange messages go out and the rest wait.
+type Transport struct {
+	conn     net.Conn
+	isClient bool
+	cfg      Config
+	algos    Algorithms
+	client   *ClientConfig
+	server   *ServerConfig
+	hostport string
+	log      *slog.Logger
+	rand     io.Reader
+	start    time.Time
+
+	br            *bufio.Reader
+	localVersion  string
+	remoteVersion string
+	preamble      []string
+
+	// Owned by the reader goroutine.
+	r  *packet.Reader
+	kx *kexRun
+
+	out        *outQueue
+	wmu        sync.Mutex
+	wcond      *sync.Cond
+	w          *packet.Writer
+	kexSent    bool // our KEXINIT is out and our NEWKEYS not yet
+	ourKexInit *msg.KexInit
+	pendingOut [][]byte // replies from the reader held during key exchange
+	lastKex    time.Time
+	kexCount   int
+	kexWait    chan struct{} // closed and replaced when a key exchange completes
+	sessionID  []byte
+	strictKex  bool
+	peerSigAlgs []string // client: server-sig-algs from EXT_INFO
+	extInfoSeen bool
+
+	firstKex chan struct{} // closed when the first key exchange completes
+
+	authQueue chan []byte
+	authDone  chan struct{} // closed when authentication has succeeded
+	authOnce  sync.Once
+	user      string
+
+	mux *mux
+
+	done    chan struct{}
+	errOnce sync.Once
+	err     error
+}
+
+func newTransport(conn net.Conn, cfg Config, isClient bool) (*Transport, error) {
+	algos, err := cfg.Algorithms.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	t := &Transport{
+		conn:      conn,
+		isClient:  isClient,
+		cfg:       cfg,
+		algos:     algos,
+		log:       cfg.Logger,
+		rand:      cfg.Rand,
+		start:     time.Now(),
+		br:        bufio.NewReaderSize(conn, 64*1024),
+		firstKex:  make(chan struct{}),
+		kexWait:   make(chan struct{}),
+		authQueue: make(chan []byte, maxAuthQueue),
+		authDone:  make(chan struct{}),
+		done:      make(chan struct{}),
+	}
+	if t.rand == nil {
+		t.rand = rand.Reader
+	}
+	if t.log == nil {
+		t.log = slog.New(slog.DiscardHandler)
+	}
+	t.wcond = sync.NewCond(&t.wmu)
+	t.out = newOutQueue(conn)
+	t.w = packet.NewWriter(t.out, t.rand)
+	t.r = packet.NewReader(t.br)
+	t.mux = newMux(t)
+	v := cfg.Version
+	if v == "" {
+		v = softwareVersion
+	}
+	t.localVersion = "SSH-2.0-" + v
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+	}
+	return t, nil
+}
+
+// handshake runs the version exchange and the first key exchange, bounded
+// by ctx and the configured timeout.
+func (t *Transport) handshake(ctx context.Context) error {
+	timeout := t.cfg.HandshakeTimeout
+	if timeout == 0 {
+		timeout = DefaultHandshakeTimeout
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		t.conn.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { t.conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+
+	// Read before writing: on an unbuffered conn (net.Pipe) both sides
+	// write their version first, and neither write finishes until the
+	// other side reads.
+	verErr := make(chan error, 1)
+	go func() {
+		var err error
+		t.remoteVersion, t.preamble, err = packet.ReadVersion(t.br, t.isClient, t.start)
+		verErr <- err
+		if err == nil {
+			t.readLoop()
+		}
+	}()
+	if _, err := io.WriteString(t.conn, t.localVersion+"\r\n"); err != nil {
+		return t.fail(fmt.Errorf("paramigo: sending identification: %w", err))
+	}
+	select {
+	case err := <-verErr:
+		if err != nil && isTimeoutErr(err) {
+			err = fmt.Errorf("%w: %w", ErrHandshakeTimeout, err)
+		}
+		if err != nil {
+			return t.fail(err)
+		}
+	case <-ctx.Done():
+		t.fail(ErrHandshakeTimeout)
+		if err := <-verErr; err != nil {
+			return fmt.Errorf("%w: %w", ErrHandshakeTimeout, err)
+		}
+		return t.handshakeErr(ctx)
+	}
+	t.log.Debug("ssh: peer version", "version", t.remoteVersion)
+	if err := t.startKex(); err != nil {
+		return t.fail(err)
+	}
+	select {
+	case <-t.firstKex:
+	case <-t.done:
+		return t.handshakeErr(ctx)
+	case <-ctx.Done():
+		t.fail(ErrHandshakeTimeout)
+		return t.handshakeErr(ctx)
+	}
+	return nil
+}
+
+// handshakeErr picks the most telling error once a handshake failed.
+func (t *Transport) handshakeErr(ctx context.Context) error {
+	<-t.done
+	if ctx.Err() != nil && isTimeoutErr(t.err) {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return fmt.Errorf("%w after %v: %w", ErrHandshakeTimeout, time.Since(t.start).Round(time.Millisecond), t.err)
+		}
+		return ctx.Err()
+	}
+	return t.err
+}
+
+// clearDeadline lifts the handshake deadline once authentication is done.
+func (t *Transport) clearDeadline() { t.conn.SetDeadline(time.Time{}) }
+
+func isTimeoutErr(err error) bool {
+	var ne interface{ Timeout() bool }
+	return errors.Is(err, ErrHandshakeTimeout) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// SessionID returns the exchange hash of the first key exchange.
+func (t *Transport) SessionID() []byte { return t.sessionID }
+
+// RemoteVersion returns the peer's identification line.
+func (t *Transport) RemoteVersion() string { return t.remoteVersion }
+
+// LocalVersion returns our identification line.
+func (t *Transport) LocalVersion() string { return t.localVersion }
+
+// RemoteAddr returns the peer's network address.
+func (t *Transport) RemoteAddr() net.Addr { return t.conn.RemoteAddr() }
+
+// LocalAddr returns our network address.
+func (t *Transport) LocalAddr() net.Addr { return t.conn.LocalAddr() }
+
+// Banner returns the lines a server sent before its identification line.
+func (t *Transport) Banner() []string { return t.preamble }
+
+// Done is closed when the transport has closed; Err then says why.
+func (t *Transport) Done() <-chan struct{} { return t.done }
+
+// Err returns why the transport closed, or nil while it is open.
+func (t *Transport) Err() error {
+	select {
+	case <-t.done:
+		return t.err
+	default:
+		return nil
+	}
+}
+
+// Wait blocks until the transport closes and returns why; a close we
+// asked for returns nil.
+func (t *Transport) Wait() error {
+	<-t.done
+	if errors.Is(t.err, ErrClosed) {
+		return nil
+	}
+	return t.err
+}
+
+// Close sends a disconnect (by application) and closes the connection.
+func (t *Transport) Close() error {
+	return t.Disconnect(DisconnectByApplication, "closed by application")
+}
+
+// Disconnect sends SSH_MSG_DISCONNECT with reason and message, then closes.
+func (t *Transport) Disconnect(reason DisconnectReason, message string) error {
+	select {
+	case <-t.done:
+		return nil
+	default:
+	}
+	m := &msg.Disconnect{Reason: reason, Message: message}
+	t.wmu.Lock()
+	t.conn.SetWriteDeadline(time.Now().Add(time.Second))
+	t.w.WritePacket(m.Marshal())
+	t.wmu.Unlock()
+	t.out.drain(time.Second)
+	t.fail(ErrClosed)
+	return nil
+}
+
+// fail records the first error, closes the connection and wakes everyone.
+func (t *Transport) fail(err error) error {
+	t.errOnce.Do(func() {
+		t.err = err
+		t.out.close()
+		t.conn.Close()
+		close(t.done)
+		t.wmu.Lock()
+		t.wcond.Broadcast()
+		t.wmu.Unlock()
+		t.mux.closeAll(err)
+	})
+	return t.err
+}
+
+// protocolError disconnects with a reason and returns the error.
+func (t *Transport) protocolError(reason DisconnectReason, err error) error {
+	m := &msg.Disconnect{Reason: reason, Message: err.Error()}
+	t.wmu.Lock()
+	t.conn.SetWriteDeadline(time.Now().Add(time.Second))
+	t.w.WritePacket(m.Marshal())
+	t.wmu.Unlock()
+	t.out.drain(time.Second)
+	return t.fail(&DisconnectError{Reason: reason, Message: err.Error(), Err: err})
+}
+
+// writePacket sends a non-key-exchange message from any goroutine but the
+// reader: it waits while a key exchange is in progress.
+func (t *Transport) writePacket(payload []byte) error {
+	if err := t.out.waitRoom(); err != nil {
+		return err
+	}
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	for t.kexSent && t.err == nil {
+		t.wcond.Wait()
+	}
+	select {
+	case <-t.done:
+		return t.closedErr()
+	default:
+	}
+	if err := t.w.WritePacket(payload); err != nil {
+		go t.fail(err)
+		return err
+	}
+	t.maybeRekeyLocked()
+	return nil
+}
+
+// sendFromReader sends a reply from the reader goroutine, which must
+// never wait for a key exchange it alone can finish: during one the reply
+// is queued and flushed right after our NEWKEYS.
+func (t *Transport) sendFromReader(payload []byte) error {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	if t.kexSent {
+		if len(t.pendingOut) >= maxPendingOut {
+			return errors.New("paramigo: too many replies queued during key exchange")
+		}
+		t.pendingOut = append(t.pendingOut, append([]byte(nil), payload...))
+		return nil
+	}
+	if err := t.w.WritePacket(payload); err != nil {
+		return err
+	}
+	t.maybeRekeyLocked()
+	return nil
+}
+
+// writeKexPacket sends a key-exchange message; it never waits.
+func (t *Transport) writeKexPacket(payload []byte) error {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	return t.w.WritePacket(payload)
+}
+
+func (t *Transport) closedErr() error {
+	if t.err != nil && !errors.Is(t.err, ErrClosed) {
+		return fmt.Errorf("%w: %w", ErrClosed, t.err)
+	}
+	return ErrClosed
+}
+
+// readLoop reads packets until the connection fails, handling transport
+// messages itself and handing the rest on.
+func (t *Transport) readLoop() {
+	for {
+		p, err := t.r.ReadPacket()
+		if err != nil {
+			t.readFailed(err)
+			return
+		}
+		if err := t.handlePacket(p); err != nil {
+			return
+		}
+	}
+}
+
+func (t *Transport) readFailed(err error) {
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		select {
+		case <-t.done:
+			return
+		default:
+		}
+		t.fail(fmt.Errorf("paramigo: connection closed by peer: %w", err))
+	default:
+		var pe *packet.PacketError
+		if errors.As(err, &pe) {
+			t.protocolError(DisconnectMACError, err)
+			return
+		}
+		t.fail(err)
+	}
+}
+
+// handlePacket dispatches one payload; a non-nil error has closed the
+// transport.
+func (t *Transport) handlePacket(p []byte) error {
+	typ := p[0]
+	if t.kx != nil && t.kx.strictFirst && !isKexMessage(typ) {
+		return t.protocolError(DisconnectProtocolError,
+			fmt.Errorf("strict key exchange: %s during initial key exchange", msg.Name(typ)))
+	}
+	switch {
+	case typ == msg.MsgDisconnect:
+		var m msg.Disconnect
+		if err := m.Unmarshal(p); err != nil {
+			return t.fail(err)
+		}
+		return t.fail(&DisconnectError{Reason: m.Reason, Message: m.Message, Remote: true})
+	case typ == msg.MsgIgnore:
+		return nil
+	case typ == msg.MsgDebug:
+		var m msg.Debug
+		if m.Unmarshal(p) == nil {
+			t.log.Debug("ssh: peer debug message", "message", m.Message)
+		}
+		return nil
+	case typ == msg.MsgUnimplemented:
+		var m msg.Unimplemented
+		if m.Unmarshal(p) == nil {
+			t.log.Debug("ssh: peer did not implement a message", "seq", m.Seq)
+		}
+		return nil
+	case typ == msg.MsgKexInit || typ == msg.MsgNewKeys || (typ >= 30 && typ <= 49):
+		if err := t.handleKex(p); err != nil {
+			var de *DisconnectError
+			if errors.As(err, &de) {
+				return t.fail(err)
+			}
+			return t.protocolError(DisconnectKeyExchangeFailed, err)
+		}
+		return nil
+	case typ == msg.MsgExtInfo:
+		return t.handleExtInfo(p)
+	}
+	select {
+	case <-t.firstKex:
+	default:
+		return t.protocolError(DisconnectProtocolError,
+			fmt.Errorf("%s before the first key exchange completed", msg.Name(typ)))
+	}
+	if typ < msg.MsgGlobalRequest {
+		// Service and authentication messages go to the code running
+		// authentication. After success, the peer has no business sending
+		// them (RFC 4252 §5.1).
+		if t.authSucceeded() && typ != msg.MsgUserAuthSuccess {
+			if typ >= 50 && typ <= 79 {
+				return nil // late authentication messages are ignored, as OpenSSH does
+			}
+		}
+		if typ == msg.MsgUserAuthSuccess && t.isClient {
+			t.markAuthenticated()
+		}
+		select {
+		case t.authQueue <- append([]byte(nil), p...):
+			return nil
+		default:
+			return t.protocolError(DisconnectProtocolError, errors.New("too many authentication messages queued"))
+		}
+	}
+	if typ <= msg.MsgChannelFailure && t.authSucceeded() {
+		if err := t.mux.handle(p); err != nil {
+			return t.protocolError(DisconnectProtocolError, err)
+		}
+		return nil
+	}
+	if typ <= msg.MsgChannelFailure {
+		return t.protocolError(DisconnectProtocolError,
+			fmt.Errorf("%s before authentication", msg.Name(typ)))
+	}
+	// RFC 4253 §11.4: answer unknown messages with UNIMPLEMENTED.
+	u := &msg.Unimplemented{Seq: t.r.Seq() - 1}
+	if err := t.sendFromReader(u.Marshal()); err != nil {
+		return t.fail(err)
+	}
+	return nil
+}
+
+func isKexMessage(typ byte) bool {
+	return typ == msg.MsgKexInit || typ == msg.MsgNewKeys || (typ >= 30 && typ <= 49)
+}
+
+func (t *Transport) authSucceeded() bool {
+	select {
+	case <-t.authDone:
+		return true
+	default:
+		return false
+	}
+}
+
+func (t *Transport) markAuthenticated() {
+	t.authOnce.Do(func() { close(t.authDone) })
+}
+
+// readAuthPacket returns the next service or authentication message.
+func (t *Transport) readAuthPacket(ctx context.Context) ([]byte, error) {
+	select {
+	case p := <-t.authQueue:
+		return p, nil
+	case <-t.done:
+		// Drain what arrived before the close.
+		select {
+		case p := <-t.authQueue:
+			return p, nil
+		default:
+		}
+		return nil, t.closedErr()
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
