@@ -95,12 +95,8 @@ func (t *Transport) sendKexInitLocked() error {
 	return nil
 }
 
-// maybeRekeyLocked starts a re-key when a direction has carried enough
-// bytes or the keys are old enough. Called with wmu held.
-func (t *Transport) maybeRekeyLocked() {
-	if t.kexSent || t.sessionID == nil {
-		return
-	}
+// rekeyLimits returns the configured byte limit and interval.
+func (t *Transport) rekeyLimits() (int64, time.Duration) {
 	limit := t.cfg.RekeyBytes
 	if limit == 0 {
 		limit = DefaultRekeyBytes
@@ -109,13 +105,28 @@ func (t *Transport) maybeRekeyLocked() {
 	if interval == 0 {
 		interval = DefaultRekeyInterval
 	}
-	due := (limit > 0 && (t.w.Bytes >= uint64(limit) || t.r.Bytes >= uint64(limit))) ||
-		(interval > 0 && time.Since(t.lastKex) >= interval) ||
-		t.w.Packets >= 1<<31 || t.r.Packets >= 1<<31
-	if due {
-		t.log.Debug("ssh: re-keying", "bytes_out", t.w.Bytes, "bytes_in", t.r.Bytes)
+	return limit, interval
+}
+
+// maybeRekeyLocked starts a re-key when the outgoing direction has carried
+// enough bytes or packets, or the keys are old enough. Called with wmu
+// held; the incoming direction is checked by the reader (readRekeyDue).
+func (t *Transport) maybeRekeyLocked() {
+	if t.kexSent || t.sessionID == nil {
+		return
+	}
+	limit, interval := t.rekeyLimits()
+	if (limit > 0 && t.w.Bytes >= uint64(limit)) || t.w.Packets >= 1<<31 ||
+		(interval > 0 && time.Since(t.lastKex) >= interval) {
+		t.log.Debug("ssh: re-keying", "bytes_out", t.w.Bytes)
 		t.sendKexInitLocked()
 	}
+}
+
+// readRekeyDue is the reader goroutine's half of maybeRekeyLocked.
+func (t *Transport) readRekeyDue() bool {
+	limit, _ := t.rekeyLimits()
+	return t.kx == nil && ((limit > 0 && t.r.Bytes >= uint64(limit)) || t.r.Packets >= 1<<31)
 }
 
 // Rekey runs a new key exchange now and waits for it to finish

@@ -55,18 +55,18 @@ type Transport struct {
 	r  *packet.Reader
 	kx *kexRun
 
-	out        *outQueue
-	wmu        sync.Mutex
-	wcond      *sync.Cond
-	w          *packet.Writer
-	kexSent    bool // our KEXINIT is out and our NEWKEYS not yet
-	ourKexInit *msg.KexInit
-	pendingOut [][]byte // replies from the reader held during key exchange
-	lastKex    time.Time
-	kexCount   int
-	kexWait    chan struct{} // closed and replaced when a key exchange completes
-	sessionID  []byte
-	strictKex  bool
+	out         *outQueue
+	wmu         sync.Mutex
+	wcond       *sync.Cond
+	w           *packet.Writer
+	kexSent     bool // our KEXINIT is out and our NEWKEYS not yet
+	ourKexInit  *msg.KexInit
+	pendingOut  [][]byte // replies from the reader held during key exchange
+	lastKex     time.Time
+	kexCount    int
+	kexWait     chan struct{} // closed and replaced when a key exchange completes
+	sessionID   []byte
+	strictKex   bool
 	peerSigAlgs []string // client: server-sig-algs from EXT_INFO
 	extInfoSeen bool
 
@@ -367,6 +367,13 @@ func (t *Transport) readLoop() {
 		}
 		if err := t.handlePacket(p); err != nil {
 			return
+		}
+		if t.readRekeyDue() {
+			t.wmu.Lock()
+			if t.sessionID != nil {
+				t.sendKexInitLocked()
+			}
+			t.wmu.Unlock()
 		}
 	}
 }

@@ -96,18 +96,20 @@ func connect(t testing.TB, ccfg *ClientConfig, scfg *ServerConfig, tcp bool) (*p
 			t.Fatal(err)
 		}
 		defer l.Close()
+		accepted := make(chan net.Conn, 1)
 		go func() {
 			c, err := l.Accept()
-			if err == nil {
-				c2 = c
+			if err != nil {
+				c = nil
 			}
+			accepted <- c
 		}()
 		c1, err = net.Dial("tcp", l.Addr().String())
 		if err != nil {
 			t.Fatal(err)
 		}
-		for c2 == nil {
-			time.Sleep(time.Millisecond)
+		if c2 = <-accepted; c2 == nil {
+			t.Fatal("accept failed")
 		}
 	} else {
 		c1, c2 = net.Pipe()

@@ -21,13 +21,13 @@ const MaxPayload = cipher.MaxPacket
 
 // Reader reads packets for the incoming direction.
 type Reader struct {
-	r      io.Reader
-	open   cipher.Opener
-	seq    uint32
-	buf    []byte
-	out    []byte
+	r       io.Reader
+	open    cipher.Opener
+	seq     uint32
+	buf     []byte
+	out     []byte
 	inflate Decompressor
-	err    error
+	err     error
 
 	// Counters since the last key change, for re-key decisions.
 	Bytes   uint64

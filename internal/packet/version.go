@@ -14,7 +14,7 @@ import (
 // bytes with CR LF; servers may send other lines first (OpenSSH accepts up
 // to 1024 of them), which clients must skip.
 const (
-	MaxVersionLine  = 255
+	MaxVersionLine   = 255
 	MaxPreambleLines = 1024
 )
 
@@ -23,10 +23,10 @@ const (
 // server on port 80" is readable in the error instead of paramiko's
 // "Error reading SSH protocol banner".
 type NotSSHError struct {
-	Got     string        // what arrived, quoted and cut to a readable length
-	After   time.Duration // time from the start of the handshake
-	Closed  bool          // the peer closed the connection
-	TimedOut bool         // nothing (more) arrived in time
+	Got      string        // what arrived, quoted and cut to a readable length
+	After    time.Duration // time from the start of the handshake
+	Closed   bool          // the peer closed the connection
+	TimedOut bool          // nothing (more) arrived in time
 }
 
 func (e *NotSSHError) Error() string {
