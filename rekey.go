@@ -95,6 +95,36 @@ func (t *Transport) sendKexInitLocked() error {
 	return nil
 }
 
+// NegotiatedAlgorithms is what the last key exchange chose.
+type NegotiatedAlgorithms struct {
+	Kex                     string
+	HostKey                 string
+	CipherClientServer      string
+	CipherServerClient      string
+	MACClientServer         string // empty with an AEAD cipher
+	MACServerClient         string
+	CompressionClientServer string
+	CompressionServerClient string
+	// StrictKex reports OpenSSH's strict key exchange (the Terrapin
+	// countermeasure) in force for this connection.
+	StrictKex bool
+}
+
+// Negotiated returns the algorithms of the current keys (paramiko's
+// get_security_options shows the offer; this shows the outcome).
+func (t *Transport) Negotiated() NegotiatedAlgorithms {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	return t.negotiated
+}
+
+// KexCount returns how many key exchanges have completed.
+func (t *Transport) KexCount() int {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	return t.kexCount
+}
+
 // rekeyLimits returns the configured byte limit and interval.
 func (t *Transport) rekeyLimits() (int64, time.Duration) {
 	limit := t.cfg.RekeyBytes
@@ -228,6 +258,15 @@ func (t *Transport) handleKexInit(p []byte) error {
 		return err
 	}
 	k.neg = neg
+	t.wmu.Lock()
+	t.negotiated = NegotiatedAlgorithms{
+		Kex: neg.Kex, HostKey: neg.HostKey,
+		CipherClientServer: neg.CipherCS, CipherServerClient: neg.CipherSC,
+		MACClientServer: neg.MACCS, MACServerClient: neg.MACSC,
+		CompressionClientServer: neg.CompressionCS, CompressionServerClient: neg.CompressionSC,
+		StrictKex: t.strictKex || (first && neg.StrictKex),
+	}
+	t.wmu.Unlock()
 	if first {
 		t.strictKex = neg.StrictKex
 		if neg.StrictKex {

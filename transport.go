@@ -67,6 +67,7 @@ type Transport struct {
 	kexWait     chan struct{} // closed and replaced when a key exchange completes
 	sessionID   []byte
 	strictKex   bool
+	negotiated  NegotiatedAlgorithms
 	peerSigAlgs []string // client: server-sig-algs from EXT_INFO
 	extInfoSeen bool
 

@@ -195,6 +195,15 @@ func TestEveryAlgorithm(t *testing.T) {
 		if err != nil || string(out) != "ok\n" {
 			t.Fatalf("got %q, %v", out, err)
 		}
+		n := p.client.Negotiated()
+		want := cc.Algorithms
+		if len(want.Kex) == 1 && n.Kex != want.Kex[0] || len(want.Ciphers) == 1 && n.CipherClientServer != want.Ciphers[0] ||
+			len(want.MACs) == 1 && n.MACServerClient != want.MACs[0] || len(want.HostKeys) == 1 && n.HostKey != want.HostKeys[0] {
+			t.Fatalf("negotiated %+v, asked for %+v", n, want)
+		}
+		if !n.StrictKex || n != p.server.Negotiated() {
+			t.Fatalf("client %+v, server %+v", n, p.server.Negotiated())
+		}
 	}
 	for _, k := range s.Kex {
 		t.Run("kex="+k, func(t *testing.T) { run(t, func(a *Algorithms) { a.Kex = []string{k} }) })
@@ -253,10 +262,7 @@ func TestRekeyDuringTraffic(t *testing.T) {
 	if !bytes.Equal(got.Bytes(), big) {
 		t.Fatalf("cat returned %d bytes, want %d", got.Len(), len(big))
 	}
-	p.client.wmu.Lock()
-	n := p.client.kexCount
-	p.client.wmu.Unlock()
-	if n < 5 {
+	if n := p.client.KexCount(); n < 5 {
 		t.Fatalf("only %d key exchanges", n)
 	}
 }
