@@ -1,0 +1,264 @@
+package paramigo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+
+	"github.com/paramigo/paramigo/internal/msg"
+)
+
+// SessionFunc runs a session's exec, shell or subsystem and returns the
+// exit status to report.
+type SessionFunc func(s *Session) int
+
+// SessionServer serves "session" channels: paramiko's ServerInterface
+// check_channel_*_request hooks, with Go shape. Requests it has no hook
+// for are refused, so a server offers only what it sets.
+type SessionServer struct {
+	// Exec runs commands (nil: exec refused).
+	Exec SessionFunc
+	// Shell runs an interactive shell (nil: shell refused).
+	Shell SessionFunc
+	// Subsystems run named subsystems such as "sftp".
+	Subsystems map[string]SessionFunc
+	// AcceptEnv decides env requests (nil: all refused, as sshd does
+	// without AcceptEnv).
+	AcceptEnv func(s *Session, name, value string) bool
+	// AllowPTY decides pty-req (nil: allowed).
+	AllowPTY func(s *Session, pty *PTYRequest) bool
+	// AllowAgentForwarding decides auth-agent-req@openssh.com (nil: refused).
+	AllowAgentForwarding func(s *Session) bool
+	// AllowX11 decides x11-req (nil: refused).
+	AllowX11 func(s *Session, req *X11Request) bool
+}
+
+// PTYRequest is a client's request for a pseudo-terminal.
+type PTYRequest struct {
+	Term   string
+	Window WindowSize
+	Modes  TerminalModes
+}
+
+// WindowSize is a terminal size in characters (and pixels, when known).
+type WindowSize struct {
+	Columns, Rows     int
+	WidthPx, HeightPx int
+}
+
+// X11Request is a client's x11-req.
+type X11Request = msg.X11Request
+
+// Session is the server side of one session channel. It reads and writes
+// like the channel (stdin in, stdout out; Stderr for stderr) and carries
+// what the client asked for before starting.
+type Session struct {
+	*Channel
+	t   *Transport
+	ctx context.Context
+
+	mu        sync.Mutex
+	command   string
+	subsystem string
+	env       []string
+	pty       *PTYRequest
+	agent     bool
+	x11       *X11Request
+	winch     chan WindowSize
+	signals   chan string
+	started   bool
+}
+
+// Context ends when the server shuts down or the channel closes.
+func (s *Session) Context() context.Context { return s.ctx }
+
+// User returns the authenticated user name.
+func (s *Session) User() string { return s.t.User() }
+
+// RemoteAddr returns the client's address.
+func (s *Session) RemoteAddr() net.Addr { return s.t.RemoteAddr() }
+
+// Command returns the exec command, empty for a shell or subsystem.
+func (s *Session) Command() string { return s.command }
+
+// Subsystem returns the subsystem name, empty otherwise.
+func (s *Session) Subsystem() string { return s.subsystem }
+
+// Environ returns the accepted environment, "NAME=value" each.
+func (s *Session) Environ() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.env...)
+}
+
+// PTY returns the pseudo-terminal request, or nil when none was granted.
+func (s *Session) PTY() *PTYRequest { return s.pty }
+
+// WindowChanges delivers terminal resizes (only the latest is kept when
+// the receiver falls behind).
+func (s *Session) WindowChanges() <-chan WindowSize { return s.winch }
+
+// Signals delivers signal names ("INT", "TERM") the client sends.
+func (s *Session) Signals() <-chan string { return s.signals }
+
+// AgentForwarding reports whether the client asked to forward its agent
+// and it was allowed.
+func (s *Session) AgentForwarding() bool { return s.agent }
+
+// X11 returns the granted x11 request, or nil.
+func (s *Session) X11() *X11Request { return s.x11 }
+
+// ServeChannel accepts a session channel and serves its requests; it is
+// a ChannelHandlerFunc.
+func (ss *SessionServer) ServeChannel(ctx context.Context, t *Transport, nc *NewChannel) {
+	ch, err := nc.Accept()
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-ch.Closed():
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	s := &Session{Channel: ch, t: t, ctx: ctx, winch: make(chan WindowSize, 1), signals: make(chan string, 8)}
+	done := make(chan int, 1)
+	for {
+		select {
+		case req, ok := <-ch.Requests():
+			if !ok {
+				return
+			}
+			if run := ss.handleRequest(s, req); run != nil {
+				go func() { done <- run(s) }()
+			}
+		case status := <-done:
+			ch.CloseWrite()
+			ch.SendExitStatus(status)
+			ch.Close()
+			// Keep answering requests until the client closes too.
+			ss.drain(ch)
+			return
+		case <-ch.Closed():
+			select {
+			case status := <-done:
+				_ = status
+			case <-ctx.Done():
+			}
+			return
+		}
+	}
+}
+
+func (ss *SessionServer) drain(ch *Channel) {
+	for {
+		select {
+		case r := <-ch.Requests():
+			r.Reply(false, nil)
+		case <-ch.Closed():
+			return
+		}
+	}
+}
+
+// handleRequest answers one request; it returns the function to start
+// for exec, shell and subsystem.
+func (ss *SessionServer) handleRequest(s *Session, req *Request) SessionFunc {
+	s.mu.Lock()
+	started := s.started
+	s.mu.Unlock()
+	ok := false
+	var run SessionFunc
+	switch req.Type {
+	case msg.ReqPtyReq:
+		var p msg.PtyRequest
+		if !started && p.Unmarshal(req.Payload) == nil {
+			modes, _ := msg.ParseTerminalModes(p.Modes)
+			pty := &PTYRequest{Term: p.Term, Modes: modes, Window: WindowSize{Columns: int(p.Columns), Rows: int(p.Rows), WidthPx: int(p.WidthPx), HeightPx: int(p.HeightPx)}}
+			if ss.AllowPTY == nil || ss.AllowPTY(s, pty) {
+				s.pty, ok = pty, true
+			}
+		}
+	case msg.ReqEnv:
+		var e msg.EnvRequest
+		if !started && ss.AcceptEnv != nil && e.Unmarshal(req.Payload) == nil && ss.AcceptEnv(s, e.Name, e.Value) {
+			s.mu.Lock()
+			s.env = append(s.env, e.Name+"="+e.Value)
+			s.mu.Unlock()
+			ok = true
+		}
+	case msg.ReqAuthAgent:
+		if ss.AllowAgentForwarding != nil && ss.AllowAgentForwarding(s) {
+			s.agent, ok = true, true
+		}
+	case msg.ReqX11:
+		var x msg.X11Request
+		if !started && ss.AllowX11 != nil && x.Unmarshal(req.Payload) == nil && ss.AllowX11(s, &x) {
+			s.x11, ok = &x, true
+		}
+	case msg.ReqWindowChange:
+		var w msg.WindowChange
+		if s.pty != nil && w.Unmarshal(req.Payload) == nil {
+			ws := WindowSize{Columns: int(w.Columns), Rows: int(w.Rows), WidthPx: int(w.WidthPx), HeightPx: int(w.HeightPx)}
+			select {
+			case <-s.winch:
+			default:
+			}
+			s.winch <- ws
+			ok = true
+		}
+	case msg.ReqSignal:
+		var sg msg.SignalRequest
+		if started && sg.Unmarshal(req.Payload) == nil {
+			select {
+			case s.signals <- sg.Signal:
+				ok = true
+			default:
+			}
+		}
+	case msg.ReqExec:
+		var e msg.ExecRequest
+		if !started && ss.Exec != nil && e.Unmarshal(req.Payload) == nil {
+			s.command, run = e.Command, ss.Exec
+		}
+	case msg.ReqShell:
+		if !started && ss.Shell != nil {
+			run = ss.Shell
+		}
+	case msg.ReqSubsystem:
+		var sub msg.SubsystemRequest
+		if !started && sub.Unmarshal(req.Payload) == nil && ss.Subsystems[sub.Name] != nil {
+			s.subsystem, run = sub.Name, ss.Subsystems[sub.Name]
+		}
+	}
+	if run != nil {
+		s.mu.Lock()
+		s.started = true
+		s.mu.Unlock()
+		ok = true
+	}
+	req.Reply(ok, nil)
+	return run
+}
+
+// ExitStatusFor maps an error from running a command to the status to
+// report: the command's own status, or 255 with the error on stderr.
+func ExitStatusFor(s *Session, err error) int {
+	if err == nil {
+		return 0
+	}
+	var ee interface{ ExitCode() int }
+	if errors.As(err, &ee) && ee.ExitCode() >= 0 {
+		return ee.ExitCode()
+	}
+	fmt.Fprintf(s.Stderr(), "paramigo: %v\n", err)
+	return 255
+}
+
+var _ io.ReadWriter = (*Session)(nil)
