@@ -70,6 +70,15 @@ type Session struct {
 	winch     chan WindowSize
 	signals   chan string
 	started   bool
+	exitSig   *ExitSignal
+}
+
+// SetExitSignal reports that the command died of a signal; the session
+// then ends with exit-signal instead of exit-status.
+func (s *Session) SetExitSignal(sig ExitSignal) {
+	s.mu.Lock()
+	s.exitSig = &sig
+	s.mu.Unlock()
 }
 
 // Context ends when the server shuts down or the channel closes.
@@ -140,7 +149,14 @@ func (ss *SessionServer) ServeChannel(ctx context.Context, t *Transport, nc *New
 			}
 		case status := <-done:
 			ch.CloseWrite()
-			ch.SendExitStatus(status)
+			s.mu.Lock()
+			sig := s.exitSig
+			s.mu.Unlock()
+			if sig != nil {
+				ch.SendExitSignal(*sig)
+			} else {
+				ch.SendExitStatus(status)
+			}
 			ch.Close()
 			// Keep answering requests until the client closes too.
 			ss.drain(ch)

@@ -1,0 +1,233 @@
+package paramigo
+
+import (
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path"
+	"strings"
+	"sync"
+	"syscall"
+)
+
+// LocalOptions configures LocalSessions.
+type LocalOptions struct {
+	// Shell runs commands ("shell -c command") and interactive sessions
+	// (nil-empty: $SHELL, else /bin/sh).
+	Shell string
+	// Dir is the working directory (empty: the user's home directory).
+	Dir string
+	// AcceptEnv lists the environment variable patterns clients may set
+	// (sshd's AcceptEnv; "LANG", "LC_*"). Empty: LANG and LC_*.
+	AcceptEnv []string
+	// Env is added to every session's environment.
+	Env []string
+}
+
+// LocalSessions returns a SessionServer that runs commands and shells on
+// this machine, as the user running the program: it never switches users.
+// A pty-req gets a real pseudo-terminal (Linux); window changes resize
+// it; signals from the client are delivered to the process; exit codes
+// and deaths by signal are reported back.
+func LocalSessions(opts LocalOptions) *SessionServer {
+	shell := opts.Shell
+	if shell == "" {
+		shell = os.Getenv("SHELL")
+	}
+	if shell == "" {
+		shell = "/bin/sh"
+	}
+	accept := opts.AcceptEnv
+	if len(accept) == 0 {
+		accept = []string{"LANG", "LC_*"}
+	}
+	l := &local{shell: shell, dir: opts.Dir, env: opts.Env}
+	return &SessionServer{
+		Exec:  l.run,
+		Shell: l.run,
+		AcceptEnv: func(s *Session, name, value string) bool {
+			for _, p := range accept {
+				if ok, _ := path.Match(p, name); ok {
+					return true
+				}
+			}
+			return false
+		},
+	}
+}
+
+type local struct {
+	shell string
+	dir   string
+	env   []string
+}
+
+var signalsByName = map[string]syscall.Signal{
+	"ABRT": syscall.SIGABRT, "ALRM": syscall.SIGALRM, "FPE": syscall.SIGFPE, "HUP": syscall.SIGHUP,
+	"ILL": syscall.SIGILL, "INT": syscall.SIGINT, "KILL": syscall.SIGKILL, "PIPE": syscall.SIGPIPE,
+	"QUIT": syscall.SIGQUIT, "SEGV": syscall.SIGSEGV, "TERM": syscall.SIGTERM,
+	"USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2,
+}
+
+func signalName(sig syscall.Signal) string {
+	for n, s := range signalsByName {
+		if s == sig {
+			return n
+		}
+	}
+	return strings.TrimPrefix(strings.ToUpper(sig.String()), "SIG")
+}
+
+func (l *local) command(s *Session) *exec.Cmd {
+	name := path.Base(l.shell)
+	var cmd *exec.Cmd
+	if s.Command() != "" {
+		cmd = exec.Command(l.shell, "-c", s.Command())
+	} else {
+		cmd = exec.Command(l.shell)
+		cmd.Args[0] = "-" + name // a login shell, as sshd starts it
+	}
+	home, _ := os.UserHomeDir()
+	cmd.Dir = l.dir
+	if cmd.Dir == "" {
+		cmd.Dir = home
+	}
+	env := append(os.Environ(), l.env...)
+	env = append(env, "SSH_CONNECTION="+connectionVar(s))
+	if s.Command() != "" {
+		env = append(env, "SSH_ORIGINAL_COMMAND="+s.Command())
+	}
+	if pty := s.PTY(); pty != nil {
+		env = append(env, "TERM="+pty.Term)
+	}
+	cmd.Env = append(env, s.Environ()...)
+	return cmd
+}
+
+func connectionVar(s *Session) string {
+	r, l := s.t.RemoteAddr().String(), s.t.LocalAddr().String()
+	rh, rp := splitAddr(r)
+	lh, lp := splitAddr(l)
+	return rh + " " + rp + " " + lh + " " + lp
+}
+
+func splitAddr(a string) (string, string) {
+	i := strings.LastIndexByte(a, ':')
+	if i < 0 {
+		return a, "0"
+	}
+	return strings.Trim(a[:i], "[]"), a[i+1:]
+}
+
+// run executes the session's command or shell and returns its status.
+func (l *local) run(s *Session) int {
+	cmd := l.command(s)
+	var (
+		err  error
+		wait func() error
+	)
+	if s.PTY() != nil {
+		wait, err = l.startPTY(s, cmd)
+	} else {
+		wait, err = l.startPipes(s, cmd)
+	}
+	if err != nil {
+		return ExitStatusFor(s, err)
+	}
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case name := <-s.Signals():
+				if sig, ok := signalsByName[name]; ok && cmd.Process != nil {
+					cmd.Process.Signal(sig)
+				}
+			case <-s.Context().Done():
+				// The client went away: end the command like sshd does.
+				if cmd.Process != nil {
+					cmd.Process.Signal(syscall.SIGHUP)
+				}
+				return
+			case <-done:
+				return
+			}
+		}
+	}()
+	err = wait()
+	close(done)
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			s.SetExitSignal(ExitSignal{Signal: signalName(ws.Signal()), CoreDumped: ws.CoreDump()})
+			return -1
+		}
+	}
+	return ExitStatusFor(s, err)
+}
+
+// startPipes runs cmd with stdin, stdout and stderr on the channel. Stdin
+// is copied by a goroutine that is not waited for: a command may exit
+// before the client closes its stdin.
+func (l *local) startPipes(s *Session, cmd *exec.Cmd) (func() error, error) {
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd.Stdout = s.Channel
+	cmd.Stderr = s.Channel.Stderr()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() {
+		io.Copy(stdin, s.Channel)
+		stdin.Close()
+	}()
+	return cmd.Wait, nil
+}
+
+// startPTY runs cmd on a new pseudo-terminal whose master is joined to
+// the channel.
+func (l *local) startPTY(s *Session, cmd *exec.Cmd) (func() error, error) {
+	master, slave, err := openPTY()
+	if err != nil {
+		return nil, err
+	}
+	pty := s.PTY()
+	applyModes(slave, pty.Modes)
+	setWindowSize(slave, pty.Window)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	if err := cmd.Start(); err != nil {
+		master.Close()
+		slave.Close()
+		return nil, err
+	}
+	slave.Close()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		// Reading the master ends with EIO once the last process holding
+		// the terminal exits.
+		defer wg.Done()
+		io.Copy(s.Channel, master)
+	}()
+	go func() { io.Copy(master, s.Channel) }()
+	go func() {
+		for {
+			select {
+			case w := <-s.WindowChanges():
+				setWindowSize(master, w)
+			case <-s.Context().Done():
+				return
+			}
+		}
+	}()
+	return func() error {
+		err := cmd.Wait()
+		wg.Wait()
+		master.Close()
+		return err
+	}, nil
+}

@@ -1,0 +1,112 @@
+package paramigo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// localServer serves LocalSessions on loopback with no authentication.
+func localServer(t *testing.T) *Transport {
+	t.Helper()
+	_, sc := defaultConfigs()
+	var mux ServeMux
+	mux.OnSession(LocalSessions(LocalOptions{Shell: "/bin/sh"}))
+	srv := &Server{Config: sc, Handler: &mux}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	cc, _ := defaultConfigs()
+	c, err := Dial(context.Background(), "tcp", l.Addr().String(), cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func TestLocalExec(t *testing.T) {
+	c := localServer(t)
+	ctx := context.Background()
+	var out, errb bytes.Buffer
+	err := c.Run(ctx, "echo hi; echo err >&2; exit 3", nil, &out, &errb)
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.Status != 3 || out.String() != "hi\n" || errb.String() != "err\n" {
+		t.Fatalf("got %q %q %v", out.String(), errb.String(), err)
+	}
+	// stdin streamed through, and a command that exits before its stdin ends.
+	in := strings.Repeat("line\n", 100000)
+	out.Reset()
+	if err := c.Run(ctx, "wc -l", strings.NewReader(in), &out, nil); err != nil || strings.TrimSpace(out.String()) != "100000" {
+		t.Fatalf("wc: %q %v", out.String(), err)
+	}
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	if err := c.Run(ctx, "true", pr, nil, nil); err != nil {
+		t.Fatalf("command ignoring its open stdin: %v", err)
+	}
+}
+
+func TestLocalExitSignal(t *testing.T) {
+	c := localServer(t)
+	err := c.Run(context.Background(), "kill -TERM $$", nil, nil, nil)
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.Signal == nil || ee.Signal.Signal != "TERM" {
+		t.Fatalf("want exit-signal TERM, got %v", err)
+	}
+}
+
+func TestLocalSignalFromClient(t *testing.T) {
+	c := localServer(t)
+	ctx := context.Background()
+	ch, err := c.OpenSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.Exec(ctx, "echo ready; exec sleep 30"); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 6)
+	if _, err := io.ReadFull(ch, buf); err != nil {
+		t.Fatal(err)
+	}
+	ch.Signal("INT")
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err = ch.ExitStatus(ctx)
+	var ee *ExitError
+	if !errors.As(err, &ee) || ee.Signal == nil || ee.Signal.Signal != "INT" {
+		t.Fatalf("want exit-signal INT, got %v", err)
+	}
+}
+
+func TestLocalPTY(t *testing.T) {
+	c := localServer(t)
+	ctx := context.Background()
+	ch, err := c.OpenSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.RequestPTY(ctx, "xterm", 91, 37, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.Exec(ctx, "tty; stty size; echo $TERM"); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(ch)
+	s := strings.ReplaceAll(string(out), "\r\n", "\n")
+	if !strings.HasPrefix(s, "/dev/pts/") || !strings.Contains(s, "37 91\n") || !strings.Contains(s, "xterm\n") {
+		t.Fatalf("pty session printed %q", s)
+	}
+	if st, err := ch.ExitStatus(ctx); err != nil || st != 0 {
+		t.Fatalf("status %d %v", st, err)
+	}
+}
