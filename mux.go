@@ -37,6 +37,10 @@ type mux struct {
 
 	greqMu   sync.Mutex // one global request with want-reply at a time
 	greplies chan globalReply
+
+	// routes sends channel opens of a registered type to their own queue
+	// (forwarded-tcpip to the listeners that asked for them).
+	routes map[string]chan *NewChannel
 }
 
 type globalReply struct {
@@ -166,12 +170,33 @@ func (m *mux) handleOpen(p []byte) error {
 	if o.MaxPacket < 1 {
 		return m.rejectOpen(o.SenderChannel, OpenConnectFailed, "invalid maximum packet size")
 	}
+	m.mu.Lock()
+	q := m.routes[o.Type]
+	m.mu.Unlock()
+	if q == nil {
+		q = m.opens
+	}
 	select {
-	case m.opens <- nc:
+	case q <- nc:
 		return nil
 	default:
 		return m.rejectOpen(o.SenderChannel, OpenResourceShortage, "too many pending channel opens")
 	}
+}
+
+// route returns the queue for channel opens of type typ, creating it.
+func (m *mux) route(typ string) chan *NewChannel {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.routes == nil {
+		m.routes = map[string]chan *NewChannel{}
+	}
+	q := m.routes[typ]
+	if q == nil {
+		q = make(chan *NewChannel, maxPendingOpens)
+		m.routes[typ] = q
+	}
+	return q
 }
 
 func (m *mux) rejectOpen(remote uint32, reason OpenFailureReason, message string) error {

@@ -79,6 +79,7 @@ type Transport struct {
 	user      string
 
 	mux *mux
+	fwd forwards
 
 	done    chan struct{}
 	errOnce sync.Once

@@ -1,0 +1,327 @@
+package paramigo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/paramigo/paramigo/internal/msg"
+)
+
+// chanConn is a channel seen as a net.Conn, for forwarded connections.
+type chanConn struct {
+	*Channel
+	laddr, raddr net.Addr
+}
+
+func (c *chanConn) LocalAddr() net.Addr  { return c.laddr }
+func (c *chanConn) RemoteAddr() net.Addr { return c.raddr }
+
+// Close sends EOF then closes, so the far end sees a clean end of data.
+func (c *chanConn) Close() error {
+	c.Channel.CloseWrite()
+	return c.Channel.Close()
+}
+
+// CloseWrite half-closes, like (*net.TCPConn).CloseWrite.
+func (c *chanConn) CloseWrite() error { return c.Channel.CloseWrite() }
+
+func tcpAddr(host string, port int) net.Addr {
+	ip := net.ParseIP(host)
+	if ip == nil {
+		ip = net.IPv4zero
+	}
+	return &net.TCPAddr{IP: ip, Port: port}
+}
+
+func splitHostPortNum(addr string) (string, int, error) {
+	h, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, err
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 0 || n > 65535 {
+		return "", 0, fmt.Errorf("paramigo: bad port in %q", addr)
+	}
+	return h, n, nil
+}
+
+// DialTCP opens a direct-tcpip channel: the server connects to addr
+// ("host:port") and the result carries the connection (ssh -L, paramiko's
+// open_channel("direct-tcpip")).
+func (t *Transport) DialTCP(ctx context.Context, addr string) (net.Conn, error) {
+	host, port, err := splitHostPortNum(addr)
+	if err != nil {
+		return nil, err
+	}
+	oh, op := "127.0.0.1", 0
+	if a, ok := t.LocalAddr().(*net.TCPAddr); ok {
+		oh, op = a.IP.String(), a.Port
+	}
+	d := &msg.DirectTCPIP{HostToConnect: host, PortToConnect: uint32(port), OriginatorIP: oh, OriginatorPort: uint32(op)}
+	ch, err := t.OpenChannel(ctx, msg.ChanDirectTCPIP, d.Marshal())
+	if err != nil {
+		return nil, err
+	}
+	return &chanConn{Channel: ch, laddr: t.LocalAddr(), raddr: tcpAddr(host, port)}, nil
+}
+
+// Dial is DialTCP for "tcp" networks and DialUnix for "unix", so a
+// Transport can serve as a dialer (http.Transport.DialContext).
+func (t *Transport) Dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	switch network {
+	case "tcp", "tcp4", "tcp6":
+		return t.DialTCP(ctx, addr)
+	case "unix":
+		return t.DialUnix(ctx, addr)
+	}
+	return nil, fmt.Errorf("paramigo: cannot dial network %q through SSH", network)
+}
+
+// DialUnix opens a direct-streamlocal@openssh.com channel to a Unix
+// socket on the server.
+func (t *Transport) DialUnix(ctx context.Context, path string) (net.Conn, error) {
+	d := &msg.DirectStreamLocal{SocketPath: path}
+	ch, err := t.OpenChannel(ctx, msg.ChanDirectStreamLocal, d.Marshal())
+	if err != nil {
+		return nil, err
+	}
+	return &chanConn{Channel: ch, laddr: &net.UnixAddr{Name: "@", Net: "unix"}, raddr: &net.UnixAddr{Name: path, Net: "unix"}}, nil
+}
+
+// remoteListener is a net.Listener for connections the server accepts on
+// our behalf (ssh -R).
+type remoteListener struct {
+	t      *Transport
+	addr   net.Addr
+	queue  chan net.Conn
+	cancel func() error
+	once   sync.Once
+	done   chan struct{}
+}
+
+func (l *remoteListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.queue:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	case <-l.t.done:
+		return nil, l.t.closedErr()
+	}
+}
+
+func (l *remoteListener) Close() error {
+	var err error
+	l.once.Do(func() {
+		close(l.done)
+		err = l.cancel()
+		l.t.fwd.remove(l)
+	})
+	return err
+}
+
+func (l *remoteListener) Addr() net.Addr { return l.addr }
+
+// forwards routes forwarded-tcpip and forwarded-streamlocal channels to
+// the listeners that asked for them.
+type forwards struct {
+	mu        sync.Mutex
+	tcp       map[string]*remoteListener // "address:port" as requested
+	unix      map[string]*remoteListener
+	startOnce sync.Once
+}
+
+func (f *forwards) remove(l *remoteListener) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k, v := range f.tcp {
+		if v == l {
+			delete(f.tcp, k)
+		}
+	}
+	for k, v := range f.unix {
+		if v == l {
+			delete(f.unix, k)
+		}
+	}
+}
+
+// startForwardRouting runs the goroutines that hand forwarded channels to
+// listeners, once per transport.
+func (t *Transport) startForwardRouting() {
+	t.fwd.startOnce.Do(func() {
+		tcpq := t.mux.route(msg.ChanForwardedTCPIP)
+		unixq := t.mux.route(msg.ChanForwardedStreamLocal)
+		go func() {
+			for {
+				select {
+				case nc := <-tcpq:
+					t.routeForwardedTCP(nc)
+				case nc := <-unixq:
+					t.routeForwardedUnix(nc)
+				case <-t.done:
+					return
+				}
+			}
+		}()
+	})
+}
+
+func (t *Transport) routeForwardedTCP(nc *NewChannel) {
+	var f msg.ForwardedTCPIP
+	if err := f.Unmarshal(nc.ExtraData()); err != nil {
+		nc.Reject(OpenConnectFailed, "malformed forwarded-tcpip")
+		return
+	}
+	key := net.JoinHostPort(f.ConnectedAddress, strconv.Itoa(int(f.ConnectedPort)))
+	t.fwd.mu.Lock()
+	l := t.fwd.tcp[key]
+	if l == nil {
+		// A request for port 0 is answered with the bound port, under
+		// which the server then reports connections.
+		for k, v := range t.fwd.tcp {
+			if a, ok := v.addr.(*net.TCPAddr); ok && a.Port == int(f.ConnectedPort) {
+				l = v
+				_ = k
+			}
+		}
+	}
+	t.fwd.mu.Unlock()
+	if l == nil {
+		nc.Reject(OpenConnectFailed, "no forwarding requested for "+key)
+		return
+	}
+	ch, err := nc.Accept()
+	if err != nil {
+		return
+	}
+	c := &chanConn{Channel: ch, laddr: l.addr, raddr: tcpAddr(f.OriginatorIP, int(f.OriginatorPort))}
+	select {
+	case l.queue <- c:
+	case <-l.done:
+		c.Close()
+	case <-time.After(10 * time.Second):
+		c.Close() // nobody accepts: do not hold the peer's connection forever
+	}
+}
+
+func (t *Transport) routeForwardedUnix(nc *NewChannel) {
+	var f msg.ForwardedStreamLocal
+	if err := f.Unmarshal(nc.ExtraData()); err != nil {
+		nc.Reject(OpenConnectFailed, "malformed forwarded-streamlocal")
+		return
+	}
+	t.fwd.mu.Lock()
+	l := t.fwd.unix[f.SocketPath]
+	t.fwd.mu.Unlock()
+	if l == nil {
+		nc.Reject(OpenConnectFailed, "no forwarding requested for "+f.SocketPath)
+		return
+	}
+	ch, err := nc.Accept()
+	if err != nil {
+		return
+	}
+	c := &chanConn{Channel: ch, laddr: l.addr, raddr: &net.UnixAddr{Name: "@", Net: "unix"}}
+	select {
+	case l.queue <- c:
+	case <-l.done:
+		c.Close()
+	case <-time.After(10 * time.Second):
+		c.Close()
+	}
+}
+
+// ListenTCP asks the server to listen on addr ("host:port"; port 0 lets
+// the server choose) and forward connections back (ssh -R, paramiko's
+// request_port_forward). The listener's Addr has the bound port.
+func (t *Transport) ListenTCP(ctx context.Context, addr string) (net.Listener, error) {
+	host, port, err := splitHostPortNum(addr)
+	if err != nil {
+		return nil, err
+	}
+	t.startForwardRouting()
+	req := &msg.TCPIPForwardRequest{BindAddress: host, BindPort: uint32(port)}
+	ok, reply, err := t.SendGlobalRequest(ctx, msg.GlobalTCPIPForward, true, req.Marshal())
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("paramigo: server refused to listen on %s", addr)
+	}
+	if port == 0 {
+		var r msg.TCPIPForwardReply
+		if err := r.Unmarshal(reply); err != nil {
+			return nil, fmt.Errorf("paramigo: tcpip-forward reply: %w", err)
+		}
+		port = int(r.BoundPort)
+	}
+	l := &remoteListener{t: t, addr: tcpAddr(host, port), queue: make(chan net.Conn), done: make(chan struct{})}
+	l.cancel = func() error {
+		c := &msg.TCPIPForwardRequest{BindAddress: host, BindPort: uint32(port)}
+		_, _, err := t.SendGlobalRequest(context.Background(), msg.GlobalCancelTCPIPForward, true, c.Marshal())
+		return err
+	}
+	t.fwd.mu.Lock()
+	if t.fwd.tcp == nil {
+		t.fwd.tcp = map[string]*remoteListener{}
+	}
+	t.fwd.tcp[net.JoinHostPort(host, strconv.Itoa(port))] = l
+	t.fwd.mu.Unlock()
+	return l, nil
+}
+
+// ListenUnix asks the server to listen on a Unix socket path and forward
+// connections back (streamlocal-forward@openssh.com).
+func (t *Transport) ListenUnix(ctx context.Context, path string) (net.Listener, error) {
+	t.startForwardRouting()
+	req := &msg.StreamLocalForwardRequest{SocketPath: path}
+	ok, _, err := t.SendGlobalRequest(ctx, msg.GlobalStreamLocalForward, true, req.Marshal())
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("paramigo: server refused to listen on %s", path)
+	}
+	l := &remoteListener{t: t, addr: &net.UnixAddr{Name: path, Net: "unix"}, queue: make(chan net.Conn), done: make(chan struct{})}
+	l.cancel = func() error {
+		_, _, err := t.SendGlobalRequest(context.Background(), msg.GlobalCancelStreamLocalForward, true, req.Marshal())
+		return err
+	}
+	t.fwd.mu.Lock()
+	if t.fwd.unix == nil {
+		t.fwd.unix = map[string]*remoteListener{}
+	}
+	t.fwd.unix[path] = l
+	t.fwd.mu.Unlock()
+	return l, nil
+}
+
+// Pipe copies between two connections until both directions end, passing
+// each side's EOF on as a half-close, and returns the first real error.
+func Pipe(a, b net.Conn) error {
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	cp := func(i int, dst, src net.Conn) {
+		defer wg.Done()
+		_, errs[i] = io.Copy(dst, src)
+		if cw, ok := dst.(interface{ CloseWrite() error }); ok {
+			cw.CloseWrite()
+		} else {
+			dst.Close()
+		}
+	}
+	wg.Add(2)
+	go cp(0, a, b)
+	go cp(1, b, a)
+	wg.Wait()
+	a.Close()
+	b.Close()
+	return errors.Join(errs...)
+}

@@ -1,0 +1,175 @@
+package paramigo
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// forwardPair connects our client to our server with forwarding allowed.
+func forwardPair(t *testing.T) *Transport {
+	t.Helper()
+	_, sc := defaultConfigs()
+	var mux ServeMux
+	fs := &ForwardServer{
+		AllowDirect:     func(*Transport, string, int) bool { return true },
+		AllowListen:     func(*Transport, string, int) bool { return true },
+		AllowDirectUnix: func(*Transport, string) bool { return true },
+		AllowListenUnix: func(*Transport, string) bool { return true },
+	}
+	fs.Register(&mux)
+	srv := &Server{Config: sc, Handler: &mux}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	cc, _ := defaultConfigs()
+	c, err := Dial(context.Background(), "tcp", l.Addr().String(), cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// upperServer answers each line with its upper-case form.
+func upperServer(t *testing.T, l net.Listener) {
+	t.Helper()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				s := bufio.NewScanner(c)
+				for s.Scan() {
+					io.WriteString(c, strings.ToUpper(s.Text())+"\n")
+				}
+			}()
+		}
+	}()
+}
+
+func roundTrip(t *testing.T, c net.Conn, line string) {
+	t.Helper()
+	if _, err := io.WriteString(c, line+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil || got != strings.ToUpper(line)+"\n" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+}
+
+func TestDirectTCPIP(t *testing.T) {
+	c := forwardPair(t)
+	target, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	upperServer(t, target)
+	conn, err := c.DialTCP(context.Background(), target.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	roundTrip(t, conn, "through the tunnel")
+	conn.Close()
+
+	// A refused target is a clean OpenChannelError; the connection lives on.
+	dead, _ := net.Listen("tcp", "127.0.0.1:0")
+	addr := dead.Addr().String()
+	dead.Close()
+	_, err = c.DialTCP(context.Background(), addr)
+	var oe *OpenChannelError
+	if !errors.As(err, &oe) || oe.Reason != OpenConnectFailed {
+		t.Fatalf("dial to closed port: %v", err)
+	}
+	conn, err = c.DialTCP(context.Background(), target.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	roundTrip(t, conn, "still working")
+	conn.Close()
+}
+
+func TestRemoteForwardPortZero(t *testing.T) {
+	c := forwardPair(t)
+	l, err := c.ListenTCP(context.Background(), "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	if port == 0 {
+		t.Fatal("server did not report the bound port")
+	}
+	upperServer(t, l)
+	conn, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	roundTrip(t, conn, "from the far side")
+	conn.Close()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := net.Dial("tcp", l.Addr().String()); err == nil {
+		t.Fatal("remote listener still open after cancel")
+	}
+}
+
+func TestStreamLocalForwarding(t *testing.T) {
+	c := forwardPair(t)
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "target.sock")
+	target, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	upperServer(t, target)
+	conn, err := c.DialUnix(context.Background(), sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roundTrip(t, conn, "unix direct")
+	conn.Close()
+
+	rsock := filepath.Join(dir, "remote.sock")
+	l, err := c.ListenUnix(context.Background(), rsock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	upperServer(t, l)
+	conn, err = net.Dial("unix", rsock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roundTrip(t, conn, "unix remote")
+	conn.Close()
+	l.Close()
+}
+
+func TestForwardingRefusedByDefault(t *testing.T) {
+	c := localServer(t) // serves sessions only
+	_, err := c.DialTCP(context.Background(), "127.0.0.1:1")
+	var oe *OpenChannelError
+	if !errors.As(err, &oe) || oe.Reason != OpenUnknownChannelType {
+		t.Fatalf("direct-tcpip on a session-only server: %v", err)
+	}
+	if _, err := c.ListenTCP(context.Background(), "127.0.0.1:0"); err == nil {
+		t.Fatal("tcpip-forward accepted on a server that does not forward")
+	}
+	if out, err := c.Output(context.Background(), "echo alive"); err != nil || string(out) != "alive\n" {
+		t.Fatalf("connection broken after refusals: %q %v", out, err)
+	}
+}
