@@ -173,3 +173,52 @@ func TestForwardingRefusedByDefault(t *testing.T) {
 		t.Fatalf("connection broken after refusals: %q %v", out, err)
 	}
 }
+
+func TestSOCKSThroughTransport(t *testing.T) {
+	c := forwardPair(t)
+	target, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	upperServer(t, target)
+	tport := target.Addr().(*net.TCPAddr).Port
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go ServeSOCKS(context.Background(), l, c.Dial)
+
+	// SOCKS5 with a domain name.
+	s, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Write([]byte{5, 1, 0})
+	buf := make([]byte, 10)
+	io.ReadFull(s, buf[:2])
+	if buf[0] != 5 || buf[1] != 0 {
+		t.Fatalf("socks5 method reply %v", buf[:2])
+	}
+	req := append([]byte{5, 1, 0, 3, byte(len("localhost"))}, "localhost"...)
+	req = append(req, byte(tport>>8), byte(tport))
+	s.Write(req)
+	if _, err := io.ReadFull(s, buf); err != nil || buf[1] != 0 {
+		t.Fatalf("socks5 connect reply %v %v", buf, err)
+	}
+	roundTrip(t, s, "socks five")
+	s.Close()
+
+	// SOCKS4 with an address.
+	s, err = net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Write([]byte{4, 1, byte(tport >> 8), byte(tport), 127, 0, 0, 1, 'u', 0})
+	if _, err := io.ReadFull(s, buf[:8]); err != nil || buf[1] != 0x5a {
+		t.Fatalf("socks4 reply %v %v", buf[:8], err)
+	}
+	roundTrip(t, s, "socks four")
+	s.Close()
+}
