@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+
+	"github.com/paramigo/paramigo/internal/pty"
 )
 
 // LocalOptions configures LocalSessions.
@@ -190,13 +192,13 @@ func (l *local) startPipes(s *Session, cmd *exec.Cmd) (func() error, error) {
 // startPTY runs cmd on a new pseudo-terminal whose master is joined to
 // the channel.
 func (l *local) startPTY(s *Session, cmd *exec.Cmd) (func() error, error) {
-	master, slave, err := openPTY()
+	master, slave, err := pty.Open()
 	if err != nil {
 		return nil, err
 	}
-	pty := s.PTY()
-	applyModes(slave, pty.Modes)
-	setWindowSize(slave, pty.Window)
+	req := s.PTY()
+	pty.ApplyModes(slave, req.Modes)
+	setSize(slave, req.Window)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
 	if err := cmd.Start(); err != nil {
@@ -218,7 +220,7 @@ func (l *local) startPTY(s *Session, cmd *exec.Cmd) (func() error, error) {
 		for {
 			select {
 			case w := <-s.WindowChanges():
-				setWindowSize(master, w)
+				setSize(master, w)
 			case <-s.Context().Done():
 				return
 			}
@@ -230,4 +232,8 @@ func (l *local) startPTY(s *Session, cmd *exec.Cmd) (func() error, error) {
 		master.Close()
 		return err
 	}, nil
+}
+
+func setSize(f *os.File, w WindowSize) error {
+	return pty.SetSize(f, w.Columns, w.Rows, w.WidthPx, w.HeightPx)
 }

@@ -1,49 +1,52 @@
 //go:build linux
 
-package paramigo
+// Package pty allocates pseudo-terminals and sets their size and modes,
+// for sessions that ask for a terminal and for tests that drive one.
+package pty
 
 import (
 	"fmt"
 	"os"
 	"strconv"
 
+	"github.com/paramigo/paramigo/internal/msg"
 	"golang.org/x/sys/unix"
 )
 
-// openPTY allocates a pseudo-terminal pair through /dev/ptmx.
-func openPTY() (master, slave *os.File, err error) {
+// Open allocates a pseudo-terminal pair through /dev/ptmx.
+func Open() (master, slave *os.File, err error) {
 	fd, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, nil, fmt.Errorf("paramigo: opening /dev/ptmx: %w", err)
+		return nil, nil, fmt.Errorf("pty: opening /dev/ptmx: %w", err)
 	}
 	master = os.NewFile(uintptr(fd), "/dev/ptmx")
 	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
 		master.Close()
-		return nil, nil, fmt.Errorf("paramigo: unlocking pty: %w", err)
+		return nil, nil, fmt.Errorf("pty: unlocking pty: %w", err)
 	}
 	n, err := unix.IoctlGetUint32(fd, unix.TIOCGPTN)
 	if err != nil {
 		master.Close()
-		return nil, nil, fmt.Errorf("paramigo: pty number: %w", err)
+		return nil, nil, fmt.Errorf("pty: pty number: %w", err)
 	}
 	name := "/dev/pts/" + strconv.Itoa(int(n))
 	sfd, err := unix.Open(name, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		master.Close()
-		return nil, nil, fmt.Errorf("paramigo: opening %s: %w", name, err)
+		return nil, nil, fmt.Errorf("pty: opening %s: %w", name, err)
 	}
 	return master, os.NewFile(uintptr(sfd), name), nil
 }
 
-// setWindowSize resizes the terminal.
-func setWindowSize(f *os.File, w WindowSize) error {
-	ws := &unix.Winsize{Row: uint16(w.Rows), Col: uint16(w.Columns), Xpixel: uint16(w.WidthPx), Ypixel: uint16(w.HeightPx)}
+// SetSize resizes the terminal.
+func SetSize(f *os.File, cols, rows, widthPx, heightPx int) error {
+	ws := &unix.Winsize{Row: uint16(rows), Col: uint16(cols), Xpixel: uint16(widthPx), Ypixel: uint16(heightPx)}
 	return unix.IoctlSetWinsize(int(f.Fd()), unix.TIOCSWINSZ, ws)
 }
 
-// applyModes sets the terminal modes the client sent (RFC 4254 §8) that
+// ApplyModes sets the terminal modes the client sent (RFC 4254 §8) that
 // have a termios equivalent; the rest are ignored, as sshd does.
-func applyModes(f *os.File, modes TerminalModes) error {
+func ApplyModes(f *os.File, modes msg.TerminalModes) error {
 	t, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	if err != nil {
 		return err

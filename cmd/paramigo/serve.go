@@ -1,0 +1,330 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/paramigo/paramigo"
+	"github.com/paramigo/paramigo/keys"
+)
+
+const serveHelp = `usage: paramigo serve [--listen ADDR] [--host-key FILE]... [--authorized-keys FILE] [--root DIR]
+
+Runs an SSH server: exec, shell with a PTY, and local/remote port
+forwarding on loopback. With no arguments it listens on 127.0.0.1:2222,
+keeps an Ed25519 host key in your config directory, accepts the keys in
+~/.ssh/authorized_keys and a one-time password it prints, and prints a
+ready ssh command line.
+
+Every session runs as the user who started paramigo serve; it never
+switches users, whatever name a client logs in with (only that user's
+name is accepted).
+
+SIGINT or SIGTERM stops accepting connections and lets running sessions
+finish for up to --grace, then closes them.
+`
+
+// multiFlag collects a repeatable flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
+
+func runServe(e *env, args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() { fmt.Fprint(e.stderr, serveHelp) }
+	listen := fs.String("listen", "127.0.0.1:2222", "address to listen on")
+	var hostKeys multiFlag
+	fs.Var(&hostKeys, "host-key", "host key file (repeatable; default: generated once in the config dir)")
+	authKeys := fs.String("authorized-keys", "", "authorized_keys file (default ~/.ssh/authorized_keys)")
+	root := fs.String("root", "", "working directory for sessions (default: your home)")
+	grace := fs.Duration("grace", 10*time.Second, "how long running sessions may finish on shutdown")
+	noPassword := fs.Bool("no-password", false, "do not offer a one-time password")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(e.stderr, "paramigo serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return serve(ctx, e, serveOptions{listen: *listen, hostKeys: hostKeys, authorizedKeys: *authKeys,
+		root: *root, grace: *grace, password: !*noPassword})
+}
+
+type serveOptions struct {
+	listen         string
+	hostKeys       []string
+	authorizedKeys string
+	root           string
+	grace          time.Duration
+	password       bool
+	ready          func(addr string) // tests learn the bound address here
+}
+
+func serve(ctx context.Context, e *env, o serveOptions) int {
+	fail := func(err error) int {
+		fmt.Fprintf(e.stderr, "paramigo serve: %v\n", err)
+		return 1
+	}
+	me, err := user.Current()
+	if err != nil {
+		return fail(err)
+	}
+	signers, hostKeyDesc, err := loadHostKeys(o.hostKeys)
+	if err != nil {
+		return fail(err)
+	}
+	akPath := o.authorizedKeys
+	explicitAK := akPath != ""
+	if !explicitAK {
+		akPath = filepath.Join(me.HomeDir, ".ssh", "authorized_keys")
+	}
+	authorized, err := loadAuthorizedKeys(akPath)
+	if err != nil && (explicitAK || !errors.Is(err, os.ErrNotExist)) {
+		return fail(err)
+	}
+	var password string
+	if o.password {
+		password = oneTimePassword()
+	}
+	if len(authorized) == 0 && password == "" {
+		return fail(fmt.Errorf("no way to log in: %s has no keys and --no-password is set", akPath))
+	}
+	cfg := &paramigo.ServerConfig{HostKeys: signers}
+	cfg.PublicKey = func(c paramigo.ConnMetadata, k keys.PublicKey) (*paramigo.Permissions, error) {
+		if c.User() != me.Username {
+			return nil, fmt.Errorf("user %q is not %q", c.User(), me.Username)
+		}
+		blob := k.Marshal()
+		for _, a := range authorized {
+			if bytes.Equal(a.Marshal(), blob) {
+				return &paramigo.Permissions{}, nil
+			}
+		}
+		return nil, errors.New("key not in authorized_keys")
+	}
+	if password != "" {
+		cfg.Password = func(c paramigo.ConnMetadata, pw string) (*paramigo.Permissions, error) {
+			ok := subtle.ConstantTimeCompare([]byte(pw), []byte(password)) == 1
+			if !ok || c.User() != me.Username {
+				return nil, errors.New("wrong user or password")
+			}
+			return &paramigo.Permissions{}, nil
+		}
+	}
+	var mux paramigo.ServeMux
+	mux.OnSession(paramigo.LocalSessions(paramigo.LocalOptions{Dir: o.root}))
+	fwd := &paramigo.ForwardServer{
+		AllowDirect: func(*paramigo.Transport, string, int) bool { return true },
+		AllowListen: func(*paramigo.Transport, string, int) bool { return true },
+	}
+	fwd.Register(&mux)
+	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	srv := &paramigo.Server{Config: cfg, Handler: &mux, Logger: logger}
+
+	l, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fail(err)
+	}
+	addr := l.Addr().(*net.TCPAddr)
+	khPath, err := writeKnownHosts(addr, signers)
+	if err != nil {
+		return fail(err)
+	}
+	w := e.stdout
+	fmt.Fprintf(w, "paramigo serve: listening on %s (sessions run as %s)\n", addr, me.Username)
+	fmt.Fprint(w, hostKeyDesc)
+	if len(authorized) > 0 {
+		fmt.Fprintf(w, "accepting %d key(s) from %s\n", len(authorized), akPath)
+	}
+	if password != "" {
+		fmt.Fprintf(w, "one-time password for %s: %s\n", me.Username, password)
+	}
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	fmt.Fprintf(w, "connect with:\n  ssh -o UserKnownHostsFile=%s -p %d %s@%s\n", khPath, addr.Port, me.Username, host)
+	if o.ready != nil {
+		o.ready(addr.String())
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	select {
+	case err := <-served:
+		return fail(err)
+	case <-ctx.Done():
+	}
+	fmt.Fprintln(e.stderr, "paramigo serve: shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), o.grace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		fmt.Fprintln(e.stderr, "paramigo serve: sessions still running after the grace period were closed")
+	}
+	return 0
+}
+
+// configDir is where serve keeps its host key and known_hosts file.
+func configDir() (string, error) {
+	d, err := os.UserConfigDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, "paramigo"), nil
+}
+
+// loadHostKeys loads the given host key files, or the generated default
+// (made on first use).
+func loadHostKeys(paths []string) ([]keys.Signer, string, error) {
+	if len(paths) == 0 {
+		dir, err := configDir()
+		if err != nil {
+			return nil, "", err
+		}
+		p := filepath.Join(dir, "ssh_host_ed25519_key")
+		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+			if err := generateHostKey(p); err != nil {
+				return nil, "", err
+			}
+		}
+		paths = []string{p}
+	}
+	var (
+		signers []keys.Signer
+		desc    strings.Builder
+	)
+	for _, p := range paths {
+		k, err := keys.ParsePrivateKeyFile(p, nil)
+		if err != nil {
+			return nil, "", fmt.Errorf("host key %s: %w", p, err)
+		}
+		signers = append(signers, k)
+		fmt.Fprintf(&desc, "host key: %s %s (%s)\n", keyTypeLabel(k.PublicKey()), keys.Fingerprint(k.PublicKey()), p)
+	}
+	return signers, desc.String(), nil
+}
+
+func generateHostKey(path string) error {
+	k, err := keys.GenerateKey(rand.Reader, "ed25519", 0, nil)
+	if err != nil {
+		return err
+	}
+	host, _ := os.Hostname()
+	k.Comment = "paramigo-serve@" + host
+	data, err := keys.MarshalPrivateKey(k, keys.MarshalOptions{})
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(path+".pub", keys.MarshalAuthorizedKey(k.PublicKey(), k.Comment), 0o644)
+}
+
+// keyTypeLabel is ssh-keygen's short type name ("ED25519", "RSA").
+func keyTypeLabel(k keys.PublicKey) string {
+	switch t := k.Type(); {
+	case t == keys.KeyTypeEd25519:
+		return "ED25519"
+	case strings.HasPrefix(t, "ecdsa-"):
+		return "ECDSA"
+	case t == keys.KeyTypeRSA:
+		return "RSA"
+	case t == keys.KeyTypeDSA:
+		return "DSA"
+	default:
+		return strings.ToUpper(t)
+	}
+}
+
+func loadAuthorizedKeys(path string) ([]keys.PublicKey, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []keys.PublicKey
+	for len(bytes.TrimSpace(data)) > 0 {
+		k, _, _, rest, err := keys.ParseAuthorizedKey(data)
+		if err != nil {
+			// One bad line must not lock everyone out; sshd skips it too.
+			i := bytes.IndexByte(data, '\n')
+			if i < 0 {
+				break
+			}
+			data = data[i+1:]
+			continue
+		}
+		out = append(out, k)
+		data = rest
+	}
+	return out, nil
+}
+
+// oneTimePassword makes a password of 3 groups of 4 characters, easy to
+// type, about 60 bits strong.
+func oneTimePassword() string {
+	const alphabet = "abcdefghijkmnopqrstuvwxyz23456789"
+	b := make([]byte, 12)
+	rand.Read(b)
+	var s strings.Builder
+	for i, c := range b {
+		if i > 0 && i%4 == 0 {
+			s.WriteByte('-')
+		}
+		s.WriteByte(alphabet[int(c)%len(alphabet)])
+	}
+	return s.String()
+}
+
+// writeKnownHosts writes a known_hosts file trusting this server, so the
+// printed ssh command connects without a prompt.
+func writeKnownHosts(addr *net.TCPAddr, signers []keys.Signer) (string, error) {
+	dir, err := configDir()
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	name := "[" + host + "]:" + strconv.Itoa(addr.Port)
+	if addr.Port == 22 {
+		name = host
+	}
+	var b bytes.Buffer
+	for _, s := range signers {
+		b.WriteString(name + " ")
+		b.Write(keys.MarshalAuthorizedKey(s.PublicKey(), ""))
+	}
+	p := filepath.Join(dir, "known_hosts_"+strconv.Itoa(addr.Port))
+	return p, os.WriteFile(p, b.Bytes(), 0o600)
+}
+

@@ -1,0 +1,24 @@
+//go:build !linux
+
+// Package pty allocates pseudo-terminals and sets their size and modes,
+// for sessions that ask for a terminal and for tests that drive one.
+package pty
+
+import (
+	"errors"
+	"os"
+
+	"github.com/paramigo/paramigo/internal/msg"
+)
+
+// ErrUnsupported reports a platform without pseudo-terminal support here.
+var ErrUnsupported = errors.New("pty: pseudo-terminals are only supported on Linux so far")
+
+// Open allocates a pseudo-terminal pair.
+func Open() (master, slave *os.File, err error) { return nil, nil, ErrUnsupported }
+
+// SetSize resizes the terminal.
+func SetSize(f *os.File, cols, rows, widthPx, heightPx int) error { return ErrUnsupported }
+
+// ApplyModes sets terminal modes.
+func ApplyModes(f *os.File, modes msg.TerminalModes) error { return ErrUnsupported }
