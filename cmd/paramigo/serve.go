@@ -327,4 +327,3 @@ func writeKnownHosts(addr *net.TCPAddr, signers []keys.Signer) (string, error) {
 	p := filepath.Join(dir, "known_hosts_"+strconv.Itoa(addr.Port))
 	return p, os.WriteFile(p, b.Bytes(), 0o600)
 }
-
