@@ -19,8 +19,12 @@ const (
 	DefaultMaxPacket = 32 << 10
 	// maxChannels bounds open channels per connection.
 	maxChannels = 4096
-	// maxPendingOpens bounds channel-open requests waiting for Accept.
-	maxPendingOpens = 64
+	// maxPendingOpens bounds channel-open requests waiting for Accept; a
+	// burst as large as the channel limit is queued, not refused.
+	maxPendingOpens = maxChannels
+	// maxOpenExtraData bounds the type-specific data of a channel open
+	// (a few hundred bytes for every type in use), so queued opens stay small.
+	maxOpenExtraData = 16 << 10
 )
 
 // mux is the connection protocol (RFC 4254) of one transport: channel
@@ -169,6 +173,9 @@ func (m *mux) handleOpen(p []byte) error {
 		remoteWindow: o.InitialWindow, remoteMax: o.MaxPacket}
 	if o.MaxPacket < 1 {
 		return m.rejectOpen(o.SenderChannel, OpenConnectFailed, "invalid maximum packet size")
+	}
+	if len(o.Data) > maxOpenExtraData {
+		return m.rejectOpen(o.SenderChannel, OpenConnectFailed, "channel open data too large")
 	}
 	m.mu.Lock()
 	q := m.routes[o.Type]
