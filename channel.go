@@ -33,8 +33,7 @@ type Channel struct {
 	stdout *buffer
 	stderr *buffer
 
-	wmu  sync.Mutex // serializes writers, so packets keep order
-	wbuf []byte
+	wmu sync.Mutex // serializes writers, so packets keep order
 
 	mu            sync.Mutex
 	remoteWindow  uint32
@@ -180,12 +179,7 @@ func (c *Channel) write(p []byte, ext bool) (int, error) {
 		if err != nil {
 			return written, err
 		}
-		if ext {
-			c.wbuf = msg.AppendChannelExtendedData(c.wbuf[:0], c.remoteID, 1, p[:n])
-		} else {
-			c.wbuf = msg.AppendChannelData(c.wbuf[:0], c.remoteID, p[:n])
-		}
-		if err := c.m.t.writePacket(c.wbuf); err != nil {
+		if err := c.m.t.writeChannelData(c.remoteID, ext, p[:n]); err != nil {
 			return written, err
 		}
 		written += n

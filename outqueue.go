@@ -1,9 +1,13 @@
 package paramigo
 
 import (
+	"encoding/binary"
 	"net"
 	"sync"
 	"time"
+
+	"github.com/paramigo/paramigo/internal/msg"
+	"github.com/paramigo/paramigo/internal/packet"
 )
 
 // maxQueued is how many bytes may wait for the network before writers
@@ -50,6 +54,64 @@ func (q *outQueue) Write(p []byte) (int, error) {
 	q.buf = append(q.buf, p...)
 	q.cond.Signal()
 	return len(p), nil
+}
+
+// appendPacket seals payload with w straight into the queue, saving the
+// copy Write would make. Called with the transport's write lock held.
+func (q *outQueue) appendPacket(w *packet.Writer, payload []byte) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.err != nil {
+		return q.err
+	}
+	if q.closed {
+		return net.ErrClosed
+	}
+	var err error
+	q.buf, err = w.AppendPacket(q.buf, payload)
+	q.cond.Signal()
+	return err
+}
+
+// appendChannelData builds a channel data packet (extended when ext)
+// directly in the queue and seals it in place: the one copy of bulk data
+// on the way out.
+func (q *outQueue) appendChannelData(w *packet.Writer, recipient uint32, ext bool, data []byte) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.err != nil {
+		return q.err
+	}
+	if q.closed {
+		return net.ErrClosed
+	}
+	hdr := 9
+	if ext {
+		hdr = 13
+	}
+	start := len(q.buf) + 5
+	need := start + hdr + len(data) + w.Overhead()
+	if cap(q.buf) < need {
+		nb := make([]byte, len(q.buf), max(need, 2*cap(q.buf)))
+		copy(nb, q.buf)
+		q.buf = nb
+	}
+	p := q.buf[start : start+hdr+len(data)]
+	if ext {
+		p[0] = msg.MsgChannelExtendedData
+		binary.BigEndian.PutUint32(p[1:], recipient)
+		binary.BigEndian.PutUint32(p[5:], 1)
+		binary.BigEndian.PutUint32(p[9:], uint32(len(data)))
+	} else {
+		p[0] = msg.MsgChannelData
+		binary.BigEndian.PutUint32(p[1:], recipient)
+		binary.BigEndian.PutUint32(p[5:], uint32(len(data)))
+	}
+	copy(p[hdr:], data)
+	var err error
+	q.buf, err = w.AppendPacket(q.buf, p)
+	q.cond.Signal()
+	return err
 }
 
 // waitRoom blocks while more than maxQueued bytes wait, so a fast writer

@@ -87,7 +87,7 @@ func (t *Transport) sendKexInitLocked() error {
 	first := t.sessionID == nil && t.kexCount == 0
 	m := t.kexInit(first)
 	m.Raw = m.Marshal()
-	if err := t.w.WritePacket(m.Raw); err != nil {
+	if err := t.out.appendPacket(t.w, m.Raw); err != nil {
 		return err
 	}
 	t.ourKexInit = m
@@ -378,12 +378,12 @@ func (t *Transport) finishKex(res *kex.Result) error {
 	if t.sessionID == nil {
 		t.sessionID = res.H
 	}
-	err = t.w.WritePacket((&msg.NewKeys{}).Marshal())
+	err = t.out.appendPacket(t.w, (&msg.NewKeys{}).Marshal())
 	if err == nil {
 		t.w.SetSealer(sealer.(cipher.Sealer), t.strictKex)
 		k.sentNewKeys = true
 		if k.first && !t.isClient && k.neg.ClientExtInfo {
-			err = t.w.WritePacket(t.serverExtInfo())
+			err = t.out.appendPacket(t.w, t.serverExtInfo())
 		}
 	}
 	t.wmu.Unlock()
@@ -446,7 +446,7 @@ func (t *Transport) kexMaybeDone() error {
 	t.pendingOut = nil
 	var err error
 	for _, p := range pending {
-		if err = t.w.WritePacket(p); err != nil {
+		if err = t.out.appendPacket(t.w, p); err != nil {
 			break
 		}
 	}

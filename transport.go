@@ -267,7 +267,7 @@ func (t *Transport) Disconnect(reason DisconnectReason, message string) error {
 	m := &msg.Disconnect{Reason: reason, Message: message}
 	t.wmu.Lock()
 	t.conn.SetWriteDeadline(time.Now().Add(time.Second))
-	t.w.WritePacket(m.Marshal())
+	t.out.appendPacket(t.w, m.Marshal())
 	t.wmu.Unlock()
 	t.out.drain(time.Second)
 	t.fail(ErrClosed)
@@ -294,7 +294,7 @@ func (t *Transport) protocolError(reason DisconnectReason, err error) error {
 	m := &msg.Disconnect{Reason: reason, Message: err.Error()}
 	t.wmu.Lock()
 	t.conn.SetWriteDeadline(time.Now().Add(time.Second))
-	t.w.WritePacket(m.Marshal())
+	t.out.appendPacket(t.w, m.Marshal())
 	t.wmu.Unlock()
 	t.out.drain(time.Second)
 	return t.fail(&DisconnectError{Reason: reason, Message: err.Error(), Err: err})
@@ -316,7 +316,30 @@ func (t *Transport) writePacket(payload []byte) error {
 		return t.closedErr()
 	default:
 	}
-	if err := t.w.WritePacket(payload); err != nil {
+	if err := t.out.appendPacket(t.w, payload); err != nil {
+		go t.fail(err)
+		return err
+	}
+	t.maybeRekeyLocked()
+	return nil
+}
+
+// writeChannelData sends channel data (stderr when ext) with one copy.
+func (t *Transport) writeChannelData(recipient uint32, ext bool, data []byte) error {
+	if err := t.out.waitRoom(); err != nil {
+		return err
+	}
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	for t.kexSent && t.err == nil {
+		t.wcond.Wait()
+	}
+	select {
+	case <-t.done:
+		return t.closedErr()
+	default:
+	}
+	if err := t.out.appendChannelData(t.w, recipient, ext, data); err != nil {
 		go t.fail(err)
 		return err
 	}
@@ -337,7 +360,7 @@ func (t *Transport) sendFromReader(payload []byte) error {
 		t.pendingOut = append(t.pendingOut, append([]byte(nil), payload...))
 		return nil
 	}
-	if err := t.w.WritePacket(payload); err != nil {
+	if err := t.out.appendPacket(t.w, payload); err != nil {
 		return err
 	}
 	t.maybeRekeyLocked()
@@ -348,7 +371,7 @@ func (t *Transport) sendFromReader(payload []byte) error {
 func (t *Transport) writeKexPacket(payload []byte) error {
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
-	return t.w.WritePacket(payload)
+	return t.out.appendPacket(t.w, payload)
 }
 
 func (t *Transport) closedErr() error {

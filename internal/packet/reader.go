@@ -24,7 +24,9 @@ type Reader struct {
 	r       io.Reader
 	open    cipher.Opener
 	seq     uint32
-	buf     []byte
+	buf     []byte // read-ahead: unread bytes are buf[start:end]
+	start   int
+	end     int
 	out     []byte
 	inflate Decompressor
 	err     error
@@ -34,9 +36,13 @@ type Reader struct {
 	Packets uint64
 }
 
+// readAhead is the size of the Reader's own buffer: packets are decrypted
+// in place inside it, so bulk data is not copied on the way in.
+const readAhead = 256 << 10
+
 // NewReader returns a Reader with no cipher (the state before the first
-// NEWKEYS). r should be buffered; the transport passes its bufio.Reader,
-// which already holds any bytes read past the version line.
+// NEWKEYS). The Reader does its own read-ahead in large reads; r may be a
+// bufio.Reader holding bytes read past the version line.
 func NewReader(r io.Reader) *Reader {
 	o, _ := cipher.NewOpener(cipher.None, "", nil, nil, nil)
 	return &Reader{r: r, open: o}
@@ -79,31 +85,61 @@ func (r *Reader) ReadPacket() ([]byte, error) {
 	return p, nil
 }
 
+// fill makes at least n unread bytes available, reading as much as the
+// buffer takes at a time.
+func (r *Reader) fill(n int) error {
+	if r.end-r.start >= n {
+		return nil
+	}
+	if cap(r.buf) < n || cap(r.buf)-r.start < n {
+		// Start small (a connection that only sends small packets never
+		// needs more) and grow to the read-ahead size for bulk data.
+		size := max(readAhead, n)
+		if r.buf == nil {
+			size = max(8<<10, n)
+		}
+		nb := r.buf
+		if cap(nb) < size {
+			nb = make([]byte, size)
+		}
+		nb = nb[:cap(nb)]
+		copy(nb, r.buf[r.start:r.end])
+		r.buf, r.end, r.start = nb, r.end-r.start, 0
+	}
+	r.buf = r.buf[:cap(r.buf)]
+	for r.end-r.start < n {
+		m, err := r.r.Read(r.buf[r.end:])
+		r.end += m
+		if err != nil {
+			if r.end-r.start >= n {
+				return nil
+			}
+			if err == io.EOF && r.end > r.start {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	return nil
+}
+
 func (r *Reader) readPacket() ([]byte, error) {
 	h := r.open.HeaderLen()
-	if cap(r.buf) < h {
-		r.buf = make([]byte, 0, 64*1024)
-	}
-	buf := r.buf[:h]
-	if _, err := io.ReadFull(r.r, buf); err != nil {
+	if err := r.fill(h); err != nil {
 		return nil, err
 	}
-	more, err := r.open.PacketLen(r.seq, buf)
+	more, err := r.open.PacketLen(r.seq, r.buf[r.start:r.start+h])
 	if err != nil {
 		return nil, &PacketError{Seq: r.seq, Err: err}
 	}
-	if cap(r.buf) < h+more {
-		nb := make([]byte, h+more)
-		copy(nb, buf)
-		r.buf = nb[:0]
-	}
-	buf = r.buf[:h+more]
-	if _, err := io.ReadFull(r.r, buf[h:]); err != nil {
+	if err := r.fill(h + more); err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
 		return nil, err
 	}
+	buf := r.buf[r.start : r.start+h+more]
+	r.start += h + more
 	payload, err := r.open.Open(r.seq, buf)
 	if err != nil {
 		return nil, &PacketError{Seq: r.seq, Err: err}

@@ -58,8 +58,7 @@ func (w *Writer) SetCompressor(c Compressor) {
 }
 
 // PayloadBuffer returns a buffer with room for n payload bytes placed
-// where WritePacket seals them without a copy. Callers that build a
-// payload in it and pass it to WritePacket save one copy of bulk data.
+// where WritePacket seals them without a copy.
 func (w *Writer) PayloadBuffer(n int) []byte {
 	need := 5 + n + w.seal.Overhead()
 	if cap(w.buf) < need {
@@ -68,31 +67,47 @@ func (w *Writer) PayloadBuffer(n int) []byte {
 	return w.buf[5 : 5+n]
 }
 
-// WritePacket frames, protects and writes one payload.
-func (w *Writer) WritePacket(payload []byte) error {
+// Overhead is the most bytes framing adds to a payload (without
+// compression), so callers can size buffers for AppendPacket.
+func (w *Writer) Overhead() int { return 5 + w.seal.Overhead() }
+
+// AppendPacket frames and protects payload as the next packet and appends
+// it to dst. A payload built at dst[len(dst)+5:] (in dst's spare capacity)
+// is sealed in place without a copy, which the bulk data path uses.
+func (w *Writer) AppendPacket(dst, payload []byte) ([]byte, error) {
 	if w.err != nil {
-		return w.err
+		return dst, w.err
 	}
 	if w.deflate != nil {
 		var err error
 		w.zbuf, err = w.deflate.Compress(w.zbuf[:0], payload)
 		if err != nil {
 			w.err = err
-			return err
+			return dst, err
 		}
 		payload = w.zbuf
 	}
-	need := 5 + len(payload) + w.seal.Overhead()
-	if cap(w.buf) < need {
-		nb := make([]byte, 0, need+1024)
-		// Keep a payload that lives in the old buffer valid.
-		w.buf = nb
-	}
-	pkt := w.seal.Seal(w.buf[:0], w.seq, payload)
+	n := len(dst)
+	dst = w.seal.Seal(dst, w.seq, payload)
 	w.seq++
 	w.Packets++
-	w.Bytes += uint64(len(pkt))
-	if _, err := w.w.Write(pkt); err != nil {
+	w.Bytes += uint64(len(dst) - n)
+	return dst, nil
+}
+
+// WritePacket frames, protects and writes one payload.
+func (w *Writer) WritePacket(payload []byte) error {
+	if cap(w.buf) < 5+len(payload)+w.seal.Overhead() {
+		// Keep a payload that lives in the old buffer valid: it is
+		// copied into the new one by Seal.
+		w.buf = make([]byte, 0, 5+len(payload)+w.seal.Overhead()+1024)
+	}
+	var err error
+	w.buf, err = w.AppendPacket(w.buf[:0], payload)
+	if err != nil {
+		return err
+	}
+	if _, err := w.w.Write(w.buf); err != nil {
 		w.err = err
 		return err
 	}
