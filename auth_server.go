@@ -63,6 +63,7 @@ type decision struct {
 	key     []byte    // partial publickey: the key that counted
 	since   time.Time // when the client's last message arrived, for the failure delay
 	why     string    // refused: for the debug log
+	algo    string    // publickey: the signature algorithm, for the debug log
 	pending []byte    // aborted: the request that interrupted
 }
 
@@ -106,6 +107,14 @@ func (t *Transport) serveAuthPermissions(ctx context.Context) (*Permissions, err
 			}
 		}
 		start := time.Now()
+		if len(p) > 0 && p[0] == msg.MsgServiceRequest {
+			// paramiko's client asks for the service again before each
+			// method; sshd keeps accepting it until success, and so do we.
+			if err := s.acceptServiceRequest(p); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if len(p) == 0 || p[0] != msg.MsgUserAuthRequest {
 			return nil, s.unexpected("SSH_MSG_USERAUTH_REQUEST", p)
 		}
@@ -138,7 +147,7 @@ func (t *Transport) serveAuthPermissions(ctx context.Context) (*Permissions, err
 		case accepted:
 			perms := mergePermissions(s.perms, d.perms)
 			t.user = req.User
-			t.log.Debug("ssh: user authenticated", "user", req.User, "method", req.Method)
+			t.log.Debug("ssh: user authenticated", "user", req.User, "method", req.Method, "algorithm", d.algo)
 			t.markAuthenticated()
 			if err := t.writePacket((&msg.UserAuthSuccess{}).Marshal()); err != nil {
 				return nil, err
@@ -147,7 +156,7 @@ func (t *Transport) serveAuthPermissions(ctx context.Context) (*Permissions, err
 		case partial:
 			s.perms = mergePermissions(s.perms, d.perms)
 			s.state.PartialSuccess(d.next, d.key)
-			t.log.Debug("ssh: partial success", "user", req.User, "method", req.Method, "next", s.state.Allowed())
+			t.log.Debug("ssh: partial success", "user", req.User, "method", req.Method, "algorithm", d.algo, "next", s.state.Allowed())
 			f := &msg.UserAuthFailure{Methods: s.state.Allowed(), PartialSuccess: true}
 			if err := t.writePacket(f.Marshal()); err != nil {
 				return nil, err
@@ -181,6 +190,11 @@ func (s *serverAuth) acceptService() error {
 	if len(p) == 0 || p[0] != msg.MsgServiceRequest {
 		return s.unexpected("SSH_MSG_SERVICE_REQUEST", p)
 	}
+	return s.acceptServiceRequest(p)
+}
+
+// acceptServiceRequest answers one SSH_MSG_SERVICE_REQUEST.
+func (s *serverAuth) acceptServiceRequest(p []byte) error {
 	var req msg.ServiceRequest
 	if err := req.Unmarshal(p); err != nil {
 		return s.protocolError(DisconnectProtocolError, err)
@@ -324,6 +338,7 @@ func (s *serverAuth) publicKey(req *msg.UserAuthRequest) (decision, error) {
 		return decision{why: "signature does not verify: " + err.Error()}, nil
 	}
 	d := hookDecision(s.cfg.PublicKey(s.meta, key))
+	d.algo = p.Algorithm
 	if d.v == partial {
 		d.key = p.PubKey
 	}
@@ -432,9 +447,12 @@ func (s *serverAuth) unexpected(want string, p []byte) error {
 	return err
 }
 
-// protocolError disconnects with reason and returns the error.
+// protocolError disconnects with reason and returns the disconnect. It
+// builds the error itself: the transport's own record could be the
+// peer's EOF, if the peer hung up on reading the disconnect first.
 func (s *serverAuth) protocolError(reason DisconnectReason, err error) error {
-	return s.t.protocolError(reason, err)
+	s.t.protocolError(reason, err)
+	return &DisconnectError{Reason: reason, Message: err.Error()}
 }
 
 // mergePermissions combines permissions granted along a multi-step chain:

@@ -145,7 +145,7 @@ func (r *rawAuth) pubkeyPayload(s keys.Signer, algo string, blob, sessionID []by
 }
 
 func TestServerAuthPublicKeyChecks(t *testing.T) {
-	rsaKey, edKey := userKey(t, keys.KeyTypeRSA), userKey(t, keys.KeyTypeEd25519)
+	rsaKey, edKey := authUserKey(t, keys.KeyTypeRSA), authUserKey(t, keys.KeyTypeEd25519)
 	impostor, err := keys.GenerateKey(rand.Reader, "rsa", 2048, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -235,7 +235,7 @@ func TestServerAuthMalformedPayload(t *testing.T) {
 	for _, method := range []string{"password", "publickey", "keyboard-interactive"} {
 		t.Run(method, func(t *testing.T) {
 			_, sc, _ := authConfigs()
-			sc.Password = passwordIs("x")
+			sc.Password = authPasswordIs("x")
 			sc.PublicKey = func(ConnMetadata, keys.PublicKey) (*Permissions, error) { return nil, nil }
 			sc.KeyboardInteractive = func(ConnMetadata, KeyboardInteractiveChallenge) (*Permissions, error) { return nil, nil }
 			r := runRaw(t, sc)
@@ -250,7 +250,7 @@ func TestServerAuthMalformedPayload(t *testing.T) {
 func TestServerAuthIdentityChange(t *testing.T) {
 	for _, tc := range []struct{ user, service string }{{"root", msg.ServiceConnection}, {"tester", "other-service"}} {
 		_, sc, _ := authConfigs()
-		sc.Password = passwordIs("secret")
+		sc.Password = authPasswordIs("secret")
 		r := runRaw(t, sc)
 		r.request("none", nil)
 		r.failure()
@@ -280,12 +280,26 @@ func TestServerAuthServiceChecks(t *testing.T) {
 			t.Errorf("disconnect %v, want a protocol error", de)
 		}
 	})
-	t.Run("a second service request", func(t *testing.T) {
+	t.Run("service requested again between methods", func(t *testing.T) {
+		// paramiko's client does this before every auth_* call; sshd
+		// accepts it until authentication succeeds.
 		_, sc, _ := authConfigs()
+		sc.Password = authPasswordIs("secret")
 		r := runRaw(t, sc)
+		r.request("none", nil)
+		r.failure()
 		r.send((&msg.ServiceRequest{Service: msg.ServiceUserAuth}).Marshal())
-		if de := r.disconnected(); de.Reason != DisconnectProtocolError {
-			t.Errorf("disconnect %v, want a protocol error", de)
+		r.expect(msg.MsgServiceAccept)
+		r.request("password", (&msg.PasswordPayload{Password: "secret"}).Marshal())
+		r.expect(msg.MsgUserAuthSuccess)
+	})
+	t.Run("another service requested between methods", func(t *testing.T) {
+		_, sc, _ := authConfigs()
+		sc.Password = authPasswordIs("secret")
+		r := runRaw(t, sc)
+		r.send((&msg.ServiceRequest{Service: "ssh-connection"}).Marshal())
+		if de := r.disconnected(); de.Reason != DisconnectServiceNotAvailable {
+			t.Errorf("disconnect %v, want SERVICE_NOT_AVAILABLE", de)
 		}
 	})
 	t.Run("authenticating for another service", func(t *testing.T) {
@@ -302,10 +316,10 @@ func TestServerAuthServiceChecks(t *testing.T) {
 func TestServerAuthMaxTriesCounting(t *testing.T) {
 	_, sc, _ := authConfigs()
 	sc.MaxAuthTries = 3
-	sc.Password = passwordIs("secret")
+	sc.Password = authPasswordIs("secret")
 	sc.PublicKey = func(ConnMetadata, keys.PublicKey) (*Permissions, error) { return nil, nil }
 	sc.PublicKeyOffered = func(ConnMetadata, keys.PublicKey) bool { return false }
-	k := userKey(t, keys.KeyTypeEd25519)
+	k := authUserKey(t, keys.KeyTypeEd25519)
 	r := runRaw(t, sc)
 	r.request("none", nil) // free, as in sshd
 	r.failure()
@@ -321,7 +335,7 @@ func TestServerAuthMaxTriesCounting(t *testing.T) {
 }
 
 func TestServerAuthPartialSuccessKeyReuse(t *testing.T) {
-	k1, k2 := userKey(t, keys.KeyTypeEd25519), userKey(t, keys.KeyTypeECDSA256)
+	k1, k2 := authUserKey(t, keys.KeyTypeEd25519), authUserKey(t, keys.KeyTypeECDSA256)
 	_, sc, lc := authConfigs()
 	sc.AuthMethods = func(ConnMetadata) []string { return []string{"publickey"} }
 	var mu sync.Mutex
@@ -415,7 +429,7 @@ func TestServerAuthPermissionsMerged(t *testing.T) {
 
 func TestServerKeyboardInteractiveAbort(t *testing.T) {
 	_, sc, _ := authConfigs()
-	sc.Password = passwordIs("secret")
+	sc.Password = authPasswordIs("secret")
 	hookErr := make(chan error, 1)
 	sc.KeyboardInteractive = func(c ConnMetadata, ch KeyboardInteractiveChallenge) (*Permissions, error) {
 		_, err := ch("", "", []string{"Code: "}, []bool{true})
@@ -528,7 +542,7 @@ func TestCheckSourceAddress(t *testing.T) {
 		{"192.0.2.0/24", &net.TCPAddr{IP: net.ParseIP("192.0.3.1")}, false},
 		{"2001:db8::/32, 10.1.2.3", &net.TCPAddr{IP: net.ParseIP("10.1.2.3")}, true},
 		{"2001:db8::/32", &net.TCPAddr{IP: net.ParseIP("2001:db8::1")}, true},
-		{"127.0.0.1", pipeAddr{}, false},
+		{"127.0.0.1", authPipeAddr{}, false},
 		{"bogus/99", &net.TCPAddr{IP: net.ParseIP("10.1.2.3")}, false},
 	} {
 		err := checkSourceAddress(keys.StringOption("source-address", tc.list), tc.addr)
@@ -541,10 +555,10 @@ func TestCheckSourceAddress(t *testing.T) {
 	}
 }
 
-type pipeAddr struct{}
+type authPipeAddr struct{}
 
-func (pipeAddr) Network() string { return "pipe" }
-func (pipeAddr) String() string  { return "pipe" }
+func (authPipeAddr) Network() string { return "pipe" }
+func (authPipeAddr) String() string  { return "pipe" }
 
 func FuzzCheckSourceAddress(f *testing.F) {
 	f.Add("192.0.2.0/24,10.0.0.1", "192.0.2.9")
@@ -555,7 +569,7 @@ func FuzzCheckSourceAddress(f *testing.F) {
 		w.AddString(list)
 		o := keys.CertOption{Name: "source-address", Data: w.Bytes()}
 		checkSourceAddress(o, &net.TCPAddr{IP: net.ParseIP(ip)})
-		checkSourceAddress(keys.CertOption{Name: "source-address", Data: []byte(list)}, pipeAddr{})
+		checkSourceAddress(keys.CertOption{Name: "source-address", Data: []byte(list)}, authPipeAddr{})
 	})
 }
 
@@ -572,7 +586,7 @@ func FuzzServerAuthRequest(f *testing.F) {
 	f.Add("hostbased", []byte("whatever"))
 	f.Fuzz(func(t *testing.T, method string, payload []byte) {
 		_, sc, _ := authConfigs()
-		sc.Password = passwordIs("secret")
+		sc.Password = authPasswordIs("secret")
 		sc.PasswordChange = func(ConnMetadata, string, string) (*Permissions, error) { return nil, errors.New("no") }
 		sc.PublicKey = func(ConnMetadata, keys.PublicKey) (*Permissions, error) { return nil, errors.New("no") }
 		sc.KeyboardInteractive = func(c ConnMetadata, ch KeyboardInteractiveChallenge) (*Permissions, error) {

@@ -18,23 +18,23 @@ import (
 	"github.com/paramigo/paramigo/keys"
 )
 
-// logCapture keeps log records so tests can see what a transport decided
+// authLog keeps log records so tests can see what a transport decided
 // (which service requests came in, why an attempt was refused).
-type logCapture struct {
+type authLog struct {
 	mu   sync.Mutex
-	recs []capturedRecord
+	recs []authLogRecord
 }
 
-type capturedRecord struct {
+type authLogRecord struct {
 	msg   string
 	attrs map[string]string
 }
 
-func (h *logCapture) Enabled(context.Context, slog.Level) bool { return true }
-func (h *logCapture) WithAttrs([]slog.Attr) slog.Handler       { return h }
-func (h *logCapture) WithGroup(string) slog.Handler            { return h }
-func (h *logCapture) Handle(_ context.Context, r slog.Record) error {
-	rec := capturedRecord{msg: r.Message, attrs: map[string]string{}}
+func (h *authLog) Enabled(context.Context, slog.Level) bool { return true }
+func (h *authLog) WithAttrs([]slog.Attr) slog.Handler       { return h }
+func (h *authLog) WithGroup(string) slog.Handler            { return h }
+func (h *authLog) Handle(_ context.Context, r slog.Record) error {
+	rec := authLogRecord{msg: r.Message, attrs: map[string]string{}}
 	r.Attrs(func(a slog.Attr) bool {
 		rec.attrs[a.Key] = a.Value.String()
 		return true
@@ -47,7 +47,7 @@ func (h *logCapture) Handle(_ context.Context, r slog.Record) error {
 
 // count returns how many records have message m and, when key is set, an
 // attribute key containing sub.
-func (h *logCapture) count(m, key, sub string) int {
+func (h *authLog) count(m, key, sub string) int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	n := 0
@@ -59,21 +59,21 @@ func (h *logCapture) count(m, key, sub string) int {
 	return n
 }
 
-// recordingSigner notes the algorithms it is asked to sign with.
-type recordingSigner struct {
+// authRecordingSigner notes the algorithms it is asked to sign with.
+type authRecordingSigner struct {
 	keys.Signer
 	mu    sync.Mutex
 	algos []string
 }
 
-func (s *recordingSigner) Sign(r io.Reader, data []byte, algo string) (*keys.Signature, error) {
+func (s *authRecordingSigner) Sign(r io.Reader, data []byte, algo string) (*keys.Signature, error) {
 	s.mu.Lock()
 	s.algos = append(s.algos, algo)
 	s.mu.Unlock()
 	return s.Signer.Sign(r, data, algo)
 }
 
-func (s *recordingSigner) signed() []string {
+func (s *authRecordingSigner) signed() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return slices.Clone(s.algos)
@@ -87,11 +87,11 @@ type authOutcome struct {
 
 // authConfigs returns a client for user "tester" with no methods and a
 // server with no hooks and no failure delay, logging into capture.
-func authConfigs() (*ClientConfig, *ServerConfig, *logCapture) {
+func authConfigs() (*ClientConfig, *ServerConfig, *authLog) {
 	cc, sc := defaultConfigs()
 	sc.NoClientAuth = false
 	sc.AuthFailureDelay = -1
-	lc := &logCapture{}
+	lc := &authLog{}
 	sc.Logger = slog.New(lc)
 	return cc, sc, lc
 }
@@ -153,7 +153,7 @@ func wantAuthError(t *testing.T, err error, tried, remaining []string, partial b
 	return ae
 }
 
-func passwordIs(want string) func(ConnMetadata, string) (*Permissions, error) {
+func authPasswordIs(want string) func(ConnMetadata, string) (*Permissions, error) {
 	return func(c ConnMetadata, pw string) (*Permissions, error) {
 		if c.User() == "tester" && pw == want {
 			return nil, nil
@@ -175,7 +175,7 @@ func TestAuthNone(t *testing.T) {
 
 func TestAuthNoMethodsInCommon(t *testing.T) {
 	cc, sc, _ := authConfigs()
-	sc.Password = passwordIs("secret")
+	sc.Password = authPasswordIs("secret")
 	cc.Auth = []AuthMethod{KeyboardInteractive(func(string, string, []KeyboardInteractivePrompt) ([]string, error) {
 		t.Error("keyboard-interactive run although the server does not offer it")
 		return nil, nil
@@ -192,13 +192,13 @@ func TestAuthNoMethodsInCommon(t *testing.T) {
 func TestAuthPassword(t *testing.T) {
 	t.Run("ok", func(t *testing.T) {
 		cc, sc, _ := authConfigs()
-		sc.Password = passwordIs("secret")
+		sc.Password = authPasswordIs("secret")
 		cc.Auth = []AuthMethod{Password("secret")}
 		mustAuth(t, cc, sc)
 	})
 	t.Run("callback asked only when offered", func(t *testing.T) {
 		cc, sc, _ := authConfigs()
-		sc.Password = passwordIs("secret")
+		sc.Password = authPasswordIs("secret")
 		asked := 0
 		cc.Auth = []AuthMethod{PasswordCallback(func() (string, error) { asked++; return "secret", nil })}
 		mustAuth(t, cc, sc)
@@ -208,14 +208,14 @@ func TestAuthPassword(t *testing.T) {
 	})
 	t.Run("bad", func(t *testing.T) {
 		cc, sc, _ := authConfigs()
-		sc.Password = passwordIs("secret")
+		sc.Password = authPasswordIs("secret")
 		cc.Auth = []AuthMethod{Password("guess")}
 		o := runAuth(t, cc, sc)
 		wantAuthError(t, o.cerr, []string{"none", "password"}, []string{"password"}, false)
 	})
 	t.Run("callback error aborts", func(t *testing.T) {
 		cc, sc, _ := authConfigs()
-		sc.Password = passwordIs("secret")
+		sc.Password = authPasswordIs("secret")
 		cancelled := errors.New("user pressed ^C")
 		cc.Auth = []AuthMethod{PasswordCallback(func() (string, error) { return "", cancelled })}
 		o := runAuth(t, cc, sc)
@@ -225,7 +225,7 @@ func TestAuthPassword(t *testing.T) {
 	})
 	t.Run("retryable", func(t *testing.T) {
 		cc, sc, _ := authConfigs()
-		sc.Password = passwordIs("third")
+		sc.Password = authPasswordIs("third")
 		tries := []string{"first", "second", "third"}
 		n := 0
 		cc.Auth = []AuthMethod{RetryableAuthMethod(PasswordCallback(func() (string, error) {
@@ -303,8 +303,8 @@ func TestAuthPasswordChange(t *testing.T) {
 	})
 }
 
-// userKey returns a test key of an SSH key type.
-func userKey(t *testing.T, typ string) *keys.PrivateKey {
+// authUserKey returns a test key of an SSH key type.
+func authUserKey(t *testing.T, typ string) *keys.PrivateKey {
 	k, ok := testHostKeys()[typ]
 	if !ok {
 		t.Fatalf("no test key of type %s", typ)
@@ -312,9 +312,9 @@ func userKey(t *testing.T, typ string) *keys.PrivateKey {
 	return k
 }
 
-// acceptKey returns a PublicKey hook accepting exactly k for tester,
+// authAcceptKey returns a PublicKey hook accepting exactly k for tester,
 // counting its calls.
-func acceptKey(k keys.PublicKey, calls *int) func(ConnMetadata, keys.PublicKey) (*Permissions, error) {
+func authAcceptKey(k keys.PublicKey, calls *int) func(ConnMetadata, keys.PublicKey) (*Permissions, error) {
 	var mu sync.Mutex
 	return func(c ConnMetadata, key keys.PublicKey) (*Permissions, error) {
 		mu.Lock()
@@ -336,11 +336,11 @@ func TestAuthPublicKeyEachType(t *testing.T) {
 		{keys.KeyTypeRSA, "rsa-sha2-512"}, // chosen from server-sig-algs
 	} {
 		t.Run(tc.typ, func(t *testing.T) {
-			k := userKey(t, tc.typ)
+			k := authUserKey(t, tc.typ)
 			cc, sc, lc := authConfigs()
 			calls := 0
-			sc.PublicKey = acceptKey(k.PublicKey(), &calls)
-			rs := &recordingSigner{Signer: k}
+			sc.PublicKey = authAcceptKey(k.PublicKey(), &calls)
+			rs := &authRecordingSigner{Signer: k}
 			cc.Auth = []AuthMethod{PublicKeys(rs)}
 			mustAuth(t, cc, sc)
 			if got := rs.signed(); !slices.Equal(got, []string{tc.algo}) {
@@ -357,7 +357,7 @@ func TestAuthPublicKeyEachType(t *testing.T) {
 }
 
 func TestAuthPublicKeyRSAAlgorithm(t *testing.T) {
-	k := userKey(t, keys.KeyTypeRSA)
+	k := authUserKey(t, keys.KeyTypeRSA)
 	for _, tc := range []struct {
 		name          string
 		serverAlgos   []string
@@ -383,8 +383,8 @@ func TestAuthPublicKeyRSAAlgorithm(t *testing.T) {
 			cc.Algorithms.PublicKeys = tc.clientAlgos
 			cc.ignoreServerSigAlgs = tc.ignoreSigAlgs
 			calls := 0
-			sc.PublicKey = acceptKey(k.PublicKey(), &calls)
-			rs := &recordingSigner{Signer: k}
+			sc.PublicKey = authAcceptKey(k.PublicKey(), &calls)
+			rs := &authRecordingSigner{Signer: k}
 			cc.Auth = []AuthMethod{PublicKeys(rs)}
 			o := runAuth(t, cc, sc)
 			if tc.fail {
@@ -408,16 +408,16 @@ func TestAuthPublicKeyRSAAlgorithm(t *testing.T) {
 }
 
 func TestAuthPublicKeyQueryBeforeSigning(t *testing.T) {
-	good, other := userKey(t, keys.KeyTypeEd25519), userKey(t, keys.KeyTypeECDSA256)
+	good, other := authUserKey(t, keys.KeyTypeEd25519), authUserKey(t, keys.KeyTypeECDSA256)
 	cc, sc, _ := authConfigs()
 	calls := 0
-	sc.PublicKey = acceptKey(good.PublicKey(), &calls)
+	sc.PublicKey = authAcceptKey(good.PublicKey(), &calls)
 	var offered []string
 	sc.PublicKeyOffered = func(c ConnMetadata, k keys.PublicKey) bool {
 		offered = append(offered, k.Type())
 		return string(k.Marshal()) == string(good.PublicKey().Marshal())
 	}
-	rOther, rGood := &recordingSigner{Signer: other}, &recordingSigner{Signer: good}
+	rOther, rGood := &authRecordingSigner{Signer: other}, &authRecordingSigner{Signer: good}
 	cc.Auth = []AuthMethod{PublicKeysCallback(func() ([]keys.Signer, error) {
 		return []keys.Signer{rOther, rGood}, nil
 	})}
@@ -436,15 +436,15 @@ func TestAuthPublicKeyQueryBeforeSigning(t *testing.T) {
 func TestAuthPublicKeyNoKeysSkipped(t *testing.T) {
 	cc, sc, _ := authConfigs()
 	calls := 0
-	sc.PublicKey = acceptKey(userKey(t, keys.KeyTypeEd25519).PublicKey(), &calls)
-	sc.Password = passwordIs("secret")
+	sc.PublicKey = authAcceptKey(authUserKey(t, keys.KeyTypeEd25519).PublicKey(), &calls)
+	sc.Password = authPasswordIs("secret")
 	cc.Auth = []AuthMethod{PublicKeys(), Password("nope")}
 	o := runAuth(t, cc, sc)
 	// publickey had nothing to offer, so it is not reported as tried.
 	wantAuthError(t, o.cerr, []string{"none", "password"}, []string{"publickey", "password"}, false)
 
 	cc, sc, _ = authConfigs()
-	sc.PublicKey = acceptKey(userKey(t, keys.KeyTypeEd25519).PublicKey(), &calls)
+	sc.PublicKey = authAcceptKey(authUserKey(t, keys.KeyTypeEd25519).PublicKey(), &calls)
 	agentDown := errors.New("agent not running")
 	cc.Auth = []AuthMethod{PublicKeysCallback(func() ([]keys.Signer, error) { return nil, agentDown })}
 	if o := runAuth(t, cc, sc); !errors.Is(o.cerr, agentDown) {
@@ -452,8 +452,8 @@ func TestAuthPublicKeyNoKeysSkipped(t *testing.T) {
 	}
 }
 
-// newCert issues a user certificate for key, signed by ca.
-func newCert(t *testing.T, ca keys.Signer, key keys.PublicKey, edit func(*keys.Certificate)) *keys.Certificate {
+// authNewCert issues a user certificate for key, signed by ca.
+func authNewCert(t *testing.T, ca keys.Signer, key keys.PublicKey, edit func(*keys.Certificate)) *keys.Certificate {
 	t.Helper()
 	c := &keys.Certificate{
 		Key:             key,
@@ -473,20 +473,20 @@ func newCert(t *testing.T, ca keys.Signer, key keys.PublicKey, edit func(*keys.C
 }
 
 func TestAuthCertificate(t *testing.T) {
-	ca := userKey(t, keys.KeyTypeECDSA384)
+	ca := authUserKey(t, keys.KeyTypeECDSA384)
 	for _, tc := range []struct{ typ, algo string }{
 		{keys.KeyTypeEd25519, "ssh-ed25519-cert-v01@openssh.com"},
 		{keys.KeyTypeECDSA256, "ecdsa-sha2-nistp256-cert-v01@openssh.com"},
 		{keys.KeyTypeRSA, "rsa-sha2-512-cert-v01@openssh.com"},
 	} {
 		t.Run(tc.typ, func(t *testing.T) {
-			k := userKey(t, tc.typ)
-			cert := newCert(t, ca, k.PublicKey(), nil)
+			k := authUserKey(t, tc.typ)
+			cert := authNewCert(t, ca, k.PublicKey(), nil)
 			cs, err := keys.NewCertSigner(cert, k)
 			if err != nil {
 				t.Fatal(err)
 			}
-			rs := &recordingSigner{Signer: cs}
+			rs := &authRecordingSigner{Signer: cs}
 			cc, sc, _ := authConfigs()
 			checker := &CertChecker{TrustedCAs: []keys.PublicKey{ca.PublicKey()}}
 			var got keys.PublicKey
@@ -505,8 +505,8 @@ func TestAuthCertificate(t *testing.T) {
 		})
 	}
 	t.Run("untrusted CA refused end to end", func(t *testing.T) {
-		k := userKey(t, keys.KeyTypeEd25519)
-		cert := newCert(t, userKey(t, keys.KeyTypeECDSA521), k.PublicKey(), nil)
+		k := authUserKey(t, keys.KeyTypeEd25519)
+		cert := authNewCert(t, authUserKey(t, keys.KeyTypeECDSA521), k.PublicKey(), nil)
 		cs, _ := keys.NewCertSigner(cert, k)
 		cc, sc, lc := authConfigs()
 		sc.PublicKey = (&CertChecker{TrustedCAs: []keys.PublicKey{ca.PublicKey()}}).Authenticate
@@ -519,22 +519,22 @@ func TestAuthCertificate(t *testing.T) {
 	})
 }
 
-// fakeMeta is a ConnMetadata for calling hooks directly.
-type fakeMeta struct {
+// authFakeMeta is a ConnMetadata for calling hooks directly.
+type authFakeMeta struct {
 	user string
 	addr net.Addr
 }
 
-func (m fakeMeta) User() string          { return m.user }
-func (m fakeMeta) SessionID() []byte     { return []byte("session") }
-func (m fakeMeta) ClientVersion() string { return "SSH-2.0-client" }
-func (m fakeMeta) ServerVersion() string { return "SSH-2.0-server" }
-func (m fakeMeta) RemoteAddr() net.Addr  { return m.addr }
-func (m fakeMeta) LocalAddr() net.Addr   { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 22} }
+func (m authFakeMeta) User() string          { return m.user }
+func (m authFakeMeta) SessionID() []byte     { return []byte("session") }
+func (m authFakeMeta) ClientVersion() string { return "SSH-2.0-client" }
+func (m authFakeMeta) ServerVersion() string { return "SSH-2.0-server" }
+func (m authFakeMeta) RemoteAddr() net.Addr  { return m.addr }
+func (m authFakeMeta) LocalAddr() net.Addr   { return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 22} }
 
 func TestCertChecker(t *testing.T) {
-	ca, other := userKey(t, keys.KeyTypeEd25519), userKey(t, keys.KeyTypeECDSA256)
-	key := userKey(t, keys.KeyTypeECDSA384).PublicKey()
+	ca, other := authUserKey(t, keys.KeyTypeEd25519), authUserKey(t, keys.KeyTypeECDSA256)
+	key := authUserKey(t, keys.KeyTypeECDSA384).PublicKey()
 	now := time.Unix(1_800_000_000, 0)
 	from := &net.TCPAddr{IP: net.ParseIP("192.0.2.7"), Port: 40000}
 	for _, tc := range []struct {
@@ -579,7 +579,7 @@ func TestCertChecker(t *testing.T) {
 			wantErr: ErrCertSourceAddress},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cert := newCert(t, tc.signer, key, tc.edit)
+			cert := authNewCert(t, tc.signer, key, tc.edit)
 			checker := tc.checker
 			checker.TrustedCAs = []keys.PublicKey{ca.PublicKey()}
 			checker.Time = func() time.Time { return now }
@@ -587,7 +587,7 @@ func TestCertChecker(t *testing.T) {
 			if user == "" {
 				user = "tester"
 			}
-			perms, err := checker.Authenticate(fakeMeta{user: user, addr: from}, cert)
+			perms, err := checker.Authenticate(authFakeMeta{user: user, addr: from}, cert)
 			if tc.wantErr != nil {
 				if !errors.Is(err, tc.wantErr) {
 					t.Fatalf("Authenticate = %v, want %v", err, tc.wantErr)
@@ -610,11 +610,11 @@ func TestCertChecker(t *testing.T) {
 	}
 	t.Run("plain keys", func(t *testing.T) {
 		cc := CertChecker{TrustedCAs: []keys.PublicKey{ca.PublicKey()}}
-		if _, err := cc.Authenticate(fakeMeta{user: "tester", addr: from}, key); err == nil {
+		if _, err := cc.Authenticate(authFakeMeta{user: "tester", addr: from}, key); err == nil {
 			t.Error("plain key accepted with no UserKey")
 		}
 		cc.UserKey = func(c ConnMetadata, k keys.PublicKey) (*Permissions, error) { return &Permissions{}, nil }
-		if _, err := cc.Authenticate(fakeMeta{user: "tester", addr: from}, key); err != nil {
+		if _, err := cc.Authenticate(authFakeMeta{user: "tester", addr: from}, key); err != nil {
 			t.Errorf("plain key not passed to UserKey: %v", err)
 		}
 	})
@@ -681,20 +681,20 @@ func TestAuthKeyboardInteractive(t *testing.T) {
 }
 
 func TestAuthPartialSuccessChain(t *testing.T) {
-	k := userKey(t, keys.KeyTypeEd25519)
-	serverCfg := func() (*ServerConfig, *logCapture) {
+	k := authUserKey(t, keys.KeyTypeEd25519)
+	serverCfg := func() (*ServerConfig, *authLog) {
 		_, sc, lc := authConfigs()
 		// sshd's AuthenticationMethods publickey,password.
 		sc.AuthMethods = func(ConnMetadata) []string { return []string{"publickey"} }
 		calls := 0
-		accept := acceptKey(k.PublicKey(), &calls)
+		accept := authAcceptKey(k.PublicKey(), &calls)
 		sc.PublicKey = func(c ConnMetadata, key keys.PublicKey) (*Permissions, error) {
 			if _, err := accept(c, key); err != nil {
 				return nil, err
 			}
 			return nil, &PartialSuccessError{Next: []string{"password"}}
 		}
-		sc.Password = passwordIs("secret")
+		sc.Password = authPasswordIs("secret")
 		return sc, lc
 	}
 	t.Run("publickey then password", func(t *testing.T) {
@@ -735,7 +735,7 @@ func TestAuthPartialSuccessChain(t *testing.T) {
 
 func TestAuthBanner(t *testing.T) {
 	cc, sc, _ := authConfigs()
-	sc.Password = passwordIs("secret")
+	sc.Password = authPasswordIs("secret")
 	sc.Banner = func(c ConnMetadata) string { return "Welcome, " + c.User() + "\n" }
 	var banners []string
 	cc.Banner = func(m string) { banners = append(banners, m) }
@@ -748,7 +748,7 @@ func TestAuthBanner(t *testing.T) {
 
 func TestAuthMaxTries(t *testing.T) {
 	cc, sc, _ := authConfigs()
-	sc.Password = passwordIs("secret")
+	sc.Password = authPasswordIs("secret")
 	sc.MaxAuthTries = 3
 	n := 0
 	cc.Auth = []AuthMethod{RetryableAuthMethod(PasswordCallback(func() (string, error) {
