@@ -45,6 +45,10 @@ type mux struct {
 	// routes sends channel opens of a registered type to their own queue
 	// (forwarded-tcpip to the listeners that asked for them).
 	routes map[string]chan *NewChannel
+
+	// noMoreSessions is set (server side) once the client sent
+	// no-more-sessions@openssh.com; reader goroutine only.
+	noMoreSessions bool
 }
 
 type globalReply struct {
@@ -169,6 +173,10 @@ func (m *mux) handleOpen(p []byte) error {
 	if err := o.Unmarshal(p); err != nil {
 		return err
 	}
+	if o.Type == msg.ChanSession && m.noMoreSessions && !m.t.isClient {
+		// sshd treats this as an attack and drops the connection.
+		return errNoMoreSessions
+	}
 	nc := &NewChannel{m: m, typ: o.Type, data: o.Data, remoteID: o.SenderChannel,
 		remoteWindow: o.InitialWindow, remoteMax: o.MaxPacket}
 	if o.MaxPacket < 1 {
@@ -215,6 +223,13 @@ func (m *mux) handleGlobalRequest(p []byte) error {
 	var g msg.GlobalRequest
 	if err := g.Unmarshal(p); err != nil {
 		return err
+	}
+	if g.Type == msg.GlobalNoMoreSessions && !m.t.isClient {
+		m.noMoreSessions = true
+		if g.WantReply {
+			return m.t.sendFromReader([]byte{msg.MsgRequestSuccess})
+		}
+		return nil
 	}
 	r := &Request{Type: g.Type, WantReply: g.WantReply, Payload: g.Data, mux: m}
 	select {

@@ -34,6 +34,9 @@ type SessionServer struct {
 	AllowAgentForwarding func(s *Session) bool
 	// AllowX11 decides x11-req (nil: refused).
 	AllowX11 func(s *Session, req *X11Request) bool
+	// Break handles a BREAK request of ms milliseconds (RFC 4335; nil:
+	// refused), for servers in front of serial consoles.
+	Break func(s *Session, ms int) bool
 }
 
 // PTYRequest is a client's request for a pseudo-terminal.
@@ -237,6 +240,11 @@ func (ss *SessionServer) handleRequest(s *Session, req *Request) SessionFunc {
 				ok = true
 			default:
 			}
+		}
+	case msg.ReqBreak:
+		var b msg.BreakRequest
+		if ss.Break != nil && b.Unmarshal(req.Payload) == nil {
+			ok = ss.Break(s, int(b.Length))
 		}
 	case msg.ReqExec:
 		var e msg.ExecRequest
