@@ -60,8 +60,8 @@
 //
 // Open decrypts in place and may overwrite the MAC bytes. Errors are
 // ErrMAC, ErrPadding and *LengthError (ErrPacketLength); after any of them
-// the Opener stays failed and the connection must be dropped (RFC 4253 §6.4
-// mandates disconnecting on a bad MAC).
+// the Opener stays failed and the connection must be dropped, as OpenSSH
+// does.
 //
 // Neither half is safe for concurrent use; each belongs to the one goroutine
 // that owns that direction.
