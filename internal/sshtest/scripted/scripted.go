@@ -66,6 +66,11 @@ type Config struct {
 	// SendReset and RecvReset say when each direction's sequence number
 	// restarts at NEWKEYS; the default follows strict kex.
 	SendReset, RecvReset SeqReset
+	// NoFollowRekey makes Next return a KEXINIT that arrives after the
+	// first key exchange instead of answering it: by default the peer
+	// joins a re-key the other side starts, as an honest peer does, and
+	// goes on with the script.
+	NoFollowRekey bool
 }
 
 // DefaultKexInit is the KEXINIT a Peer sends unless told otherwise: fast
@@ -152,10 +157,12 @@ type Peer struct {
 	ExtInfo []byte
 	kexDone int
 
-	out, in          direction
-	nextOut, nextIn  direction
-	keysReady        bool
-	skipIgnoreDebugs bool
+	out, in         direction
+	nextOut, nextIn direction
+	keysReady       bool
+	inKex           bool
+	// Rekeys counts re-keys the other side started that Next joined.
+	Rekeys int
 }
 
 // NewClient returns a Peer that plays the client over conn.
@@ -166,7 +173,7 @@ func NewClient(conn net.Conn, cfg Config) *Peer { return newPeer(conn, true, cfg
 func NewServer(conn net.Conn, cfg Config) *Peer { return newPeer(conn, false, cfg) }
 
 func newPeer(conn net.Conn, client bool, cfg Config) *Peer {
-	p := &Peer{conn: conn, br: bufio.NewReader(conn), client: client, cfg: cfg, rand: cfg.Rand, skipIgnoreDebugs: true}
+	p := &Peer{conn: conn, br: bufio.NewReader(conn), client: client, cfg: cfg, rand: cfg.Rand}
 	if p.rand == nil {
 		p.rand = rand.Reader
 	}
@@ -184,6 +191,9 @@ func clearDirection() direction {
 	o, _ := cipher.NewOpener(cipher.None, "", nil, nil, nil)
 	return direction{cipher: cipher.None, sealer: s, opener: o}
 }
+
+// IsClient reports whether the peer plays the client.
+func (p *Peer) IsClient() bool { return p.client }
 
 // Conn returns the connection, for deadlines and closing.
 func (p *Peer) Conn() net.Conn { return p.conn }
@@ -254,6 +264,7 @@ func (p *Peer) ReadVersion() error {
 
 // SendKexInit sends our KEXINIT.
 func (p *Peer) SendKexInit() error {
+	p.inKex = true
 	m := p.cfg.KexInit
 	if m == nil {
 		m = DefaultKexInit(p.client)
@@ -274,16 +285,27 @@ func (p *Peer) SendKexInit() error {
 // negotiates. A failed negotiation is returned as a *kex.NegotiationError
 // after both KEXINITs are known.
 func (p *Peer) ReadKexInit() error {
+	p.inKex = true
 	b, err := p.Expect(msg.MsgKexInit)
 	if err != nil {
 		return err
 	}
+	if err := p.gotKexInit(b); err != nil {
+		return err
+	}
+	if p.ours == nil {
+		return errors.New("scripted: ReadKexInit before SendKexInit")
+	}
+	return p.negotiate()
+}
+
+func (p *Peer) gotKexInit(b []byte) error {
 	var m msg.KexInit
 	if err := m.Unmarshal(b); err != nil {
 		return err
 	}
 	p.theirs = &m
-	return p.negotiate()
+	return nil
 }
 
 func (p *Peer) negotiate() error {
@@ -461,6 +483,11 @@ func (p *Peer) ReadNewKeys() error {
 	if _, err := p.Expect(msg.MsgNewKeys); err != nil {
 		return err
 	}
+	p.switchIn()
+	return nil
+}
+
+func (p *Peer) switchIn() {
 	seq := p.in.seq
 	p.in = p.nextIn
 	p.in.seq = seq
@@ -468,14 +495,29 @@ func (p *Peer) ReadNewKeys() error {
 		p.in.seq = 0
 	}
 	p.maybeKexDone()
-	return nil
 }
 
 func (p *Peer) maybeKexDone() {
 	if p.out.sealer == p.nextOut.sealer && p.in.opener == p.nextIn.opener {
 		p.kexDone++
 		p.keysReady = false
+		p.inKex = false
 	}
+}
+
+// followRekey joins a re-key the other side started with KEXINIT b.
+func (p *Peer) followRekey(b []byte) error {
+	p.inKex = true
+	if err := p.gotKexInit(b); err != nil {
+		return err
+	}
+	for _, step := range []func() error{p.SendKexInit, p.negotiate, p.RunKex, p.SendNewKeys, p.ReadNewKeys} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	p.Rekeys++
+	return nil
 }
 
 // Rekey runs a further key exchange: KEXINIT both ways, the method, and
@@ -603,6 +645,13 @@ func (p *Peer) Next() ([]byte, error) {
 				return nil, err
 			}
 			return nil, &DisconnectedError{d}
+		case msg.MsgKexInit:
+			if p.kexDone > 0 && !p.inKex && !p.cfg.NoFollowRekey {
+				if err := p.followRekey(b); err != nil {
+					return nil, fmt.Errorf("scripted: joining a re-key: %w", err)
+				}
+				continue
+			}
 		}
 		return b, nil
 	}
@@ -621,16 +670,22 @@ func (p *Peer) Expect(want ...byte) ([]byte, error) {
 }
 
 // ExpectDisconnect reads until the peer's DISCONNECT and returns it; any
-// other message is skipped. It fails if the connection ends without one.
+// other message is skipped, and a NEWKEYS the script has not read yet
+// switches the incoming keys, so a DISCONNECT sent under new keys in the
+// middle of a key exchange is still read. It fails if the connection ends
+// without one.
 func (p *Peer) ExpectDisconnect() (*msg.Disconnect, error) {
 	for {
-		_, err := p.Next()
+		b, err := p.Next()
 		var d *DisconnectedError
 		if errors.As(err, &d) {
 			return &d.Disconnect, nil
 		}
 		if err != nil {
 			return nil, err
+		}
+		if b[0] == msg.MsgNewKeys && p.keysReady && p.in.opener != p.nextIn.opener {
+			p.switchIn()
 		}
 	}
 }

@@ -108,6 +108,25 @@ func TestHandshake(t *testing.T) {
 			if err := <-errc; err != nil {
 				t.Fatal(err)
 			}
+			// A re-key one side starts is joined by the other inside Next.
+			go func() {
+				err := cli.Rekey()
+				if err == nil {
+					err = cli.WritePacket((&msg.GlobalRequest{Type: "after"}).Marshal())
+				}
+				errc <- err
+			}()
+			b, err := srv.Expect(msg.MsgGlobalRequest)
+			var g msg.GlobalRequest
+			if err != nil || g.Unmarshal(b) != nil || g.Type != "after" {
+				t.Fatalf("after a followed re-key: %v", err)
+			}
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+			if srv.Rekeys != 1 || !bytes.Equal(srv.Result.H, cli.Result.H) {
+				t.Fatalf("server joined %d re-keys; H agrees: %v", srv.Rekeys, bytes.Equal(srv.Result.H, cli.Result.H))
+			}
 		})
 	}
 }
