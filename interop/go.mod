@@ -1,0 +1,12 @@
+module github.com/paramigo/paramigo/interop
+
+go 1.26.0
+
+require (
+	github.com/paramigo/paramigo v0.0.0
+	golang.org/x/crypto v0.59.0
+)
+
+require golang.org/x/sys v0.50.0 // indirect
+
+replace github.com/paramigo/paramigo => ../
