@@ -115,6 +115,20 @@ type clientAuth struct {
 // order while the server lists it. It returns nil once the server sent
 // SSH_MSG_USERAUTH_SUCCESS.
 func (t *Transport) authenticate(ctx context.Context) error {
+	return authTimeout(t.clientAuth(ctx))
+}
+
+// authTimeout reports a deadline hit during authentication as
+// ErrHandshakeTimeout: HandshakeTimeout bounds authentication too
+// (sshd's LoginGraceTime).
+func authTimeout(err error) error {
+	if err != nil && !errors.Is(err, ErrHandshakeTimeout) && isTimeoutErr(err) {
+		return fmt.Errorf("%w during authentication: %w", ErrHandshakeTimeout, err)
+	}
+	return err
+}
+
+func (t *Transport) clientAuth(ctx context.Context) error {
 	cfg := t.client
 	c := &clientAuth{t: t, ctx: ctx, user: cfg.User, usedKeys: map[string]bool{}}
 	if err := c.requestService(); err != nil {
@@ -140,7 +154,9 @@ func (t *Transport) authenticate(ctx context.Context) error {
 	}
 	names := make([]string, len(cfg.Auth))
 	for i, m := range cfg.Auth {
-		names[i] = m.method()
+		if m != nil {
+			names[i] = m.method() // a nil method keeps "", which no server lists
+		}
 	}
 	plan := auth.NewClient(names)
 	plan.ServerMethods(res.methods, res.partial)

@@ -89,6 +89,11 @@ func (t *Transport) serveAuth(ctx context.Context) error {
 // serveAuthPermissions is serveAuth returning what the hooks granted:
 // the connection layer must enforce its critical options (force-command).
 func (t *Transport) serveAuthPermissions(ctx context.Context) (*Permissions, error) {
+	perms, err := t.runServerAuth(ctx)
+	return perms, authTimeout(err)
+}
+
+func (t *Transport) runServerAuth(ctx context.Context) (*Permissions, error) {
 	cfg := t.server
 	s := &serverAuth{t: t, ctx: ctx, cfg: cfg, meta: &connMeta{t: t}}
 	handled := auth.ServerMethods(cfg.PublicKey != nil, cfg.Password != nil, cfg.KeyboardInteractive != nil)

@@ -206,6 +206,12 @@ func TestAuthPassword(t *testing.T) {
 			t.Errorf("password callback called %d times, want 1", asked)
 		}
 	})
+	t.Run("nil method skipped", func(t *testing.T) {
+		cc, sc, _ := authConfigs()
+		sc.Password = authPasswordIs("secret")
+		cc.Auth = []AuthMethod{nil, Password("secret")}
+		mustAuth(t, cc, sc)
+	})
 	t.Run("bad", func(t *testing.T) {
 		cc, sc, _ := authConfigs()
 		sc.Password = authPasswordIs("secret")
