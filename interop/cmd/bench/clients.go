@@ -1,0 +1,305 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/paramigo/paramigo"
+	"github.com/paramigo/paramigo/keys"
+)
+
+// hostAlias is the name every client looks the host key up under
+// (HostKeyAlias), so one known_hosts line serves sshd, our server and the
+// proxies in front of them, whatever their ports.
+const hostAlias = "benchhost"
+
+// Commands our server runs in process instead of through the shell, so
+// the in-process rows measure the protocol, not fork and exec.
+const (
+	cmdDiscard = "bench-discard" // read stdin to the end, exit 0
+	cmdNothing = "bench-nothing" // exit 0 at once
+)
+
+// algos is what a client is told to use; nil lists mean its defaults.
+type algos struct {
+	kex, ciphers []string
+}
+
+// sshArgs returns the command line for OpenSSH's ssh and for `paramigo
+// ssh`, which take the same flags: no config file, batch mode, only the
+// bench key, the bench known_hosts and nothing that could add a round
+// trip of its own (host key rotation, a control master, an agent).
+func (b *bench) sshArgs(addr string, a algos, command string) []string {
+	host, port, _ := net.SplitHostPort(addr)
+	args := []string{"-F", "none", "-p", port, "-i", b.keyPath,
+		"-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
+		"-o", "UserKnownHostsFile=" + b.knownHosts, "-o", "GlobalKnownHostsFile=none",
+		"-o", "HostKeyAlias=" + hostAlias, "-o", "StrictHostKeyChecking=yes",
+		"-o", "CheckHostIP=no", "-o", "UpdateHostKeys=no", "-o", "ControlPath=none",
+		"-o", "LogLevel=ERROR"}
+	if a.kex != nil {
+		args = append(args, "-o", "KexAlgorithms="+strings.Join(a.kex, ","))
+	}
+	if a.ciphers != nil {
+		args = append(args, "-o", "Ciphers="+strings.Join(a.ciphers, ","))
+	}
+	return append(args, b.user+"@"+host, command)
+}
+
+// pmsshArgs is sshArgs for the paramigo binary's ssh command.
+func (b *bench) pmsshArgs(addr string, a algos, command string) []string {
+	return append([]string{"ssh"}, b.sshArgs(addr, a, command)...)
+}
+
+// xsshArgs is the same for interop/cmd/xssh.
+func (b *bench) xsshArgs(addr string, a algos, command string) []string {
+	host, port, _ := net.SplitHostPort(addr)
+	args := []string{"-p", port, "-i", b.keyPath, "-known-hosts", b.knownHosts, "-host-key-alias", hostAlias}
+	if a.kex != nil {
+		args = append(args, "-kex", strings.Join(a.kex, ","))
+	}
+	if a.ciphers != nil {
+		args = append(args, "-ciphers", strings.Join(a.ciphers, ","))
+	}
+	return append(args, b.user+"@"+host, command)
+}
+
+// runBinary runs a client binary once with stdin, failing on a non-zero
+// exit.
+func (b *bench) runBinary(ctx context.Context, timeout time.Duration, stdin io.Reader, path string, args []string) error {
+	return runCmd(ctx, timeout, b.env, stdin, path, args...)
+}
+
+// paramigoConfig is our client's configuration: the bench key, the host
+// key pinned (the library's equivalent of one known_hosts line).
+func (b *bench) paramigoConfig(a algos) *paramigo.ClientConfig {
+	cfg := &paramigo.ClientConfig{
+		User: b.user,
+		Auth: []paramigo.AuthMethod{paramigo.PublicKeys(b.userSigner)},
+		HostKeyCallback: func(_ string, k keys.PublicKey) error {
+			if !bytes.Equal(k.Marshal(), b.hostPub.Marshal()) {
+				return errors.New("bench: host key mismatch")
+			}
+			return nil
+		},
+	}
+	cfg.Algorithms.Kex = a.kex
+	cfg.Algorithms.Ciphers = a.ciphers
+	return cfg
+}
+
+// paramigoExec connects with the library, runs command and closes.
+func (b *bench) paramigoExec(ctx context.Context, addr string, a algos, command string) error {
+	t, err := paramigo.Dial(ctx, "tcp", addr, b.paramigoConfig(a))
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	return t.Run(ctx, command, nil, nil, nil)
+}
+
+// xcryptoConfig is x/crypto/ssh's client configuration, alike.
+func (b *bench) xcryptoConfig(a algos) *ssh.ClientConfig {
+	cfg := &ssh.ClientConfig{
+		User:            b.user,
+		Auth:            []ssh.AuthMethod{ssh.PublicKeys(b.xSigner)},
+		HostKeyCallback: ssh.FixedHostKey(b.xHostKey),
+	}
+	cfg.KeyExchanges = a.kex
+	cfg.Ciphers = a.ciphers
+	return cfg
+}
+
+// xcryptoDial connects with x/crypto/ssh within ctx.
+func (b *bench) xcryptoDial(ctx context.Context, addr string, a algos) (*ssh.Client, error) {
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	if d, ok := ctx.Deadline(); ok {
+		conn.SetDeadline(d)
+	}
+	c, chans, reqs, err := ssh.NewClientConn(conn, addr, b.xcryptoConfig(a))
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	conn.SetDeadline(time.Time{})
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	client := ssh.NewClient(c, chans, reqs)
+	go func() { client.Wait(); stop() }()
+	return client, nil
+}
+
+// xcryptoExec connects with x/crypto/ssh, runs command and closes.
+func (b *bench) xcryptoExec(ctx context.Context, addr string, a algos, command string) error {
+	c, err := b.xcryptoDial(ctx, addr, a)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	s, err := c.NewSession()
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return s.Run(command)
+}
+
+// writeData writes size bytes of the bench's pseudo-random block to w,
+// in writes of the block's size: data made in memory, never read from
+// disk.
+func (b *bench) writeData(w io.Writer, size int64) error {
+	for size > 0 {
+		n := min(size, int64(len(b.data)))
+		if _, err := w.Write(b.data[:n]); err != nil {
+			return err
+		}
+		size -= n
+	}
+	return nil
+}
+
+// The send functions run command on the server and feed it size bytes.
+// They return how long the data took: from the moment the channel
+// carries data (the command started) to the command's exit, so
+// connection set-up and process start-up do not count against the
+// channel.
+
+// paramigoSend feeds command with our library.
+func (b *bench) paramigoSend(ctx context.Context, addr string, a algos, command string, size int64) (time.Duration, error) {
+	t, err := paramigo.Dial(ctx, "tcp", addr, b.paramigoConfig(a))
+	if err != nil {
+		return 0, err
+	}
+	defer t.Close()
+	stop := context.AfterFunc(ctx, func() { t.Close() })
+	defer stop()
+	ch, err := t.OpenSession(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer ch.Close()
+	if err := ch.Exec(ctx, command); err != nil {
+		return 0, err
+	}
+	go io.Copy(io.Discard, ch)
+	go io.Copy(io.Discard, ch.Stderr())
+	start := time.Now()
+	if err := b.writeData(ch, size); err != nil {
+		return 0, fmt.Errorf("bench: paramigo write: %w", err)
+	}
+	if err := ch.CloseWrite(); err != nil {
+		return 0, err
+	}
+	status, err := ch.ExitStatus(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if status != 0 {
+		return 0, fmt.Errorf("bench: %q exited with %d", command, status)
+	}
+	return time.Since(start), nil
+}
+
+// xcryptoSend is paramigoSend with x/crypto/ssh.
+func (b *bench) xcryptoSend(ctx context.Context, addr string, a algos, command string, size int64) (time.Duration, error) {
+	c, err := b.xcryptoDial(ctx, addr, a)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	s, err := c.NewSession()
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	w, err := s.StdinPipe()
+	if err != nil {
+		return 0, err
+	}
+	if err := s.Start(command); err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	if err := b.writeData(w, size); err != nil {
+		return 0, fmt.Errorf("bench: x/crypto write: %w", err)
+	}
+	w.Close()
+	if err := s.Wait(); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
+
+// binarySend runs a client binary with command, feeding its stdin from a
+// pipe as `producer | ssh host command` does. The clock starts when the
+// client starts reading: the pipe is filled first, and the next small
+// write returns only once the client has taken some of it (clients read
+// stdin only once the session is open).
+func (b *bench) binarySend(ctx context.Context, timeout time.Duration, path string, args []string, size int64) (time.Duration, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return 0, err
+	}
+	capacity := int64(pipeCapacity(w))
+	type fed struct {
+		start time.Time
+		err   error
+	}
+	done := make(chan fed, 1)
+	go func() {
+		var f fed
+		first := min(size, capacity)
+		if f.err = b.writeData(w, first); f.err == nil {
+			// A write of at most PIPE_BUF bytes waits for room for all of it.
+			probe := min(size-first, 4096)
+			if f.err = b.writeData(w, probe); f.err == nil {
+				f.start = time.Now()
+				f.err = b.writeData(w, size-first-probe)
+			}
+		}
+		w.Close()
+		done <- f
+	}()
+	err = b.runBinary(ctx, timeout, r, path, args)
+	end := time.Now()
+	r.Close()
+	f := <-done
+	if err == nil && f.err != nil {
+		err = fmt.Errorf("bench: feeding %s: %w", path, f.err)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if f.start.IsZero() {
+		return 0, errors.New("bench: transfer too small to time")
+	}
+	return end.Sub(f.start), nil
+}
+
+// pipeCapacity returns a pipe's buffer size (F_GETPIPE_SZ), or Linux's
+// default of 64 KiB.
+func pipeCapacity(f *os.File) int {
+	const fGetPipeSz = 1032 // F_LINUX_SPECIFIC_BASE + 8
+	n := 64 << 10
+	// Through SyscallConn, not Fd, which would make the pipe blocking.
+	if rc, err := f.SyscallConn(); err == nil {
+		rc.Control(func(fd uintptr) {
+			if v, _, errno := syscall.Syscall(syscall.SYS_FCNTL, fd, fGetPipeSz, 0); errno == 0 && int(v) > 0 {
+				n = int(v)
+			}
+		})
+	}
+	return n
+}

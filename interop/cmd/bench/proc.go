@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// newCmd returns a command in its own process group that is killed, group
+// and all, when ctx ends: a timed-out ssh must not leave a child behind.
+func newCmd(ctx context.Context, env []string, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = env
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error {
+		killTree(cmd.Process.Pid)
+		return nil
+	}
+	cmd.WaitDelay = 5 * time.Second
+	return cmd
+}
+
+// lockedBuffer collects a process's output; sshd's children write to it
+// while we read it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.buf.Len() > 1<<20 {
+		return len(p), nil // enough to explain a failure
+	}
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// runCmd runs a command to completion within timeout, with stdin (nil:
+// /dev/null) and stdout discarded. A non-zero exit is an error carrying
+// the command's stderr, so a misconfigured client cannot pass for a fast
+// one.
+func runCmd(ctx context.Context, timeout time.Duration, env []string, stdin io.Reader, name string, args ...string) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := newCmd(ctx, env, name, args...)
+	var stderr lockedBuffer
+	cmd.Stdin, cmd.Stderr = stdin, &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		return fmt.Errorf("bench: %s: timed out after %v: %s", filepath.Base(name), timeout, strings.TrimSpace(stderr.String()))
+	}
+	if err != nil {
+		return fmt.Errorf("bench: %s: %w: %s", filepath.Base(name), err, strings.TrimSpace(stderr.String()))
+	}
+	return nil
+}
+
+// killTree kills pid and every process descended from it, found through
+// /proc. sshd forks a child per connection and the child starts the
+// user's shell in a session of its own, so killing the process group
+// alone would leave them behind. Each process is stopped before its
+// children are listed so none can fork behind our back.
+func killTree(pid int) {
+	order := []int{pid}
+	seen := map[int]bool{pid: true}
+	syscall.Kill(pid, syscall.SIGSTOP)
+	for i := 0; i < len(order); i++ {
+		for _, c := range childrenOf(order[i]) {
+			if !seen[c] {
+				seen[c] = true
+				syscall.Kill(c, syscall.SIGSTOP)
+				order = append(order, c)
+			}
+		}
+	}
+	for _, p := range order {
+		syscall.Kill(p, syscall.SIGKILL)
+	}
+	syscall.Kill(-pid, syscall.SIGKILL)
+}
+
+// childrenOf lists the processes whose parent is pid.
+func childrenOf(pid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, e := range entries {
+		p, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// The command name is in parentheses and may hold spaces: the
+		// fields after the last ')' are state, then ppid.
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) < 2 {
+			continue
+		}
+		if pp, err := strconv.Atoi(f[1]); err == nil && pp == pid {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// loadAvg returns the 1, 5 and 15 minute load averages, as uptime prints
+// them; the other engineers' test runs show up here.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// errTimeout marks a wait that ran out of time.
+var errTimeout = errors.New("timed out")

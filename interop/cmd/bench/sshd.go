@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// sshd is an OpenSSH sshd started for the benchmark on 127.0.0.1 with a
+// configuration of its own: the bench's ed25519 host key, the bench's
+// user key as the only authorized key, no PAM, LogLevel ERROR (DEBUG
+// logging would slow it down and flatter us).
+type sshd struct {
+	addr string
+	cmd  *exec.Cmd
+	log  *lockedBuffer
+	done chan struct{}
+}
+
+// sshdConfig is the fixed part of every benchmark sshd's configuration;
+// extra lines (KexAlgorithms, Ciphers) come first, since sshd keeps the
+// first value of a keyword.
+func (b *bench) sshdConfig(extra []string) string {
+	var c strings.Builder
+	c.WriteString("# written by paramigo's interop/cmd/bench\n")
+	for _, l := range extra {
+		c.WriteString(l + "\n")
+	}
+	for _, l := range []string{
+		"HostKey " + b.hostKeyPath,
+		"AuthorizedKeysFile " + b.authorizedKeys,
+		"PidFile none",
+		"UsePAM no",
+		"StrictModes no",
+		"PermitRootLogin yes",
+		"PubkeyAuthentication yes",
+		"PasswordAuthentication no",
+		"KbdInteractiveAuthentication no",
+		"PrintMotd no",
+		"PrintLastLog no",
+		"UseDNS no",
+		"MaxStartups 100",
+		"LoginGraceTime 60",
+		"LogLevel ERROR",
+	} {
+		c.WriteString(l + "\n")
+	}
+	return c.String()
+}
+
+// startSSHD runs sshd in the foreground on a free port of 127.0.0.1 and
+// returns once it answers with its banner. A port taken between our probe
+// and sshd's bind is retried.
+func (b *bench) startSSHD(name string, extra []string) (*sshd, error) {
+	if os.Geteuid() == 0 {
+		// As root, sshd needs its privilege separation directory.
+		if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+			return nil, fmt.Errorf("bench: sshd: %w", err)
+		}
+	}
+	cfgPath := filepath.Join(b.tmp, "sshd_config_"+name)
+	if err := os.WriteFile(cfgPath, []byte(b.sshdConfig(extra)), 0o644); err != nil {
+		return nil, fmt.Errorf("bench: sshd: %w", err)
+	}
+	var lastErr error
+	for range 5 {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		s := &sshd{addr: addr, log: &lockedBuffer{}, done: make(chan struct{})}
+		s.cmd = newCmd(context.Background(), b.env, b.o.sshd, "-D", "-e", "-f", cfgPath, "-o", "ListenAddress="+addr)
+		s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+		if err := s.cmd.Start(); err != nil {
+			return nil, fmt.Errorf("bench: starting sshd: %w", err)
+		}
+		go func() { s.cmd.Wait(); close(s.done) }()
+		if lastErr = s.waitBanner(time.Now().Add(20 * time.Second)); lastErr == nil {
+			return s, nil
+		}
+		s.stop()
+		lastErr = fmt.Errorf("%w; sshd said: %s", lastErr, strings.TrimSpace(s.log.String()))
+		if !strings.Contains(s.log.String(), "Address already in use") {
+			break
+		}
+	}
+	return nil, fmt.Errorf("bench: sshd %s: %w", name, lastErr)
+}
+
+// stop kills sshd and every connection process it forked.
+func (s *sshd) stop() {
+	if s.cmd.Process != nil {
+		killTree(s.cmd.Process.Pid)
+	}
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+	}
+}
+
+// waitBanner polls until a connection yields an "SSH-2.0-" line.
+func (s *sshd) waitBanner(deadline time.Time) error {
+	for {
+		select {
+		case <-s.done:
+			return errors.New("sshd exited before serving")
+		default:
+		}
+		err := probeBanner(s.addr, deadline)
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no banner before the deadline: %w (%w)", err, errTimeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func probeBanner(addr string, deadline time.Time) error {
+	c, err := net.DialTimeout("tcp", addr, time.Until(deadline))
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(deadline)
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if strings.HasPrefix(line, "SSH-2.0-") {
+		return nil
+	}
+	if err == nil {
+		err = fmt.Errorf("unexpected first line %q", line)
+	}
+	return err
+}
+
+// freePort returns a port of 127.0.0.1 that was free a moment ago.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("bench: free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Ciphers the throughput section compares.
+var benchCiphers = []string{"aes128-gcm@openssh.com", "chacha20-poly1305@openssh.com"}
+
+// sinkCommand is what sshd and our LocalSessions run for a bulk
+// transfer: the receiving side pays for a real process, as a user's
+// `ssh host 'cat > file'` does.
+const sinkCommand = "cat > /dev/null"
+
+// tputRow is one client → server pair of a throughput section.
+type tputRow struct {
+	id, client, server string
+	// run transfers size bytes and returns how long the data took (see
+	// paramigoSend).
+	run func(ctx context.Context, size int64) (time.Duration, error)
+
+	data   []time.Duration // the data phase of each transfer
+	totals []time.Duration // whole transfers, connection and exit included
+	err    error
+}
+
+// mbps is the row's throughput in MB/s (10^6 bytes): size over the
+// median data phase.
+func (r *tputRow) mbps(size int64) float64 {
+	if r.err != nil || len(r.data) == 0 {
+		return 0
+	}
+	return float64(size) / 1e6 / median(r.data).Seconds()
+}
+
+// tputTimeout bounds one transfer: generous, but a stalled channel
+// still ends.
+func tputTimeout(size int64) time.Duration {
+	return time.Minute + time.Duration(size/10e6)*time.Second
+}
+
+// measure checks each row with a small transfer, then runs reps
+// transfers of size, round by round across the rows so a change in the
+// machine's load hits all alike.
+func (b *bench) measure(ctx context.Context, what string, rows []*tputRow, size int64) {
+	once := func(r *tputRow, size int64) (data, total time.Duration, err error) {
+		ctx, cancel := context.WithTimeout(ctx, tputTimeout(size))
+		defer cancel()
+		start := time.Now()
+		data, err = r.run(ctx, size)
+		return data, time.Since(start), err
+	}
+	for _, r := range rows {
+		if _, _, err := once(r, 1<<20); err != nil {
+			r.err = err
+			progress("%s: %s: %v", what, r.id, err)
+		}
+	}
+	for i := range b.o.reps {
+		for _, r := range rows {
+			if r.err != nil || ctx.Err() != nil {
+				continue
+			}
+			data, total, err := once(r, size)
+			if err != nil {
+				r.err = err
+				progress("%s: %s: %v", what, r.id, err)
+				continue
+			}
+			r.data = append(r.data, data)
+			r.totals = append(r.totals, total)
+			progress("%s: %s (%d/%d): %.0f MB/s", what, r.id, i+1, b.o.reps, float64(size)/1e6/data.Seconds())
+		}
+	}
+}
+
+// cipherShort names a cipher in row ids.
+func cipherShort(c string) string {
+	c, _, _ = strings.Cut(c, "@")
+	c, _, _ = strings.Cut(c, "-poly1305")
+	return c
+}
+
+// throughputSection measures one channel's bulk throughput per cipher.
+func (b *bench) throughputSection(ctx context.Context) error {
+	for _, c := range benchCiphers {
+		a := algos{ciphers: []string{c}}
+		progress("throughput %s: starting servers", c)
+		load := loadAvg()
+		d, err := b.startSSHD("tput", []string{"Ciphers " + c})
+		if err != nil {
+			return err
+		}
+		ours, err := b.startOurServer(a)
+		if err != nil {
+			d.stop()
+			return err
+		}
+		rows := b.tputRows(cipherShort(c), a, d.addr, ours, "")
+		b.measure(ctx, "throughput "+cipherShort(c), rows, b.o.size)
+		ours.stop()
+		d.stop()
+		b.rep.throughputTable(c, rows, b.o.size, load, loadAvg(), b.o.reps)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	b.rep.ratioTable()
+	return nil
+}
+
+// tputRows lists the pairs for one cipher; sshdAddr and ours may sit
+// behind a proxy, so our server's address is passed separately.
+func (b *bench) tputRows(tag string, a algos, sshdAddr string, ours *ourServer, oursAddr string) []*tputRow {
+	if oursAddr == "" {
+		oursAddr = ours.addr()
+	}
+	binary := func(path, addr, cmd string) func(context.Context, int64) (time.Duration, error) {
+		return func(ctx context.Context, size int64) (time.Duration, error) {
+			args := b.sshArgs(addr, a, cmd)
+			if path == b.o.paramigo {
+				args = b.pmsshArgs(addr, a, cmd)
+			}
+			return b.binarySend(ctx, tputTimeout(size), path, args, size)
+		}
+	}
+	discard := func(ctx context.Context, size int64) (time.Duration, error) {
+		before := ours.discarded.Load()
+		d, err := b.paramigoSend(ctx, oursAddr, a, cmdDiscard, size)
+		if err != nil {
+			return 0, err
+		}
+		if got := ours.discarded.Load() - before; got != size {
+			return 0, fmt.Errorf("bench: our server read %d bytes of %d", got, size)
+		}
+		return d, nil
+	}
+	all := []*tputRow{
+		{id: "pm-sshd", client: "paramigo library", server: "sshd",
+			run: func(ctx context.Context, size int64) (time.Duration, error) {
+				return b.paramigoSend(ctx, sshdAddr, a, sinkCommand, size)
+			}},
+		{id: "pmssh-sshd", client: "`paramigo ssh` (binary, stdin from a pipe)", server: "sshd",
+			run: binary(b.o.paramigo, sshdAddr, sinkCommand)},
+		{id: "ssh-sshd", client: "OpenSSH `ssh` (stdin from a pipe)", server: "sshd",
+			run: binary(b.o.ssh, sshdAddr, sinkCommand)},
+		{id: "x-sshd", client: "x/crypto/ssh library", server: "sshd",
+			run: func(ctx context.Context, size int64) (time.Duration, error) {
+				return b.xcryptoSend(ctx, sshdAddr, a, sinkCommand, size)
+			}},
+		{id: "ssh-pms", client: "OpenSSH `ssh` (stdin from a pipe)", server: "paramigo server (LocalSessions, `cat > /dev/null`)",
+			run: binary(b.o.ssh, oursAddr, sinkCommand)},
+		{id: "pm-pms-shell", client: "paramigo library", server: "paramigo server (LocalSessions, `cat > /dev/null`)",
+			run: func(ctx context.Context, size int64) (time.Duration, error) {
+				return b.paramigoSend(ctx, oursAddr, a, sinkCommand, size)
+			}},
+		{id: "pm-pms", client: "paramigo library", server: "paramigo server in the same process (discards in process)",
+			run: discard},
+	}
+	var rows []*tputRow
+	for _, r := range all {
+		r.id = tag + "/" + r.id
+		if !b.selected(r.id) {
+			continue
+		}
+		if strings.HasSuffix(r.id, "/pmssh-sshd") && !have(b.o.paramigo) {
+			progress("%s: skipping %s: -paramigo not given", tag, r.id)
+			continue
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// rttSection measures one channel through the delay proxy: our defaults
+// against our server (the goal: 100 MB/s through 50 ms), and the others
+// for comparison. The receiver's window decides: each side grants its
+// own.
+func (b *bench) rttSection(ctx context.Context) error {
+	tag := "rtt" + b.o.rtt.String()
+	progress("%s: starting servers", tag)
+	load := loadAvg()
+	a := algos{ciphers: []string{"aes128-gcm@openssh.com"}}
+	d, err := b.startSSHD("rtt", nil)
+	if err != nil {
+		return err
+	}
+	defer d.stop()
+	ours, err := b.startOurServer(algos{})
+	if err != nil {
+		return err
+	}
+	defer ours.stop()
+	dp, err := newProxy(d.addr, b.o.rtt/2)
+	if err != nil {
+		return err
+	}
+	defer dp.close()
+	op, err := newProxy(ours.addr(), b.o.rtt/2)
+	if err != nil {
+		return err
+	}
+	defer op.close()
+	var rows []*tputRow
+	for _, r := range b.tputRows(tag, a, dp.addr(), ours, op.addr()) {
+		switch r.id[len(tag)+1:] {
+		case "pm-pms", "pm-sshd", "ssh-sshd", "x-sshd":
+			rows = append(rows, r)
+		case "ssh-pms":
+			// Our server's window, without a shell process in the way.
+			r.server = "paramigo server (discards in process)"
+			r.run = func(ctx context.Context, size int64) (time.Duration, error) {
+				return b.binarySend(ctx, tputTimeout(size), b.o.ssh, b.sshArgs(op.addr(), a, cmdDiscard), size)
+			}
+			rows = append(rows, r)
+		}
+	}
+	b.measure(ctx, tag, rows, b.o.rttSize)
+	b.rep.rttTable(rows, b.o, load, loadAvg())
+	return nil
+}
