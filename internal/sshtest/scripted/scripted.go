@@ -161,6 +161,7 @@ type Peer struct {
 	nextOut, nextIn direction
 	keysReady       bool
 	inKex           bool
+	noFollow        bool
 	// Rekeys counts re-keys the other side started that Next joined.
 	Rekeys int
 }
@@ -646,7 +647,7 @@ func (p *Peer) Next() ([]byte, error) {
 			}
 			return nil, &DisconnectedError{d}
 		case msg.MsgKexInit:
-			if p.kexDone > 0 && !p.inKex && !p.cfg.NoFollowRekey {
+			if p.kexDone > 0 && !p.inKex && !p.noFollow && !p.cfg.NoFollowRekey {
 				if err := p.followRekey(b); err != nil {
 					return nil, fmt.Errorf("scripted: joining a re-key: %w", err)
 				}
@@ -670,11 +671,14 @@ func (p *Peer) Expect(want ...byte) ([]byte, error) {
 }
 
 // ExpectDisconnect reads until the peer's DISCONNECT and returns it; any
-// other message is skipped, and a NEWKEYS the script has not read yet
+// other message is skipped (a KEXINIT too: no re-key is joined), and a
+// NEWKEYS the script has not read yet
 // switches the incoming keys, so a DISCONNECT sent under new keys in the
 // middle of a key exchange is still read. It fails if the connection ends
 // without one.
 func (p *Peer) ExpectDisconnect() (*msg.Disconnect, error) {
+	p.noFollow = true
+	defer func() { p.noFollow = false }()
 	for {
 		b, err := p.Next()
 		var d *DisconnectedError
