@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// ssh's LogLevel values as slog levels. The library logs at slog's Debug,
+// which is ssh's DEBUG1, so -v shows it.
+const (
+	levelDebug3  = slog.LevelDebug - 2
+	levelDebug2  = slog.LevelDebug - 1
+	levelDebug1  = slog.LevelDebug
+	levelVerbose = slog.LevelInfo - 2
+	levelInfo    = slog.LevelInfo
+	levelError   = slog.LevelError
+	levelFatal   = slog.LevelError + 4
+	levelQuiet   = slog.LevelError + 8
+)
+
+// sshLogLevels maps LogLevel names to levels.
+var sshLogLevels = map[string]slog.Level{
+	"QUIET":   levelQuiet,
+	"FATAL":   levelFatal,
+	"ERROR":   levelError,
+	"INFO":    levelInfo,
+	"VERBOSE": levelVerbose,
+	"DEBUG":   levelDebug1,
+	"DEBUG1":  levelDebug1,
+	"DEBUG2":  levelDebug2,
+	"DEBUG3":  levelDebug3,
+}
+
+// sshOwnKey marks records of the command's own messages, which are
+// written as they are, with no translation and no attributes.
+const sshOwnKey = "ssh.own"
+
+// sshLockedWriter serializes writes from the goroutines that share stderr
+// (the remote command's stderr and log lines), so lines do not mix.
+type sshLockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *sshLockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+// sshLogHandler is a slog.Handler that writes what ssh would: debug lines
+// as "debug1: message", others as the bare message. Records from the
+// library that ssh reports in its own words (negotiated algorithms, the
+// server's version, authentication steps) are written that way.
+type sshLogHandler struct {
+	w     io.Writer
+	level slog.Level
+	attrs []slog.Attr
+}
+
+func newSSHLogHandler(w io.Writer, level slog.Level) *sshLogHandler {
+	return &sshLogHandler{w: w, level: level}
+}
+
+func (h *sshLogHandler) Enabled(_ context.Context, l slog.Level) bool {
+	return h.level < levelQuiet && l >= h.level
+}
+
+func (h *sshLogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	c := *h
+	c.attrs = append(append([]slog.Attr(nil), h.attrs...), attrs...)
+	return &c
+}
+
+// WithGroup is accepted but groups are not shown: the lines are for people.
+func (h *sshLogHandler) WithGroup(string) slog.Handler { return h }
+
+func (h *sshLogHandler) Handle(_ context.Context, r slog.Record) error {
+	attrs := map[string]slog.Value{}
+	var order []string
+	add := func(a slog.Attr) bool {
+		if _, dup := attrs[a.Key]; !dup {
+			order = append(order, a.Key)
+		}
+		attrs[a.Key] = a.Value.Resolve()
+		return true
+	}
+	for _, a := range h.attrs {
+		add(a)
+	}
+	r.Attrs(add)
+
+	var lines []string
+	if _, own := attrs[sshOwnKey]; own {
+		lines = []string{r.Message}
+	} else {
+		lines = sshStyleLines(r.Message, attrs)
+	}
+	if lines == nil {
+		var b strings.Builder
+		b.WriteString(strings.TrimPrefix(r.Message, "ssh: "))
+		for _, k := range order {
+			fmt.Fprintf(&b, " %s=%s", k, sshLogValue(attrs[k]))
+		}
+		lines = []string{b.String()}
+	}
+	prefix := ""
+	switch {
+	case r.Level <= levelDebug3:
+		prefix = "debug3: "
+	case r.Level <= levelDebug2:
+		prefix = "debug2: "
+	case r.Level <= levelDebug1:
+		prefix = "debug1: "
+	}
+	// ssh ends its log lines with CR LF, for terminals in raw mode.
+	var out strings.Builder
+	for _, l := range lines {
+		out.WriteString(prefix + l + "\r\n")
+	}
+	_, err := io.WriteString(h.w, out.String())
+	return err
+}
+
+// sshLogValue renders an attribute value, quoted when it has spaces.
+func sshLogValue(v slog.Value) string {
+	var s string
+	if v.Kind() == slog.KindAny {
+		if l, ok := v.Any().([]string); ok {
+			s = strings.Join(l, ",")
+		} else {
+			s = fmt.Sprint(v.Any())
+		}
+	} else {
+		s = v.String()
+	}
+	if s == "" || strings.ContainsAny(s, " \t\"=") {
+		return strconv.Quote(s)
+	}
+	return s
+}
+
+// sshStyleLines renders the library's records that ssh -v reports in its
+// own words; nil means no translation.
+func sshStyleLines(msg string, a map[string]slog.Value) []string {
+	str := func(k string) string {
+		v, ok := a[k]
+		if !ok {
+			return ""
+		}
+		if v.Kind() == slog.KindAny {
+			if l, ok := v.Any().([]string); ok {
+				return strings.Join(l, ",")
+			}
+		}
+		return v.String()
+	}
+	switch msg {
+	case "ssh: negotiated":
+		mac := func(m string) string {
+			if m == "" {
+				return "<implicit>"
+			}
+			return m
+		}
+		return []string{
+			"kex: algorithm: " + str("kex"),
+			"kex: host key algorithm: " + str("hostkey"),
+			fmt.Sprintf("kex: server->client cipher: %s MAC: %s compression: %s", str("cipher_sc"), mac(str("mac_sc")), str("compression_sc")),
+			fmt.Sprintf("kex: client->server cipher: %s MAC: %s compression: %s", str("cipher_cs"), mac(str("mac_cs")), str("compression_cs")),
+		}
+	case "ssh: peer version":
+		v := str("version")
+		proto, soft, _ := strings.Cut(strings.TrimPrefix(v, "SSH-"), "-")
+		return []string{fmt.Sprintf("Remote protocol version %s, remote software version %s", proto, soft)}
+	case "ssh: trying authentication method":
+		return []string{
+			"Authentications that can continue: " + str("server offers"),
+			"Next authentication method: " + str("method"),
+		}
+	case "ssh: peer debug message":
+		return []string{"Remote: " + sshSanitize(str("message"))}
+	case "ssh: authenticated":
+		return []string{fmt.Sprintf("Authentication succeeded (%s).", str("method"))}
+	}
+	return nil
+}
