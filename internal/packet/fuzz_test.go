@@ -18,7 +18,7 @@ var fuzzCombos = allCombos()
 // FuzzReadPacket feeds arbitrary bytes to a Reader as the incoming stream:
 // in the clear, or keyed with one of the registry's cipher×MAC pairs
 // (optionally after one clear packet, as at NEWKEYS). Nothing may panic,
-// the reader's buffer never outgrows MaxPacketBuffer whatever the length
+// the reader's buffer stays bounded (maxReaderBuffer) whatever the length
 // fields claim, every failure is a known kind and sticks, and every
 // payload is non-empty and within MaxPacket.
 //
@@ -52,7 +52,7 @@ func FuzzReadPacket(f *testing.F) {
 		for i := 0; i < 64; i++ {
 			seq := r.Seq()
 			p, err := r.ReadPacket()
-			if cap(r.buf) > cipher.MaxPacketBuffer {
+			if cap(r.buf) > maxReaderBuffer {
 				t.Fatalf("%v: reader buffer grew to %d bytes", c, cap(r.buf))
 			}
 			if err != nil {
