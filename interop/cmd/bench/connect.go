@@ -85,6 +85,9 @@ func (b *bench) connectSection(ctx context.Context, fair bool) error {
 		if pc := p.lastConn(); err == nil && pc != nil {
 			r.flights, r.bytes = pc.stats()
 			r.kex = pc.kex()
+			if b.o.timeline {
+				progress("%s: flights (ms since accept, direction, segment sizes):\n%s", r.id, pc.timeline())
+			}
 		}
 		if b.o.flightRTT <= 0 {
 			continue

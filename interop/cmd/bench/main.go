@@ -56,6 +56,7 @@ type options struct {
 	xssh      string
 	profile   string
 	account   string
+	timeline  bool
 }
 
 // bench holds what every measurement shares: the temporary directory,
@@ -130,6 +131,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.paramigo, "paramigo", "", "the paramigo binary (go build ./cmd/paramigo); rows using it are skipped without")
 	fs.StringVar(&o.xssh, "xssh", "", "the xssh binary (go build ./interop/cmd/xssh); rows using it are skipped without")
 	fs.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of this process (our client and our in-process server) to this file")
+	fs.BoolVar(&o.timeline, "timeline", false, "print each connect row's flights (time, direction, segment sizes) on stderr")
 	fs.StringVar(&o.account, "account", accountAuto, "whom sessions run as: auto (as root, a throwaway account with /bin/sh) or current")
 	if err := fs.Parse(args); err != nil {
 		return o, err

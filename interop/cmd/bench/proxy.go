@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"slices"
@@ -51,6 +52,38 @@ type proxyConn struct {
 	bytes   [2]int64
 	prefix  [2][]byte // the first bytes of each direction, for the KEXINITs
 	abort   func()    // closes both sides
+	start   time.Time
+	log     []segmentLog // every segment, in the order read
+}
+
+// segmentLog is one segment as the relay read it.
+type segmentLog struct {
+	dir int
+	at  time.Duration // since the connection was accepted
+	n   int
+}
+
+// timeline describes the connection flight by flight: direction, when
+// the flight started, its segments' sizes. Encrypted messages cannot be
+// named, but sizes and turns show which exchange waits on which.
+func (pc *proxyConn) timeline() string {
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	var b strings.Builder
+	for i, s := range pc.log {
+		if i == 0 || pc.log[i-1].dir != s.dir {
+			if i > 0 {
+				b.WriteByte('\n')
+			}
+			arrow := "c→s"
+			if s.dir == toClient {
+				arrow = "s→c"
+			}
+			fmt.Fprintf(&b, "  %8.3f ms %s", float64(s.at)/1e6, arrow)
+		}
+		fmt.Fprintf(&b, " %d", s.n)
+	}
+	return b.String()
 }
 
 // prefixMax bounds the bytes kept per direction to find the KEXINIT:
@@ -123,7 +156,7 @@ func (p *proxy) accept() {
 		}
 		var once sync.Once
 		abort := func() { once.Do(func() { c.Close(); s.Close() }) }
-		pc := &proxyConn{last: -1, abort: abort}
+		pc := &proxyConn{last: -1, abort: abort, start: time.Now()}
 		p.mu.Lock()
 		p.conns = append(p.conns, pc)
 		p.mu.Unlock()
@@ -219,6 +252,9 @@ func (pc *proxyConn) record(dir int, b []byte) {
 		pc.last = dir
 	}
 	pc.bytes[dir] += int64(len(b))
+	if len(pc.log) < 1000 {
+		pc.log = append(pc.log, segmentLog{dir: dir, at: time.Since(pc.start), n: len(b)})
+	}
 	if room := prefixMax - len(pc.prefix[dir]); room > 0 {
 		pc.prefix[dir] = append(pc.prefix[dir], b[:min(room, len(b))]...)
 	}
