@@ -1530,3 +1530,167 @@ func TestBubbleGoroutineCount(t *testing.T) {
 		}
 	})
 }
+
+// TestHostileStrayOpenReplies: an OPEN_CONFIRMATION or OPEN_FAILURE for a
+// channel that is already open (ours or the peer's) must neither block
+// the reader goroutine nor rewrite or drop the open channel: it is
+// ignored or refused with a DISCONNECT. The test unblocks a stuck reader
+// itself, so a regression fails here instead of hanging.
+func TestHostileStrayOpenReplies(t *testing.T) {
+	for _, s := range bothSides {
+		for _, kind := range []string{"confirmation", "failure"} {
+			t.Run(kind+"/our="+s.String(), func(t *testing.T) {
+				bubble(t, func(t *testing.T) {
+					u, tr := established(t, s, scripted.Config{}, nil)
+					ch, id := u.channelTo(t, tr, 21, 1<<20)
+					ch.mu.Lock()
+					remote := ch.remoteID
+					ch.mu.Unlock()
+					stray := (&msg.ChannelOpenConfirm{RecipientChannel: id, SenderChannel: 99, InitialWindow: 5, MaxPacket: 1}).Marshal()
+					if kind == "failure" {
+						stray = (&msg.ChannelOpenFailure{RecipientChannel: id, Reason: 2, Message: "late"}).Marshal()
+					}
+					var b []byte
+					for i := 0; i < 3; i++ {
+						b = append(b, u.peer.Seal(stray)...)
+					}
+					wrote := make(chan error, 1)
+					go func() { wrote <- u.peer.WriteRaw(b) }()
+					synctest.Wait()
+					alive := make(chan error, 1)
+					go func() { alive <- u.peer.WritePacket(ignorePayload) }()
+					synctest.Wait()
+					select {
+					case <-alive:
+					default:
+						t.Errorf("BUG (channel.go handle: MsgChannelOpenConfirmation/Failure): a stray open %s blocks the reader goroutine on c.opened; the connection hangs", kind)
+						for stuck := true; stuck; {
+							select {
+							case <-ch.opened:
+							default:
+							}
+							synctest.Wait()
+							select {
+							case <-alive:
+								stuck = false
+							default:
+							}
+						}
+					}
+					<-wrote
+					select {
+					case <-tr.Done():
+						ourDisconnect(t, tr.Err(), DisconnectProtocolError)
+						return
+					default:
+					}
+					ch.mu.Lock()
+					now := ch.remoteID
+					ch.mu.Unlock()
+					if now != remote {
+						t.Errorf("BUG (channel.go handle): a stray open %s changed the open channel's remote id from %d to %d", kind, remote, now)
+					}
+					if tr.mux.get(ch.ID()) != ch {
+						t.Errorf("BUG (channel.go handle): a stray open %s removed the open channel from the connection", kind)
+					}
+					u.probe(t, tr)
+				})
+			})
+		}
+	}
+}
+
+// TestHostileVersion: peers that are not SSH-2 peers, through the
+// transport: typed errors from the version exchange.
+func TestHostileVersion(t *testing.T) {
+	lines := func(n int) string { return strings.Repeat("banner\r\n", n) }
+	for _, tc := range []struct {
+		name  string
+		sides []side
+		send  string
+		want  func(err error) bool
+	}{
+		{"SSH-1.5", bothSides, "SSH-1.5-OpenSSH_2.0\r\n", func(err error) bool { return errors.Is(err, packet.ErrProtocolVersion) }},
+		// An HTTP server answers the version line with a 400 and
+		// closes; a client keeps reading pre-banner lines until then.
+		{"HTTP", bothSides, "HTTP/1.1 400 Bad Request\r\n\r\n", func(err error) bool {
+			var ne *packet.NotSSHError
+			return errors.As(err, &ne) && strings.Contains(ne.Got, "HTTP/1.1 400")
+		}},
+		{"overlong line", bothSides, strings.Repeat("x", 300) + "\r\n", func(err error) bool {
+			var ne *packet.NotSSHError
+			return errors.As(err, &ne)
+		}},
+		{"too many pre-banner lines", []side{ourClient}, lines(packet.MaxPreambleLines+1) + "SSH-2.0-x\r\n", func(err error) bool {
+			var ne *packet.NotSSHError
+			return errors.As(err, &ne)
+		}},
+		{"pre-banner lines to a server", []side{ourServer}, "hello\r\nSSH-2.0-x\r\n", func(err error) bool {
+			var ne *packet.NotSSHError
+			return errors.As(err, &ne)
+		}},
+	} {
+		for _, s := range tc.sides {
+			t.Run(tc.name+"/our="+s.String(), func(t *testing.T) {
+				bubble(t, func(t *testing.T) {
+					u := startUnder(t, s, scripted.Config{}, nil)
+					if err := u.peer.ReadVersion(); err != nil {
+						t.Fatal(err)
+					}
+					go io.Copy(io.Discard, u.peer.Conn())
+					io.WriteString(u.peer.Conn(), tc.send)
+					if tc.name == "HTTP" {
+						u.peer.Close()
+					}
+					_, err := u.wait(t)
+					if err == nil || !tc.want(err) {
+						t.Fatalf("got %v", err)
+					}
+					if !strings.HasPrefix(err.Error(), "paramigo: ") {
+						t.Errorf("message %q", err)
+					}
+				})
+			})
+		}
+	}
+}
+
+// TestHostileGuessedKexPacket: a client that sets first_kex_packet_follows
+// and guesses the method wrong has its guessed packet dropped (RFC 4253
+// §7); a right guess is used.
+func TestHostileGuessedKexPacket(t *testing.T) {
+	for _, right := range []bool{true, false} {
+		t.Run(fmt.Sprintf("right guess=%v", right), func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
+				ki := kexInit(true, func(m *msg.KexInit) {
+					m.FirstKexFollows = true
+					if !right {
+						// A method we do not implement first: the
+						// negotiated one differs from the guess.
+						m.KexAlgos = append([]string{"sntrup761x25519-sha512@openssh.com"}, m.KexAlgos...)
+					}
+				})
+				u := startUnder(t, ourServer, scripted.Config{KexInit: ki}, nil)
+				p := u.peer
+				run := []func() error{p.ExchangeVersions, p.SendKexInit}
+				if !right {
+					// The guess: a KEX_ECDH_INIT for the other method.
+					run = append(run, write(u, (&msg.KexECDHInit{ClientPub: make([]byte, 1190)}).Marshal()))
+				}
+				// With a right guess, RunKex's KEX_ECDH_INIT is the
+				// guessed packet itself.
+				run = append(run, p.ReadKexInit, p.RunKex, p.SendNewKeys, p.ReadNewKeys, u.auth)
+				if err := steps(u, run...); err != nil {
+					t.Fatal(err)
+				}
+				tr, err := u.wait(t)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n := tr.Negotiated().Kex; n != kex.KexCurve25519SHA256 {
+					t.Fatalf("negotiated %s", n)
+				}
+			})
+		})
+	}
+}
