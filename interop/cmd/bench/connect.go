@@ -105,6 +105,9 @@ func (b *bench) connectSection(ctx context.Context, fair bool) error {
 			}
 		}
 		p.close()
+		if pc := p.lastConn(); b.o.timeline && pc != nil {
+			progress("%s: flights through the %v relay (ms since accept, direction, segment sizes):\n%s", r.id, b.o.flightRTT, pc.timeline())
+		}
 		if len(slow) == 3 {
 			// Minimums: the machine's load only ever adds time.
 			r.rtts = float64(slices.Min(slow)-slices.Min(r.times)) / float64(b.o.flightRTT)
