@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/paramigo/paramigo/keys"
+)
+
+// kgFuzzKeys are seed keys for the fuzz targets: an Ed25519 key and an
+// encrypted ECDSA key, as public lines and private files.
+func kgFuzzKeys(f *testing.F) (lines []string, privs [][]byte) {
+	f.Helper()
+	for _, tc := range []struct {
+		typ  string
+		bits int
+		pass string
+	}{{"ed25519", 0, ""}, {"ecdsa", 256, "pw"}} {
+		k, err := keys.GenerateKey(nil, tc.typ, tc.bits, nil)
+		if err != nil {
+			f.Fatal(err)
+		}
+		k.Comment = "fuzz seed"
+		priv, err := keys.MarshalPrivateKey(k, keys.MarshalOptions{Passphrase: []byte(tc.pass), Rounds: 1})
+		if err != nil {
+			f.Fatal(err)
+		}
+		lines = append(lines, strings.TrimSpace(string(keys.MarshalAuthorizedKey(k.PublicKey(), "fuzz seed"))))
+		privs = append(privs, priv)
+	}
+	return lines, privs
+}
+
+// FuzzKeygenFingerprintLine feeds arbitrary lines to the -l line reader
+// (public keys, authorized_keys and known_hosts lines) and the -L key
+// reader: they must never panic, and a key they find must fingerprint.
+func FuzzKeygenFingerprintLine(f *testing.F) {
+	lines, _ := kgFuzzKeys(f)
+	for _, l := range lines {
+		f.Add(l)
+		f.Add("host1,10.0.0.1 " + l)
+		f.Add(`command="echo \"a, b\"",no-pty ` + l + "  trailing\r")
+		f.Add("@cert-authority *.example.com " + l)
+		f.Add("2048 35 1234567 " + l)
+	}
+	f.Add("ssh-ed25519 !!!!")
+	f.Add(`"unterminated ssh-rsa AAAA`)
+	f.Fuzz(func(t *testing.T, line string) {
+		k, comment, ok := kgFingerprintLine(line)
+		if ok {
+			if k == nil {
+				t.Fatal("ok with no key")
+			}
+			if comment != nil && strings.HasPrefix(*comment, " ") {
+				t.Errorf("comment %q starts with a blank", *comment)
+			}
+			if art := kgRandomart(k, "sha256"); len(art) != (kgArtWidth+3)*(kgArtHeight+2)-1 {
+				t.Errorf("randomart of %d bytes", len(art))
+			}
+			_ = kgFingerprint(k, "md5")
+			_ = kgKeyName(k)
+		}
+		if k, rest, ok := kgReadKeyField(line); ok {
+			if !strings.Contains(line, rest) || !kgKnownTypeOf(k) {
+				t.Errorf("rest %q not from %q", rest, line)
+			}
+		}
+		_ = keygenInvalidLine(line)
+		_ = kgStartsWithSSH1Number(line)
+	})
+}
+
+func kgKnownTypeOf(k keys.PublicKey) bool { return kgKnownKeyTypeName(k.Type()) }
+
+// FuzzKeygenPublicFromPrivate feeds arbitrary data to the reader of the
+// public key in clear in OpenSSH private key files (used by -l and -s
+// without a .pub).
+func FuzzKeygenPublicFromPrivate(f *testing.F) {
+	_, privs := kgFuzzKeys(f)
+	for _, p := range privs {
+		f.Add(p)
+		f.Add(p[:len(p)/2])
+	}
+	f.Add([]byte("-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEA\n-----END OPENSSH PRIVATE KEY-----\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		k, err := kgPublicFromOpenSSHPrivate(data)
+		if err != nil {
+			return
+		}
+		again, err := keys.ParsePublicKey(k.Marshal())
+		if err != nil || !bytes.Equal(again.Marshal(), k.Marshal()) {
+			t.Fatalf("key does not round trip: %v", err)
+		}
+		_ = kgPrivateKeyFormat(data)
+	})
+}
+
+// FuzzKeygenCertValidity feeds arbitrary -V intervals to the parser: no
+// panic, and an accepted interval is never empty.
+func FuzzKeygenCertValidity(f *testing.F) {
+	for _, s := range []string{"+52w", "-5m:+1h", "always:forever", "20260101:20270101", "20260101123000Z:forever",
+		"202601011230UTC:+1w2d", "+1h30m", "-1d", "always:19700101Z", "99991231235961:forever", "+2147483647s"} {
+		f.Add(s, int64(1780000000))
+	}
+	f.Fuzz(func(t *testing.T, spec string, now int64) {
+		if now < 0 {
+			now = -now
+		}
+		now %= 1 << 40
+		from, to, err := kgParseCertValidity(spec, now)
+		if err == nil && to <= from {
+			t.Fatalf("%q accepted with empty interval %d..%d", spec, from, to)
+		}
+		if n := kgConvtime(spec); n < -1 || n > kgMaxConvtime {
+			t.Fatalf("convtime(%q) = %d", spec, n)
+		}
+	})
+}

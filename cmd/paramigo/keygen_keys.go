@@ -1,0 +1,579 @@
+package main
+
+import (
+	"bytes"
+	"crypto/dsa" //lint:ignore SA1019 ssh-dss keys are still listed and sized for ssh-keygen parity
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/md5"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/paramigo/paramigo/keys"
+	"github.com/paramigo/paramigo/wire"
+)
+
+// kgMaxKeyFileSize bounds what keygen reads as one key file; real ones are
+// a few kilobytes.
+const kgMaxKeyFileSize = 1 << 20
+
+// kgParseKeyType maps a -t argument to a GenerateKey type and the default
+// size, as OpenSSH's sshkey_type_from_name: short names in any case,
+// wire names exactly. An ECDSA wire name picks its curve's size.
+func kgParseKeyType(name string) (typ string, bits int) {
+	switch strings.ToLower(name) {
+	case "rsa":
+		return "rsa", keys.DefaultRSABits
+	case "dsa":
+		return "dsa", 1024
+	case "ecdsa":
+		return "ecdsa", keys.DefaultECDSABits
+	case "ed25519":
+		return "ed25519", 256
+	}
+	switch name {
+	case keys.KeyTypeRSA, keys.SigAlgoRSASHA256, keys.SigAlgoRSASHA512:
+		return "rsa", keys.DefaultRSABits
+	case keys.KeyTypeDSA:
+		return "dsa", 1024
+	case keys.KeyTypeEd25519:
+		return "ed25519", 256
+	case keys.KeyTypeECDSA256:
+		return "ecdsa", 256
+	case keys.KeyTypeECDSA384:
+		return "ecdsa", 384
+	case keys.KeyTypeECDSA521:
+		return "ecdsa", 521
+	}
+	return "", 0
+}
+
+// kgPlainKey returns the key a certificate certifies, or k itself:
+// fingerprints and sizes are always of the plain key, as in OpenSSH.
+func kgPlainKey(k keys.PublicKey) keys.PublicKey {
+	if c, ok := k.(*keys.Certificate); ok && c.Key != nil {
+		return c.Key
+	}
+	return k
+}
+
+// kgKeyName is OpenSSH's sshkey_type: "ED25519", "ECDSA", "RSA", "DSA",
+// with "-CERT" for certificates.
+func kgKeyName(k keys.PublicKey) string {
+	suffix := ""
+	if _, ok := k.(*keys.Certificate); ok {
+		suffix = "-CERT"
+	}
+	switch kgPlainKey(k).Type() {
+	case keys.KeyTypeEd25519:
+		return "ED25519" + suffix
+	case keys.KeyTypeECDSA256, keys.KeyTypeECDSA384, keys.KeyTypeECDSA521:
+		return "ECDSA" + suffix
+	case keys.KeyTypeRSA:
+		return "RSA" + suffix
+	case keys.KeyTypeDSA:
+		return "DSA" + suffix
+	}
+	return "unknown"
+}
+
+// kgKeySize is OpenSSH's sshkey_size: modulus bits for RSA, p's bits for
+// DSA, the curve size for ECDSA, 256 for Ed25519.
+func kgKeySize(k keys.PublicKey) int {
+	ck, ok := kgPlainKey(k).(keys.CryptoPublicKey)
+	if !ok {
+		return 0
+	}
+	switch pub := ck.CryptoPublicKey().(type) {
+	case *rsa.PublicKey:
+		return pub.N.BitLen()
+	case *dsa.PublicKey:
+		return pub.P.BitLen()
+	case *ecdsa.PublicKey:
+		return pub.Curve.Params().BitSize
+	case ed25519.PublicKey:
+		return 256
+	}
+	return 0
+}
+
+// kgFingerprintHash is one of the digests -E accepts.
+type kgFingerprintHash struct {
+	name string // as OpenSSH prints it: "SHA256", "MD5"
+	new  func() hash.Hash
+}
+
+var kgFingerprintHashes = map[string]kgFingerprintHash{
+	"md5":    {"MD5", md5.New},
+	"sha1":   {"SHA1", sha1.New},
+	"sha256": {"SHA256", sha256.New},
+	"sha384": {"SHA384", sha512.New384},
+	"sha512": {"SHA512", sha512.New},
+}
+
+// kgKeyDigest hashes the plain key's blob.
+func kgKeyDigest(k keys.PublicKey, alg string) (name string, sum []byte) {
+	h, ok := kgFingerprintHashes[alg]
+	if !ok {
+		h = kgFingerprintHashes["sha256"]
+	}
+	d := h.new()
+	d.Write(kgPlainKey(k).Marshal())
+	return h.name, d.Sum(nil)
+}
+
+// kgFingerprint is sshkey_fingerprint in its default form: "MD5:" and
+// colon-separated hex for MD5, otherwise the digest name and unpadded
+// base64.
+func kgFingerprint(k keys.PublicKey, alg string) string {
+	name, sum := kgKeyDigest(k, alg)
+	if name == "MD5" {
+		h := hex.EncodeToString(sum)
+		var b strings.Builder
+		b.WriteString("MD5:")
+		for i := 0; i < len(h); i += 2 {
+			if i > 0 {
+				b.WriteByte(':')
+			}
+			b.WriteString(h[i : i+2])
+		}
+		return b.String()
+	}
+	return name + ":" + base64.RawStdEncoding.EncodeToString(sum)
+}
+
+// Randomart field size: OpenSSH's FLDBASE 8.
+const (
+	kgArtWidth  = 8*2 + 1
+	kgArtHeight = 8 + 1
+)
+
+// kgRandomart draws the "drunken bishop" picture of a key's digest, as
+// OpenSSH's fingerprint_randomart (Dirk Loss, Tobias Stoeckmann, Alexander
+// von Gernler: "The drunken bishop: An analysis of the OpenSSH
+// fingerprint visualization algorithm"). The bishop starts in the middle
+// of a 17x9 field and, for every two bits of the digest taken from the
+// low end of each byte, moves one step diagonally (bit 0: right or left,
+// bit 1: down or up), sliding along walls; each square counts its visits,
+// and the counts select characters of " .o+=*BOX@%&#/^", with S and E
+// marking the start and end squares. The frame carries "[TYPE SIZE]" on
+// top and "[HASH]" below, both centred.
+func kgRandomart(k keys.PublicKey, alg string) string {
+	const symbols = " .o+=*BOX@%&#/^SE"
+	last := len(symbols) - 1 // index of 'E'
+	name, sum := kgKeyDigest(k, alg)
+	var field [kgArtWidth][kgArtHeight]int
+	x, y := kgArtWidth/2, kgArtHeight/2
+	for _, b := range sum {
+		for range 4 {
+			if b&1 != 0 {
+				x++
+			} else {
+				x--
+			}
+			if b&2 != 0 {
+				y++
+			} else {
+				y--
+			}
+			x = min(max(x, 0), kgArtWidth-1)
+			y = min(max(y, 0), kgArtHeight-1)
+			if field[x][y] < last-2 {
+				field[x][y]++
+			}
+			b >>= 2
+		}
+	}
+	field[kgArtWidth/2][kgArtHeight/2] = last - 1
+	field[x][y] = last
+
+	// OpenSSH formats the title into a 17-byte buffer: a title that does
+	// not fit at all drops the size; one that just overflows is cut.
+	title := fmt.Sprintf("[%s %d]", kgKeyName(k), kgKeySize(k))
+	if len(title) > kgArtWidth {
+		title = "[" + kgKeyName(k) + "]"
+	}
+	if len(title) > kgArtWidth-1 {
+		title = title[:kgArtWidth-1]
+	}
+	var b strings.Builder
+	kgArtBorder(&b, title)
+	b.WriteByte('\n')
+	for y := range kgArtHeight {
+		b.WriteByte('|')
+		for x := range kgArtWidth {
+			b.WriteByte(symbols[min(field[x][y], last)])
+		}
+		b.WriteString("|\n")
+	}
+	kgArtBorder(&b, "["+name+"]")
+	return b.String()
+}
+
+// kgArtBorder writes a frame line with label centred (rounded left).
+func kgArtBorder(b *strings.Builder, label string) {
+	b.WriteByte('+')
+	left := (kgArtWidth - len(label)) / 2
+	b.WriteString(strings.Repeat("-", left))
+	b.WriteString(label)
+	b.WriteString(strings.Repeat("-", kgArtWidth-left-len(label)))
+	b.WriteByte('+')
+}
+
+// kgReadKeyField parses a key at the start of s the way OpenSSH's
+// sshkey_read does: optional blanks, a known key type name followed by a
+// blank, more blanks, and a base64 blob up to the next blank whose type
+// must match. It returns the key and what follows the blob with leading
+// blanks removed.
+func kgReadKeyField(s string) (keys.PublicKey, string, bool) {
+	s = strings.TrimLeft(s, " \t")
+	i := strings.IndexAny(s, " \t")
+	if i <= 0 {
+		return nil, "", false
+	}
+	typ := s[:i]
+	if !kgKnownKeyTypeName(typ) {
+		return nil, "", false
+	}
+	s = strings.TrimLeft(s[i:], " \t")
+	if s == "" {
+		return nil, "", false
+	}
+	j := strings.IndexAny(s, " \t")
+	if j < 0 {
+		j = len(s)
+	}
+	blob, err := base64.StdEncoding.DecodeString(s[:j])
+	if err != nil {
+		return nil, "", false
+	}
+	k, err := keys.ParsePublicKey(blob)
+	if err != nil || k.Type() != typ {
+		return nil, "", false
+	}
+	return k, strings.TrimLeft(s[j:], " \t"), true
+}
+
+func kgKnownKeyTypeName(t string) bool {
+	switch t {
+	case keys.KeyTypeEd25519, keys.KeyTypeECDSA256, keys.KeyTypeECDSA384, keys.KeyTypeECDSA521, keys.KeyTypeRSA, keys.KeyTypeDSA:
+		return true
+	}
+	return keys.IsCertAlgorithm(t)
+}
+
+// kgReadSmallFile reads a key file, refusing anything implausibly large.
+func kgReadSmallFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, kgMaxKeyFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > kgMaxKeyFileSize {
+		return nil, fmt.Errorf("%w: %s is larger than %d bytes", keys.ErrMalformed, path, kgMaxKeyFileSize)
+	}
+	return data, nil
+}
+
+// kgLoadPublicLines is OpenSSH's sshkey_try_load_public: the first line of
+// path that holds a key; the comment is the rest of that line, or the
+// file name when the line has none. A PEM armour line stops the search.
+func kgLoadPublicLines(path string) (keys.PublicKey, string, error) {
+	data, err := kgReadSmallFile(path)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if strings.HasPrefix(line, "-----BEGIN") || line == "SSH PRIVATE KEY FILE" {
+			break
+		}
+		k, rest, ok := kgReadKeyField(line)
+		if !ok {
+			continue
+		}
+		if i := strings.IndexAny(rest, "\r\n"); i >= 0 {
+			rest = rest[:i]
+		}
+		if rest == "" {
+			rest = path
+		}
+		return k, rest, nil
+	}
+	return nil, "", keys.ErrMalformed
+}
+
+// kgPublicFromOpenSSHPrivate reads the public key stored in clear in an
+// openssh-key-v1 private key file, encrypted or not, as OpenSSH's
+// sshkey_parse_pubkey_from_private_fileblob_type: it needs no passphrase.
+func kgPublicFromOpenSSHPrivate(data []byte) (keys.PublicKey, error) {
+	const magic = "openssh-key-v1\x00"
+	block, _ := pem.Decode(bytes.TrimSpace(data))
+	if block == nil || block.Type != "OPENSSH PRIVATE KEY" {
+		return nil, fmt.Errorf("%w: not an OpenSSH private key file", keys.ErrMalformed)
+	}
+	b, ok := bytes.CutPrefix(block.Bytes, []byte(magic))
+	if !ok {
+		return nil, fmt.Errorf("%w: OpenSSH private key magic", keys.ErrMalformed)
+	}
+	r := wire.NewReader(b)
+	r.Bytes() // cipher name
+	r.Bytes() // KDF name
+	r.Bytes() // KDF options
+	n := r.Uint32()
+	blob := r.Bytes()
+	if err := r.Err(); err != nil {
+		return nil, fmt.Errorf("%w: OpenSSH private key header: %w", keys.ErrMalformed, err)
+	}
+	if n != 1 {
+		return nil, fmt.Errorf("%w: OpenSSH private key file holds %d keys", keys.ErrMalformed, n)
+	}
+	return keys.ParsePublicKey(blob)
+}
+
+// kgLoadPublic is OpenSSH's sshkey_load_public: path as a public key file,
+// then path.pub, then the public half of an OpenSSH-format private key
+// (which carries no comment: hasComment is false).
+func kgLoadPublic(path string) (k keys.PublicKey, comment string, hasComment bool, err error) {
+	if k, c, err := kgLoadPublicLines(path); err == nil {
+		return k, c, true, nil
+	}
+	if k, c, err := kgLoadPublicLines(path + ".pub"); err == nil {
+		return k, c, true, nil
+	}
+	data, err := kgReadSmallFile(path)
+	if err == nil {
+		if k, err := kgPublicFromOpenSSHPrivate(data); err == nil {
+			return k, "", false, nil
+		}
+	}
+	return nil, "", false, &os.PathError{Op: "open", Path: path, Err: syscall.ENOENT}
+}
+
+// kgPrivateFile is a private key as loaded from disk.
+type kgPrivateFile struct {
+	key *keys.PrivateKey
+	// format is the file's format (keys.FormatOpenSSH, FormatPEM or
+	// FormatPKCS8); only OpenSSH files carry a comment.
+	format string
+}
+
+// hasComment reports whether the file format stores a comment, which is
+// when ssh-keygen reports one ("Key has comment ...").
+func (p *kgPrivateFile) hasComment() bool { return p.format == keys.FormatOpenSSH }
+
+// kgErrBadPermissions is OpenSSH's SSH_ERR_KEY_BAD_PERMISSIONS.
+var kgErrBadPermissions = errors.New("bad permissions")
+
+// kgPrivateKeyFormat names the format of private key file data.
+func kgPrivateKeyFormat(data []byte) string {
+	rest := bytes.TrimSpace(data)
+	for {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			return keys.FormatOpenSSH
+		}
+		switch b.Type {
+		case "OPENSSH PRIVATE KEY":
+			return keys.FormatOpenSSH
+		case "RSA PRIVATE KEY", "EC PRIVATE KEY", "DSA PRIVATE KEY":
+			return keys.FormatPEM
+		case "PRIVATE KEY", "ENCRYPTED PRIVATE KEY":
+			return keys.FormatPKCS8
+		}
+	}
+}
+
+// loadPrivate is OpenSSH's sshkey_load_private: it refuses a key file
+// others may read (printing OpenSSH's warning) and decrypts with
+// passphrase.
+func (g *keygen) loadPrivate(path, passphrase string) (*kgPrivateFile, error) {
+	if err := g.checkKeyPermissions(path); err != nil {
+		return nil, err
+	}
+	data, err := kgReadSmallFile(path)
+	if err != nil {
+		return nil, err
+	}
+	k, err := keys.ParsePrivateKey(data, []byte(passphrase))
+	if err != nil {
+		return nil, err
+	}
+	return &kgPrivateFile{key: k, format: kgPrivateKeyFormat(data)}, nil
+}
+
+// checkKeyPermissions is OpenSSH's sshkey_perm_ok.
+func (g *keygen) checkKeyPermissions(path string) error {
+	mode, mine, err := kgFileOwnerMode(path)
+	if err != nil || !mine || mode&0o077 == 0 {
+		return nil
+	}
+	g.logf("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@")
+	g.logf("@         WARNING: UNPROTECTED PRIVATE KEY FILE!          @")
+	g.logf("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@")
+	g.logf("Permissions 0%3.3o for '%s' are too open.", mode&0o777, path)
+	g.logf("It is required that your private key files are NOT accessible by others.")
+	g.logf("This private key will be ignored.")
+	return kgErrBadPermissions
+}
+
+// kgNeedsPassphrase reports an error that means "try again with a
+// passphrase": OpenSSH's SSH_ERR_KEY_WRONG_PASSPHRASE.
+func kgNeedsPassphrase(err error) bool {
+	return errors.Is(err, keys.ErrPassphraseRequired) || errors.Is(err, keys.ErrWrongPassphrase)
+}
+
+// loadIdentity is ssh-keygen's load_identity: the key without a
+// passphrase if it is not encrypted, else with -P or one typed at the
+// prompt. On failure it has printed the fatal message and returns the
+// exit status.
+func (g *keygen) loadIdentity(path string) (*kgPrivateFile, int) {
+	pk, err := g.loadPrivate(path, "")
+	if err == nil {
+		return pk, 0
+	}
+	if !kgNeedsPassphrase(err) {
+		return nil, g.fatal("Load key \"%s\": %s", path, kgSshErrText(err))
+	}
+	var pass string
+	if g.passphrase != nil {
+		pass = *g.passphrase
+	} else if pass, err = g.readPassphrase("Enter passphrase: "); err != nil {
+		return nil, g.fatal("Load key \"%s\": %s", path, err)
+	}
+	pk, err = g.loadPrivate(path, pass)
+	if err != nil {
+		return nil, g.fatal("Load key \"%s\": %s", path, kgSshErrText(err))
+	}
+	return pk, 0
+}
+
+// kgSshErrText renders an error the way OpenSSH's ssh_err() names the
+// matching condition, so messages read like ssh-keygen's.
+func kgSshErrText(err error) string {
+	var errno syscall.Errno
+	switch {
+	case err == nil:
+		return "success"
+	case errors.Is(err, kgErrBadPermissions):
+		return "bad permissions"
+	case kgNeedsPassphrase(err):
+		return "incorrect passphrase supplied to decrypt private key"
+	case errors.As(err, &errno):
+		return kgStrerror(errno)
+	case errors.Is(err, fs.ErrNotExist):
+		return "No such file or directory"
+	case errors.Is(err, keys.ErrUnsupportedKeyType):
+		return "unknown or unsupported key type"
+	case errors.Is(err, keys.ErrKeyTooSmall):
+		return "Invalid key length"
+	case errors.Is(err, keys.ErrMalformed), errors.Is(err, keys.ErrUnsupportedFormat):
+		return "invalid format"
+	}
+	return err.Error()
+}
+
+// kgStrerror spells an errno as C's strerror does: Go's texts are the
+// same, only not capitalised.
+func kgStrerror(errno syscall.Errno) string {
+	s := errno.Error()
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// kgWriteKeyFile writes data to path with mode, replacing the file through
+// a temporary one in the same directory so a failure never leaves a half
+// written key behind. A symbolic link is followed, so the link stays.
+func kgWriteKeyFile(path string, data []byte, mode os.FileMode) error {
+	if target, err := filepath.EvalSymlinks(path); err == nil {
+		path = target
+	}
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	tmp, err := os.CreateTemp(dir, "."+base+".*.tmp")
+	if err != nil {
+		return err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := tmp.Chmod(mode); err != nil {
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	ok = true
+	return nil
+}
+
+// marshalPrivate encodes a private key as ssh-keygen would save it with
+// -m format: Ed25519 keys, which OpenSSH 9.2 cannot read in PEM or PKCS#8,
+// are always written in the OpenSSH format, as ssh-keygen does; PEM and
+// PKCS#8 passphrases must be at least five characters, as OpenSSH
+// requires.
+func (g *keygen) marshalPrivate(k *keys.PrivateKey, format, passphrase, comment string) ([]byte, error) {
+	if format == "" || k.Type() == keys.KeyTypeEd25519 {
+		format = keys.FormatOpenSSH
+	}
+	if format != keys.FormatOpenSSH && len(passphrase) > 0 && len(passphrase) <= 4 {
+		return nil, errors.New("passphrase is too short (minimum five characters)")
+	}
+	opts := keys.MarshalOptions{Format: format, Passphrase: []byte(passphrase), Comment: comment}
+	if format == keys.FormatOpenSSH {
+		// -a and -Z are about the OpenSSH format only; PEM and PKCS#8 keep
+		// the keys package's defaults (ssh-keygen leaves them to OpenSSL).
+		opts.Cipher, opts.Rounds = g.cipher, g.rounds
+	}
+	return keys.MarshalPrivateKey(k, opts)
+}
+
+// savePrivate writes a private key file with mode 0600.
+func (g *keygen) savePrivate(path string, k *keys.PrivateKey, format, passphrase, comment string) error {
+	// A comment set to "" must stay empty: MarshalOptions would fall back
+	// to the key's own comment.
+	kc := *k
+	kc.Comment = comment
+	data, err := g.marshalPrivate(&kc, format, passphrase, comment)
+	if err != nil {
+		return err
+	}
+	return kgWriteKeyFile(path, data, 0o600)
+}
+
+// kgPublicLine is sshkey_write plus the comment: "type base64[ comment]".
+func kgPublicLine(k keys.PublicKey, comment string) string {
+	return strings.TrimSuffix(string(keys.MarshalAuthorizedKey(k, comment)), "\n")
+}
