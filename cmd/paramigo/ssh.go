@@ -48,6 +48,7 @@ type sshCommand struct {
 	prompt *sshPrompter
 	home   string
 	ids    []sshIdentity
+	peer   string // "host ([ip]:port)", for the log
 
 	signersOnce sync.Once
 	signers     []keys.Signer // the identities, read when first needed
@@ -81,11 +82,10 @@ func (c *sshCommand) logf(level slog.Level, format string, args ...any) {
 	c.log.Log(context.Background(), level, fmt.Sprintf(format, args...), slog.Bool(sshOwnKey, true))
 }
 
-func (c *sshCommand) debugf(format string, args ...any)   { c.logf(levelDebug1, format, args...) }
-func (c *sshCommand) verbosef(format string, args ...any) { c.logf(levelVerbose, format, args...) }
-func (c *sshCommand) infof(format string, args ...any)    { c.logf(levelInfo, format, args...) }
-func (c *sshCommand) errorf(format string, args ...any)   { c.logf(levelError, format, args...) }
-func (c *sshCommand) fatalf(format string, args ...any)   { c.logf(levelFatal, format, args...) }
+func (c *sshCommand) debugf(format string, args ...any) { c.logf(levelDebug1, format, args...) }
+func (c *sshCommand) infof(format string, args ...any)  { c.logf(levelInfo, format, args...) }
+func (c *sshCommand) errorf(format string, args ...any) { c.logf(levelError, format, args...) }
+func (c *sshCommand) fatalf(format string, args ...any) { c.logf(levelFatal, format, args...) }
 
 func (c *sshCommand) run(args []string) int {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
@@ -112,7 +112,9 @@ func (c *sshCommand) run(args []string) int {
 		return sshExitFailure
 	}
 	c.opts = opts
-	c.log = slog.New(newSSHLogHandler(c.stderr, opts.logLevel))
+	h := newSSHLogHandler(c.stderr, opts.logLevel)
+	h.peer = &c.peer
+	c.log = slog.New(h)
 	c.prompt = &sshPrompter{getenv: c.getenv, openTTY: c.openTTY, askpass: c.askpass, debug: c.debugf}
 	c.finishOptions()
 	return c.connectAndRun()
@@ -238,6 +240,7 @@ func (c *sshCommand) connectAndRun() int {
 		ip = ta.IP.String()
 	}
 	checker.ip = knownhosts.HostPort(ip, o.port)
+	c.peer = fmt.Sprintf("%s ([%s]:%d)", host, ip, o.port)
 	wc := &sshWatchedConn{Conn: conn}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -259,7 +262,6 @@ func (c *sshCommand) connectAndRun() int {
 		return sshExitFailure
 	}
 	defer t.Close()
-	c.verbosef("Authenticated to %s ([%s]:%d).", host, ip, o.port)
 	return c.runCommand(t, ip)
 }
 
@@ -527,7 +529,7 @@ func (c *sshCommand) reportLostConnection(t *paramigo.Transport, ip string, err 
 	var derr *paramigo.DisconnectError
 	switch {
 	case errors.Is(err, paramigo.ErrKeepaliveTimeout):
-		c.infof("Timeout, server %s not responding.", ip)
+		c.infof("Timeout, server %s not responding.", strings.ToLower(c.opts.host))
 	case errors.As(err, &derr) && derr.Remote:
 		c.infof("Received disconnect from %s port %d:%d: %s", ip, c.opts.port, int(derr.Reason), sshSanitize(derr.Message))
 		c.infof("Disconnected from %s port %d", ip, c.opts.port)

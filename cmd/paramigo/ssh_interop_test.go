@@ -209,7 +209,7 @@ func TestSSHInteropKeyTypes(t *testing.T) {
 			if r.code != 0 || r.stdout != "ok\n" {
 				t.Fatalf("exit %d, stdout %q, stderr:\n%s", r.code, r.stdout, r.stderr)
 			}
-			if !strings.Contains(r.stderr, "debug1: Authentication succeeded (publickey).") {
+			if !strings.Contains(r.stderr, "\nAuthenticated to 127.0.0.1 ([127.0.0.1]:"+s.port+") using \"publickey\".\r\n") {
 				t.Errorf("not by publickey:\n%s", r.stderr)
 			}
 		})
@@ -804,5 +804,101 @@ func TestSSHConnectionClosed(t *testing.T) {
 	r := (&sshTest{env: map[string]string{"HOME": t.TempDir()}}).run(args...)
 	if r.code != 255 || !strings.HasSuffix(r.stderr, " by 127.0.0.1 port "+port+"\r\n") {
 		t.Errorf("exit %d %q", r.code, r.stderr)
+	}
+}
+
+// freezingProxy forwards TCP connections to target until freeze is
+// closed, then stops passing bytes either way while keeping the
+// connections open: a server that hangs without closing.
+func freezingProxy(t *testing.T, target string, freeze <-chan struct{}) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	pipe := func(dst, src net.Conn) {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := src.Read(buf)
+			select {
+			case <-freeze:
+				return
+			default:
+			}
+			if n > 0 {
+				if _, werr := dst.Write(buf[:n]); werr != nil {
+					return
+				}
+			}
+			if err != nil {
+				return
+			}
+		}
+	}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			u, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, c, u)
+			mu.Unlock()
+			go pipe(u, c)
+			go pipe(c, u)
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+}
+
+// closeOnOutput closes ch once the text it is given contains marker.
+type closeOnOutput struct {
+	mu     sync.Mutex
+	seen   strings.Builder
+	marker string
+	ch     chan struct{}
+	closed bool
+}
+
+func (w *closeOnOutput) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.seen.Write(p)
+	if !w.closed && strings.Contains(w.seen.String(), w.marker) {
+		close(w.ch)
+		w.closed = true
+	}
+	return len(p), nil
+}
+
+func TestSSHInteropServerAlive(t *testing.T) {
+	s := startInteropSSHD(t, sshtest.SSHDOptions{})
+	freeze := make(chan struct{})
+	port := freezingProxy(t, s.sshd.Addr, freeze)
+	st := &sshTest{env: map[string]string{"HOME": t.TempDir()}, watch: &closeOnOutput{marker: "started\n", ch: freeze}}
+	// The proxy's port is not the one known_hosts lists: the alias names
+	// the server's key.
+	kh := filepath.Join(t.TempDir(), "known_hosts")
+	os.WriteFile(kh, []byte(sshtest.KnownHostsLine("myserver:22", s.sshd.HostPublicKeys[0])+"\n"), 0o600)
+	r := st.run("-F", "none", "-p", port, "-o", "UserKnownHostsFile="+kh, "-o", "HostKeyAlias=myserver",
+		"-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-i", s.key,
+		"-o", "ServerAliveInterval=1", "-o", "ServerAliveCountMax=2", "127.0.0.1", "echo started; sleep 60")
+	if r.code != 255 || r.stdout != "started\n" || r.stderr != "Timeout, server 127.0.0.1 not responding.\r\n" || r.elapsed > 30*time.Second {
+		t.Errorf("exit %d, stdout %q, stderr %q after %v", r.code, r.stdout, r.stderr, r.elapsed)
 	}
 }

@@ -61,14 +61,19 @@ type sshLogHandler struct {
 	w     io.Writer
 	level slog.Level
 	attrs []slog.Attr
+	// peer names the server in the success line ssh prints at VERBOSE,
+	// "host ([ip]:port)"; set before connecting.
+	peer *string
 }
 
 func newSSHLogHandler(w io.Writer, level slog.Level) *sshLogHandler {
 	return &sshLogHandler{w: w, level: level}
 }
 
+// Enabled lets the library's debug records through at VERBOSE too: one
+// of them, the authentication success, is a VERBOSE line in ssh.
 func (h *sshLogHandler) Enabled(_ context.Context, l slog.Level) bool {
-	return h.level < levelQuiet && l >= h.level
+	return h.level < levelQuiet && (l >= h.level || (l == levelDebug1 && h.level <= levelVerbose))
 }
 
 func (h *sshLogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
@@ -96,10 +101,19 @@ func (h *sshLogHandler) Handle(_ context.Context, r slog.Record) error {
 	r.Attrs(add)
 
 	var lines []string
-	if _, own := attrs[sshOwnKey]; own {
+	level := r.Level
+	_, own := attrs[sshOwnKey]
+	switch {
+	case own:
 		lines = []string{r.Message}
-	} else {
+	case r.Message == "ssh: authenticated" && h.peer != nil:
+		level = levelVerbose
+		lines = []string{fmt.Sprintf("Authenticated to %s using \"%s\".", *h.peer, attrs["method"].String())}
+	default:
 		lines = sshStyleLines(r.Message, attrs)
+	}
+	if level < h.level {
+		return nil
 	}
 	if lines == nil {
 		var b strings.Builder
@@ -111,11 +125,11 @@ func (h *sshLogHandler) Handle(_ context.Context, r slog.Record) error {
 	}
 	prefix := ""
 	switch {
-	case r.Level <= levelDebug3:
+	case level <= levelDebug3:
 		prefix = "debug3: "
-	case r.Level <= levelDebug2:
+	case level <= levelDebug2:
 		prefix = "debug2: "
-	case r.Level <= levelDebug1:
+	case level <= levelDebug1:
 		prefix = "debug1: "
 	}
 	// ssh ends its log lines with CR LF, for terminals in raw mode.
@@ -185,8 +199,6 @@ func sshStyleLines(msg string, a map[string]slog.Value) []string {
 		}
 	case "ssh: peer debug message":
 		return []string{"Remote: " + sshSanitize(str("message"))}
-	case "ssh: authenticated":
-		return []string{fmt.Sprintf("Authentication succeeded (%s).", str("method"))}
 	}
 	return nil
 }

@@ -78,6 +78,8 @@ type sshTest struct {
 	stdin io.Reader
 	tty   *sshFakeTTY // nil: no controlling terminal
 	dial  func(ctx context.Context, network, addr string) (net.Conn, error)
+	// watch, if set, also receives the command's stdout as it arrives.
+	watch io.Writer
 }
 
 type sshResult struct {
@@ -99,7 +101,11 @@ func (st *sshTest) run(args ...string) sshResult {
 	if stdin == nil {
 		stdin = strings.NewReader("")
 	}
-	e := &env{stdin: stdin, stdout: &out, stderr: &errb, getenv: func(k string) string { return st.env[k] }}
+	var stdout io.Writer = &out
+	if st.watch != nil {
+		stdout = io.MultiWriter(&out, st.watch)
+	}
+	e := &env{stdin: stdin, stdout: stdout, stderr: &errb, getenv: func(k string) string { return st.env[k] }}
 	c := newSSHCommand(e)
 	c.openTTY = func() (sshTerminal, error) {
 		if st.tty == nil {
@@ -558,6 +564,22 @@ Host key verification failed.
 `
 	if got := strings.ReplaceAll(b.String(), "\r\n", "\n"); got != want || strings.Count(b.String(), "\r\n") != strings.Count(want, "\n") {
 		t.Errorf("got\n%q\nwant (with CR LF)\n%q", b.String(), want)
+	}
+
+	// The authentication success is a VERBOSE line, naming the server.
+	for _, level := range []slog.Level{levelVerbose, levelDebug1, levelInfo} {
+		b.Reset()
+		h := newSSHLogHandler(&b, level)
+		peer := "example.com ([192.0.2.1]:22)"
+		h.peer = &peer
+		slog.New(h).Debug("ssh: authenticated", "user", "u", "method", "password")
+		want := ""
+		if level <= levelVerbose {
+			want = "Authenticated to example.com ([192.0.2.1]:22) using \"password\".\r\n"
+		}
+		if b.String() != want {
+			t.Errorf("level %v: %q, want %q", level, b.String(), want)
+		}
 	}
 
 	b.Reset()
