@@ -4,8 +4,8 @@ package paramigo
 // exchange, cipher, MAC, host key algorithm and host certificate ssh has
 // and we implement, with public key, certificate, password and
 // keyboard-interactive authentication, commands with both output streams
-// and an exit status, stdin streamed through "cat", and re-keys started by
-// either side. What was negotiated is read from both ends: our server's
+// and an exit status, stdin streamed through "cat", re-keys started by
+// either side, and ssh's ServerAliveInterval probes. What was negotiated is read from both ends: our server's
 // Transport.Negotiated, printed by the "negotiated" command, and ssh's own
 // "kex: ..." debug lines.
 //
@@ -27,6 +27,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/paramigo/paramigo/internal/msg"
 	"github.com/paramigo/paramigo/internal/sshtest"
@@ -232,7 +233,8 @@ func interopServeSessions(tr *Transport) {
 }
 
 // interopRun runs a "; "-separated list of commands and returns the exit
-// status: "echo WORDS", "exit N", "cat" (stdin to stdout), "negotiated"
+// status: "echo WORDS", "exit N", "sleep SECONDS", "cat" (stdin to
+// stdout), "negotiated"
 // (this side's view of the last key exchange), "kexcount" (key exchanges
 // so far) and "user"; a trailing " >&2" sends a command's output to
 // stderr.
@@ -260,6 +262,13 @@ func interopRun(tr *Transport, ch *Channel, command string) int {
 			n := tr.Negotiated()
 			fmt.Fprintf(out, "kex=%s hostkey=%s cipher=%s,%s mac=%s,%s strict=%t\n", n.Kex, n.HostKey,
 				n.CipherClientServer, n.CipherServerClient, n.MACClientServer, n.MACServerClient, n.StrictKex)
+		case "sleep":
+			d, err := time.ParseDuration(arg + "s")
+			if err != nil {
+				fmt.Fprintf(ch.Stderr(), "sleep: %v\n", err)
+				return 2
+			}
+			time.Sleep(d)
 		case "kexcount":
 			fmt.Fprintf(out, "kexcount=%d\n", tr.KexCount())
 		case "user":
@@ -457,6 +466,18 @@ func TestInteropTransportSSHClient(t *testing.T) {
 	})
 	add("rekey=by-server", func(t *testing.T) {
 		rekey(t, startInteropServer(t, authorized, func(c *ServerConfig) { c.RekeyBytes = 512 << 10 }), "Ciphers aes128-gcm@openssh.com")
+	})
+	// ssh probes a server that has been silent for ServerAliveInterval
+	// with keepalive@openssh.com global requests and gives up after
+	// ServerAliveCountMax unanswered ones. This server never reads
+	// Transport.GlobalRequests, which must not leave them unanswered.
+	add("keepalive=ssh-ServerAlive", func(t *testing.T) {
+		c := sshtest.NewSSHClient(t, sshtest.SSHOptions{Addr: s.Addr, User: "alive", HostKeys: s.HostKeyLines, LogLevel: "DEBUG1",
+			IdentityFiles: []string{userKeys["ed25519"]}, Config: []string{"KexAlgorithms " + sshDefaultKex, "ServerAliveInterval 1", "ServerAliveCountMax 2"}})
+		stdout, stderr, code, err := c.Run("sleep 4; echo slept")
+		if err != nil || code != 0 || stdout != "slept\n" {
+			t.Fatalf("ssh with ServerAliveInterval 1 over a 4 s silence: exit %d, %v, stdout %q\nstderr:\n%s", code, err, stdout, stderr)
+		}
 	})
 	runInteropCases(t, cases)
 }

@@ -4,7 +4,9 @@ package paramigo
 // started by internal/sshtest on 127.0.0.1) for every key exchange,
 // cipher, MAC, host key algorithm, host certificate and authentication
 // method both sides have, plus strict key exchange, re-keying (ours on
-// demand and by bytes, and sshd's RekeyLimit) and keepalives. Each case
+// demand and by bytes, and sshd's RekeyLimit) and keepalives (ours, to
+// a live sshd and to one behind a proxy that stops answering, and sshd's
+// ClientAliveInterval probes). Each case
 // runs a command and checks its output, error output and exit status, and
 // reads what was negotiated from both ends: our Transport.Negotiated and
 // sshd's own "kex: ..." log lines.
@@ -319,13 +321,16 @@ func interopRecordHostKey(cb HostKeyCallback, seen *atomic.Value) HostKeyCallbac
 // and an exit status, all three checked by interopCheckSession.
 const interopCommand = "echo interop ok; echo interop err >&2; exit 7"
 
-// interopCheckSession runs interopCommand on tr.
+// interopCheckSession runs interopCommand on tr. Error output may start
+// with noise from the login shell's startup files (this machine's root
+// .bashrc runs pyenv, which complains when shells race); the command's
+// own line must end it.
 func interopCheckSession(t testing.TB, tr *Transport) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	err := tr.Run(interopContext(t), interopCommand, nil, &stdout, &stderr)
 	var ee *ExitError
-	if !errors.As(err, &ee) || ee.Status != 7 || stdout.String() != "interop ok\n" || stderr.String() != "interop err\n" {
+	if !errors.As(err, &ee) || ee.Status != 7 || stdout.String() != "interop ok\n" || !strings.HasSuffix("\n"+stderr.String(), "\ninterop err\n") {
 		t.Fatalf("%q: got stdout %q, stderr %q, error %v; want \"interop ok\\n\", \"interop err\\n\", exit status 7",
 			interopCommand, stdout.String(), stderr.String(), err)
 	}
@@ -438,7 +443,7 @@ type interopSSHD struct {
 // also certified by a host CA, every legacy algorithm enabled, user keys
 // of every type authorized, a user CA trusted, and two throwaway
 // accounts: one for passwords and one that needs a key, then a password.
-func startInteropSSHD(t *testing.T, usePAM bool, extraConfig ...string) *interopSSHD {
+func startInteropSSHD(t *testing.T) *interopSSHD {
 	t.Helper()
 	sshtest.RequirePeer(t, sshtest.PeerSSHD)
 	dir := t.TempDir()
@@ -453,8 +458,7 @@ func startInteropSSHD(t *testing.T, usePAM bool, extraConfig ...string) *interop
 	hostCA, _ := interopKey(t, dir, "host-ca", sshtest.KeySpec{Type: "ed25519"})
 	userCA, _ := interopKey(t, dir, "user-ca", sshtest.KeySpec{Type: "ed25519"})
 	p.hostCA = interopPubLine(interopLoadPublic(t, hostCA+".pub"))
-	config := slices.Clone(extraConfig)
-	config = append(config, opensshLegacyConfig...)
+	config := slices.Clone(opensshLegacyConfig)
 	config = append(config, "TrustedUserCAKeys "+userCA+".pub", "LogLevel DEBUG1")
 	var hostKeys, authorized []string
 	for _, spec := range interopKeySpecs {
@@ -471,13 +475,36 @@ func startInteropSSHD(t *testing.T, usePAM bool, extraConfig ...string) *interop
 	// sshd reads authorized_keys as the user, and the throwaway account
 	// cannot enter the test's private temporary directories: it gets a
 	// copy in a world-readable one.
-	config = append(config, "Match User "+p.multiUser, "AuthenticationMethods publickey,password",
+	config = append(config,
+		"Match User "+p.multiUser, "AuthenticationMethods publickey,password",
 		"AuthorizedKeysFile "+interopReadableFile(t, "authorized_keys", []byte(strings.Join(authorized, "\n")+"\n")))
 	p.SSHD = sshtest.StartSSHD(t, sshtest.SSHDOptions{
 		HostKeyFiles:   hostKeys,
 		AuthorizedKeys: authorized,
 		Config:         config,
-		UsePAM:         usePAM,
+	})
+	return p
+}
+
+// startInteropSmallSSHD starts an sshd with one ed25519 host key, the
+// ed25519 user key authorized and extra config lines; with PAM, so that
+// keyboard-interactive works, it also makes a throwaway account.
+func startInteropSmallSSHD(t *testing.T, pam bool, config ...string) *interopSSHD {
+	t.Helper()
+	sshtest.RequirePeer(t, sshtest.PeerSSHD)
+	dir := t.TempDir()
+	p := &interopSSHD{userKeys: map[string]*keys.PrivateKey{}}
+	if pam {
+		p.pwUser, p.pwPass = sshtest.EnsureTestUser(t)
+	}
+	hk, _ := interopKey(t, dir, "host", sshtest.KeySpec{Type: "ed25519"})
+	_, uk := interopKey(t, dir, "user", sshtest.KeySpec{Type: "ed25519"})
+	p.userKeys["ed25519"] = uk
+	p.SSHD = sshtest.StartSSHD(t, sshtest.SSHDOptions{
+		HostKeyFiles:   []string{hk},
+		AuthorizedKeys: []string{interopPubLine(uk.PublicKey())},
+		Config:         append(config, "LogLevel DEBUG1"),
+		UsePAM:         pam,
 	})
 	return p
 }
@@ -510,7 +537,7 @@ func (p *interopSSHD) connect(t *testing.T, cfg *ClientConfig, want interopWant)
 
 func TestInteropTransportSSHD(t *testing.T) {
 	t.Parallel()
-	p := startInteropSSHD(t, false)
+	p := startInteropSSHD(t)
 	var cases []interopCase
 	add := func(name string, run func(t *testing.T)) { cases = append(cases, interopCase{name, run}) }
 
@@ -668,7 +695,6 @@ func TestInteropTransportSSHD(t *testing.T) {
 		interopCheckNegotiated(t, tr.Negotiated(), interopWant{cipher: "aes192-ctr", mac: "hmac-sha2-512-etm@openssh.com", strict: true})
 		interopCheckSession(t, tr)
 	})
-
 	add("keepalive=answered", func(t *testing.T) {
 		cfg := p.config(t)
 		cfg.KeepaliveInterval = 50 * time.Millisecond
@@ -709,47 +735,73 @@ func TestInteropTransportSSHD(t *testing.T) {
 	runInteropCases(t, cases)
 }
 
-// TestInteropTransportSSHDRekeyLimit has sshd start the re-keys (RekeyLimit)
-// during a transfer: our limits are far away, so every key exchange after
-// the first is sshd's.
-func TestInteropTransportSSHDRekeyLimit(t *testing.T) {
+// TestInteropTransportSSHDPAMAndLimits runs a second sshd, for what
+// needs settings of its own: PAM, so keyboard-interactive works, sshd
+// starting re-keys (RekeyLimit), and sshd probing idle clients
+// (ClientAliveInterval).
+func TestInteropTransportSSHDPAMAndLimits(t *testing.T) {
 	t.Parallel()
-	p := startInteropSSHD(t, false, "RekeyLimit 1M")
-	cfg := p.config(t)
-	cfg.Algorithms.Ciphers = []string{"chacha20-poly1305@openssh.com"}
-	tr := interopDial(t, p.Addr, cfg)
-	interopCat(t, tr, 32, 256<<10, nil) // 8 MiB each way
-	if n := tr.KexCount(); n < 5 {
-		t.Errorf("KexCount = %d after 8 MiB each way with sshd's RekeyLimit 1M, want at least 5", n)
-	}
-	interopCheckNegotiated(t, tr.Negotiated(), interopWant{kex: "curve25519-sha256", cipher: "chacha20-poly1305@openssh.com", strict: true})
-	interopCheckSession(t, tr)
-}
-
-// TestInteropTransportSSHDPAM logs in through sshd's PAM
-// keyboard-interactive device.
-func TestInteropTransportSSHDPAM(t *testing.T) {
-	t.Parallel()
-	p := startInteropSSHD(t, true)
-	cfg := p.config(t)
-	cfg.User = p.pwUser
-	var prompts []string
-	cfg.Auth = []AuthMethod{KeyboardInteractive(func(name, instruction string, qs []KeyboardInteractivePrompt) ([]string, error) {
-		answers := make([]string, len(qs))
-		for i, q := range qs {
-			prompts = append(prompts, q.Text)
-			if q.Echo {
-				return nil, fmt.Errorf("unexpected echoed prompt %q", q.Text)
+	p := startInteropSmallSSHD(t, true, "RekeyLimit 1M", "ClientAliveInterval 1", "ClientAliveCountMax 1")
+	runInteropCases(t, []interopCase{
+		{"auth=keyboard-interactive-pam", func(t *testing.T) {
+			cfg := p.config(t)
+			cfg.User = p.pwUser
+			var mu sync.Mutex
+			var prompts []string
+			cfg.Auth = []AuthMethod{KeyboardInteractive(func(name, instruction string, qs []KeyboardInteractivePrompt) ([]string, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				answers := make([]string, len(qs))
+				for i, q := range qs {
+					prompts = append(prompts, q.Text)
+					if q.Echo {
+						return nil, fmt.Errorf("unexpected echoed prompt %q", q.Text)
+					}
+					answers[i] = p.pwPass
+				}
+				return answers, nil
+			})}
+			p.connect(t, cfg, interopWant{})
+			mu.Lock()
+			defer mu.Unlock()
+			if len(prompts) != 1 || !strings.Contains(prompts[0], "assword") {
+				t.Errorf("PAM prompts %q, want one password prompt", prompts)
 			}
-			answers[i] = p.pwPass
-		}
-		return answers, nil
-	})}
-	p.connect(t, cfg, interopWant{})
-	if len(prompts) != 1 || !strings.Contains(prompts[0], "assword") {
-		t.Errorf("PAM prompts %q, want one password prompt", prompts)
-	}
-	interopWantLog(t, "sshd", p.Log(), "Accepted keyboard-interactive/pam for "+p.pwUser+" from 127.0.0.1")
+			interopWantLog(t, "sshd", p.Log(), "Accepted keyboard-interactive/pam for "+p.pwUser+" from 127.0.0.1")
+		}},
+		// Our limits are far away, so every key exchange after the
+		// first is sshd's.
+		{"rekey=by-sshd", func(t *testing.T) {
+			cfg := p.config(t)
+			cfg.Algorithms.Ciphers = []string{"chacha20-poly1305@openssh.com"}
+			tr := interopDial(t, p.Addr, cfg)
+			interopCat(t, tr, 32, 256<<10, nil) // 8 MiB each way
+			if n := tr.KexCount(); n < 5 {
+				t.Errorf("KexCount = %d after 8 MiB each way with sshd's RekeyLimit 1M, want at least 5", n)
+			}
+			interopCheckNegotiated(t, tr.Negotiated(), interopWant{kex: "curve25519-sha256", cipher: "chacha20-poly1305@openssh.com", strict: true})
+			interopCheckSession(t, tr)
+		}},
+		// With no channel open sshd probes with keepalive@openssh.com
+		// global requests, during a session with channel requests, and
+		// it drops a client that leaves more than ClientAliveCountMax
+		// unanswered: the client must answer both kinds even when the
+		// application never reads Transport.GlobalRequests.
+		{"keepalive=sshd-ClientAlive", func(t *testing.T) {
+			tr := interopDial(t, p.Addr, p.config(t))
+			select {
+			case <-tr.Done():
+				t.Fatalf("sshd dropped the idle connection (its log says why): %v", tr.Err())
+			case <-time.After(5 * time.Second):
+			}
+			var stdout bytes.Buffer
+			if err := tr.Run(interopContext(t), "sleep 3; echo slept", nil, &stdout, nil); err != nil || stdout.String() != "slept\n" {
+				t.Fatalf("a session silent for 3 s: %q, %v", stdout.String(), err)
+			}
+			interopCheckSession(t, tr)
+			interopWantLog(t, "sshd", p.Log(), "for keepalive") // "Got 100/N for keepalive": the channel answered
+		}},
+	})
 }
 
 // interopCat sends chunks×chunkSize random bytes through the remote "cat"

@@ -130,10 +130,20 @@ func loadKeys(t testing.TB) *keySet {
 	return ks
 }
 
+// session is what shell needs from the server side of a connection.
+type session struct {
+	negotiated func() string // the algorithms in use
+	kexCount   func() int    // key exchanges so far
+	// ping sends a keepalive@openssh.com global request that wants a
+	// reply, as OpenSSH's ClientAliveInterval does, and reports whether
+	// an answer (success or failure) came back in time.
+	ping func(ctx context.Context) (answered bool)
+}
+
 // shell runs a "; "-separated command list: "echo WORDS", "exit N",
-// "cat" (stdin to stdout), "negotiated" and "kexcount" (from the given
-// funcs); " >&2" at the end of a command sends its output to stderr.
-func shell(command string, stdin io.Reader, stdout, stderr io.Writer, negotiated func() string, kexCount func() int) int {
+// "cat" (stdin to stdout), "negotiated", "kexcount" and "ping" (from s);
+// " >&2" at the end of a command sends its output to stderr.
+func shell(command string, stdin io.Reader, stdout, stderr io.Writer, s session) int {
 	for _, c := range strings.Split(command, ";") {
 		c = strings.TrimSpace(c)
 		out := stdout
@@ -153,9 +163,13 @@ func shell(command string, stdin io.Reader, stdout, stderr io.Writer, negotiated
 		case "cat":
 			io.Copy(out, stdin)
 		case "negotiated":
-			fmt.Fprintln(out, negotiated())
+			fmt.Fprintln(out, s.negotiated())
 		case "kexcount":
-			fmt.Fprintf(out, "kexcount=%d\n", kexCount())
+			fmt.Fprintf(out, "kexcount=%d\n", s.kexCount())
+		case "ping":
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			fmt.Fprintf(out, "answered=%v\n", s.ping(ctx))
+			cancel()
 		default:
 			fmt.Fprintf(stderr, "%s: command not found\n", name)
 			return 127
@@ -379,10 +393,22 @@ func serveXSession(sc *ssh.ServerConn, ch ssh.Channel, reqs <-chan *ssh.Request)
 			continue
 		}
 		req.Reply(true, nil)
-		negotiated := func() string {
-			return describeTheirs(sc.Conn.(ssh.AlgorithmsConnMetadata).Algorithms(), true) + " method=" + sc.Permissions.Extensions["method"]
-		}
-		status := shell(e.Command, ch, ch, ch.Stderr(), negotiated, func() int { return -1 })
+		status := shell(e.Command, ch, ch, ch.Stderr(), session{
+			negotiated: func() string {
+				return describeTheirs(sc.Conn.(ssh.AlgorithmsConnMetadata).Algorithms(), true) + " method=" + sc.Permissions.Extensions["method"]
+			},
+			kexCount: func() int { return -1 },
+			ping: func(ctx context.Context) bool {
+				answered := make(chan error, 1)
+				go func() { _, _, err := sc.SendRequest("keepalive@openssh.com", true, nil); answered <- err }()
+				select {
+				case err := <-answered:
+					return err == nil
+				case <-ctx.Done():
+					return false
+				}
+			},
+		})
 		ch.CloseWrite()
 		ch.SendRequest("exit-status", false, ssh.Marshal(struct{ Status uint32 }{uint32(status)}))
 		return
@@ -551,6 +577,19 @@ func TestOurClientXCryptoServer(t *testing.T) {
 			return []string{testPassword}, nil
 		})}
 		auth(t, cfg, "keyboard-interactive")
+	})
+	// A server probing an idle client (OpenSSH's ClientAliveInterval)
+	// sends keepalive@openssh.com wanting a reply; the client must answer
+	// even when the application never reads Transport.GlobalRequests.
+	t.Run("keepalive=server-probes", func(t *testing.T) {
+		t.Parallel()
+		tr := connect(t, ourConfig(t, s.addr), want{})
+		for range 3 {
+			out, err := tr.Output(context.Background(), "ping")
+			if err != nil || string(out) != "answered=true\n" {
+				t.Fatalf("x/crypto server's keepalive request to our client: %q, %v", out, err)
+			}
+		}
 	})
 	t.Run("rekey", func(t *testing.T) {
 		t.Parallel()
@@ -777,7 +816,14 @@ func serveOurSessions(tr *paramigo.Transport) {
 					continue
 				}
 				req.Reply(true, nil)
-				status := shell(e.Command, ch, ch, ch.Stderr(), func() string { return describeOurs(tr.Negotiated()) }, tr.KexCount)
+				status := shell(e.Command, ch, ch, ch.Stderr(), session{
+					negotiated: func() string { return describeOurs(tr.Negotiated()) },
+					kexCount:   tr.KexCount,
+					ping: func(ctx context.Context) bool {
+						_, _, err := tr.SendGlobalRequest(ctx, "keepalive@openssh.com", true, nil)
+						return err == nil
+					},
+				})
 				ch.CloseWrite()
 				ch.SendExitStatus(status)
 				return
@@ -937,6 +983,19 @@ func TestXCryptoClientOurServer(t *testing.T) {
 			return []string{testPassword}, nil
 		})
 		auth(t, &ssh.ClientConfig{Auth: []ssh.AuthMethod{answer}}, "kbd", "keyboard-interactive")
+	})
+	t.Run("keepalive=server-probes", func(t *testing.T) {
+		t.Parallel()
+		c := connect(t, &ssh.ClientConfig{}, want{})
+		sess, err := c.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sess.Close()
+		out, err := sess.Output("ping; ping; ping")
+		if err != nil || string(out) != strings.Repeat("answered=true\n", 3) {
+			t.Fatalf("our server's keepalive requests to x/crypto's client: %q, %v", out, err)
+		}
 	})
 	t.Run("rekey", func(t *testing.T) {
 		t.Parallel()
