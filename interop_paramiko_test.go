@@ -118,37 +118,39 @@ func TestInteropTransportParamikoClient(t *testing.T) {
 	var cases []interopCase
 	add := func(name string, run func(t *testing.T)) { cases = append(cases, interopCase{name, run}) }
 	// Each run of the Python client costs a few hundred milliseconds of
-	// CPU, so instead of one run per algorithm, every run varies all four
-	// kinds at once: each algorithm is still used in some connection, and
-	// the subtest's name says which combination failed.
-	n := max(len(paramikoKex), len(paramikoCiphers), len(paramikoMACs), len(paramikoHostKeys))
+	// CPU, so instead of one run per algorithm or method, every run varies
+	// all four kinds of algorithm and the authentication at once: each
+	// algorithm and method is still used in some connection, and the
+	// subtest's name says which combination failed.
+	type login struct {
+		name, method string
+		opts         sshtest.ParamikoClientOptions
+	}
+	logins := []login{
+		{"publickey-ed25519", "publickey", sshtest.ParamikoClientOptions{KeyFiles: []string{userKeys["ed25519"]}}},
+		{"password", "password", sshtest.ParamikoClientOptions{Password: interopPassword}},
+		{"publickey-ecdsa-256", "publickey", sshtest.ParamikoClientOptions{KeyFiles: []string{userKeys["ecdsa-256"]}}},
+		{"keyboard-interactive", "keyboard-interactive", sshtest.ParamikoClientOptions{Password: interopPassword, KbdInteractive: true}},
+		{"publickey-rsa-2048", "publickey", sshtest.ParamikoClientOptions{KeyFiles: []string{userKeys["rsa-2048"]}}},
+	}
+	n := max(len(paramikoKex), len(paramikoCiphers), len(paramikoMACs), len(paramikoHostKeys), len(logins))
 	for i := range n {
 		k, c := paramikoKex[i%len(paramikoKex)], paramikoCiphers[i%len(paramikoCiphers)]
 		m, h := paramikoMACs[i%len(paramikoMACs)], paramikoHostKeys[i%len(paramikoHostKeys)]
-		add(fmt.Sprintf("kex=%s,cipher=%s,mac=%s,hostkey=%s", k, c, m, h), func(t *testing.T) {
-			alg := sshtest.Algorithms{Kex: []string{k}, Ciphers: []string{c}, MACs: []string{m}, HostKeys: []string{h}}
-			check(t, sshtest.ParamikoClientOptions{Algorithms: alg}, k, h, c, m)
+		l := logins[i%len(logins)]
+		add(fmt.Sprintf("kex=%s,cipher=%s,mac=%s,hostkey=%s,auth=%s", k, c, m, h, l.name), func(t *testing.T) {
+			opts := l.opts
+			opts.User = fmt.Sprintf("combination-%d", i)
+			if l.method == "keyboard-interactive" {
+				opts.User = "kbd-" + opts.User
+			}
+			opts.Algorithms = sshtest.Algorithms{Kex: []string{k}, Ciphers: []string{c}, MACs: []string{m}, HostKeys: []string{h}}
+			check(t, opts, k, h, c, m)
+			if got := s.Methods(opts.User); !slices.Equal(got, []string{l.method}) {
+				t.Errorf("server accepted %s by %q, want [%s]", opts.User, got, l.method)
+			}
 		})
 	}
-	auth := func(t *testing.T, user string, opts sshtest.ParamikoClientOptions, method string) {
-		t.Helper()
-		opts.User = user
-		check(t, opts, paramikoDefaultKex, "ssh-ed25519", paramikoDefaultCipher, paramikoDefaultMAC)
-		if got := s.Methods(user); !slices.Equal(got, []string{method}) {
-			t.Errorf("server accepted %s by %q, want [%s]", user, got, method)
-		}
-	}
-	for spec, path := range userKeys {
-		add("auth=publickey-"+spec, func(t *testing.T) {
-			auth(t, "pk-"+spec, sshtest.ParamikoClientOptions{KeyFiles: []string{path}}, "publickey")
-		})
-	}
-	add("auth=password", func(t *testing.T) {
-		auth(t, "pw-user", sshtest.ParamikoClientOptions{Password: interopPassword}, "password")
-	})
-	add("auth=keyboard-interactive", func(t *testing.T) {
-		auth(t, "kbd-user", sshtest.ParamikoClientOptions{Password: interopPassword, KbdInteractive: true}, "keyboard-interactive")
-	})
 	add("auth=password-wrong", func(t *testing.T) {
 		r := sshtest.ParamikoClient(t, sshtest.ParamikoClientOptions{Addr: s.Addr, User: "pw-wrong", HostKeys: s.HostKeyLines,
 			Password: "not-" + interopPassword, Command: "echo no"})

@@ -686,15 +686,35 @@ func TestInteropTransportSSHD(t *testing.T) {
 		cfg := p.config(t)
 		cfg.Algorithms.Ciphers = []string{"aes192-ctr"}
 		cfg.Algorithms.MACs = []string{"hmac-sha2-512-etm@openssh.com"}
-		cfg.RekeyBytes = 512 << 10
+		cfg.RekeyBytes = 256 << 10
 		tr := interopDial(t, p.Addr, cfg)
-		interopCat(t, tr, 32, 256<<10, nil) // 8 MiB each way
+		interopCat(t, tr, 16, 256<<10, nil) // 4 MiB each way
 		if n := tr.KexCount(); n < 9 {
-			t.Errorf("KexCount = %d after 8 MiB each way with RekeyBytes 512 KiB, want at least 9", n)
+			t.Errorf("KexCount = %d after 4 MiB each way with RekeyBytes 256 KiB, want at least 9", n)
 		}
 		interopCheckNegotiated(t, tr.Negotiated(), interopWant{cipher: "aes192-ctr", mac: "hmac-sha2-512-etm@openssh.com", strict: true})
 		interopCheckSession(t, tr)
 	})
+	// sshd's MaxSessions is 10: eight sessions at once on one
+	// connection, each streaming its own data both ways.
+	add("channels=concurrent", func(t *testing.T) {
+		tr := interopDial(t, p.Addr, p.config(t))
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				data := make([]byte, 512<<10)
+				rand.Read(data)
+				var out bytes.Buffer
+				if err := tr.Run(interopContext(t), "cat", bytes.NewReader(data), &out, nil); err != nil || !bytes.Equal(out.Bytes(), data) {
+					t.Errorf("one of eight concurrent cats: %v, %d of %d bytes back (equal: %v)", err, out.Len(), len(data), bytes.Equal(out.Bytes(), data))
+				}
+			}()
+		}
+		wg.Wait()
+	})
+
 	add("keepalive=answered", func(t *testing.T) {
 		cfg := p.config(t)
 		cfg.KeepaliveInterval = 50 * time.Millisecond
@@ -775,9 +795,9 @@ func TestInteropTransportSSHDPAMAndLimits(t *testing.T) {
 			cfg := p.config(t)
 			cfg.Algorithms.Ciphers = []string{"chacha20-poly1305@openssh.com"}
 			tr := interopDial(t, p.Addr, cfg)
-			interopCat(t, tr, 32, 256<<10, nil) // 8 MiB each way
-			if n := tr.KexCount(); n < 5 {
-				t.Errorf("KexCount = %d after 8 MiB each way with sshd's RekeyLimit 1M, want at least 5", n)
+			interopCat(t, tr, 16, 256<<10, nil) // 4 MiB each way
+			if n := tr.KexCount(); n < 4 {
+				t.Errorf("KexCount = %d after 4 MiB each way with sshd's RekeyLimit 1M, want at least 4", n)
 			}
 			interopCheckNegotiated(t, tr.Negotiated(), interopWant{kex: "curve25519-sha256", cipher: "chacha20-poly1305@openssh.com", strict: true})
 			interopCheckSession(t, tr)
