@@ -427,6 +427,13 @@ func TestKeygenInteropKnownHosts(t *testing.T) {
 	}
 	fresh(orig)
 	both("-q", "-R", "host1")
+	// No newline at the end, and CRLF line ends.
+	fresh(strings.TrimSuffix(orig, "\n"))
+	both("-R", "host1")
+	fresh(strings.ReplaceAll(strings.TrimSuffix(orig, "\n"), "\n", "\r\n"))
+	both("-H")
+	fresh(strings.ReplaceAll(orig, "\n", "\r\n"))
+	both("-R", "host2")
 	fresh(orig + "bad line here\n")
 	both("-R", "host1")
 	fresh(orig + "@bogus host ssh-ed25519 AAAA\n")

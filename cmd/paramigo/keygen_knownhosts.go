@@ -74,6 +74,12 @@ func (g *keygen) doKnownHosts() int {
 	if err != nil {
 		return g.fatal("%s: %v", keygenProg, err)
 	}
+	// ssh-keygen writes every line back with a newline, the last one too.
+	if data := f.Bytes(); len(data) > 0 && data[len(data)-1] != '\n' {
+		if err := kgAppendNewline(path); err != nil {
+			return g.fatal("%s: %s: %s", keygenProg, path, kgSshErrText(err))
+		}
+	}
 	if backup == "" {
 		backup = path + ".old"
 	}
@@ -197,4 +203,17 @@ func kgHostfileKeyTypeName(t string) bool {
 		return true
 	}
 	return false
+}
+
+// kgAppendNewline ends a file with a newline.
+func kgAppendNewline(path string) error {
+	fh, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := fh.Write([]byte{'\n'}); err != nil {
+		fh.Close()
+		return err
+	}
+	return fh.Close()
 }
