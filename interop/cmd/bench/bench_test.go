@@ -115,9 +115,9 @@ func TestInProcessRows(t *testing.T) {
 			if r.id != "t/pm-pms" {
 				continue
 			}
-			d, err := r.run(ctx, 3<<20+17)
-			if err != nil || d <= 0 {
-				t.Fatalf("%s %s: %v, %v", c, r.id, d, err)
+			d, cpu, err := r.run(ctx, 3<<20+17)
+			if err != nil || d <= 0 || cpu <= 0 {
+				t.Fatalf("%s %s: %v, cpu %v, %v", c, r.id, d, cpu, err)
 			}
 		}
 	}
@@ -183,8 +183,8 @@ func TestOpenSSHRows(t *testing.T) {
 	for _, r := range b.tputRows("t", algos{ciphers: []string{"aes128-gcm@openssh.com"}}, d.addr, ours, "") {
 		switch strings.TrimPrefix(r.id, "t/") {
 		case "pm-sshd", "ssh-sshd", "x-sshd", "ssh-pms", "pm-pms-shell":
-			if dur, err := r.run(ctx, 1<<20); err != nil || dur <= 0 {
-				t.Errorf("transfer %s: %v, %v", r.id, dur, err)
+			if dur, cpu, err := r.run(ctx, 1<<20); err != nil || dur <= 0 || cpu <= 0 {
+				t.Errorf("transfer %s: %v, cpu %v, %v", r.id, dur, cpu, err)
 			}
 		}
 	}

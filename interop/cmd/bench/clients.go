@@ -246,11 +246,11 @@ func (b *bench) xcryptoSend(ctx context.Context, addr string, a algos, command s
 // pipe as `producer | ssh host command` does. The clock starts when the
 // client starts reading: the pipe is filled first, and the next small
 // write returns only once the client has taken some of it (clients read
-// stdin only once the session is open).
-func (b *bench) binarySend(ctx context.Context, timeout time.Duration, path string, args []string, size int64) (time.Duration, error) {
+// stdin only once the session is open). cpu is the client's CPU time.
+func (b *bench) binarySend(ctx context.Context, timeout time.Duration, path string, args []string, size int64) (data, cpu time.Duration, err error) {
 	r, w, err := os.Pipe()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	capacity := int64(pipeCapacity(w))
 	type fed struct {
@@ -272,7 +272,7 @@ func (b *bench) binarySend(ctx context.Context, timeout time.Duration, path stri
 		w.Close()
 		done <- f
 	}()
-	err = b.runBinary(ctx, timeout, r, path, args)
+	cpu, err = runCmdCPU(ctx, timeout, b.env, r, path, args...)
 	end := time.Now()
 	r.Close()
 	f := <-done
@@ -280,12 +280,12 @@ func (b *bench) binarySend(ctx context.Context, timeout time.Duration, path stri
 		err = fmt.Errorf("bench: feeding %s: %w", path, f.err)
 	}
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if f.start.IsZero() {
-		return 0, errors.New("bench: transfer too small to time")
+		return 0, 0, errors.New("bench: transfer too small to time")
 	}
-	return end.Sub(f.start), nil
+	return end.Sub(f.start), cpu, nil
 }
 
 // pipeCapacity returns a pipe's buffer size (F_GETPIPE_SZ), or Linux's

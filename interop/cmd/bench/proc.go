@@ -57,6 +57,13 @@ func (b *lockedBuffer) String() string {
 // the command's stderr, so a misconfigured client cannot pass for a fast
 // one.
 func runCmd(ctx context.Context, timeout time.Duration, env []string, stdin io.Reader, name string, args ...string) error {
+	_, err := runCmdCPU(ctx, timeout, env, stdin, name, args...)
+	return err
+}
+
+// runCmdCPU is runCmd that also returns the CPU time (user and system)
+// the command used.
+func runCmdCPU(ctx context.Context, timeout time.Duration, env []string, stdin io.Reader, name string, args ...string) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := newCmd(ctx, env, name, args...)
@@ -64,12 +71,21 @@ func runCmd(ctx context.Context, timeout time.Duration, env []string, stdin io.R
 	cmd.Stdin, cmd.Stderr = stdin, &stderr
 	err := cmd.Run()
 	if ctx.Err() != nil {
-		return fmt.Errorf("bench: %s: timed out after %v: %s", filepath.Base(name), timeout, strings.TrimSpace(stderr.String()))
+		return 0, fmt.Errorf("bench: %s: timed out after %v: %s", filepath.Base(name), timeout, strings.TrimSpace(stderr.String()))
 	}
 	if err != nil {
-		return fmt.Errorf("bench: %s: %w: %s", filepath.Base(name), err, strings.TrimSpace(stderr.String()))
+		return 0, fmt.Errorf("bench: %s: %w: %s", filepath.Base(name), err, strings.TrimSpace(stderr.String()))
 	}
-	return nil
+	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
+}
+
+// selfCPU returns the CPU time (user and system) this process has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // killTree kills pid and every process descended from it, found through

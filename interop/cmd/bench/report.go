@@ -177,16 +177,27 @@ func (r *report) throughputTable(cipher string, rows []*tputRow, size int64, loa
 	}
 	r.emit("## One channel, %s one way, %s\n\n", sizeText(size), cipher)
 	r.emit("Median of %d transfer(s), rows interleaved; timed from the moment the command runs (libraries: exec answered; binaries: the client starts reading its stdin pipe) to its exit status. ", reps)
-	r.emit("Total is the whole run, connection and process start-up included. Load average %s → %s.\n\n", load0, load1)
-	r.emit("| id | client → server | MB/s | data s | total s |\n|---|---|---:|---:|---:|\n")
+	r.emit("Total is the whole run, connection and process start-up included. CPU is the client's, per GiB: the client binary's, or for library rows this whole process's, which includes our server where it runs in process (marked *). ")
+	r.emit("CPU per GiB hardly depends on the machine's load; MB/s does. Load average %s → %s.\n\n", load0, load1)
+	r.emit("| id | client → server | MB/s | data s | total s | client CPU s/GiB |\n|---|---|---:|---:|---:|---:|\n")
 	for _, row := range rows {
 		if row.err != nil {
 			r.emit("| %s | %s → %s | %s | | |\n", row.id, row.client, row.server, rowErr(row.err))
 			continue
 		}
-		r.emit("| %s | %s → %s | %.0f | %.2f | %.2f |\n", row.id, row.client, row.server, row.mbps(size), median(row.data).Seconds(), median(row.totals).Seconds())
+		r.emit("| %s | %s → %s | %.0f | %.2f | %.2f | %s |\n", row.id, row.client, row.server, row.mbps(size), median(row.data).Seconds(), median(row.totals).Seconds(), cpuCell(row, size))
 	}
 	r.emit("\n")
+}
+
+// cpuCell prints a row's CPU per GiB; rows whose process also holds our
+// server are starred.
+func cpuCell(row *tputRow, size int64) string {
+	s := fmt.Sprintf("%.2f", row.cpuPerGiB(size))
+	if strings.HasSuffix(row.id, "/pm-pms") || strings.HasSuffix(row.id, "/pm-pms-shell") {
+		s += "*"
+	}
+	return s
 }
 
 // rate finds a row's MB/s by its id suffix; ok is false when the row

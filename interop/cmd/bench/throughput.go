@@ -19,12 +19,29 @@ const sinkCommand = "cat > /dev/null"
 type tputRow struct {
 	id, client, server string
 	// run transfers size bytes and returns how long the data took (see
-	// paramigoSend).
-	run func(ctx context.Context, size int64) (time.Duration, error)
+	// paramigoSend) and the CPU time the client used: the client binary's,
+	// or for library rows this whole process's (our in-process server
+	// included, where the row has one).
+	run func(ctx context.Context, size int64) (data, cpu time.Duration, err error)
 
 	data   []time.Duration // the data phase of each transfer
 	totals []time.Duration // whole transfers, connection and exit included
+	cpu    []time.Duration // client CPU per transfer
 	err    error
+}
+
+// cpuPerGiB is the median client CPU seconds per GiB moved.
+func (r *tputRow) cpuPerGiB(size int64) float64 {
+	return median(r.cpu).Seconds() / (float64(size) / (1 << 30))
+}
+
+// inProcess wraps a library transfer: its CPU time is this process's.
+func inProcess(send func(ctx context.Context, size int64) (time.Duration, error)) func(context.Context, int64) (time.Duration, time.Duration, error) {
+	return func(ctx context.Context, size int64) (time.Duration, time.Duration, error) {
+		before := selfCPU()
+		d, err := send(ctx, size)
+		return d, selfCPU() - before, err
+	}
 }
 
 // mbps is the row's throughput in MB/s (10^6 bytes): size over the
@@ -46,15 +63,15 @@ func tputTimeout(size int64) time.Duration {
 // transfers of size, round by round across the rows so a change in the
 // machine's load hits all alike.
 func (b *bench) measure(ctx context.Context, what string, rows []*tputRow, size int64) {
-	once := func(r *tputRow, size int64) (data, total time.Duration, err error) {
+	once := func(r *tputRow, size int64) (data, total, cpu time.Duration, err error) {
 		ctx, cancel := context.WithTimeout(ctx, tputTimeout(size))
 		defer cancel()
 		start := time.Now()
-		data, err = r.run(ctx, size)
-		return data, time.Since(start), err
+		data, cpu, err = r.run(ctx, size)
+		return data, time.Since(start), cpu, err
 	}
 	for _, r := range rows {
-		if _, _, err := once(r, 1<<20); err != nil {
+		if _, _, _, err := once(r, 1<<20); err != nil {
 			r.err = err
 			progress("%s: %s: %v", what, r.id, err)
 		}
@@ -64,7 +81,7 @@ func (b *bench) measure(ctx context.Context, what string, rows []*tputRow, size 
 			if r.err != nil || ctx.Err() != nil {
 				continue
 			}
-			data, total, err := once(r, size)
+			data, total, cpu, err := once(r, size)
 			if err != nil {
 				r.err = err
 				progress("%s: %s: %v", what, r.id, err)
@@ -72,6 +89,7 @@ func (b *bench) measure(ctx context.Context, what string, rows []*tputRow, size 
 			}
 			r.data = append(r.data, data)
 			r.totals = append(r.totals, total)
+			r.cpu = append(r.cpu, cpu)
 			progress("%s: %s (%d/%d): %.0f MB/s", what, r.id, i+1, b.o.reps, float64(size)/1e6/data.Seconds())
 		}
 	}
@@ -118,8 +136,8 @@ func (b *bench) tputRows(tag string, a algos, sshdAddr string, ours *ourServer, 
 	if oursAddr == "" {
 		oursAddr = ours.addr()
 	}
-	binary := func(path, addr, cmd string) func(context.Context, int64) (time.Duration, error) {
-		return func(ctx context.Context, size int64) (time.Duration, error) {
+	binary := func(path, addr, cmd string) func(context.Context, int64) (time.Duration, time.Duration, error) {
+		return func(ctx context.Context, size int64) (time.Duration, time.Duration, error) {
 			args := b.sshArgs(addr, a, cmd)
 			if path == b.o.paramigo {
 				args = b.pmsshArgs(addr, a, cmd)
@@ -140,25 +158,25 @@ func (b *bench) tputRows(tag string, a algos, sshdAddr string, ours *ourServer, 
 	}
 	all := []*tputRow{
 		{id: "pm-sshd", client: "paramigo library", server: "sshd",
-			run: func(ctx context.Context, size int64) (time.Duration, error) {
+			run: inProcess(func(ctx context.Context, size int64) (time.Duration, error) {
 				return b.paramigoSend(ctx, sshdAddr, a, sinkCommand, size)
-			}},
+			})},
 		{id: "pmssh-sshd", client: "`paramigo ssh` (binary, stdin from a pipe)", server: "sshd",
 			run: binary(b.o.paramigo, sshdAddr, sinkCommand)},
 		{id: "ssh-sshd", client: "OpenSSH `ssh` (stdin from a pipe)", server: "sshd",
 			run: binary(b.o.ssh, sshdAddr, sinkCommand)},
 		{id: "x-sshd", client: "x/crypto/ssh library", server: "sshd",
-			run: func(ctx context.Context, size int64) (time.Duration, error) {
+			run: inProcess(func(ctx context.Context, size int64) (time.Duration, error) {
 				return b.xcryptoSend(ctx, sshdAddr, a, sinkCommand, size)
-			}},
+			})},
 		{id: "ssh-pms", client: "OpenSSH `ssh` (stdin from a pipe)", server: "paramigo server (LocalSessions, `cat > /dev/null`)",
 			run: binary(b.o.ssh, oursAddr, sinkCommand)},
 		{id: "pm-pms-shell", client: "paramigo library", server: "paramigo server (LocalSessions, `cat > /dev/null`)",
-			run: func(ctx context.Context, size int64) (time.Duration, error) {
+			run: inProcess(func(ctx context.Context, size int64) (time.Duration, error) {
 				return b.paramigoSend(ctx, oursAddr, a, sinkCommand, size)
-			}},
+			})},
 		{id: "pm-pms", client: "paramigo library", server: "paramigo server in the same process (discards in process)",
-			run: discard},
+			run: inProcess(discard)},
 	}
 	var rows []*tputRow
 	for _, r := range all {
@@ -212,7 +230,7 @@ func (b *bench) rttSection(ctx context.Context) error {
 		case "ssh-pms":
 			// Our server's window, without a shell process in the way.
 			r.server = "paramigo server (discards in process)"
-			r.run = func(ctx context.Context, size int64) (time.Duration, error) {
+			r.run = func(ctx context.Context, size int64) (time.Duration, time.Duration, error) {
 				return b.binarySend(ctx, tputTimeout(size), b.o.ssh, b.sshArgs(op.addr(), a, cmdDiscard), size)
 			}
 			rows = append(rows, r)
