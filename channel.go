@@ -29,6 +29,7 @@ type Channel struct {
 	remoteID uint32
 	opened   chan error
 	accepted bool // the peer opened it (its requests go to Requests)
+	opening  bool // we opened it and await the peer's confirmation (reader goroutine only)
 
 	stdout *buffer
 	stderr *buffer
@@ -53,9 +54,10 @@ type Channel struct {
 	exitSignal    *ExitSignal
 	exitSet       bool
 
-	requests chan *Request
-	exited   chan struct{} // closed on exit-status/exit-signal or close
-	closed   chan struct{} // closed when the peer closed or the transport died
+	requests       chan *Request
+	requestsClosed bool          // guarded by mu; requests is closed
+	exited         chan struct{} // closed on exit-status/exit-signal or close
+	closed         chan struct{} // closed when the peer closed or the transport died
 }
 
 // ExitSignal describes a remote command killed by a signal (RFC 4254 §6.10).
@@ -179,7 +181,10 @@ func (c *Channel) write(p []byte, ext bool) (int, error) {
 		if err != nil {
 			return written, err
 		}
-		if err := c.m.t.writeChannelData(c.remoteID, ext, p[:n]); err != nil {
+		c.mu.Lock()
+		dl := c.writeDeadline
+		c.mu.Unlock()
+		if err := c.m.t.writeChannelData(c.remoteID, ext, p[:n], dl); err != nil {
 			return written, err
 		}
 		written += n
@@ -428,6 +433,12 @@ func (c *Channel) transportClosed(err error) {
 }
 
 func (c *Channel) closeOnce() {
+	c.mu.Lock()
+	if !c.requestsClosed {
+		c.requestsClosed = true
+		close(c.requests)
+	}
+	c.mu.Unlock()
 	select {
 	case <-c.closed:
 	default:
@@ -448,6 +459,12 @@ func (c *Channel) handle(p []byte) error {
 		if err := m.Unmarshal(p); err != nil {
 			return err
 		}
+		if !c.opening {
+			// OpenSSH disconnects on an open reply for a channel that is
+			// not opening; so do we, rather than rewire a live channel.
+			return fmt.Errorf("open confirmation for channel %d, which is not opening", c.localID)
+		}
+		c.opening = false
 		c.mu.Lock()
 		c.remoteID, c.remoteWindow, c.remoteMax = m.SenderChannel, m.InitialWindow, m.MaxPacket
 		c.mu.Unlock()
@@ -461,6 +478,10 @@ func (c *Channel) handle(p []byte) error {
 		if err := m.Unmarshal(p); err != nil {
 			return err
 		}
+		if !c.opening {
+			return fmt.Errorf("open failure for channel %d, which is not opening", c.localID)
+		}
+		c.opening = false
 		c.m.remove(c.localID)
 		c.opened <- &OpenChannelError{Type: c.typ, Reason: OpenFailureReason(m.Reason), Message: m.Message}
 	case msg.MsgChannelWindowAdjust:
@@ -552,10 +573,18 @@ func (c *Channel) handleRequest(m *msg.ChannelRequest) error {
 	}
 	if c.accepted {
 		r := &Request{Type: m.Type, WantReply: m.WantReply, Payload: m.Data, ch: c}
-		select {
-		case c.requests <- r:
+		c.mu.Lock()
+		delivered := false
+		if !c.requestsClosed {
+			select {
+			case c.requests <- r:
+				delivered = true
+			default:
+			}
+		}
+		c.mu.Unlock()
+		if delivered {
 			return nil
-		default:
 		}
 	}
 	return c.reply(m.WantReply, false)

@@ -76,8 +76,12 @@ func (e *AlgorithmNegotiationError) Error() string {
 type UnexpectedMessageError struct {
 	Want string // what was expected
 	Got  byte   // the message number that arrived
+	Err  error  // the lower layer's report, if any
 }
 
 func (e *UnexpectedMessageError) Error() string {
 	return fmt.Sprintf("paramigo: protocol error: expected %s, got %s", e.Want, msg.Name(e.Got))
 }
+
+// Unwrap returns the lower layer's report.
+func (e *UnexpectedMessageError) Unwrap() error { return e.Err }

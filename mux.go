@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/paramigo/paramigo/internal/msg"
 )
@@ -39,8 +40,12 @@ type mux struct {
 	opens   chan *NewChannel
 	globals chan *Request
 
-	greqMu   sync.Mutex // one global request with want-reply at a time
-	greplies chan globalReply
+	greqMu      sync.Mutex // one global request with want-reply at a time
+	greplies    chan globalReply
+	greqPending atomic.Int32 // want-reply global requests not yet answered
+	// globalsWanted: someone receives from GlobalRequests; until then
+	// global requests are refused at once.
+	globalsWanted atomic.Bool
 
 	// routes sends channel opens of a registered type to their own queue
 	// (forwarded-tcpip to the listeners that asked for them).
@@ -57,13 +62,17 @@ type globalReply struct {
 }
 
 func newMux(t *Transport) *mux {
-	return &mux{
+	m := &mux{
 		t:        t,
 		chans:    make(map[uint32]*Channel),
 		opens:    make(chan *NewChannel, maxPendingOpens),
 		globals:  make(chan *Request, 16),
 		greplies: make(chan globalReply, 1),
 	}
+	// A server is expected to serve global requests (Server does, from
+	// the moment authentication ends); a client only when it asks to.
+	m.globalsWanted.Store(!t.isClient)
+	return m
 }
 
 // closeAll fails every channel when the transport goes away.
@@ -120,6 +129,13 @@ func (m *mux) handle(p []byte) error {
 	case msg.MsgGlobalRequest:
 		return m.handleGlobalRequest(p)
 	case msg.MsgRequestSuccess, msg.MsgRequestFailure:
+		if m.greqPending.Load() == 0 {
+			// Nobody asked: drop it, as OpenSSH does, so it cannot
+			// pre-answer our next request.
+			m.t.log.Debug("ssh: unsolicited global request reply dropped")
+			return nil
+		}
+		m.greqPending.Add(-1)
 		r := globalReply{ok: p[0] == msg.MsgRequestSuccess, data: append([]byte(nil), p[1:]...)}
 		select {
 		case m.greplies <- r:
@@ -232,6 +248,15 @@ func (m *mux) handleGlobalRequest(p []byte) error {
 		return nil
 	}
 	r := &Request{Type: g.Type, WantReply: g.WantReply, Payload: g.Data, mux: m}
+	if !m.globalsWanted.Load() || g.Type == msg.GlobalKeepAlive {
+		// Nobody serves global requests (or it is a liveness probe, which
+		// only needs an answer): refuse at once, as OpenSSH does, so the
+		// peer never waits.
+		if g.WantReply {
+			return m.t.sendFromReader([]byte{msg.MsgRequestFailure})
+		}
+		return nil
+	}
 	select {
 	case m.globals <- r:
 		return nil
@@ -254,7 +279,9 @@ func (m *mux) sendGlobalRequest(ctx context.Context, name string, wantReply bool
 	}
 	m.greqMu.Lock()
 	defer m.greqMu.Unlock()
+	m.greqPending.Add(1)
 	if err := m.t.writePacket(g.Marshal()); err != nil {
+		m.greqPending.Add(-1)
 		return false, nil, err
 	}
 	select {
@@ -365,8 +392,12 @@ func (t *Transport) AcceptChannel(ctx context.Context) (*NewChannel, error) {
 }
 
 // GlobalRequests delivers the peer's global requests; answer each that
-// wants a reply. Requests that arrive while nobody receives are refused.
-func (t *Transport) GlobalRequests() <-chan *Request { return t.mux.globals }
+// wants a reply. Until it is first called, requests are refused at once,
+// and keepalive@openssh.com is always answered by the transport.
+func (t *Transport) GlobalRequests() <-chan *Request {
+	t.mux.globalsWanted.Store(true)
+	return t.mux.globals
+}
 
 // SendGlobalRequest sends a global request (paramiko's global_request)
 // and, with wantReply, returns whether it succeeded and the reply data.
@@ -377,6 +408,7 @@ func (t *Transport) SendGlobalRequest(ctx context.Context, name string, wantRepl
 // OpenChannel opens a channel of the given type (paramiko's open_channel).
 func (t *Transport) OpenChannel(ctx context.Context, typ string, extra []byte) (*Channel, error) {
 	c := newChannel(t.mux, typ)
+	c.opening = true
 	if err := t.mux.add(c); err != nil {
 		return nil, err
 	}

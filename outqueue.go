@@ -3,6 +3,7 @@ package paramigo
 import (
 	"encoding/binary"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -115,11 +116,27 @@ func (q *outQueue) appendChannelData(w *packet.Writer, recipient uint32, ext boo
 }
 
 // waitRoom blocks while more than maxQueued bytes wait, so a fast writer
-// cannot buffer without bound.
-func (q *outQueue) waitRoom() error {
+// cannot buffer without bound; it gives up at deadline (zero: never).
+func (q *outQueue) waitRoom(deadline time.Time) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	if len(q.buf) <= maxQueued || q.err != nil || q.closed {
+		return q.err
+	}
+	expired := false
+	if !deadline.IsZero() {
+		timer := time.AfterFunc(time.Until(deadline), func() {
+			q.mu.Lock()
+			expired = true
+			q.space.Broadcast()
+			q.mu.Unlock()
+		})
+		defer timer.Stop()
+	}
 	for len(q.buf) > maxQueued && q.err == nil && !q.closed {
+		if expired {
+			return os.ErrDeadlineExceeded
+		}
 		q.space.Wait()
 	}
 	return q.err
@@ -164,6 +181,7 @@ func (q *outQueue) flush() {
 		out := q.buf
 		q.buf = q.spare[:0]
 		q.writing = true
+		q.space.Broadcast() // the queue is empty again: writers may fill the other buffer
 		q.mu.Unlock()
 		_, err := q.conn.Write(out)
 		q.mu.Lock()

@@ -12,6 +12,7 @@ import (
 	"github.com/paramigo/paramigo/internal/cipher"
 	"github.com/paramigo/paramigo/internal/kex"
 	"github.com/paramigo/paramigo/internal/msg"
+	"github.com/paramigo/paramigo/internal/packet"
 	"github.com/paramigo/paramigo/keys"
 )
 
@@ -71,6 +72,18 @@ func (t *Transport) hostKeyAlgos() []string {
 		}
 	}
 	return out
+}
+
+// startFirstKex sends our first KEXINIT, unless the reader, answering the
+// peer's, already did (and perhaps finished the whole exchange): a
+// second one would start a re-key nobody asked for.
+func (t *Transport) startFirstKex() error {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	if t.ourKexInit != nil {
+		return nil
+	}
+	return t.sendKexInitLocked()
 }
 
 // startKex sends our KEXINIT unless one is already out.
@@ -142,7 +155,7 @@ func (t *Transport) rekeyLimits() (int64, time.Duration) {
 // enough bytes or packets, or the keys are old enough. Called with wmu
 // held; the incoming direction is checked by the reader (readRekeyDue).
 func (t *Transport) maybeRekeyLocked() {
-	if t.kexSent || t.sessionID == nil {
+	if t.kexSent || t.kexCount == 0 {
 		return
 	}
 	limit, interval := t.rekeyLimits()
@@ -209,6 +222,10 @@ func (t *Transport) handleKex(p []byte) error {
 		out, res, err = k.server.Step(p)
 	}
 	if err != nil {
+		var ue *kex.UnexpectedMessageError
+		if errors.As(err, &ue) {
+			return &UnexpectedMessageError{Want: kexWant(ue), Got: ue.Got, Err: err}
+		}
 		return err
 	}
 	if out != nil {
@@ -343,8 +360,7 @@ func (t *Transport) finishKex(res *kex.Result) error {
 	if t.isClient {
 		if err := t.client.HostKeyCallback(t.hostport, res.HostKey); err != nil {
 			de := fmt.Errorf("%w: %w", ErrHostKeyRejected, err)
-			t.protocolError(DisconnectHostKeyNotVerifiable, de)
-			return t.failWith(de)
+			return t.protocolError(DisconnectHostKeyNotVerifiable, de)
 		}
 	}
 	sessionID := t.sessionID
@@ -381,6 +397,7 @@ func (t *Transport) finishKex(res *kex.Result) error {
 	err = t.out.appendPacket(t.w, (&msg.NewKeys{}).Marshal())
 	if err == nil {
 		t.w.SetSealer(sealer.(cipher.Sealer), t.strictKex)
+		t.startCompressionLocked(outCompression(t, k.neg), false)
 		k.sentNewKeys = true
 		if k.first && !t.isClient && k.neg.ClientExtInfo {
 			err = t.out.appendPacket(t.w, t.serverExtInfo())
@@ -391,11 +408,6 @@ func (t *Transport) finishKex(res *kex.Result) error {
 		return err
 	}
 	return t.kexMaybeDone()
-}
-
-func (t *Transport) failWith(err error) error {
-	t.fail(err)
-	return &DisconnectError{Reason: DisconnectHostKeyNotVerifiable, Message: err.Error()}
 }
 
 // newDirection derives one direction's keys and builds its cipher.
@@ -427,6 +439,7 @@ func (t *Transport) handleNewKeys(p []byte) error {
 		return err
 	}
 	t.r.SetOpener(k.pendingIn, t.strictKex)
+	t.startDecompression(inCompression(t, k.neg), false)
 	k.gotNewKeys = true
 	return t.kexMaybeDone()
 }
@@ -497,4 +510,86 @@ func splitNames(s string) []string {
 		}
 	}
 	return out
+}
+
+// outCompression and inCompression pick this side's directions.
+func outCompression(t *Transport, n *kex.Negotiated) string {
+	if t.isClient {
+		return n.CompressionCS
+	}
+	return n.CompressionSC
+}
+
+func inCompression(t *Transport, n *kex.Negotiated) string {
+	if t.isClient {
+		return n.CompressionSC
+	}
+	return n.CompressionCS
+}
+
+// compressionNow says whether algo compresses at this point: zlib from its
+// NEWKEYS on, zlib@openssh.com once authentication has succeeded.
+func (t *Transport) compressionNow(algo string, atAuth bool) bool {
+	switch algo {
+	case CompressionZlib:
+		return !atAuth
+	case CompressionZlibDelay:
+		return atAuth || t.authSucceeded()
+	}
+	return false
+}
+
+// startCompressionLocked starts compressing outgoing packets if algo
+// says so; a stream, once started, lasts the connection (re-keys keep it,
+// as OpenSSH does). Called with wmu held.
+func (t *Transport) startCompressionLocked(algo string, atAuth bool) {
+	if t.compressingOut || !t.compressionNow(algo, atAuth) {
+		return
+	}
+	t.compressingOut = true
+	t.w.SetCompressor(packet.NewZlibCompressor(6))
+}
+
+// startDecompression does the same for incoming packets; from the reader
+// goroutine it takes effect at once, from elsewhere at the next packet.
+func (t *Transport) startDecompression(algo string, atAuth bool) {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	t.startDecompressionLocked(algo, atAuth)
+}
+
+func (t *Transport) startDecompressionLocked(algo string, atAuth bool) {
+	if t.decompressingIn || !t.compressionNow(algo, atAuth) {
+		return
+	}
+	t.decompressingIn = true
+	t.r.ArmDecompressor(packet.NewZlibDecompressor())
+}
+
+// authCompression starts zlib@openssh.com once authentication succeeds:
+// the client when USERAUTH_SUCCESS arrives, the server right after
+// sending it.
+func (t *Transport) authCompression() {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	t.authCompressionLocked()
+}
+
+func (t *Transport) authCompressionLocked() {
+	n := t.negotiated
+	in, out := n.CompressionServerClient, n.CompressionClientServer
+	if !t.isClient {
+		in, out = out, in
+	}
+	t.startDecompressionLocked(in, true)
+	t.startCompressionLocked(out, true)
+}
+
+// kexWant names the messages a key exchange method waited for.
+func kexWant(ue *kex.UnexpectedMessageError) string {
+	var names []string
+	for _, w := range ue.Want {
+		names = append(names, msg.Name(w))
+	}
+	return ue.Method + " " + strings.Join(names, " or ")
 }

@@ -97,8 +97,8 @@ func (l *local) command(s *Session) *exec.Cmd {
 	}
 	env := append(os.Environ(), l.env...)
 	env = append(env, "SSH_CONNECTION="+connectionVar(s))
-	if s.Command() != "" {
-		env = append(env, "SSH_ORIGINAL_COMMAND="+s.Command())
+	if s.OriginalCommand() != "" {
+		env = append(env, "SSH_ORIGINAL_COMMAND="+s.OriginalCommand())
 	}
 	if pty := s.PTY(); pty != nil {
 		env = append(env, "TERM="+pty.Term)

@@ -110,3 +110,40 @@ func TestLocalPTY(t *testing.T) {
 		t.Fatalf("status %d %v", st, err)
 	}
 }
+
+// netListen listens on a free loopback port.
+func netListen(t *testing.T) (net.Listener, error) {
+	t.Helper()
+	return net.Listen("tcp", "127.0.0.1:0")
+}
+
+// TestForceCommand: a force-command granted at login (as a certificate's
+// critical option would) replaces what the client runs, which stays
+// visible as SSH_ORIGINAL_COMMAND.
+func TestForceCommand(t *testing.T) {
+	_, sc := defaultConfigs()
+	sc.NoClientAuth = false
+	sc.Password = func(c ConnMetadata, pw string) (*Permissions, error) {
+		return &Permissions{CriticalOptions: map[string]string{"force-command": `echo "forced instead of [$SSH_ORIGINAL_COMMAND]"`}}, nil
+	}
+	var mux ServeMux
+	mux.OnSession(LocalSessions(LocalOptions{Shell: "/bin/sh"}))
+	srv := &Server{Config: sc, Handler: &mux}
+	l, err := netListen(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	defer srv.Close()
+	cc, _ := defaultConfigs()
+	cc.Auth = []AuthMethod{Password("any")}
+	c, err := Dial(context.Background(), "tcp", l.Addr().String(), cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	out, err := c.Output(context.Background(), "rm -rf /tmp/nothing")
+	if err != nil || string(out) != "forced instead of [rm -rf /tmp/nothing]\n" {
+		t.Fatalf("got %q, %v", out, err)
+	}
+}

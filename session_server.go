@@ -65,6 +65,7 @@ type Session struct {
 
 	mu        sync.Mutex
 	command   string
+	original  string
 	subsystem string
 	env       []string
 	pty       *PTYRequest
@@ -95,6 +96,11 @@ func (s *Session) RemoteAddr() net.Addr { return s.t.RemoteAddr() }
 
 // Command returns the exec command, empty for a shell or subsystem.
 func (s *Session) Command() string { return s.command }
+
+// OriginalCommand returns what the client asked to run when a
+// force-command (from a certificate or the server) replaced it; empty
+// otherwise. LocalSessions exports it as SSH_ORIGINAL_COMMAND.
+func (s *Session) OriginalCommand() string { return s.original }
 
 // Subsystem returns the subsystem name, empty otherwise.
 func (s *Session) Subsystem() string { return s.subsystem }
@@ -178,7 +184,10 @@ func (ss *SessionServer) ServeChannel(ctx context.Context, t *Transport, nc *New
 func (ss *SessionServer) drain(ch *Channel) {
 	for {
 		select {
-		case r := <-ch.Requests():
+		case r, ok := <-ch.Requests():
+			if !ok {
+				return
+			}
 			r.Reply(false, nil)
 		case <-ch.Closed():
 			return
@@ -262,6 +271,9 @@ func (ss *SessionServer) handleRequest(s *Session, req *Request) SessionFunc {
 		}
 	}
 	if run != nil {
+		run = ss.forceCommand(s, req.Type, run)
+	}
+	if run != nil {
 		s.mu.Lock()
 		s.started = true
 		s.mu.Unlock()
@@ -269,6 +281,31 @@ func (ss *SessionServer) handleRequest(s *Session, req *Request) SessionFunc {
 	}
 	req.Reply(ok, nil)
 	return run
+}
+
+// forceCommand applies a force-command critical option: whatever the
+// client asked for (exec, shell or subsystem), the forced command runs
+// instead, with the request kept as the original command, as sshd does.
+func (ss *SessionServer) forceCommand(s *Session, reqType string, run SessionFunc) SessionFunc {
+	p := s.t.Permissions()
+	if p == nil {
+		return run
+	}
+	forced, ok := p.CriticalOptions["force-command"]
+	if !ok {
+		return run
+	}
+	if ss.Exec == nil {
+		return nil
+	}
+	switch reqType {
+	case msg.ReqExec:
+		s.original = s.command
+	case msg.ReqSubsystem:
+		s.original, s.subsystem = s.subsystem, ""
+	}
+	s.command = forced
+	return ss.Exec
 }
 
 // ExitStatusFor maps an error from running a command to the status to

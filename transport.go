@@ -9,9 +9,11 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
 	"sync"
 	"time"
 
+	"github.com/paramigo/paramigo/internal/cipher"
 	"github.com/paramigo/paramigo/internal/msg"
 	"github.com/paramigo/paramigo/internal/packet"
 )
@@ -55,21 +57,24 @@ type Transport struct {
 	r  *packet.Reader
 	kx *kexRun
 
-	out         *outQueue
-	wmu         sync.Mutex
-	wcond       *sync.Cond
-	w           *packet.Writer
-	kexSent     bool // our KEXINIT is out and our NEWKEYS not yet
-	ourKexInit  *msg.KexInit
-	pendingOut  [][]byte // replies from the reader held during key exchange
-	lastKex     time.Time
-	kexCount    int
-	kexWait     chan struct{} // closed and replaced when a key exchange completes
-	sessionID   []byte
-	strictKex   bool
-	negotiated  NegotiatedAlgorithms
-	peerSigAlgs []string // client: server-sig-algs from EXT_INFO
-	extInfoSeen bool
+	out        *outQueue
+	wmu        sync.Mutex
+	wcond      *sync.Cond
+	w          *packet.Writer
+	kexSent    bool // our KEXINIT is out and our NEWKEYS not yet
+	ourKexInit *msg.KexInit
+	pendingOut [][]byte // replies from the reader held during key exchange
+	lastKex    time.Time
+	kexCount   int
+	kexWait    chan struct{} // closed and replaced when a key exchange completes
+	sessionID  []byte
+	strictKex  bool
+	negotiated NegotiatedAlgorithms
+	// compression streams started (they last the connection)
+	compressingOut  bool
+	decompressingIn bool
+	peerSigAlgs     []string // client: server-sig-algs from EXT_INFO
+	extInfoSeen     bool
 
 	firstKex chan struct{} // closed when the first key exchange completes
 
@@ -77,13 +82,15 @@ type Transport struct {
 	authDone  chan struct{} // closed when authentication has succeeded
 	authOnce  sync.Once
 	user      string
+	perms     *Permissions
 
 	mux *mux
 	fwd forwards
 
-	done    chan struct{}
-	errOnce sync.Once
-	err     error
+	done      chan struct{}
+	doneOnce  sync.Once
+	closeOnce sync.Once
+	err       error // guarded by wmu until done is closed
 }
 
 func newTransport(conn net.Conn, cfg Config, isClient bool) (*Transport, error) {
@@ -159,7 +166,11 @@ func (t *Transport) handshake(ctx context.Context) error {
 		}
 	}()
 	if _, err := io.WriteString(t.conn, t.localVersion+"\r\n"); err != nil {
-		return t.fail(fmt.Errorf("paramigo: sending identification: %w", err))
+		err = fmt.Errorf("paramigo: sending identification: %w", err)
+		if isTimeoutErr(err) {
+			err = fmt.Errorf("%w: %w", ErrHandshakeTimeout, err)
+		}
+		return t.fail(err)
 	}
 	select {
 	case err := <-verErr:
@@ -177,7 +188,7 @@ func (t *Transport) handshake(ctx context.Context) error {
 		return t.handshakeErr(ctx)
 	}
 	t.log.Debug("ssh: peer version", "version", t.remoteVersion)
-	if err := t.startKex(); err != nil {
+	if err := t.startFirstKex(); err != nil {
 		return t.fail(err)
 	}
 	select {
@@ -194,10 +205,18 @@ func (t *Transport) handshake(ctx context.Context) error {
 // handshakeErr picks the most telling error once a handshake failed.
 func (t *Transport) handshakeErr(ctx context.Context) error {
 	<-t.done
-	if ctx.Err() != nil && isTimeoutErr(t.err) {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return fmt.Errorf("%w after %v: %w", ErrHandshakeTimeout, time.Since(t.start).Round(time.Millisecond), t.err)
+	if errors.Is(t.err, ErrHandshakeTimeout) {
+		return t.err
+	}
+	if isTimeoutErr(t.err) {
+		// The connection's deadline is the handshake's; the context's
+		// timer may fire a moment after the read fails.
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return ctx.Err()
 		}
+		return fmt.Errorf("%w after %v: %w", ErrHandshakeTimeout, time.Since(t.start).Round(time.Millisecond), t.err)
+	}
+	if ctx.Err() != nil && errors.Is(t.err, net.ErrClosed) {
 		return ctx.Err()
 	}
 	return t.err
@@ -264,46 +283,100 @@ func (t *Transport) Disconnect(reason DisconnectReason, message string) error {
 		return nil
 	default:
 	}
+	t.recordErr(ErrClosed)
+	t.sendDisconnect(reason, message)
+	t.shutdown()
+	return nil
+}
+
+// sendDisconnect queues SSH_MSG_DISCONNECT and waits (briefly) for it to
+// reach the network.
+func (t *Transport) sendDisconnect(reason DisconnectReason, message string) {
 	m := &msg.Disconnect{Reason: reason, Message: message}
 	t.wmu.Lock()
 	t.conn.SetWriteDeadline(time.Now().Add(time.Second))
 	t.out.appendPacket(t.w, m.Marshal())
 	t.wmu.Unlock()
 	t.out.drain(time.Second)
-	t.fail(ErrClosed)
-	return nil
 }
 
 // fail records the first error, closes the connection and wakes everyone.
 func (t *Transport) fail(err error) error {
-	t.errOnce.Do(func() {
-		t.err = err
-		t.out.close()
-		t.conn.Close()
-		close(t.done)
-		t.wmu.Lock()
-		t.wcond.Broadcast()
-		t.wmu.Unlock()
-		t.mux.closeAll(err)
-	})
+	t.recordErr(err)
+	t.shutdown()
 	return t.err
 }
 
-// protocolError disconnects with a reason and returns the error.
+// recordErr keeps the first reason the transport ends, before anything is
+// closed: a disconnect we send must not be reported as the peer's EOF
+// that races it.
+func (t *Transport) recordErr(err error) {
+	t.wmu.Lock()
+	if t.err == nil {
+		t.err = err
+	}
+	t.wmu.Unlock()
+}
+
+// failing reports whether the transport has recorded why it ends.
+func (t *Transport) failing() bool {
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	return t.err != nil
+}
+
+// shutdown ends the transport and closes the connection at once.
+func (t *Transport) shutdown() {
+	t.finish()
+	t.closeConn()
+}
+
+// finish marks the transport ended and wakes everyone, once; the
+// connection itself may stay open a moment longer for a DISCONNECT.
+func (t *Transport) finish() {
+	t.doneOnce.Do(func() {
+		t.wmu.Lock()
+		err := t.err
+		t.wcond.Broadcast()
+		t.wmu.Unlock()
+		close(t.done)
+		t.mux.closeAll(err)
+	})
+}
+
+// closeConn stops the send queue and closes the network connection, once.
+func (t *Transport) closeConn() {
+	t.closeOnce.Do(func() {
+		t.out.close()
+		t.conn.Close()
+	})
+}
+
+// protocolError disconnects with a reason and returns the error. The
+// DISCONNECT is given a moment to reach the peer while the connection
+// closes; meanwhile the reader keeps draining input (readLoop), so a peer
+// blocked writing to us is not deadlocked against our farewell.
 func (t *Transport) protocolError(reason DisconnectReason, err error) error {
+	t.recordErr(&DisconnectError{Reason: reason, Message: err.Error(), Err: err})
 	m := &msg.Disconnect{Reason: reason, Message: err.Error()}
 	t.wmu.Lock()
 	t.conn.SetWriteDeadline(time.Now().Add(time.Second))
 	t.out.appendPacket(t.w, m.Marshal())
 	t.wmu.Unlock()
-	t.out.drain(time.Second)
-	return t.fail(&DisconnectError{Reason: reason, Message: err.Error(), Err: err})
+	t.finish()
+	go func() {
+		t.out.drain(time.Second)
+		t.closeConn()
+	}()
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
+	return t.err
 }
 
 // writePacket sends a non-key-exchange message from any goroutine but the
 // reader: it waits while a key exchange is in progress.
 func (t *Transport) writePacket(payload []byte) error {
-	if err := t.out.waitRoom(); err != nil {
+	if err := t.out.waitRoom(time.Time{}); err != nil {
 		return err
 	}
 	t.wmu.Lock()
@@ -320,17 +393,39 @@ func (t *Transport) writePacket(payload []byte) error {
 		go t.fail(err)
 		return err
 	}
+	if !t.isClient && payload[0] == msg.MsgUserAuthSuccess {
+		// zlib@openssh.com starts right after USERAUTH_SUCCESS.
+		t.authCompressionLocked()
+	}
 	t.maybeRekeyLocked()
 	return nil
 }
 
-// writeChannelData sends channel data (stderr when ext) with one copy.
-func (t *Transport) writeChannelData(recipient uint32, ext bool, data []byte) error {
-	if err := t.out.waitRoom(); err != nil {
+// writeChannelData sends channel data (stderr when ext) with one copy,
+// waiting no later than deadline (zero: no limit) for the queue or a key
+// exchange.
+func (t *Transport) writeChannelData(recipient uint32, ext bool, data []byte, deadline time.Time) error {
+	if err := t.out.waitRoom(deadline); err != nil {
 		return err
 	}
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
+	if t.kexSent && !deadline.IsZero() {
+		expired := false
+		timer := time.AfterFunc(time.Until(deadline), func() {
+			t.wmu.Lock()
+			expired = true
+			t.wcond.Broadcast()
+			t.wmu.Unlock()
+		})
+		defer timer.Stop()
+		for t.kexSent && t.err == nil {
+			if expired {
+				return os.ErrDeadlineExceeded
+			}
+			t.wcond.Wait()
+		}
+	}
 	for t.kexSent && t.err == nil {
 		t.wcond.Wait()
 	}
@@ -351,6 +446,12 @@ func (t *Transport) writeChannelData(recipient uint32, ext bool, data []byte) er
 // never wait for a key exchange it alone can finish: during one the reply
 // is queued and flushed right after our NEWKEYS.
 func (t *Transport) sendFromReader(payload []byte) error {
+	// A peer that sends without reading our answers fills the queue: stop
+	// reading from it until it catches up, as sshd does, so the queue
+	// stays bounded.
+	if err := t.out.waitRoom(time.Time{}); err != nil {
+		return err
+	}
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
 	if t.kexSent {
@@ -391,7 +492,13 @@ func (t *Transport) readLoop() {
 			return
 		}
 		if err := t.handlePacket(p); err != nil {
-			return
+			// Read and drop what else arrives until the connection is
+			// closed, so the peer can finish writing and read our reason.
+			for {
+				if _, err := t.r.ReadPacket(); err != nil {
+					return
+				}
+			}
 		}
 		if t.readRekeyDue() {
 			t.wmu.Lock()
@@ -415,7 +522,11 @@ func (t *Transport) readFailed(err error) {
 	default:
 		var pe *packet.PacketError
 		if errors.As(err, &pe) {
-			t.protocolError(DisconnectMACError, err)
+			reason := DisconnectProtocolError // bad length or padding
+			if errors.Is(err, cipher.ErrMAC) {
+				reason = DisconnectMACError
+			}
+			t.protocolError(reason, err)
 			return
 		}
 		t.fail(err)
@@ -426,7 +537,7 @@ func (t *Transport) readFailed(err error) {
 // transport.
 func (t *Transport) handlePacket(p []byte) error {
 	typ := p[0]
-	if t.kx != nil && t.kx.strictFirst && !isKexMessage(typ) {
+	if t.kx != nil && t.kx.strictFirst && !isKexMessage(typ) && typ != msg.MsgDisconnect {
 		return t.protocolError(DisconnectProtocolError,
 			fmt.Errorf("strict key exchange: %s during initial key exchange", msg.Name(typ)))
 	}
@@ -453,9 +564,8 @@ func (t *Transport) handlePacket(p []byte) error {
 		return nil
 	case typ == msg.MsgKexInit || typ == msg.MsgNewKeys || (typ >= 30 && typ <= 49):
 		if err := t.handleKex(p); err != nil {
-			var de *DisconnectError
-			if errors.As(err, &de) {
-				return t.fail(err)
+			if t.failing() {
+				return err // already disconnecting with its reason
 			}
 			return t.protocolError(DisconnectKeyExchangeFailed, err)
 		}
@@ -469,7 +579,7 @@ func (t *Transport) handlePacket(p []byte) error {
 		return t.protocolError(DisconnectProtocolError,
 			fmt.Errorf("%s before the first key exchange completed", msg.Name(typ)))
 	}
-	if typ < msg.MsgGlobalRequest {
+	if isAuthMessage(typ) {
 		// Service and authentication messages go to the code running
 		// authentication. After success, the peer has no business sending
 		// them (RFC 4252 §5.1).
@@ -480,6 +590,7 @@ func (t *Transport) handlePacket(p []byte) error {
 		}
 		if typ == msg.MsgUserAuthSuccess && t.isClient {
 			t.markAuthenticated()
+			t.authCompression()
 		}
 		select {
 		case t.authQueue <- append([]byte(nil), p...):
@@ -488,13 +599,14 @@ func (t *Transport) handlePacket(p []byte) error {
 			return t.protocolError(DisconnectProtocolError, errors.New("too many authentication messages queued"))
 		}
 	}
-	if typ <= msg.MsgChannelFailure && t.authSucceeded() {
+	isConn := typ >= msg.MsgGlobalRequest && typ <= msg.MsgChannelFailure
+	if isConn && t.authSucceeded() {
 		if err := t.mux.handle(p); err != nil {
 			return t.protocolError(DisconnectProtocolError, err)
 		}
 		return nil
 	}
-	if typ <= msg.MsgChannelFailure {
+	if isConn {
 		return t.protocolError(DisconnectProtocolError,
 			fmt.Errorf("%s before authentication", msg.Name(typ)))
 	}
@@ -504,6 +616,12 @@ func (t *Transport) handlePacket(p []byte) error {
 		return t.fail(err)
 	}
 	return nil
+}
+
+// isAuthMessage: service requests and the user authentication range
+// (RFC 4250 §4.1.2: 50-79).
+func isAuthMessage(typ byte) bool {
+	return typ == msg.MsgServiceRequest || typ == msg.MsgServiceAccept || (typ >= 50 && typ <= 79)
 }
 
 func isKexMessage(typ byte) bool {

@@ -31,11 +31,16 @@ func NewServerTransport(ctx context.Context, conn net.Conn, config *ServerConfig
 	if err := t.handshake(ctx); err != nil {
 		return nil, err
 	}
-	if err := t.serveAuth(ctx); err != nil {
+	perms, err := t.serveAuthPermissions(ctx)
+	if err != nil {
 		t.Close()
 		<-t.done
 		return nil, err
 	}
+	if perms == nil {
+		perms = &Permissions{}
+	}
+	t.perms = perms
 	t.clearDeadline()
 	return t, nil
 }
@@ -48,3 +53,8 @@ func (t *Transport) User() string {
 	}
 	return t.user
 }
+
+// Permissions returns what authentication granted the client (server
+// side): certificate critical options such as force-command, which
+// SessionServer enforces, and extensions.
+func (t *Transport) Permissions() *Permissions { return t.perms }

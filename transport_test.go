@@ -216,11 +216,50 @@ func TestEveryAlgorithm(t *testing.T) {
 			run(t, func(a *Algorithms) { a.Ciphers = []string{"aes128-ctr"}; a.MACs = []string{m} })
 		})
 	}
+	for _, c := range s.Compression {
+		t.Run("compression="+c, func(t *testing.T) {
+			run(t, func(a *Algorithms) { a.Compression = []string{c} })
+		})
+	}
 	for _, h := range s.HostKeys {
 		if strings.Contains(h, "cert") || strings.Contains(h, "dss") {
 			continue
 		}
 		t.Run("hostkey="+h, func(t *testing.T) { run(t, func(a *Algorithms) { a.HostKeys = []string{h} }) })
+	}
+}
+
+// TestCompressionStreams moves compressible and random data both ways
+// under each compression, across re-keys (the zlib stream outlives them).
+func TestCompressionStreams(t *testing.T) {
+	for _, c := range []string{CompressionZlib, CompressionZlibDelay} {
+		t.Run(c, func(t *testing.T) {
+			cc, sc := defaultConfigs()
+			cc.Algorithms.Compression = []string{c}
+			sc.Algorithms.Compression = []string{c}
+			cc.RekeyBytes = 512 << 10
+			p, err := connect(t, cc, sc, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := p.client.Negotiated(); n.CompressionClientServer != c || n.CompressionServerClient != c {
+				t.Fatalf("negotiated %+v", n)
+			}
+			data := bytes.Repeat([]byte("compress me, compress me well\n"), 1<<16)
+			rnd := make([]byte, 1<<20)
+			rand.Read(rnd)
+			data = append(data, rnd...)
+			var got bytes.Buffer
+			if err := p.client.Run(context.Background(), "cat", bytes.NewReader(data), &got, nil); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), data) {
+				t.Fatalf("got %d bytes back, want %d", got.Len(), len(data))
+			}
+			if p.client.KexCount() < 2 {
+				t.Fatal("no re-key happened during the transfer")
+			}
+		})
 	}
 }
 

@@ -77,10 +77,10 @@ func freePort(t *testing.T) string {
 }
 
 // startBackground runs ssh until the test ends.
-func startBackground(t *testing.T, cmd *exec.Cmd) *bytes.Buffer {
+func startBackground(t *testing.T, cmd *exec.Cmd) *syncBuffer {
 	t.Helper()
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func startBackground(t *testing.T, cmd *exec.Cmd) *bytes.Buffer {
 			t.Logf("ssh stderr:\n%s", stderr.String())
 		}
 	})
-	return &stderr
+	return stderr
 }
 
 func keyLogin(t *testing.T) (opts []string, authorizedKeys string) {

@@ -54,7 +54,9 @@ func frame(dst, payload []byte, blockSize int, lengthAligned bool, tagLen int, p
 	if cap(dst)-start >= total {
 		out = dst[:start+total]
 	} else {
-		out = make([]byte, start+total)
+		// Grow geometrically: callers append packet after packet to one
+		// send queue, and exact-size growth would make that quadratic.
+		out = make([]byte, start+total, max(start+total, 2*cap(dst)))
 		copy(out, dst)
 	}
 	pkt = out[start : start+4+packetLen]

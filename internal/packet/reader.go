@@ -2,6 +2,7 @@ package packet
 
 import (
 	"io"
+	"sync/atomic"
 
 	"github.com/paramigo/paramigo/internal/cipher"
 )
@@ -29,6 +30,7 @@ type Reader struct {
 	end     int
 	out     []byte
 	inflate Decompressor
+	armed   atomic.Pointer[Decompressor]
 	err     error
 
 	// Counters since the last key change, for re-key decisions.
@@ -69,6 +71,12 @@ func (r *Reader) SetDecompressor(d Decompressor) {
 	}
 	r.inflate = d
 }
+
+// ArmDecompressor makes the Reader inflate from the next packet it opens
+// on, from any goroutine: a server arms it just before sending
+// USERAUTH_SUCCESS (zlib@openssh.com), while the reader goroutine may
+// already be waiting for the client's next, compressed, packet.
+func (r *Reader) ArmDecompressor(d Decompressor) { r.armed.Store(&d) }
 
 // ReadPacket reads, checks and decrypts the next packet and returns its
 // payload, valid until the next call. The sequence number advances for
@@ -149,6 +157,9 @@ func (r *Reader) readPacket() ([]byte, error) {
 	r.Bytes += uint64(len(buf))
 	if len(payload) == 0 {
 		return nil, &PacketError{Seq: r.seq - 1, Err: errEmptyPayload}
+	}
+	if d := r.armed.Swap(nil); d != nil {
+		r.SetDecompressor(*d)
 	}
 	if r.inflate != nil {
 		r.out, err = r.inflate.Decompress(r.out[:0], payload)
