@@ -17,7 +17,7 @@ import (
 // extended (stderr) stream. Both reads and writes honor deadlines.
 //
 // Flow control: data the peer sends is buffered up to the channel window
-// (DefaultWindowSize) and the window is reopened as you read, so a reader
+// (Config.WindowSize, DefaultWindowSize unless set) and the window is reopened as you read, so a reader
 // that stops reading stops the peer's sending on this channel only. The
 // rule for raw channels: read stdout and stderr concurrently (or use
 // Session.Run/Output, which do) — a peer blocked on a full stderr window
@@ -75,8 +75,8 @@ func newChannel(m *mux, typ string) *Channel {
 		stdout:      newBuffer(),
 		stderr:      newBuffer(),
 		windowWake:  make(chan struct{}, 1),
-		localWindow: DefaultWindowSize,
-		recvWindow:  DefaultWindowSize,
+		localWindow: m.windowSize(),
+		recvWindow:  m.windowSize(),
 		requests:    make(chan *Request, 16),
 		exited:      make(chan struct{}),
 		closed:      make(chan struct{}),
@@ -211,7 +211,7 @@ func (c *Channel) reserve(want int) (int, error) {
 		}
 		if c.remoteWindow > 0 {
 			n := uint32(want)
-			n = min(n, c.remoteWindow, c.remoteMax, DefaultMaxPacket)
+			n = min(n, c.remoteWindow, c.remoteMax, c.m.maxPacket())
 			c.remoteWindow -= n
 			c.mu.Unlock()
 			return int(n), nil

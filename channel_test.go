@@ -213,3 +213,34 @@ func TestNoGoroutineLeak(t *testing.T) {
 		t.Fatalf("%d goroutines before, %d after:\n%s", before, n, buf[:runtime.Stack(buf, true)])
 	}
 }
+
+// TestConfiguredWindowAndPacket: tiny windows and large packets, each
+// side its own, still move data exactly, and the peer is told our sizes.
+func TestConfiguredWindowAndPacket(t *testing.T) {
+	cc, sc := defaultConfigs()
+	cc.WindowSize, cc.MaxPacket = 40000, 100
+	sc.WindowSize, sc.MaxPacket = 3<<20, MaxChannelPacket
+	p, err := connect(t, cc, sc, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := p.client.OpenSession(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch.localWindow != 40000 || ch.remoteMax != MaxChannelPacket {
+		t.Fatalf("client channel: window %d, peer max packet %d", ch.localWindow, ch.remoteMax)
+	}
+	ch.Close()
+	data := make([]byte, 2<<20)
+	for i := range data {
+		data[i] = byte(i / 7)
+	}
+	var got bytes.Buffer
+	if err := p.client.Run(context.Background(), "cat", bytes.NewReader(data), &got, nil); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got.Bytes(), data) {
+		t.Fatalf("got %d bytes back", got.Len())
+	}
+}

@@ -49,6 +49,14 @@ type Config struct {
 	// Time returns the current time (nil: time.Now); certificates are
 	// checked against it.
 	Time func() time.Time
+	// WindowSize is the receive window each channel grants the peer
+	// (zero: DefaultWindowSize). Throughput per channel is at most
+	// WindowSize per round trip: 8 MiB fills 100 MB/s at 80 ms.
+	WindowSize uint32
+	// MaxPacket is the largest channel data packet we ask the peer to
+	// send, and the largest we send (zero: DefaultMaxPacket; at most
+	// MaxChannelPacket). Larger packets cost fewer per-packet overheads.
+	MaxPacket uint32
 }
 
 // HostKeyCallback decides whether to trust a server's host key; hostport

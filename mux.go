@@ -18,6 +18,9 @@ const (
 	// DefaultMaxPacket is the largest data packet we ask peers to send
 	// (OpenSSH's CHAN_SES_PACKET_DEFAULT).
 	DefaultMaxPacket = 32 << 10
+	// MaxChannelPacket bounds Config.MaxPacket: channel data must fit in
+	// the largest packet the transport accepts (256 KiB) with its headers.
+	MaxChannelPacket = 256<<10 - 1024
 	// maxChannels bounds open channels per connection.
 	maxChannels = 4096
 	// maxPendingOpens bounds channel-open requests waiting for Accept; a
@@ -215,6 +218,22 @@ func (m *mux) handleOpen(p []byte) error {
 	}
 }
 
+// windowSize is the receive window channels grant.
+func (m *mux) windowSize() uint32 {
+	if w := m.t.cfg.WindowSize; w > 0 {
+		return w
+	}
+	return DefaultWindowSize
+}
+
+// maxPacket is the channel data packet size we ask for and send at most.
+func (m *mux) maxPacket() uint32 {
+	if p := m.t.cfg.MaxPacket; p > 0 {
+		return min(p, MaxChannelPacket)
+	}
+	return DefaultMaxPacket
+}
+
 // route returns the queue for channel opens of type typ, creating it.
 func (m *mux) route(typ string) chan *NewChannel {
 	m.mu.Lock()
@@ -365,7 +384,7 @@ func (n *NewChannel) Accept() (*Channel, error) {
 		return nil, err
 	}
 	conf := &msg.ChannelOpenConfirm{RecipientChannel: n.remoteID, SenderChannel: c.localID,
-		InitialWindow: c.localWindow, MaxPacket: DefaultMaxPacket}
+		InitialWindow: c.localWindow, MaxPacket: n.m.maxPacket()}
 	if err := n.m.t.writePacket(conf.Marshal()); err != nil {
 		n.m.remove(c.localID)
 		return nil, err
@@ -413,7 +432,7 @@ func (t *Transport) OpenChannel(ctx context.Context, typ string, extra []byte) (
 		return nil, err
 	}
 	o := &msg.ChannelOpen{Type: typ, SenderChannel: c.localID, InitialWindow: c.localWindow,
-		MaxPacket: DefaultMaxPacket, Data: extra}
+		MaxPacket: t.mux.maxPacket(), Data: extra}
 	if err := t.writePacket(o.Marshal()); err != nil {
 		t.mux.remove(c.localID)
 		return nil, err

@@ -133,3 +133,45 @@ func BenchmarkChannelOneWay(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkChannelOneWayLargePackets is BenchmarkChannelOneWay with
+// 256 KiB channel packets on both sides (Config.MaxPacket).
+func BenchmarkChannelOneWayLargePackets(b *testing.B) {
+	_, sc := defaultConfigs()
+	sc.MaxPacket = MaxChannelPacket
+	var mux ServeMux
+	mux.OnSession(&SessionServer{Exec: func(s *Session) int {
+		io.Copy(io.Discard, s)
+		return 0
+	}})
+	srv := &Server{Config: sc, Handler: &mux}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go srv.Serve(l)
+	defer srv.Close()
+	cc, _ := defaultConfigs()
+	cc.MaxPacket = MaxChannelPacket
+	t, err := Dial(context.Background(), "tcp", l.Addr().String(), cc)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer t.Close()
+	ch, err := t.OpenSession(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := ch.Exec(context.Background(), "discard"); err != nil {
+		b.Fatal(err)
+	}
+	buf := make([]byte, 1<<20)
+	b.SetBytes(int64(len(buf)))
+	for b.Loop() {
+		if _, err := ch.Write(buf); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ch.CloseWrite()
+	ch.ExitStatus(context.Background())
+}
