@@ -37,4 +37,4 @@ if [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
 fi
 
 exec "$bin/bench" -paramigo "$root/$bin/paramigo" -xssh "$root/$bin/xssh" \
-	-out "$out/results.md" -rev "$rev" -cmdline "bench/run.sh $*" "$@"
+	-out "$out/results.md" -rev "$rev" -cmdline "bench/run.sh${*:+ $*}" "$@"

@@ -64,8 +64,9 @@ type segmentLog struct {
 }
 
 // timeline describes the connection flight by flight: direction, when
-// the flight started, its segments' sizes. Encrypted messages cannot be
-// named, but sizes and turns show which exchange waits on which.
+// the flight started, its segments' sizes (with the lag of a segment that
+// came more than a millisecond after the one before). Encrypted messages
+// cannot be named, but sizes and turns show which exchange waits on which.
 func (pc *proxyConn) timeline() string {
 	pc.mu.Lock()
 	defer pc.mu.Unlock()
@@ -80,6 +81,11 @@ func (pc *proxyConn) timeline() string {
 				arrow = "s→c"
 			}
 			fmt.Fprintf(&b, "  %8.3f ms %s", float64(s.at)/1e6, arrow)
+		}
+		if i > 0 && pc.log[i-1].dir == s.dir && s.at-pc.log[i-1].at > time.Millisecond {
+			// A segment that lagged behind its flight: say when it came.
+			fmt.Fprintf(&b, " %d(+%.1f ms)", s.n, float64(s.at-pc.log[i-1].at)/1e6)
+			continue
 		}
 		fmt.Fprintf(&b, " %d", s.n)
 	}

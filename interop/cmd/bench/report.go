@@ -178,7 +178,7 @@ func (r *report) throughputTable(cipher string, rows []*tputRow, size int64, loa
 	r.emit("## One channel, %s one way, %s\n\n", sizeText(size), cipher)
 	r.emit("Median of %d transfer(s), rows interleaved; timed from the moment the command runs (libraries: exec answered; binaries: the client starts reading its stdin pipe) to its exit status. ", reps)
 	r.emit("Total is the whole run, connection and process start-up included. CPU is the client's, per GiB: the client binary's, or for library rows this whole process's, which includes our server where it runs in process (marked *). ")
-	r.emit("CPU per GiB hardly depends on the machine's load; MB/s does. Load average %s → %s.\n\n", load0, load1)
+	r.emit("CPU per GiB depends much less on the machine's load than MB/s does. Load average %s → %s.\n\n", load0, load1)
 	r.emit("| id | client → server | MB/s | data s | total s | client CPU s/GiB |\n|---|---|---:|---:|---:|---:|\n")
 	for _, row := range rows {
 		if row.err != nil {
