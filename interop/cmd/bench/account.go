@@ -46,9 +46,10 @@ func (b *bench) setupAccount(mode string) error {
 			return nil
 		}
 	}
+	warnLeftoverAccounts()
 	var rnd [4]byte
 	rand.Read(rnd[:])
-	name := "pgobench" + hex.EncodeToString(rnd[:])
+	name := accountPrefix + hex.EncodeToString(rnd[:])
 	home := filepath.Join(b.tmp, "account-home")
 	if err := os.Mkdir(home, 0o755); err != nil {
 		return err
@@ -79,6 +80,24 @@ func (b *bench) setupAccount(mode string) error {
 	b.user, b.home, b.shell = name, home, "/bin/sh"
 	b.accountNote = fmt.Sprintf("a throwaway account %s (shell /bin/sh, empty home; -account current to use yours)", name)
 	return nil
+}
+
+// accountPrefix starts the names of the bench's throwaway accounts.
+const accountPrefix = "pgobench"
+
+// warnLeftoverAccounts names accounts a bench that died (killed, or a
+// panic) could not remove. They are not removed here: another bench may
+// be running.
+func warnLeftoverAccounts() {
+	data, err := os.ReadFile("/etc/passwd")
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if name, _, _ := strings.Cut(line, ":"); strings.HasPrefix(name, accountPrefix) {
+			progress("account %s is left from another run; if no bench is running, remove it with userdel -f %s", name, name)
+		}
+	}
 }
 
 // accountCommand runs useradd or userdel, retrying while another process

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -79,6 +80,9 @@ func (b *bench) startSSHD(name string, extra []string) (*sshd, error) {
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		s := &sshd{addr: addr, log: &lockedBuffer{}, done: make(chan struct{})}
 		s.cmd = newCmd(context.Background(), b.env, b.o.sshd, "-D", "-e", "-f", cfgPath, "-o", "ListenAddress="+addr)
+		// Should the bench die without cleaning up (a panic), the
+		// listener goes with it.
+		s.cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 		s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 		if err := s.cmd.Start(); err != nil {
 			return nil, fmt.Errorf("bench: starting sshd: %w", err)
