@@ -108,3 +108,41 @@ func TestNoMoreSessions(t *testing.T) {
 		t.Fatalf("session after no-more-sessions: %v", err)
 	}
 }
+
+// TestExecClosedBeforeReply: a server (paramiko's does this under load)
+// may finish a quick command and close the channel before answering the
+// exec request; the client must report the command's status, not an error.
+func TestExecClosedBeforeReply(t *testing.T) {
+	_, sc := defaultConfigs()
+	var mux ServeMux
+	mux.OnChannel("session", func(ctx context.Context, tr *Transport, nc *NewChannel) {
+		ch, err := nc.Accept()
+		if err != nil {
+			return
+		}
+		for req := range ch.Requests() {
+			if req.Type == "exec" {
+				io.WriteString(ch, "quick\n")
+				ch.SendExitStatus(4)
+				ch.Close()
+				return // never replies
+			}
+			req.Reply(false, nil)
+		}
+	})
+	srv := &Server{Config: sc, Handler: &mux}
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	go srv.Serve(l)
+	defer srv.Close()
+	cc, _ := defaultConfigs()
+	c, err := Dial(context.Background(), "tcp", l.Addr().String(), cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	out, err := c.Output(context.Background(), "anything")
+	var ee *ExitError
+	if string(out) != "quick\n" || !errors.As(err, &ee) || ee.Status != 4 {
+		t.Fatalf("got %q, %v", out, err)
+	}
+}

@@ -3,6 +3,7 @@ package paramigo
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -16,6 +17,11 @@ type TerminalModes = msg.TerminalModes
 // requestOK sends a channel request that must succeed.
 func (c *Channel) requestOK(ctx context.Context, name string, payload []byte) error {
 	ok, err := c.SendRequest(ctx, name, true, payload)
+	if err != nil && errors.Is(err, io.EOF) && c.exitReported() {
+		// A quick command can finish, and a server (paramiko's) close the
+		// channel, before the reply to exec goes out: it ran.
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -23,6 +29,13 @@ func (c *Channel) requestOK(ctx context.Context, name string, payload []byte) er
 		return &RequestRefusedError{Request: name}
 	}
 	return nil
+}
+
+// exitReported says whether an exit status or signal arrived.
+func (c *Channel) exitReported() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.exitSet || c.exitSignal != nil
 }
 
 // RequestRefusedError reports a channel request the peer answered with
