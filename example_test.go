@@ -3,14 +3,19 @@ package paramigo_test
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"log"
 	"net"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/paramigo/paramigo"
 	"github.com/paramigo/paramigo/keys"
+	"github.com/paramigo/paramigo/knownhosts"
 )
 
 // startExampleServer runs an SSH server on loopback whose exec greets the
@@ -104,4 +109,49 @@ func ExampleTransport_OpenSession() {
 	status, err := ch.ExitStatus(ctx)
 	fmt.Println(strings.TrimSpace(string(out)), status, err)
 	// Output: hello gopher, you ran "whoami" 0 <nil>
+}
+
+// The README's snippet: public key authentication, the host checked
+// against a known_hosts file as StrictHostKeyChecking=yes does.
+func Example_knownHosts() {
+	addr, hostKey, stop := startExampleServer()
+	defer stop()
+	dir, _ := os.MkdirTemp("", "example")
+	defer os.RemoveAll(dir)
+
+	// A known_hosts file that lists the server, as ssh-keyscan would write.
+	host, portStr, _ := net.SplitHostPort(addr)
+	port, _ := strconv.Atoi(portStr)
+	path := filepath.Join(dir, "known_hosts")
+	kh, _ := knownhosts.Load(path)
+	kh.Add(host, port, hostKey, true)
+	if err := kh.Save(); err != nil {
+		log.Fatal(err)
+	}
+
+	hosts, err := knownhosts.LoadFiles(path)
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+	cfg := &paramigo.ClientConfig{
+		User:            "gopher",
+		Auth:            []paramigo.AuthMethod{paramigo.Password("correct horse")},
+		HostKeyCallback: paramigo.HostKeyCallback(hosts.Verifier(knownhosts.Reject, nil)),
+	}
+	t, err := paramigo.Dial(ctx, "tcp", addr, cfg)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer t.Close()
+	out, err := t.Output(ctx, "uname -a")
+	fmt.Print(string(out), err)
+
+	// A server with another key is refused.
+	other, _ := keys.GenerateKey(rand.Reader, "ed25519", 0, nil)
+	err = hosts.Verifier(knownhosts.Reject, nil)(addr, other.PublicKey())
+	fmt.Println(errors.Is(err, knownhosts.ErrKeyChanged))
+	// Output:
+	// hello gopher, you ran "uname -a"
+	// <nil>true
 }
