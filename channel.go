@@ -160,7 +160,11 @@ func (c *Channel) consumed(n int) {
 	c.mu.Lock()
 	c.unacked += uint32(n)
 	var grant uint32
-	if c.unacked >= c.localWindow/2 && !c.gotClose && !c.sentClose {
+	// Give window back early (an eighth of it, or three packets), not
+	// at half: a sender streaming at a steady pace then keeps nearly the
+	// whole window in flight, which is what fills a long fat link.
+	threshold := max(c.localWindow/8, min(3*c.m.maxPacket(), c.localWindow/2))
+	if c.unacked >= threshold && !c.gotClose && !c.sentClose {
 		grant = c.unacked
 		c.unacked = 0
 		c.recvWindow += grant
