@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/paramigo/paramigo/internal/sshtest"
 )
 
 // forwardPair connects our client to our server with forwarding allowed.
@@ -221,4 +223,66 @@ func TestSOCKSThroughTransport(t *testing.T) {
 	}
 	roundTrip(t, s, "socks four")
 	s.Close()
+}
+
+// TestParamikoPortForward: python3-paramiko's client opens a direct-tcpip
+// channel (its open_channel("direct-tcpip"), what its forward demos do)
+// through our server, and asks our server for a remote forward.
+func TestParamikoPortForward(t *testing.T) {
+	sshtest.RequirePeer(t, sshtest.PeerParamiko)
+	_, sc := defaultConfigs()
+	sc.NoClientAuth = false
+	sc.Password = func(c ConnMetadata, pw string) (*Permissions, error) {
+		if pw == "fwd" {
+			return &Permissions{}, nil
+		}
+		return nil, errors.New("wrong password")
+	}
+	var mux ServeMux
+	(&ForwardServer{
+		AllowDirect: func(*Transport, string, int) bool { return true },
+		AllowListen: func(*Transport, string, int) bool { return true },
+	}).Register(&mux)
+	srv := &Server{Config: sc, Handler: &mux}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	defer srv.Close()
+	target, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	upperServer(t, target)
+	host, port, _ := net.SplitHostPort(l.Addr().String())
+	th, tp, _ := net.SplitHostPort(target.Addr().String())
+	script := `
+import socket, sys, paramiko
+host, port, th, tp = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+c = paramiko.SSHClient()
+c.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+c.connect(host, port=port, username="tester", password="fwd", look_for_keys=False, allow_agent=False)
+t = c.get_transport()
+ch = t.open_channel("direct-tcpip", (th, tp), ("127.0.0.1", 5555))
+ch.sendall(b"through paramiko\n")
+buf = b""
+while not buf.endswith(b"\n"):
+    buf += ch.recv(100)
+print("direct:", buf.decode().strip())
+ch.close()
+bound = t.request_port_forward("127.0.0.1", 0)
+s = socket.create_connection(("127.0.0.1", bound))
+s.sendall(b"x")
+rch = t.accept(10)
+print("remote:", rch is not None and rch.recv(1) == b"x", bound > 0)
+s.close()
+t.cancel_port_forward("127.0.0.1", bound)
+c.close()
+`
+	out, stderr, err := sshtest.RunPython(t, script, host, port, th, tp)
+	if err != nil || !strings.Contains(out, "direct: THROUGH PARAMIKO") || !strings.Contains(out, "remote: True True") {
+		t.Fatalf("paramiko: %q %v\n%s", out, err, stderr)
+	}
 }
