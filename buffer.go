@@ -91,19 +91,28 @@ func (b *buffer) read(p []byte) (int, error) {
 		if len(p) == 0 {
 			return 0, nil
 		}
-		if dl.IsZero() {
-			<-b.wake
-			continue
+		if err := waitWake(b.wake, dl); err != nil {
+			return 0, err
 		}
-		wait := time.Until(dl)
-		if wait <= 0 {
-			return 0, os.ErrDeadlineExceeded
-		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-b.wake:
-		case <-timer.C:
-		}
-		timer.Stop()
 	}
+}
+
+// waitWake waits for a signal on wake or the deadline (zero: none), and
+// reports os.ErrDeadlineExceeded once it has passed.
+func waitWake(wake <-chan struct{}, deadline time.Time) error {
+	if deadline.IsZero() {
+		<-wake
+		return nil
+	}
+	wait := time.Until(deadline)
+	if wait <= 0 {
+		return os.ErrDeadlineExceeded
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-wake:
+	case <-timer.C:
+	}
+	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
 
@@ -222,20 +221,9 @@ func (c *Channel) reserve(want int) (int, error) {
 		}
 		dl := c.writeDeadline
 		c.mu.Unlock()
-		if dl.IsZero() {
-			<-c.windowWake
-			continue
+		if err := waitWake(c.windowWake, dl); err != nil {
+			return 0, err
 		}
-		wait := time.Until(dl)
-		if wait <= 0 {
-			return 0, os.ErrDeadlineExceeded
-		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-c.windowWake:
-		case <-timer.C:
-		}
-		timer.Stop()
 	}
 }
 

@@ -16,7 +16,7 @@ import (
 // forwardPair connects our client to our server with forwarding allowed.
 func forwardPair(t *testing.T) *Transport {
 	t.Helper()
-	_, sc := defaultConfigs()
+	cc, sc := defaultConfigs()
 	var mux ServeMux
 	fs := &ForwardServer{
 		AllowDirect:     func(*Transport, string, int) bool { return true },
@@ -25,20 +25,7 @@ func forwardPair(t *testing.T) *Transport {
 		AllowListenUnix: func(*Transport, string) bool { return true },
 	}
 	fs.Register(&mux)
-	srv := &Server{Config: sc, Handler: &mux}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(l)
-	t.Cleanup(func() { srv.Close() })
-	cc, _ := defaultConfigs()
-	c, err := Dial(context.Background(), "tcp", l.Addr().String(), cc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return dialServer(t, sc, &mux, cc)
 }
 
 // upperServer answers each line with its upper-case form.

@@ -11,26 +11,32 @@ import (
 	"time"
 )
 
-// localServer serves LocalSessions on loopback with no authentication.
-func localServer(t *testing.T) *Transport {
+// dialServer runs a Server with handler h on loopback and returns our
+// client connected to it; both end with the test.
+func dialServer(t testing.TB, sc *ServerConfig, h Handler, cc *ClientConfig) *Transport {
 	t.Helper()
-	_, sc := defaultConfigs()
-	var mux ServeMux
-	mux.OnSession(LocalSessions(LocalOptions{Shell: "/bin/sh"}))
-	srv := &Server{Config: sc, Handler: &mux}
+	srv := &Server{Config: sc, Handler: h}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
-	cc, _ := defaultConfigs()
 	c, err := Dial(context.Background(), "tcp", l.Addr().String(), cc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// localServer serves LocalSessions on loopback with no authentication.
+func localServer(t *testing.T) *Transport {
+	t.Helper()
+	cc, sc := defaultConfigs()
+	var mux ServeMux
+	mux.OnSession(LocalSessions(LocalOptions{Shell: "/bin/sh"}))
+	return dialServer(t, sc, &mux, cc)
 }
 
 func TestLocalExec(t *testing.T) {

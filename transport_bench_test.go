@@ -88,76 +88,15 @@ func BenchmarkChannelThroughput(b *testing.B) {
 	}
 }
 
-// BenchmarkChannelOneWay sends data one way, client to server, where a
-// session handler discards it: the path of "cat > /dev/null".
-func BenchmarkChannelOneWay(b *testing.B) {
-	for _, c := range []string{"aes128-gcm@openssh.com", "chacha20-poly1305@openssh.com"} {
-		b.Run(c, func(b *testing.B) {
-			_, sc := defaultConfigs()
-			sc.Algorithms.Ciphers = []string{c}
-			var mux ServeMux
-			mux.OnSession(&SessionServer{Exec: func(s *Session) int {
-				io.Copy(io.Discard, s)
-				return 0
-			}})
-			srv := &Server{Config: sc, Handler: &mux}
-			l, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				b.Fatal(err)
-			}
-			go srv.Serve(l)
-			defer srv.Close()
-			cc, _ := defaultConfigs()
-			cc.Algorithms.Ciphers = []string{c}
-			t, err := Dial(context.Background(), "tcp", l.Addr().String(), cc)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer t.Close()
-			ch, err := t.OpenSession(context.Background())
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := ch.Exec(context.Background(), "discard"); err != nil {
-				b.Fatal(err)
-			}
-			buf := make([]byte, 1<<20)
-			b.SetBytes(int64(len(buf)))
-			for b.Loop() {
-				if _, err := ch.Write(buf); err != nil {
-					b.Fatal(err)
-				}
-			}
-			ch.CloseWrite()
-			ch.ExitStatus(context.Background())
-		})
-	}
-}
-
-// BenchmarkChannelOneWayLargePackets is BenchmarkChannelOneWay with
-// 256 KiB channel packets on both sides (Config.MaxPacket).
-func BenchmarkChannelOneWayLargePackets(b *testing.B) {
-	_, sc := defaultConfigs()
-	sc.MaxPacket = MaxChannelPacket
+// discardSession opens a session on an in-process server whose exec
+// discards what it reads: the path of "cat > /dev/null".
+func discardSession(b *testing.B, cc *ClientConfig, sc *ServerConfig) *Channel {
 	var mux ServeMux
 	mux.OnSession(&SessionServer{Exec: func(s *Session) int {
 		io.Copy(io.Discard, s)
 		return 0
 	}})
-	srv := &Server{Config: sc, Handler: &mux}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	go srv.Serve(l)
-	defer srv.Close()
-	cc, _ := defaultConfigs()
-	cc.MaxPacket = MaxChannelPacket
-	t, err := Dial(context.Background(), "tcp", l.Addr().String(), cc)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer t.Close()
+	t := dialServer(b, sc, &mux, cc)
 	ch, err := t.OpenSession(context.Background())
 	if err != nil {
 		b.Fatal(err)
@@ -165,6 +104,11 @@ func BenchmarkChannelOneWayLargePackets(b *testing.B) {
 	if err := ch.Exec(context.Background(), "discard"); err != nil {
 		b.Fatal(err)
 	}
+	return ch
+}
+
+// sendMiB writes 1 MiB per iteration into ch.
+func sendMiB(b *testing.B, ch *Channel) {
 	buf := make([]byte, 1<<20)
 	b.SetBytes(int64(len(buf)))
 	for b.Loop() {
@@ -174,4 +118,24 @@ func BenchmarkChannelOneWayLargePackets(b *testing.B) {
 	}
 	ch.CloseWrite()
 	ch.ExitStatus(context.Background())
+}
+
+// BenchmarkChannelOneWay sends data one way, client to server.
+func BenchmarkChannelOneWay(b *testing.B) {
+	for _, c := range []string{"aes128-gcm@openssh.com", "chacha20-poly1305@openssh.com"} {
+		b.Run(c, func(b *testing.B) {
+			cc, sc := defaultConfigs()
+			cc.Algorithms.Ciphers = []string{c}
+			sc.Algorithms.Ciphers = []string{c}
+			sendMiB(b, discardSession(b, cc, sc))
+		})
+	}
+}
+
+// BenchmarkChannelOneWayLargePackets is BenchmarkChannelOneWay with
+// 256 KiB channel packets on both sides (Config.MaxPacket).
+func BenchmarkChannelOneWayLargePackets(b *testing.B) {
+	cc, sc := defaultConfigs()
+	cc.MaxPacket, sc.MaxPacket = MaxChannelPacket, MaxChannelPacket
+	sendMiB(b, discardSession(b, cc, sc))
 }
