@@ -29,6 +29,8 @@ var errKeyboardInteractiveAborted = errors.New("paramigo: keyboard-interactive a
 
 // errTooManyAuthFailures is the disconnect message at MaxAuthTries, in
 // sshd's words.
+//
+//lint:ignore ST1005 sshd's exact words, shown to the client
 var errTooManyAuthFailures = errors.New("Too many authentication failures")
 
 // connMeta is the ConnMetadata authentication hooks see.
@@ -77,17 +79,11 @@ type serverAuth struct {
 	perms *Permissions // merged from partial successes
 }
 
-// serveAuth runs the server side of RFC 4252 after the first key
-// exchange. It returns nil once the client has authenticated (t.user is
-// set and SSH_MSG_USERAUTH_SUCCESS sent); on any other outcome the
-// transport is closed.
-func (t *Transport) serveAuth(ctx context.Context) error {
-	_, err := t.serveAuthPermissions(ctx)
-	return err
-}
-
-// serveAuthPermissions is serveAuth returning what the hooks granted:
-// the connection layer must enforce its critical options (force-command).
+// serveAuthPermissions runs the server side of RFC 4252 after the first
+// key exchange. It returns once the client has authenticated (t.user is
+// set and SSH_MSG_USERAUTH_SUCCESS sent), with what the hooks granted: the
+// connection layer enforces its critical options (force-command). On any
+// other outcome the transport is closed.
 func (t *Transport) serveAuthPermissions(ctx context.Context) (*Permissions, error) {
 	perms, err := t.runServerAuth(ctx)
 	return perms, authTimeout(err)

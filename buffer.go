@@ -61,13 +61,6 @@ func (b *buffer) setDeadline(t time.Time) {
 	b.signal()
 }
 
-// buffered returns the number of unread bytes.
-func (b *buffer) buffered() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return len(b.data) - b.off
-}
-
 // read copies out up to len(p) bytes, waiting for data, EOF or the deadline.
 func (b *buffer) read(p []byte) (int, error) {
 	for {

@@ -28,7 +28,6 @@ type kexRun struct {
 	pendingIn    cipher.Opener
 	gotNewKeys   bool
 	sentNewKeys  bool
-	compressIn   string
 }
 
 // kexInit builds our KEXINIT.

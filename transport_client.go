@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"strconv"
 )
 
 // NewClientTransport runs the client side of SSH over conn: version
@@ -46,9 +45,4 @@ func Dial(ctx context.Context, network, addr string, config *ClientConfig) (*Tra
 		return nil, err
 	}
 	return NewClientTransport(ctx, conn, addr, config)
-}
-
-// hostPort joins host and port the way known_hosts and OpenSSH name them.
-func hostPort(host string, port int) string {
-	return net.JoinHostPort(host, strconv.Itoa(port))
 }

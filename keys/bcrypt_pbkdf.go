@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 
+	//lint:ignore SA1019 bcrypt_pbkdf (OpenSSH key files) is defined on Blowfish
 	"golang.org/x/crypto/blowfish"
 )
 

@@ -301,7 +301,6 @@ func TestKeygenReadsOurFiles(t *testing.T) {
 		name   string
 		k      *PrivateKey
 		opts   MarshalOptions
-		pkcs8  bool
 		format string
 	}
 	var jobs []job

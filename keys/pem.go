@@ -222,16 +222,6 @@ func curveByOID(params []byte) (*ecdsaCurve, error) {
 	return nil, &UnsupportedKeyError{Type: "ECDSA on curve " + name}
 }
 
-func curveOID(c *ecdsaCurve) asn1.ObjectIdentifier {
-	switch c.keyType {
-	case KeyTypeECDSA256:
-		return oidP256
-	case KeyTypeECDSA384:
-		return oidP384
-	}
-	return oidP521
-}
-
 // parseSEC1 parses an EC private key (SEC 1 ECPrivateKey, RFC 5915).
 // curve is the curve PKCS#8 named, or nil to take it from the key. It is
 // read with cryptobyte rather than encoding/asn1, which skips elements it

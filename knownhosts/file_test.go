@@ -456,10 +456,6 @@ func TestAppend(t *testing.T) {
 func TestConcurrentUse(t *testing.T) {
 	data, _, _ := sampleFile(t)
 	f := mustParse(t, data, "sample")
-	ks := []string{}
-	for range 4 {
-		ks = append(ks, keyText(newKey(t, "ed25519")))
-	}
 	k := newKey(t, "ed25519")
 	var wg sync.WaitGroup
 	for g := range 8 {

@@ -382,8 +382,8 @@ type kgPrivateFile struct {
 // when ssh-keygen reports one ("Key has comment ...").
 func (p *kgPrivateFile) hasComment() bool { return p.format == keys.FormatOpenSSH }
 
-// kgErrBadPermissions is OpenSSH's SSH_ERR_KEY_BAD_PERMISSIONS.
-var kgErrBadPermissions = errors.New("bad permissions")
+// errKgBadPermissions is OpenSSH's SSH_ERR_KEY_BAD_PERMISSIONS.
+var errKgBadPermissions = errors.New("bad permissions")
 
 // kgPrivateKeyFormat names the format of private key file data.
 func kgPrivateKeyFormat(data []byte) string {
@@ -435,7 +435,7 @@ func (g *keygen) checkKeyPermissions(path string) error {
 	g.logf("Permissions 0%3.3o for '%s' are too open.", mode&0o777, path)
 	g.logf("It is required that your private key files are NOT accessible by others.")
 	g.logf("This private key will be ignored.")
-	return kgErrBadPermissions
+	return errKgBadPermissions
 }
 
 // kgNeedsPassphrase reports an error that means "try again with a
@@ -476,7 +476,7 @@ func kgSshErrText(err error) string {
 	switch {
 	case err == nil:
 		return "success"
-	case errors.Is(err, kgErrBadPermissions):
+	case errors.Is(err, errKgBadPermissions):
 		return "bad permissions"
 	case kgNeedsPassphrase(err):
 		return "incorrect passphrase supplied to decrypt private key"

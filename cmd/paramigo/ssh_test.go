@@ -682,7 +682,6 @@ func FuzzSSHOptionLine(f *testing.F) {
 // sshCheckerTest sets up a hostKeyChecker over one known_hosts file.
 type sshCheckerTest struct {
 	c      *sshCommand
-	st     *sshTest
 	stderr *sshTestBuffer
 	path   string
 	file   *knownhosts.File

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/crypto/chacha20"
 	"golang.org/x/crypto/chacha20poly1305"
+	//lint:ignore SA1019 the baseline of OpenSSH's construction
 	"golang.org/x/crypto/poly1305"
 )
 
