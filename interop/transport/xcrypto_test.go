@@ -141,7 +141,8 @@ type session struct {
 }
 
 // shell runs a "; "-separated command list: "echo WORDS", "exit N",
-// "cat" (stdin to stdout), "negotiated", "kexcount" and "ping" (from s);
+// "cat" (stdin to stdout), "zeros N" (N zero bytes), "negotiated",
+// "kexcount" and "ping" (from s);
 // " >&2" at the end of a command sends its output to stderr.
 func shell(command string, stdin io.Reader, stdout, stderr io.Writer, s session) int {
 	for _, c := range strings.Split(command, ";") {
@@ -162,6 +163,12 @@ func shell(command string, stdin io.Reader, stdout, stderr io.Writer, s session)
 			return n
 		case "cat":
 			io.Copy(out, stdin)
+		case "zeros":
+			n, err := strconv.Atoi(arg)
+			if err != nil {
+				return 2
+			}
+			out.Write(make([]byte, n))
 		case "negotiated":
 			fmt.Fprintln(out, s.negotiated())
 		case "kexcount":
@@ -361,6 +368,11 @@ func startXServer(t *testing.T, edit func(*ssh.ServerConfig)) *xServer {
 						continue
 					}
 					go serveXSession(sc, ch, creqs)
+				}
+				if err := sc.Wait(); err != nil && !errors.Is(err, io.EOF) && !strings.Contains(err.Error(), "reason 11:") {
+					s.mu.Lock()
+					s.errs = append(s.errs, fmt.Sprintf("x/crypto server: connection from %s ended: %v", c.RemoteAddr(), err))
+					s.mu.Unlock()
 				}
 			}()
 		}
@@ -590,6 +602,46 @@ func TestOurClientXCryptoServer(t *testing.T) {
 				t.Fatalf("x/crypto server's keepalive request to our client: %q, %v", out, err)
 			}
 		}
+	})
+	// A command that ends at once races the end of its channel against
+	// our own messages on it: CloseWrite's EOF, and the window adjust due
+	// when the reader has consumed half the window (4 MiB here). None of
+	// them may follow our CHANNEL_CLOSE, which x/crypto (like OpenSSH)
+	// answers by dropping the connection ("ssh: invalid channel 0"). A
+	// key exchange in progress holds those messages back while the reply
+	// to the peer's close is queued, which makes the race likely.
+	t.Run("channel-close-during-rekey", func(t *testing.T) {
+		t.Parallel()
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 8 {
+					cfg := ourConfig(t, s.addr)
+					cfg.RekeyBytes = 64 << 10
+					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+					tr, err := paramigo.Dial(ctx, "tcp", s.addr, cfg)
+					if err != nil {
+						cancel()
+						t.Errorf("connecting: %v", err)
+						return
+					}
+					var n countWriter
+					err = tr.Run(ctx, "zeros 4194304", nil, &n, nil)
+					if err == nil {
+						_, err = tr.Output(ctx, "echo still open")
+					}
+					cancel()
+					tr.Close()
+					if err != nil || n.n != 4<<20 {
+						t.Errorf("4 MiB then close, with re-keys every 64 KiB: %d bytes, %v", n.n, err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
 	})
 	t.Run("rekey", func(t *testing.T) {
 		t.Parallel()
