@@ -35,6 +35,10 @@ type Channel struct {
 
 	wmu sync.Mutex // serializes writers, so packets keep order
 
+	// closeQueued: our CLOSE is on its way; nothing may follow it.
+	// Guarded by the transport's write lock (see gateLocked).
+	closeQueued bool
+
 	mu            sync.Mutex
 	remoteWindow  uint32
 	remoteMax     uint32
@@ -171,7 +175,7 @@ func (c *Channel) consumed(n int) {
 	c.mu.Unlock()
 	if grant > 0 {
 		a := &msg.ChannelWindowAdjust{RecipientChannel: c.remoteID, BytesToAdd: grant}
-		c.m.t.writePacket(a.Marshal())
+		c.m.t.writePacketFor(c, false, a.Marshal())
 	}
 }
 
@@ -187,7 +191,7 @@ func (c *Channel) write(p []byte, ext bool) (int, error) {
 		c.mu.Lock()
 		dl := c.writeDeadline
 		c.mu.Unlock()
-		if err := c.m.t.writeChannelData(c.remoteID, ext, p[:n], dl); err != nil {
+		if err := c.m.t.writeChannelData(c, ext, p[:n], dl); err != nil {
 			return written, err
 		}
 		written += n
@@ -239,7 +243,11 @@ func (c *Channel) CloseWrite() error {
 	}
 	c.sentEOF = true
 	c.mu.Unlock()
-	return c.m.t.writePacket((&msg.ChannelEOF{RecipientChannel: c.remoteID}).Marshal())
+	err := c.m.t.writePacketFor(c, false, (&msg.ChannelEOF{RecipientChannel: c.remoteID}).Marshal())
+	if errors.Is(err, errAfterClose) {
+		return nil // the channel is closed: EOF is implied
+	}
+	return err
 }
 
 // Close closes the channel. Data the peer sent before its own close stays
@@ -254,7 +262,10 @@ func (c *Channel) Close() error {
 	done := c.gotClose
 	c.mu.Unlock()
 	c.wakeWriters()
-	err := c.m.t.writePacket((&msg.ChannelClose{RecipientChannel: c.remoteID}).Marshal())
+	err := c.m.t.writePacketFor(c, true, (&msg.ChannelClose{RecipientChannel: c.remoteID}).Marshal())
+	if errors.Is(err, errAfterClose) {
+		err = nil // the reader already answered the peer's CLOSE
+	}
 	if done {
 		c.m.remove(c.localID)
 	}
@@ -280,7 +291,7 @@ func (c *Channel) SendRequest(ctx context.Context, name string, wantReply bool, 
 		c.replies = append(c.replies, reply)
 	}
 	c.mu.Unlock()
-	if err := c.m.t.writePacket(r.Marshal()); err != nil {
+	if err := c.m.t.writePacketFor(c, false, r.Marshal()); err != nil {
 		return false, err
 	}
 	if !wantReply {
@@ -398,7 +409,7 @@ func (c *Channel) fail(err error) {
 	c.sentClose = true
 	c.mu.Unlock()
 	if send {
-		c.m.t.sendFromReader((&msg.ChannelClose{RecipientChannel: c.remoteID}).Marshal())
+		c.m.t.sendFromReaderFor(c, true, (&msg.ChannelClose{RecipientChannel: c.remoteID}).Marshal())
 	}
 }
 
@@ -510,7 +521,7 @@ func (c *Channel) handle(p []byte) error {
 			close(r)
 		}
 		if send {
-			if err := c.m.t.sendFromReader((&msg.ChannelClose{RecipientChannel: c.remoteID}).Marshal()); err != nil {
+			if err := c.m.t.sendFromReaderFor(c, true, (&msg.ChannelClose{RecipientChannel: c.remoteID}).Marshal()); err != nil {
 				return err
 			}
 		}
@@ -599,7 +610,7 @@ func (c *Channel) reply(want, ok bool) error {
 		b[0] = msg.MsgChannelSuccess
 	}
 	b[1], b[2], b[3], b[4] = byte(c.remoteID>>24), byte(c.remoteID>>16), byte(c.remoteID>>8), byte(c.remoteID)
-	return c.m.t.sendFromReader(b)
+	return c.m.t.sendFromReaderFor(c, false, b)
 }
 
 // Request is a global or channel request from the peer.
@@ -627,7 +638,11 @@ func (r *Request) Reply(ok bool, payload []byte) error {
 		}
 		id := r.ch.remoteID
 		b[1], b[2], b[3], b[4] = byte(id>>24), byte(id>>16), byte(id>>8), byte(id)
-		return r.ch.m.t.writePacket(b)
+		err := r.ch.m.t.writePacketFor(r.ch, false, b)
+		if errors.Is(err, errAfterClose) {
+			return nil
+		}
+		return err
 	}
 	if ok {
 		return r.mux.t.writePacket(append([]byte{msg.MsgRequestSuccess}, payload...))

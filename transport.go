@@ -376,6 +376,32 @@ func (t *Transport) protocolError(reason DisconnectReason, err error) error {
 // writePacket sends a non-key-exchange message from any goroutine but the
 // reader: it waits while a key exchange is in progress.
 func (t *Transport) writePacket(payload []byte) error {
+	return t.writePacketFor(nil, false, payload)
+}
+
+// errAfterClose reports a channel message dropped because the channel's
+// CLOSE has already gone out: peers treat anything after it as fatal.
+var errAfterClose = errors.New("paramigo: channel already closed")
+
+// gateLocked decides, with wmu held, whether a message for channel c may
+// go out; a CLOSE (closing) passes once and shuts the gate behind it, so
+// no window adjust, EOF, data or request can follow it on the wire, even
+// when a key exchange reorders who writes first.
+func gateLocked(c *Channel, closing bool) error {
+	if c == nil {
+		return nil
+	}
+	if c.closeQueued {
+		return errAfterClose
+	}
+	if closing {
+		c.closeQueued = true
+	}
+	return nil
+}
+
+// writePacketFor is writePacket for a message of channel c.
+func (t *Transport) writePacketFor(c *Channel, closing bool, payload []byte) error {
 	if err := t.out.waitRoom(time.Time{}); err != nil {
 		return err
 	}
@@ -388,6 +414,9 @@ func (t *Transport) writePacket(payload []byte) error {
 	case <-t.done:
 		return t.closedErr()
 	default:
+	}
+	if err := gateLocked(c, closing); err != nil {
+		return err
 	}
 	if err := t.out.appendPacket(t.w, payload); err != nil {
 		go t.fail(err)
@@ -404,7 +433,7 @@ func (t *Transport) writePacket(payload []byte) error {
 // writeChannelData sends channel data (stderr when ext) with one copy,
 // waiting no later than deadline (zero: no limit) for the queue or a key
 // exchange.
-func (t *Transport) writeChannelData(recipient uint32, ext bool, data []byte, deadline time.Time) error {
+func (t *Transport) writeChannelData(c *Channel, ext bool, data []byte, deadline time.Time) error {
 	if err := t.out.waitRoom(deadline); err != nil {
 		return err
 	}
@@ -434,7 +463,10 @@ func (t *Transport) writeChannelData(recipient uint32, ext bool, data []byte, de
 		return t.closedErr()
 	default:
 	}
-	if err := t.out.appendChannelData(t.w, recipient, ext, data); err != nil {
+	if err := gateLocked(c, false); err != nil {
+		return err
+	}
+	if err := t.out.appendChannelData(t.w, c.remoteID, ext, data); err != nil {
 		go t.fail(err)
 		return err
 	}
@@ -446,6 +478,11 @@ func (t *Transport) writeChannelData(recipient uint32, ext bool, data []byte, de
 // never wait for a key exchange it alone can finish: during one the reply
 // is queued and flushed right after our NEWKEYS.
 func (t *Transport) sendFromReader(payload []byte) error {
+	return t.sendFromReaderFor(nil, false, payload)
+}
+
+// sendFromReaderFor is sendFromReader for a message of channel c.
+func (t *Transport) sendFromReaderFor(c *Channel, closing bool, payload []byte) error {
 	// A peer that sends without reading our answers fills the queue: stop
 	// reading from it until it catches up, as sshd does, so the queue
 	// stays bounded.
@@ -454,6 +491,9 @@ func (t *Transport) sendFromReader(payload []byte) error {
 	}
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
+	if gateLocked(c, closing) != nil {
+		return nil // the channel's CLOSE is out: a late reply is moot
+	}
 	if t.kexSent {
 		if len(t.pendingOut) >= maxPendingOut {
 			return errors.New("paramigo: too many replies queued during key exchange")
