@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/paramigo/paramigo/internal/msg"
 	"github.com/paramigo/paramigo/keys"
 )
 
@@ -32,55 +31,9 @@ var testHostKeys = sync.OnceValue(func() map[string]*keys.PrivateKey {
 	return m
 })
 
-// echoServer answers exec requests on session channels: "echo X" writes
-// X, "exit N" exits with N, "cat" copies stdin back, "stderr X" writes X
-// to stderr.
-func serveSessions(t *Transport) {
-	for {
-		nc, err := t.AcceptChannel(context.Background())
-		if err != nil {
-			return
-		}
-		if nc.ChannelType() != "session" {
-			nc.Reject(OpenUnknownChannelType, "only sessions")
-			continue
-		}
-		ch, err := nc.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			defer ch.Close()
-			for req := range ch.Requests() {
-				if req.Type != msg.ReqExec {
-					req.Reply(false, nil)
-					continue
-				}
-				var e msg.ExecRequest
-				if e.Unmarshal(req.Payload) != nil {
-					req.Reply(false, nil)
-					continue
-				}
-				req.Reply(true, nil)
-				status := 0
-				cmd, arg, _ := strings.Cut(e.Command, " ")
-				switch cmd {
-				case "echo":
-					io.WriteString(ch, arg+"\n")
-				case "stderr":
-					io.WriteString(ch.Stderr(), arg+"\n")
-				case "exit":
-					fmt.Sscan(arg, &status)
-				case "cat":
-					io.Copy(ch, ch)
-				}
-				ch.CloseWrite()
-				ch.SendExitStatus(status)
-				return
-			}
-		}()
-	}
-}
+// serveSessions answers exec requests on session channels with the small
+// command language of interopRun ("echo X", "exit N", "cat", "... >&2").
+func serveSessions(t *Transport) { interopServeSessions(t) }
 
 type pair struct {
 	client, server *Transport
