@@ -27,7 +27,8 @@ import (
 // host key, authentication, or a remote command that died of a signal.
 const sshExitFailure = 255
 
-// runSSH is `paramigo ssh`: one remote command, OpenSSH's flags.
+// runSSH is `paramigo ssh`: a remote command or shell, and forwardings,
+// with OpenSSH's flags.
 func runSSH(e *env, args []string) int {
 	return newSSHCommand(e).run(args)
 }
@@ -42,13 +43,18 @@ type sshCommand struct {
 	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
 	openTTY func() (sshTerminal, error)
 	askpass func(program, prompt string) (string, error)
+	// notify delivers the given signals (those not ignored at start)
+	// until stop is called: signal.Notify, unless a test replaces it.
+	notify func(sigs ...os.Signal) (ch <-chan os.Signal, stop func())
 
-	opts   *sshOptions
-	log    *slog.Logger
-	prompt *sshPrompter
-	home   string
-	ids    []sshIdentity
-	peer   string // "host ([ip]:port)", for the log
+	opts       *sshOptions
+	log        *slog.Logger
+	logHandler *sshLogHandler
+	prompt     *sshPrompter
+	wantTTY    bool // a pseudo-terminal is asked for (ssh's tty_flag)
+	home       string
+	ids        []sshIdentity
+	peer       string // "host ([ip]:port)", for the log
 
 	signersOnce sync.Once
 	signers     []keys.Signer // the identities, read when first needed
@@ -66,6 +72,7 @@ func newSSHCommand(e *env) *sshCommand {
 		getenv:  e.getenv,
 		dial:    (&net.Dialer{}).DialContext,
 		openTTY: sshOpenTTY,
+		notify:  sshNotify,
 	}
 	if c.getenv == nil {
 		c.getenv = os.Getenv
@@ -115,8 +122,10 @@ func (c *sshCommand) run(args []string) int {
 	h := newSSHLogHandler(c.stderr, opts.logLevel)
 	h.peer = &c.peer
 	c.log = slog.New(h)
+	c.logHandler = h
 	c.prompt = &sshPrompter{getenv: c.getenv, openTTY: c.openTTY, askpass: c.askpass, debug: c.debugf}
 	c.finishOptions()
+	c.decideTTY()
 	return c.connectAndRun()
 }
 
@@ -215,7 +224,7 @@ func (c *sshCommand) algorithms(files knownhosts.Files, name string, port int) p
 	return a
 }
 
-// connectAndRun connects, authenticates and runs the command.
+// connectAndRun connects, authenticates, forwards and runs the session.
 func (c *sshCommand) connectAndRun() int {
 	o := c.opts
 	host := strings.ToLower(o.host)
@@ -262,7 +271,7 @@ func (c *sshCommand) connectAndRun() int {
 		return sshExitFailure
 	}
 	defer t.Close()
-	return c.runCommand(t, ip)
+	return c.runSession(t, ip)
 }
 
 // clientConfig is the transport's configuration from the options.
@@ -444,76 +453,6 @@ func (c *sshCommand) reportConnectionError(err error, host, ip string, wc *sshWa
 	default:
 		c.fatalf("Connection to %s port %d: %s", ip, port, strings.TrimPrefix(err.Error(), "paramigo: "))
 	}
-}
-
-// runCommand runs the command in a session and returns its exit status:
-// stdin is copied to it (EOF closes its input), stdout and stderr are
-// drained together so neither can stall the other.
-func (c *sshCommand) runCommand(t *paramigo.Transport, ip string) int {
-	ctx := context.Background()
-	ch, err := t.OpenSession(ctx)
-	if err != nil {
-		c.errorf("channel 0: open failed: %s", strings.TrimPrefix(err.Error(), "paramigo: "))
-		return sshExitFailure
-	}
-	defer ch.Close()
-	c.debugf("Sending command: %s", c.opts.command)
-	if err := ch.Exec(ctx, c.opts.command); err != nil {
-		var re *paramigo.RequestRefusedError
-		if errors.As(err, &re) {
-			c.errorf("exec request failed on channel 0")
-		} else {
-			c.reportLostConnection(t, ip, err)
-		}
-		return sshExitFailure
-	}
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		if _, err := io.Copy(c.stdout, ch); err != nil && !sshChannelEnd(err) {
-			// Our stdout is gone: nobody wants the rest.
-			c.debugf("write stdout: %v", err)
-			ch.Close()
-		}
-	}()
-	go func() {
-		defer wg.Done()
-		if _, err := io.Copy(c.stderr, ch.Stderr()); err != nil && !sshChannelEnd(err) {
-			c.debugf("write stderr: %v", err)
-			io.Copy(io.Discard, ch.Stderr())
-		}
-	}()
-	if c.opts.stdinNull || c.stdin == nil {
-		ch.CloseWrite()
-	} else {
-		// Not waited for: like ssh, we are done when the command is, even
-		// if stdin never ends.
-		go func() {
-			if _, err := io.Copy(ch, c.stdin); err != nil {
-				c.debugf("read stdin: %v", err)
-			}
-			ch.CloseWrite()
-		}()
-	}
-	wg.Wait()
-	status, err := ch.ExitStatus(ctx)
-	var ee *paramigo.ExitError
-	switch {
-	case err == nil:
-		c.debugf("Exit status %d", status)
-		return status & 0xff
-	case errors.As(err, &ee) && ee.Signal != nil:
-		c.debugf("Remote command killed by signal %s%s", ee.Signal.Signal, map[bool]string{true: " (core dumped)"}[ee.Signal.CoreDumped])
-		return sshExitFailure
-	}
-	var missing *paramigo.ExitMissingError
-	if errors.As(err, &missing) && t.Err() == nil {
-		c.debugf("%v", err)
-		return sshExitFailure
-	}
-	c.reportLostConnection(t, ip, err)
-	return sshExitFailure
 }
 
 // sshChannelEnd reports the errors a finished channel's reads return.

@@ -59,7 +59,7 @@ func (l *sshLockedWriter) Write(p []byte) (int, error) {
 // server's version, authentication steps) are written that way.
 type sshLogHandler struct {
 	w     io.Writer
-	level slog.Level
+	level *slog.LevelVar // shared with the handlers WithAttrs makes; ~V and ~v change it
 	attrs []slog.Attr
 	// peer names the server in the success line ssh prints at VERBOSE,
 	// "host ([ip]:port)"; set before connecting.
@@ -67,13 +67,16 @@ type sshLogHandler struct {
 }
 
 func newSSHLogHandler(w io.Writer, level slog.Level) *sshLogHandler {
-	return &sshLogHandler{w: w, level: level}
+	h := &sshLogHandler{w: w, level: new(slog.LevelVar)}
+	h.level.Set(level)
+	return h
 }
 
 // Enabled lets the library's debug records through at VERBOSE too: one
 // of them, the authentication success, is a VERBOSE line in ssh.
 func (h *sshLogHandler) Enabled(_ context.Context, l slog.Level) bool {
-	return h.level < levelQuiet && (l >= h.level || (l == levelDebug1 && h.level <= levelVerbose))
+	level := h.level.Level()
+	return level < levelQuiet && (l >= level || (l == levelDebug1 && level <= levelVerbose))
 }
 
 func (h *sshLogHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
@@ -112,7 +115,7 @@ func (h *sshLogHandler) Handle(_ context.Context, r slog.Record) error {
 	default:
 		lines = sshStyleLines(r.Message, attrs)
 	}
-	if level < h.level {
+	if level < h.level.Level() {
 		return nil
 	}
 	if lines == nil {
@@ -139,6 +142,29 @@ func (h *sshLogHandler) Handle(_ context.Context, r slog.Record) error {
 	}
 	_, err := io.WriteString(h.w, out.String())
 	return err
+}
+
+// sshLogLevelOrder lists ssh's levels from the quietest, for ~V and ~v.
+var sshLogLevelOrder = []struct {
+	level slog.Level
+	name  string
+}{
+	{levelQuiet, "QUIET"}, {levelFatal, "FATAL"}, {levelError, "ERROR"}, {levelInfo, "INFO"},
+	{levelVerbose, "VERBOSE"}, {levelDebug1, "DEBUG1"}, {levelDebug2, "DEBUG2"}, {levelDebug3, "DEBUG3"},
+}
+
+// sshStepLogLevel moves l one level quieter (step -1) or more verbose
+// (+1), within ssh's range, and names the result.
+func sshStepLogLevel(l slog.Level, step int) (slog.Level, string) {
+	i := len(sshLogLevelOrder) - 1
+	for j, e := range sshLogLevelOrder {
+		if l >= e.level {
+			i = j
+			break
+		}
+	}
+	i = min(max(i+step, 0), len(sshLogLevelOrder)-1)
+	return sshLogLevelOrder[i].level, sshLogLevelOrder[i].name
 }
 
 // sshLogValue renders an attribute value, quoted when it has spaces.

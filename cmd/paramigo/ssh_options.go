@@ -14,15 +14,32 @@ import (
 	"github.com/paramigo/paramigo/knownhosts"
 )
 
-const sshHelp = `usage: paramigo ssh [-46Cnqv] [-c cipher_spec] [-F none] [-i identity_file]
-                    [-l login_name] [-m mac_spec] [-o option] [-p port]
-                    destination command [argument ...]
+const sshHelp = `usage: paramigo ssh [-46aCgNnqTtvx] [-c cipher_spec] [-D [bind_address:]port]
+                    [-e escape_char] [-F none] [-i identity_file]
+                    [-L address] [-l login_name] [-m mac_spec] [-o option]
+                    [-p port] [-R address] destination [command [argument ...]]
 
-Runs one command on a remote host, like OpenSSH's ssh with a command:
-stdin goes to the command, its stdout and stderr come back, and the exit
-status is the command's (255 when the connection or authentication fails,
-or the command was killed by a signal). destination is [user@]host or
-ssh://[user@]host[:port].
+Runs a command, or an interactive shell, on a remote host, like OpenSSH's
+ssh: stdin goes to the command, its stdout and stderr come back, and the
+exit status is the command's (255 when the connection or authentication
+fails, or the command was killed by a signal). destination is
+[user@]host or ssh://[user@]host[:port].
+
+With no command, or with -t, the remote side gets a pseudo-terminal (TERM,
+size and modes from the local one, which is put in raw mode meanwhile);
+-T never asks for one, -tt always does. In a terminal session, escapes
+typed after a newline act locally: ~. disconnects, ~? lists the others
+(-e or EscapeChar change the ~, "none" turns them off).
+
+Forwarding, as in ssh: -L [bind_address:]port:host:hostport (or a Unix
+socket on either side) listens here and connects from the server; -R
+[bind_address:]port:host:hostport listens on the server (port 0: the
+server picks one, which is printed) and connects from here; -R
+[bind_address:]port alone is a SOCKS proxy on the server; -D
+[bind_address:]port is a SOCKS4/4a/5 proxy here whose connections leave
+from the server. Local listeners are on loopback unless a bind address or
+-g (GatewayPorts) says otherwise. -N runs no command and only forwards,
+until the connection ends or a signal (SIGTERM exits 0).
 
 Options (-o Key=value or -o "Key value", keys in any case; the first value
 given for an option wins, as in ssh): Ciphers, MACs, KexAlgorithms,
@@ -33,9 +50,12 @@ IdentitiesOnly, PreferredAuthentications, PubkeyAuthentication,
 PasswordAuthentication, KbdInteractiveAuthentication,
 NumberOfPasswordPrompts, BatchMode, ConnectTimeout, ConnectionAttempts,
 ServerAliveInterval, ServerAliveCountMax, AddressFamily, Port, User,
-LogLevel.
+LogLevel, LocalForward, RemoteForward, DynamicForward, GatewayPorts,
+ExitOnForwardFailure, ClearAllForwardings, RequestTTY, SessionType
+(default or none), EscapeChar, StdinNull.
 
-ssh_config files are not read yet: -F accepts only "none".
+ssh_config files are not read yet: -F accepts only "none". -f (fork
+after authentication) is not supported.
 Passwords and passphrases are asked on the terminal, or through
 SSH_ASKPASS as ssh does (SSH_ASKPASS_REQUIRE=force|prefer|never).
 `
@@ -79,6 +99,18 @@ type sshOptions struct {
 	logLevel  slog.Level
 	stdinNull bool // -n
 
+	// Forwarding: -L and -D (and LocalForward, DynamicForward) share one
+	// list, in the order given, as in ssh; -R and RemoteForward the other.
+	localForwards        []sshForward
+	remoteForwards       []sshForward
+	gatewayPorts         bool
+	exitOnForwardFailure bool
+	clearAllForwardings  bool
+
+	sessionNone bool          // -N, SessionType none: no command, no shell
+	requestTTY  sshRequestTTY // -t, -T, RequestTTY
+	escapeChar  int           // EscapeChar, -e; sshEscapeNone for none
+
 	seen map[string]bool // options already set, by canonical name
 }
 
@@ -95,6 +127,7 @@ func defaultSSHOptions() *sshOptions {
 		serverAliveCountMax:          3,
 		network:                      "tcp",
 		logLevel:                     levelInfo,
+		escapeChar:                   '~',
 		seen:                         map[string]bool{},
 	}
 }
@@ -159,7 +192,7 @@ func parseSSHArgs(args []string) (*sshOptions, error) {
 		// A cluster of flags, such as -vvv, -46 or -p2222.
 		for j := 1; j < len(a); j++ {
 			f := a[j]
-			if !strings.ContainsRune("cFilmop", rune(f)) {
+			if !strings.ContainsRune("cDeFiLlmopR", rune(f)) {
 				if err := o.flag(f); err != nil {
 					return nil, err
 				}
@@ -182,10 +215,12 @@ func parseSSHArgs(args []string) (*sshOptions, error) {
 	if !destSeen {
 		return nil, &sshUsageError{msg: "paramigo ssh: a destination is required"}
 	}
-	if len(words) == 0 {
-		return nil, &sshUsageError{msg: "paramigo ssh: a remote command is required (interactive sessions are not supported yet)"}
-	}
 	o.command = strings.Join(words, " ")
+	// As ssh's fill_default_options: ClearAllForwardings drops every
+	// forwarding, the command line's included.
+	if o.clearAllForwardings {
+		o.localForwards, o.remoteForwards = nil, nil
+	}
 	return o, nil
 }
 
@@ -214,9 +249,26 @@ func (o *sshOptions) flag(f byte) error {
 	case 'n':
 		o.stdinNull = true
 	case 'T':
-		// No pseudo-terminal: the only mode paramigo ssh has.
+		// Flags override -o RequestTTY, which only fills what is unset.
+		o.requestTTY = sshTTYNo
+		o.seen["requesttty"] = true
+	case 't':
+		if o.requestTTY == sshTTYYes {
+			o.requestTTY = sshTTYForce
+		} else {
+			o.requestTTY = sshTTYYes
+		}
+		o.seen["requesttty"] = true
+	case 'N':
+		o.sessionNone = true
+		o.seen["sessiontype"] = true
+	case 'g':
+		o.gatewayPorts = true
+		o.seen["gatewayports"] = true
+	case 'a', 'x':
+		// No agent or X11 forwarding: already all paramigo ssh does.
 	default:
-		if strings.ContainsRune("AaBbDEeffGgIJKkLMNORSstVWwXxYy", rune(f)) {
+		if strings.ContainsRune("ABbEfGIJKkMOQSsVWwXYy", rune(f)) {
 			return &sshUsageError{msg: fmt.Sprintf("paramigo ssh: option -%c is not supported yet", f)}
 		}
 		return &sshUsageError{msg: "unknown option -- " + string(f)}
@@ -224,9 +276,37 @@ func (o *sshOptions) flag(f byte) error {
 	return nil
 }
 
-// flagWithValue handles -c, -F, -i, -l, -m, -o and -p.
+// flagWithValue handles the flags that take a value.
 func (o *sshOptions) flagWithValue(f byte, val string) error {
 	switch f {
+	case 'L':
+		fw, ok := parseSSHForward(val, false, false)
+		if !ok {
+			return sshFlagErrorf("Bad local forwarding specification '%s'", val)
+		}
+		o.localForwards = sshAddForward(o.localForwards, fw)
+	case 'R':
+		fw, ok := parseSSHForward(val, false, true)
+		if !ok {
+			fw, ok = parseSSHForward(val, true, true)
+		}
+		if !ok {
+			return sshFlagErrorf("Bad remote forwarding specification '%s'", val)
+		}
+		o.remoteForwards = sshAddForward(o.remoteForwards, fw)
+	case 'D':
+		fw, ok := parseSSHForward(val, true, false)
+		if !ok {
+			return sshFlagErrorf("Bad dynamic forwarding specification '%s'", val)
+		}
+		o.localForwards = sshAddForward(o.localForwards, fw)
+	case 'e':
+		ch, ok := sshParseEscapeChar(val)
+		if !ok {
+			return sshFlagErrorf("Bad escape character '%s'.", val)
+		}
+		o.escapeChar = ch
+		o.seen["escapechar"] = true
 	case 'c':
 		if _, err := checkAlgorithmSpec(val, "ciphers"); err != nil {
 			return sshFlagErrorf("Unknown cipher type '%s'", val)
@@ -477,17 +557,120 @@ var sshOptionTable = map[string]sshOption{
 
 	// Options whose "off" value is all paramigo ssh does; accepted so
 	// scripts that spell them out keep working, refused otherwise.
-	"forwardagent":   {parse: offOnly("no", "false")},
-	"forwardx11":     {parse: offOnly("no", "false")},
-	"addkeystoagent": {parse: offOnly("no", "false")},
-	"identityagent":  {parse: offOnly("none")},
-	"controlmaster":  {parse: offOnly("no", "false")},
-	"controlpath":    {parse: offOnly("none")},
-	"requesttty":     {parse: offOnly("no", "false", "auto")},
-	"visualhostkey":  {parse: offOnly("no", "false")},
-	"updatehostkeys": {parse: offOnly("no", "false")},
+	"forwardagent":            {parse: offOnly("no", "false")},
+	"forwardx11":              {parse: offOnly("no", "false")},
+	"addkeystoagent":          {parse: offOnly("no", "false")},
+	"identityagent":           {parse: offOnly("none")},
+	"controlmaster":           {parse: offOnly("no", "false")},
+	"controlpath":             {parse: offOnly("none")},
+	"forkafterauthentication": {parse: offOnly("no", "false")},
+	"visualhostkey":           {parse: offOnly("no", "false")},
+	"updatehostkeys":          {parse: offOnly("no", "false")},
 	// CheckHostIP only adds a second lookup by address; ssh's default is no.
 	"checkhostip": {parse: offOnly("no", "false")},
+
+	"localforward":         {multi: true, cumulative: true, parse: forwardOption(false, false)},
+	"remoteforward":        {multi: true, cumulative: true, parse: forwardOption(false, true)},
+	"dynamicforward":       {multi: true, cumulative: true, parse: forwardOption(true, false)},
+	"gatewayports":         {parse: yesNoOption(func(o *sshOptions) *bool { return &o.gatewayPorts })},
+	"exitonforwardfailure": {parse: yesNoOption(func(o *sshOptions) *bool { return &o.exitOnForwardFailure })},
+	"clearallforwardings":  {parse: yesNoOption(func(o *sshOptions) *bool { return &o.clearAllForwardings })},
+	"stdinnull":            {parse: yesNoOption(func(o *sshOptions) *bool { return &o.stdinNull })},
+	"requesttty": {parse: func(a []string) (func(*sshOptions), error) {
+		v, ok := map[string]sshRequestTTY{"auto": sshTTYAuto, "no": sshTTYNo, "false": sshTTYNo,
+			"yes": sshTTYYes, "true": sshTTYYes, "force": sshTTYForce}[strings.ToLower(a[0])]
+		if !ok {
+			return nil, sshUnsupportedValue(a[0])
+		}
+		return func(o *sshOptions) { o.requestTTY = v }, nil
+	}},
+	"sessiontype": {parse: func(a []string) (func(*sshOptions), error) {
+		switch strings.ToLower(a[0]) {
+		case "none":
+			return func(o *sshOptions) { o.sessionNone = true }, nil
+		case "default":
+			return func(o *sshOptions) { o.sessionNone = false }, nil
+		case "subsystem":
+			return nil, errors.New(`paramigo ssh supports only "default" and "none" here, not "subsystem"`)
+		}
+		return nil, sshUnsupportedValue(a[0])
+	}},
+	"escapechar": {parse: func(a []string) (func(*sshOptions), error) {
+		ch, ok := sshParseEscapeChar(a[0])
+		if !ok {
+			return nil, errors.New("Bad escape character.")
+		}
+		return func(o *sshOptions) { o.escapeChar = ch }, nil
+	}},
+}
+
+// sshRequestTTY is RequestTTY: whether to ask for a pseudo-terminal.
+type sshRequestTTY int
+
+const (
+	sshTTYAuto  sshRequestTTY = iota // when there is no command (the default)
+	sshTTYNo                         // -T
+	sshTTYYes                        // -t: also with a command, if stdin is a terminal
+	sshTTYForce                      // -tt: even when stdin is not a terminal
+)
+
+// sshEscapeNone is EscapeChar none: no escapes at all.
+const sshEscapeNone = -1
+
+// sshParseEscapeChar reads an escape character as ssh does: one
+// character, ^X for a control character, or "none".
+func sshParseEscapeChar(v string) (int, bool) {
+	switch {
+	case v == "none":
+		return sshEscapeNone, true
+	case len(v) == 1:
+		return int(v[0]), true
+	case len(v) == 2 && v[0] == '^' && v[1] >= 64 && v[1] < 128:
+		return int(v[1] & 31), true
+	}
+	return 0, false
+}
+
+// forwardOption reads LocalForward, RemoteForward and DynamicForward:
+// the listening side, then (but for DynamicForward, and RemoteForward's
+// SOCKS form) the target, as two words.
+func forwardOption(dynamic, remote bool) func([]string) (func(*sshOptions), error) {
+	return func(a []string) (func(*sshOptions), error) {
+		dynamic := dynamic // RemoteForward with one word turns dynamic
+		max := 2
+		if dynamic {
+			max = 1
+		}
+		if len(a) > max {
+			keyword := map[bool]string{true: "remoteforward", false: "localforward"}[remote]
+			if dynamic {
+				keyword = "dynamicforward"
+			}
+			return nil, fmt.Errorf("keyword %s extra arguments at end of line", keyword)
+		}
+		spec := a[0]
+		if !dynamic {
+			if len(a) == 1 {
+				if !remote {
+					return nil, errors.New("Missing target argument.")
+				}
+				dynamic = true
+			} else {
+				spec = a[0] + ":" + a[1]
+			}
+		}
+		fw, ok := parseSSHForward(spec, dynamic, remote)
+		if !ok {
+			return nil, errors.New("Bad forwarding specification.")
+		}
+		return func(o *sshOptions) {
+			if remote {
+				o.remoteForwards = sshAddForward(o.remoteForwards, fw)
+			} else {
+				o.localForwards = sshAddForward(o.localForwards, fw)
+			}
+		}, nil
+	}
 }
 
 // sshKnownHostsArgs maps "none" to no files.

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -80,6 +81,9 @@ type sshTest struct {
 	dial  func(ctx context.Context, network, addr string) (net.Conn, error)
 	// watch, if set, also receives the command's stdout as it arrives.
 	watch io.Writer
+	// signals stands in for SIGINT, SIGTERM, SIGHUP and SIGQUIT: tests
+	// never touch the test process's own signal handling.
+	signals chan os.Signal
 }
 
 type sshResult struct {
@@ -97,15 +101,19 @@ func newSSHTest(t *testing.T) *sshTest {
 
 func (st *sshTest) run(args ...string) sshResult {
 	var out, errb sshTestBuffer
+	return st.runWith(&out, &errb, args...)
+}
+
+func (st *sshTest) runWith(out, errb *sshTestBuffer, args ...string) sshResult {
 	stdin := st.stdin
 	if stdin == nil {
 		stdin = strings.NewReader("")
 	}
-	var stdout io.Writer = &out
+	var stdout io.Writer = out
 	if st.watch != nil {
-		stdout = io.MultiWriter(&out, st.watch)
+		stdout = io.MultiWriter(out, st.watch)
 	}
-	e := &env{stdin: stdin, stdout: stdout, stderr: &errb, getenv: func(k string) string { return st.env[k] }}
+	e := &env{stdin: stdin, stdout: stdout, stderr: errb, getenv: func(k string) string { return st.env[k] }}
 	c := newSSHCommand(e)
 	c.openTTY = func() (sshTerminal, error) {
 		if st.tty == nil {
@@ -115,6 +123,12 @@ func (st *sshTest) run(args ...string) sshResult {
 	}
 	if st.dial != nil {
 		c.dial = st.dial
+	}
+	c.notify = func(sigs ...os.Signal) (<-chan os.Signal, func()) {
+		if slices.Contains(sigs, os.Signal(syscall.SIGTERM)) {
+			return st.signals, func() {}
+		}
+		return nil, func() {}
 	}
 	start := time.Now()
 	code := c.run(args)
@@ -219,6 +233,8 @@ func TestSSHParseEveryOption(t *testing.T) {
 		network:                  "tcp6",
 		logLevel:                 levelDebug2,
 		stdinNull:                true,
+		requestTTY:               sshTTYNo,
+		escapeChar:               '~',
 	}
 	o.seen = nil
 	if !sshOptionsEqual(o, want) {
@@ -326,11 +342,22 @@ func TestSSHCommandLineErrors(t *testing.T) {
 		{[]string{"-c", "bogus", "h", "x"}, "Unknown cipher type 'bogus'"},
 		{[]string{"-m", "bogus", "h", "x"}, "Unknown mac type 'bogus'"},
 		{[]string{"-z", "h", "x"}, "unknown option -- z"},
-		{[]string{"-L", "1:h:2", "h", "x"}, "paramigo ssh: option -L is not supported yet"},
+		{[]string{"-W", "h:2", "h", "x"}, "paramigo ssh: option -W is not supported yet"},
+		{[]string{"-f", "h", "x"}, "paramigo ssh: option -f is not supported yet"},
+		{[]string{"-L", "1:h", "h", "x"}, "Bad local forwarding specification '1:h'"},
+		{[]string{"-R", "x", "h", "x"}, "Bad remote forwarding specification 'x'"},
+		{[]string{"-D", "0", "h", "x"}, "Bad dynamic forwarding specification '0'"},
+		{[]string{"-e", "xx", "h", "x"}, "Bad escape character 'xx'."},
+		{[]string{"-o", "EscapeChar=xx", "h", "x"}, "command-line line 0: Bad escape character."},
+		{[]string{"-o", "LocalForward=1", "h", "x"}, "command-line line 0: Missing target argument."},
+		{[]string{"-o", "LocalForward=1 h:0", "h", "x"}, "command-line line 0: Bad forwarding specification."},
+		{[]string{"-o", "LocalForward=1 h:2 3", "h", "x"}, "command-line line 0: keyword localforward extra arguments at end of line"},
+		{[]string{"-o", "DynamicForward=1 2", "h", "x"}, "command-line line 0: keyword dynamicforward extra arguments at end of line"},
+		{[]string{"-o", "RequestTTY=maybe", "h", "x"}, `command-line line 0: unsupported option "maybe".`},
+		{[]string{"-o", "ExitOnForwardFailure=maybe", "h", "x"}, `command-line line 0: unsupported option "maybe".`},
 		{[]string{"-p"}, "option requires an argument -- p"},
 		{[]string{"-F", "/etc/ssh/ssh_config", "h", "x"}, "paramigo ssh: -F /etc/ssh/ssh_config: ssh_config files are not read yet (use -F none and -o options)"},
 		{[]string{}, "paramigo ssh: a destination is required"},
-		{[]string{"h"}, "paramigo ssh: a remote command is required (interactive sessions are not supported yet)"},
 		{[]string{"ssh://h/path", "x"}, "Invalid destination: ssh://h/path"},
 		{[]string{"user@", "x"}, "Invalid destination: user@"},
 	} {

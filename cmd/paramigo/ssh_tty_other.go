@@ -1,0 +1,11 @@
+//go:build !unix
+
+package main
+
+import "os"
+
+// sshWinchSignals is empty: no SIGWINCH here, the size is sent once.
+var sshWinchSignals []os.Signal
+
+// sshSuspendSelf does nothing where processes cannot be stopped.
+func sshSuspendSelf() {}

@@ -1,0 +1,13 @@
+//go:build !linux
+
+package main
+
+import (
+	"os"
+
+	"github.com/paramigo/paramigo"
+)
+
+// sshTerminalModes sends no modes where paramigo does not read termios
+// yet: the server keeps its defaults.
+func sshTerminalModes(*os.File) paramigo.TerminalModes { return nil }
