@@ -253,7 +253,7 @@ func (t *Transport) ListenTCP(ctx context.Context, addr string) (net.Listener, e
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("paramigo: server refused to listen on %s", addr)
+		return nil, fmt.Errorf("paramigo: listening on %s: %w", addr, &RequestRefusedError{Request: msg.GlobalTCPIPForward})
 	}
 	if port == 0 {
 		var r msg.TCPIPForwardReply
@@ -287,7 +287,7 @@ func (t *Transport) ListenUnix(ctx context.Context, path string) (net.Listener, 
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("paramigo: server refused to listen on %s", path)
+		return nil, fmt.Errorf("paramigo: listening on %s: %w", path, &RequestRefusedError{Request: msg.GlobalStreamLocalForward})
 	}
 	l := &remoteListener{t: t, addr: &net.UnixAddr{Name: path, Net: "unix"}, queue: make(chan net.Conn), done: make(chan struct{})}
 	l.cancel = func() error {

@@ -155,8 +155,10 @@ func TestForwardingRefusedByDefault(t *testing.T) {
 	if !errors.As(err, &oe) || oe.Reason != OpenUnknownChannelType {
 		t.Fatalf("direct-tcpip on a session-only server: %v", err)
 	}
-	if _, err := c.ListenTCP(context.Background(), "127.0.0.1:0"); err == nil {
-		t.Fatal("tcpip-forward accepted on a server that does not forward")
+	_, err = c.ListenTCP(context.Background(), "127.0.0.1:0")
+	var re *RequestRefusedError
+	if !errors.As(err, &re) || re.Request != "tcpip-forward" {
+		t.Fatalf("tcpip-forward on a server that does not forward: %v", err)
 	}
 	if out, err := c.Output(context.Background(), "echo alive"); err != nil || string(out) != "alive\n" {
 		t.Fatalf("connection broken after refusals: %q %v", out, err)
