@@ -18,11 +18,13 @@ import (
 	"github.com/paramigo/paramigo/keys"
 )
 
-// TestKeygenHelperProcess is not a test: the terminal tests run the test
-// binary again as "paramigo keygen" with a pseudo-terminal as its
-// controlling terminal, and this is where that run lands.
-func TestKeygenHelperProcess(t *testing.T) {
-	if os.Getenv("PARAMIGO_KEYGEN_HELPER") != "1" {
+// TestHelperProcess is not a test: terminal tests run the test binary
+// again as "paramigo SUBCOMMAND ARGS" (PARAMIGO_HELPER=SUBCOMMAND) with a
+// pseudo-terminal as its controlling terminal, and this is where that
+// run lands.
+func TestHelperProcess(t *testing.T) {
+	sub := os.Getenv("PARAMIGO_HELPER")
+	if sub == "" {
 		return
 	}
 	args := os.Args
@@ -32,7 +34,14 @@ func TestKeygenHelperProcess(t *testing.T) {
 			break
 		}
 	}
-	os.Exit(run(append([]string{"keygen"}, args...), os.Stdin, os.Stdout, os.Stderr))
+	os.Exit(run(append([]string{sub}, args...), os.Stdin, os.Stdout, os.Stderr))
+}
+
+// helperCommand runs this test binary as "paramigo sub args...".
+func helperCommand(sub string, args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^TestHelperProcess$", "--"}, args...)...)
+	cmd.Env = []string{"PARAMIGO_HELPER=" + sub}
+	return cmd
 }
 
 // kgTerminal is a child "paramigo keygen" on a pseudo-terminal.
@@ -53,8 +62,8 @@ func startOnTerminal(t *testing.T, peer string, stdin *os.File, args ...string) 
 	if err != nil {
 		t.Skipf("no pseudo-terminal: %v", err)
 	}
-	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^TestKeygenHelperProcess$", "--"}, args...)...)
-	cmd.Env = append(os.Environ(), "PARAMIGO_KEYGEN_HELPER=1")
+	cmd := helperCommand("keygen", args...)
+	cmd.Env = append(os.Environ(), cmd.Env...)
 	if peer != "" {
 		cmd = exec.Command(peer, args...)
 	}

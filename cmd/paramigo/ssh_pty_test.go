@@ -20,24 +20,6 @@ import (
 	"github.com/paramigo/paramigo/internal/sshtest"
 )
 
-// TestSSHHelperProcess is not a test: the terminal tests run the test
-// binary again as "paramigo ssh" with a pseudo-terminal as its
-// controlling terminal, stdin, stdout and stderr, and this is where that
-// run lands.
-func TestSSHHelperProcess(t *testing.T) {
-	if os.Getenv("PARAMIGO_SSH_HELPER") != "1" {
-		return
-	}
-	args := os.Args
-	for i, a := range args {
-		if a == "--" {
-			args = args[i+1:]
-			break
-		}
-	}
-	os.Exit(run(append([]string{"ssh"}, args...), os.Stdin, os.Stdout, os.Stderr))
-}
-
 // sshOnTerminal is a client (paramigo ssh, or OpenSSH's ssh) running on
 // a new pseudo-terminal, as a person at a terminal would run it.
 type sshOnTerminal struct {
@@ -66,9 +48,9 @@ func startOnPTY(t *testing.T, openssh bool, env map[string]string, setup func(sl
 	if openssh {
 		cmd = exec.Command(sshtest.RequirePeer(t, sshtest.PeerSSH), args...)
 	} else {
-		cmd = exec.Command(os.Args[0], append([]string{"-test.run=^TestSSHHelperProcess$", "--"}, args...)...)
+		cmd = helperCommand("ssh", args...)
 	}
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "PARAMIGO_SSH_HELPER=1"}
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, cmd.Env...)
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
