@@ -153,6 +153,7 @@ func (t *Transport) runServerAuth(ctx context.Context) (*Permissions, error) {
 			if err := t.writePacket((&msg.UserAuthSuccess{}).Marshal()); err != nil {
 				return nil, err
 			}
+			t.mux.rtt.start(t.mux)
 			return perms, nil
 		case partial:
 			s.perms = mergePermissions(s.perms, d.perms)

@@ -13,6 +13,7 @@ import (
 type buffer struct {
 	mu       sync.Mutex
 	data     []byte // unread bytes are data[off:]
+	spare    []byte // a drained buffer writeTo hands back for reuse
 	off      int
 	eof      bool  // no more data will arrive
 	err      error // reason the stream ended abnormally
@@ -86,6 +87,54 @@ func (b *buffer) read(p []byte) (int, error) {
 		}
 		if err := waitWake(b.wake, dl); err != nil {
 			return 0, err
+		}
+	}
+}
+
+// writeToChunk bounds each write writeTo makes, so window goes back to
+// the peer while a large backlog is still being written.
+const writeToChunk = 256 << 10
+
+// writeTo writes everything that arrives to w until EOF, without copying
+// it first: it takes the unread bytes whole, leaving the reader goroutine
+// a spare buffer to append to, and calls consumed after each chunk.
+func (b *buffer) writeTo(w io.Writer, consumed func(int)) (int64, error) {
+	var total int64
+	for {
+		b.mu.Lock()
+		if len(b.data) > b.off {
+			whole, out := b.data, b.data[b.off:]
+			b.data, b.off, b.spare = b.spare[:0], 0, nil
+			b.mu.Unlock()
+			for len(out) > 0 {
+				chunk := out[:min(len(out), writeToChunk)]
+				n, err := w.Write(chunk)
+				total += int64(n)
+				consumed(n)
+				if err == nil && n < len(chunk) {
+					err = io.ErrShortWrite
+				}
+				if err != nil {
+					return total, err
+				}
+				out = out[n:]
+			}
+			b.mu.Lock()
+			if b.spare == nil {
+				b.spare = whole[:0]
+			}
+			b.mu.Unlock()
+			continue
+		}
+		if b.eof {
+			err := b.err
+			b.mu.Unlock()
+			return total, err
+		}
+		dl := b.deadline
+		b.mu.Unlock()
+		if err := waitWake(b.wake, dl); err != nil {
+			return total, err
 		}
 	}
 }

@@ -16,9 +16,10 @@ import (
 // extended (stderr) stream. Both reads and writes honor deadlines.
 //
 // Flow control: data the peer sends is buffered up to the channel window
-// (Config.WindowSize, DefaultWindowSize unless set) and the window is reopened as you read, so a reader
-// that stops reading stops the peer's sending on this channel only. The
-// rule for raw channels: read stdout and stderr concurrently (or use
+// (Config.WindowSize, DefaultWindowSize unless set, growing up to
+// Config.MaxWindowSize on links that need it) and the window is reopened
+// as you read, so a reader that stops reading stops the peer's sending on
+// this channel only. The rule for raw channels: read stdout and stderr concurrently (or use
 // Session.Run/Output, which do) — a peer blocked on a full stderr window
 // will not finish, and then never sends its exit status.
 type Channel struct {
@@ -44,7 +45,8 @@ type Channel struct {
 	remoteMax     uint32
 	windowWake    chan struct{}
 	writeDeadline time.Time
-	localWindow   uint32 // the window we granted at open
+	localWindow   uint32 // the window we grant: at open, then as tuned
+	tuner         windowTuner
 	recvWindow    uint32 // how much the peer may still send
 	unacked       uint32 // read by the user, not yet granted back
 	sentEOF       bool
@@ -108,6 +110,11 @@ func (c *Channel) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// WriteTo writes the main data stream to w until EOF, straight from the
+// channel's receive buffer (io.Copy uses it). A read deadline bounds each
+// wait for data.
+func (c *Channel) WriteTo(w io.Writer) (int64, error) { return c.stdout.writeTo(w, c.consumed) }
+
 // Write sends on the main data stream, blocking while the peer's window
 // is full.
 func (c *Channel) Write(p []byte) (int, error) { return c.write(p, false) }
@@ -122,6 +129,10 @@ func (s stderrStream) Read(p []byte) (int, error) {
 	n, err := s.c.stderr.read(p)
 	s.c.consumed(n)
 	return n, err
+}
+
+func (s stderrStream) WriteTo(w io.Writer) (int64, error) {
+	return s.c.stderr.writeTo(w, s.c.consumed)
 }
 
 func (s stderrStream) Write(p []byte) (int, error) { return s.c.write(p, true) }
@@ -170,6 +181,9 @@ func (c *Channel) consumed(n int) {
 	if c.unacked >= threshold && !c.gotClose && !c.sentClose {
 		grant = c.unacked
 		c.unacked = 0
+		growth := c.tuner.grow(c.m, c.localWindow, c.m.maxWindowSize())
+		c.localWindow += growth
+		grant += growth
 		c.recvWindow += grant
 	}
 	c.mu.Unlock()
@@ -380,6 +394,7 @@ func (c *Channel) receiveData(ext bool, code uint32, data []byte) {
 		return
 	}
 	c.recvWindow -= uint32(len(data))
+	c.tuner.received += uint64(len(data))
 	c.mu.Unlock()
 	switch {
 	case !ext:

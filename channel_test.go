@@ -50,7 +50,7 @@ func TestExitStatusWhateverReadOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const size = 3 << 20 // fits the default window: the command can finish unread
+	const size = 1 << 20 // fits the default window: the command can finish unread
 	if err := ch.Exec(ctx, fmt.Sprintf("head -c %d /dev/zero; exit 5", size)); err != nil {
 		t.Fatal(err)
 	}

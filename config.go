@@ -49,10 +49,15 @@ type Config struct {
 	// Time returns the current time (nil: time.Now); certificates are
 	// checked against it.
 	Time func() time.Time
-	// WindowSize is the receive window each channel grants the peer
-	// (zero: DefaultWindowSize). Throughput per channel is at most
-	// WindowSize per round trip: 8 MiB fills 100 MB/s at 80 ms.
+	// WindowSize is the receive window each channel grants the peer at
+	// first (zero: DefaultWindowSize). Throughput per channel is at most
+	// the window per round trip, so a channel whose reader keeps up while
+	// the peer waits on the window grows it, up to MaxWindowSize.
 	WindowSize uint32
+	// MaxWindowSize bounds that growth (zero: DefaultMaxWindowSize, or
+	// WindowSize if larger); equal to WindowSize, the window stays fixed.
+	// 16 MiB fills 100 MB/s at 160 ms.
+	MaxWindowSize uint32
 	// MaxPacket is the largest channel data packet we ask the peer to
 	// send, and the largest we send (zero: DefaultMaxPacket; at most
 	// MaxChannelPacket). Larger packets cost fewer per-packet overheads.

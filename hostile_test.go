@@ -193,11 +193,31 @@ func (u *under) wait(t *testing.T) (*Transport, error) {
 
 // auth plays the peer's part of authentication ("none", accepted).
 func (u *under) auth() error {
+	var err error
 	if u.peer.IsClient() {
-		return u.peer.AuthNone("tester")
+		err = u.peer.AuthNone("tester")
+	} else {
+		_, err = u.peer.ServeAuth()
 	}
-	_, err := u.peer.ServeAuth()
-	return err
+	if err != nil {
+		return err
+	}
+	return answerRTTProbe(u.peer)
+}
+
+// answerRTTProbe answers the keepalive@openssh.com request our side sends
+// once authenticated to time the round trip, with the failure OpenSSH
+// answers it with; tests then start with no global request pending.
+func answerRTTProbe(p *scripted.Peer) error {
+	b, err := p.Expect(msg.MsgGlobalRequest)
+	if err != nil {
+		return fmt.Errorf("waiting for the round-trip probe: %w", err)
+	}
+	var g msg.GlobalRequest
+	if err := g.Unmarshal(b); err != nil || g.Type != msg.GlobalKeepAlive || !g.WantReply {
+		return fmt.Errorf("round-trip probe: %+v, %v", g, err)
+	}
+	return p.WritePacket([]byte{msg.MsgRequestFailure})
 }
 
 // established runs a whole honest handshake and authentication and

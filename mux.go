@@ -6,15 +6,21 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/paramigo/paramigo/internal/msg"
 )
 
 // Connection-layer limits.
 const (
-	// DefaultWindowSize is the receive window a channel grants: enough for
-	// one channel to fill a 50 ms round trip at over 100 MB/s.
-	DefaultWindowSize = 8 << 20
+	// DefaultWindowSize is the receive window a channel grants at first:
+	// OpenSSH's, enough for loopback and LAN speeds. A larger one costs a
+	// sender like ssh, which buffers as much input as the window allows.
+	DefaultWindowSize = 2 << 20
+	// DefaultMaxWindowSize is how far a channel's window grows when the
+	// link rather than the reader limits it: enough for one channel to
+	// fill a 50 ms round trip at over 300 MB/s.
+	DefaultMaxWindowSize = 16 << 20
 	// DefaultMaxPacket is the largest data packet we ask peers to send
 	// (OpenSSH's CHAN_SES_PACKET_DEFAULT).
 	DefaultMaxPacket = 32 << 10
@@ -46,6 +52,7 @@ type mux struct {
 	greqMu      sync.Mutex // one global request with want-reply at a time
 	greplies    chan globalReply
 	greqPending atomic.Int32 // want-reply global requests not yet answered
+	rtt         rttEstimate  // round trip, timed by global requests
 	// globalsWanted: someone receives from GlobalRequests; until then
 	// global requests are refused at once.
 	globalsWanted atomic.Bool
@@ -226,6 +233,14 @@ func (m *mux) windowSize() uint32 {
 	return DefaultWindowSize
 }
 
+// maxWindowSize is how far a channel's receive window may grow.
+func (m *mux) maxWindowSize() uint32 {
+	if w := m.t.cfg.MaxWindowSize; w > 0 {
+		return max(w, m.windowSize())
+	}
+	return max(DefaultMaxWindowSize, m.windowSize())
+}
+
 // maxPacket is the channel data packet size we ask for and send at most.
 func (m *mux) maxPacket() uint32 {
 	if p := m.t.cfg.MaxPacket; p > 0 {
@@ -299,12 +314,14 @@ func (m *mux) sendGlobalRequest(ctx context.Context, name string, wantReply bool
 	m.greqMu.Lock()
 	defer m.greqMu.Unlock()
 	m.greqPending.Add(1)
+	sent := time.Now()
 	if err := m.t.writePacket(g.Marshal()); err != nil {
 		m.greqPending.Add(-1)
 		return false, nil, err
 	}
 	select {
 	case r := <-m.greplies:
+		m.rtt.note(time.Since(sent))
 		return r.ok, r.data, nil
 	case <-m.t.done:
 		return false, nil, m.t.closedErr()

@@ -176,6 +176,7 @@ func (l *local) startPipes(s *Session, cmd *exec.Cmd) (func() error, error) {
 	if err != nil {
 		return nil, err
 	}
+	growPipe(stdin)
 	cmd.Stdout = s.Channel
 	cmd.Stderr = s.Channel.Stderr()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}

@@ -631,6 +631,7 @@ func (t *Transport) handlePacket(p []byte) error {
 		if typ == msg.MsgUserAuthSuccess && t.isClient {
 			t.markAuthenticated()
 			t.authCompression()
+			t.mux.rtt.start(t.mux)
 		}
 		select {
 		case t.authQueue <- append([]byte(nil), p...):

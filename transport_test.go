@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paramigo/paramigo/internal/sshtest"
 	"github.com/paramigo/paramigo/keys"
 )
 
@@ -44,26 +45,7 @@ type pair struct {
 func connect(t testing.TB, ccfg *ClientConfig, scfg *ServerConfig, tcp bool) (*pair, error) {
 	var c1, c2 net.Conn
 	if tcp {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer l.Close()
-		accepted := make(chan net.Conn, 1)
-		go func() {
-			c, err := l.Accept()
-			if err != nil {
-				c = nil
-			}
-			accepted <- c
-		}()
-		c1, err = net.Dial("tcp", l.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c2 = <-accepted; c2 == nil {
-			t.Fatal("accept failed")
-		}
+		c1, c2 = sshtest.TCPPair(t)
 	} else {
 		c1, c2 = net.Pipe()
 	}

@@ -11,30 +11,15 @@ import (
 	"github.com/paramigo/paramigo/internal/cipher"
 	"github.com/paramigo/paramigo/internal/msg"
 	"github.com/paramigo/paramigo/keys"
+
+	"github.com/paramigo/paramigo/internal/sshtest"
 )
 
 // pair connects a scripted client and server over loopback TCP, whose
 // kernel buffers let both send their version line first.
 func pair(t *testing.T, ccfg, scfg Config) (*Peer, *Peer) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		c, _ := l.Accept()
-		accepted <- c
-	}()
-	c1, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c2 := <-accepted
-	if c2 == nil {
-		t.Fatal("accept failed")
-	}
+	c1, c2 := sshtest.TCPPair(t)
 	for _, c := range []net.Conn{c1, c2} {
 		c.SetDeadline(time.Now().Add(20 * time.Second))
 	}

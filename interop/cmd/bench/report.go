@@ -256,7 +256,7 @@ func (r *report) ratioTable() {
 func (r *report) rttTable(rows []*tputRow, o options, load0, load1 string) {
 	r.emit("## One channel through a %v round trip, %s one way, aes128-gcm@openssh.com\n\n", o.rtt, sizeText(o.rttSize))
 	r.emit("The relay delays every segment by %v in each direction, keeping order; only the SSH channel windows limit what is in flight ", o.rtt/2)
-	r.emit("(the receiver grants the window: sshd 2 MiB, paramigo 8 MiB). Median of %d transfer(s), timed as above; load average %s → %s.\n\n", o.reps, load0, load1)
+	r.emit("(the receiver grants the window: sshd 2 MiB; paramigo 2 MiB, grown up to 16 MiB when the round trip calls for it). Median of %d transfer(s), timed as above; load average %s → %s.\n\n", o.reps, load0, load1)
 	r.emit("| id | client → server | MB/s | data s | total s |\n|---|---|---:|---:|---:|\n")
 	for _, row := range rows {
 		if row.err != nil {
