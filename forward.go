@@ -8,7 +8,6 @@ import (
 	"net"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/paramigo/paramigo/internal/msg"
 )
@@ -55,12 +54,22 @@ func splitHostPortNum(addr string) (string, int, error) {
 // ("host:port") and the result carries the connection (ssh -L, paramiko's
 // open_channel("direct-tcpip")).
 func (t *Transport) DialTCP(ctx context.Context, addr string) (net.Conn, error) {
+	return t.DialTCPFrom(ctx, addr, nil)
+}
+
+// DialTCPFrom is DialTCP naming the connection's originator, as ssh -L
+// names the local client it forwards for (paramiko's open_channel
+// src_addr); servers log it and may decide by it. A nil or non-TCP from
+// names this transport's own local address.
+func (t *Transport) DialTCPFrom(ctx context.Context, addr string, from net.Addr) (net.Conn, error) {
 	host, port, err := splitHostPortNum(addr)
 	if err != nil {
 		return nil, err
 	}
 	oh, op := "127.0.0.1", 0
-	if a, ok := t.LocalAddr().(*net.TCPAddr); ok {
+	if a, ok := from.(*net.TCPAddr); ok && a != nil {
+		oh, op = a.IP.String(), a.Port
+	} else if a, ok := t.LocalAddr().(*net.TCPAddr); ok {
 		oh, op = a.IP.String(), a.Port
 	}
 	d := &msg.DirectTCPIP{HostToConnect: host, PortToConnect: uint32(port), OriginatorIP: oh, OriginatorPort: uint32(op)}
@@ -94,50 +103,131 @@ func (t *Transport) DialUnix(ctx context.Context, path string) (net.Conn, error)
 	return &chanConn{Channel: ch, laddr: &net.UnixAddr{Name: "@", Net: "unix"}, raddr: &net.UnixAddr{Name: path, Net: "unix"}}, nil
 }
 
-// remoteListener is a net.Listener for connections the server accepts on
-// our behalf (ssh -R).
-type remoteListener struct {
+// RemoteListener is a listener the server holds on our behalf (ssh -R,
+// paramiko's request_port_forward): each connection it accepts arrives
+// as a channel. Accept takes them as net.Conns; AcceptForward hands them
+// over unanswered, so a caller can first connect where the connection
+// should go and refuse the channel if that fails, as ssh does.
+type RemoteListener struct {
 	t      *Transport
 	addr   net.Addr
-	queue  chan net.Conn
+	queue  chan *ForwardedConn
 	cancel func() error
 	once   sync.Once
 	done   chan struct{}
 }
 
-func (l *remoteListener) Accept() (net.Conn, error) {
+// forwardBacklog is how many forwarded connections may wait for
+// AcceptForward; more are refused with "resource shortage".
+const forwardBacklog = 128
+
+// Accept accepts the next forwarded connection's channel.
+func (l *RemoteListener) Accept() (net.Conn, error) {
+	for {
+		f, err := l.AcceptForward(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		if c, err := f.Accept(); err == nil {
+			return c, nil
+		}
+		// The transport failed meanwhile: the next round reports it.
+	}
+}
+
+// AcceptForward waits for the next forwarded connection and returns it
+// unanswered: call its Accept or Reject.
+func (l *RemoteListener) AcceptForward(ctx context.Context) (*ForwardedConn, error) {
 	select {
-	case c := <-l.queue:
-		return c, nil
+	case f := <-l.queue:
+		return f, nil
 	case <-l.done:
 		return nil, net.ErrClosed
 	case <-l.t.done:
 		return nil, l.t.closedErr()
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
 }
 
-func (l *remoteListener) Close() error {
+// Close cancels the forwarding on the server and refuses connections
+// still waiting to be accepted.
+func (l *RemoteListener) Close() error {
 	var err error
 	l.once.Do(func() {
 		close(l.done)
 		err = l.cancel()
 		l.t.fwd.remove(l)
+		for {
+			select {
+			case f := <-l.queue:
+				f.Reject(OpenConnectFailed, "forwarding cancelled")
+			default:
+				return
+			}
+		}
 	})
 	return err
 }
 
-func (l *remoteListener) Addr() net.Addr { return l.addr }
+// Addr is the address the server listens on, with the port it bound.
+func (l *RemoteListener) Addr() net.Addr { return l.addr }
+
+// offer queues a forwarded connection for AcceptForward.
+func (l *RemoteListener) offer(f *ForwardedConn) {
+	select {
+	case <-l.done:
+		f.Reject(OpenConnectFailed, "forwarding cancelled")
+		return
+	default:
+	}
+	select {
+	case l.queue <- f:
+	default:
+		f.Reject(OpenResourceShortage, "too many connections waiting to be accepted")
+	}
+}
+
+// ForwardedConn is a connection the server accepted on a RemoteListener,
+// waiting for our answer to its channel open.
+type ForwardedConn struct {
+	nc           *NewChannel
+	laddr, raddr net.Addr
+}
+
+// LocalAddr is the address the server accepted the connection on.
+func (f *ForwardedConn) LocalAddr() net.Addr { return f.laddr }
+
+// RemoteAddr is the address the connection came from, as the server
+// reports it (forwarded-streamlocal carries none).
+func (f *ForwardedConn) RemoteAddr() net.Addr { return f.raddr }
+
+// Accept opens the channel and returns the connection.
+func (f *ForwardedConn) Accept() (net.Conn, error) {
+	ch, err := f.nc.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return &chanConn{Channel: ch, laddr: f.laddr, raddr: f.raddr}, nil
+}
+
+// Reject refuses the channel; the server closes the connection. OpenSSH
+// reports a failed connect as OpenConnectFailed with the system's message
+// ("Connection refused").
+func (f *ForwardedConn) Reject(reason OpenFailureReason, message string) error {
+	return f.nc.Reject(reason, message)
+}
 
 // forwards routes forwarded-tcpip and forwarded-streamlocal channels to
 // the listeners that asked for them.
 type forwards struct {
 	mu        sync.Mutex
-	tcp       map[string]*remoteListener // "address:port" as requested
-	unix      map[string]*remoteListener
+	tcp       map[string]*RemoteListener // "address:port" as requested
+	unix      map[string]*RemoteListener
 	startOnce sync.Once
 }
 
-func (f *forwards) remove(l *remoteListener) {
+func (f *forwards) remove(l *RemoteListener) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for k, v := range f.tcp {
@@ -197,18 +287,7 @@ func (t *Transport) routeForwardedTCP(nc *NewChannel) {
 		nc.Reject(OpenConnectFailed, "no forwarding requested for "+key)
 		return
 	}
-	ch, err := nc.Accept()
-	if err != nil {
-		return
-	}
-	c := &chanConn{Channel: ch, laddr: l.addr, raddr: tcpAddr(f.OriginatorIP, int(f.OriginatorPort))}
-	select {
-	case l.queue <- c:
-	case <-l.done:
-		c.Close()
-	case <-time.After(10 * time.Second):
-		c.Close() // nobody accepts: do not hold the peer's connection forever
-	}
+	l.offer(&ForwardedConn{nc: nc, laddr: l.addr, raddr: tcpAddr(f.OriginatorIP, int(f.OriginatorPort))})
 }
 
 func (t *Transport) routeForwardedUnix(nc *NewChannel) {
@@ -224,24 +303,13 @@ func (t *Transport) routeForwardedUnix(nc *NewChannel) {
 		nc.Reject(OpenConnectFailed, "no forwarding requested for "+f.SocketPath)
 		return
 	}
-	ch, err := nc.Accept()
-	if err != nil {
-		return
-	}
-	c := &chanConn{Channel: ch, laddr: l.addr, raddr: &net.UnixAddr{Name: "@", Net: "unix"}}
-	select {
-	case l.queue <- c:
-	case <-l.done:
-		c.Close()
-	case <-time.After(10 * time.Second):
-		c.Close()
-	}
+	l.offer(&ForwardedConn{nc: nc, laddr: l.addr, raddr: &net.UnixAddr{Name: "@", Net: "unix"}})
 }
 
 // ListenTCP asks the server to listen on addr ("host:port"; port 0 lets
 // the server choose) and forward connections back (ssh -R, paramiko's
 // request_port_forward). The listener's Addr has the bound port.
-func (t *Transport) ListenTCP(ctx context.Context, addr string) (net.Listener, error) {
+func (t *Transport) ListenTCP(ctx context.Context, addr string) (*RemoteListener, error) {
 	host, port, err := splitHostPortNum(addr)
 	if err != nil {
 		return nil, err
@@ -262,7 +330,7 @@ func (t *Transport) ListenTCP(ctx context.Context, addr string) (net.Listener, e
 		}
 		port = int(r.BoundPort)
 	}
-	l := &remoteListener{t: t, addr: tcpAddr(host, port), queue: make(chan net.Conn), done: make(chan struct{})}
+	l := &RemoteListener{t: t, addr: tcpAddr(host, port), queue: make(chan *ForwardedConn, forwardBacklog), done: make(chan struct{})}
 	l.cancel = func() error {
 		c := &msg.TCPIPForwardRequest{BindAddress: host, BindPort: uint32(port)}
 		_, _, err := t.SendGlobalRequest(context.Background(), msg.GlobalCancelTCPIPForward, true, c.Marshal())
@@ -270,7 +338,7 @@ func (t *Transport) ListenTCP(ctx context.Context, addr string) (net.Listener, e
 	}
 	t.fwd.mu.Lock()
 	if t.fwd.tcp == nil {
-		t.fwd.tcp = map[string]*remoteListener{}
+		t.fwd.tcp = map[string]*RemoteListener{}
 	}
 	t.fwd.tcp[net.JoinHostPort(host, strconv.Itoa(port))] = l
 	t.fwd.mu.Unlock()
@@ -279,7 +347,7 @@ func (t *Transport) ListenTCP(ctx context.Context, addr string) (net.Listener, e
 
 // ListenUnix asks the server to listen on a Unix socket path and forward
 // connections back (streamlocal-forward@openssh.com).
-func (t *Transport) ListenUnix(ctx context.Context, path string) (net.Listener, error) {
+func (t *Transport) ListenUnix(ctx context.Context, path string) (*RemoteListener, error) {
 	t.startForwardRouting()
 	req := &msg.StreamLocalForwardRequest{SocketPath: path}
 	ok, _, err := t.SendGlobalRequest(ctx, msg.GlobalStreamLocalForward, true, req.Marshal())
@@ -289,14 +357,14 @@ func (t *Transport) ListenUnix(ctx context.Context, path string) (net.Listener, 
 	if !ok {
 		return nil, fmt.Errorf("paramigo: listening on %s: %w", path, &RequestRefusedError{Request: msg.GlobalStreamLocalForward})
 	}
-	l := &remoteListener{t: t, addr: &net.UnixAddr{Name: path, Net: "unix"}, queue: make(chan net.Conn), done: make(chan struct{})}
+	l := &RemoteListener{t: t, addr: &net.UnixAddr{Name: path, Net: "unix"}, queue: make(chan *ForwardedConn, forwardBacklog), done: make(chan struct{})}
 	l.cancel = func() error {
 		_, _, err := t.SendGlobalRequest(context.Background(), msg.GlobalCancelStreamLocalForward, true, req.Marshal())
 		return err
 	}
 	t.fwd.mu.Lock()
 	if t.fwd.unix == nil {
-		t.fwd.unix = map[string]*remoteListener{}
+		t.fwd.unix = map[string]*RemoteListener{}
 	}
 	t.fwd.unix[path] = l
 	t.fwd.mu.Unlock()

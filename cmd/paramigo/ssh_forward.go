@@ -519,7 +519,7 @@ func (f *sshForwarder) forwardLocal(conn net.Conn, fw sshForward) {
 		remote, err = f.t.DialUnix(f.ctx, fw.connectPath)
 	} else {
 		f.c.debugf("Connection to port %d forwarding to %s port %d requested.", fw.listenPort, fw.connectHost, fw.connectPort)
-		remote, err = f.t.DialTCP(f.ctx, net.JoinHostPort(fw.connectHost, strconv.Itoa(fw.connectPort)))
+		remote, err = f.t.DialTCPFrom(f.ctx, net.JoinHostPort(fw.connectHost, strconv.Itoa(fw.connectPort)), conn.RemoteAddr())
 	}
 	if err != nil {
 		f.reportOpenFailure(id, err)
@@ -628,7 +628,7 @@ func (f *sshForwarder) startRemote() error {
 			listen = fmt.Sprintf("%s:%d", map[bool]string{true: fw.listenHost, false: "LOCALHOST"}[fw.hasListenHost], fw.listenPort)
 		}
 		c.debugf("Remote connections from %s forwarded to local address %s:%d", listen, fw.target(), fw.connectPort)
-		var l net.Listener
+		var l *paramigo.RemoteListener
 		var err error
 		if fw.listenPath != "" {
 			l, err = f.t.ListenUnix(f.ctx, fw.listenPath)
@@ -666,7 +666,7 @@ func (f *sshForwarder) startRemote() error {
 
 // serveRemote connects each connection the server forwards back to the
 // -R target, or serves SOCKS on it for the dynamic form.
-func (f *sshForwarder) serveRemote(l net.Listener, fw sshForward) {
+func (f *sshForwarder) serveRemote(l *paramigo.RemoteListener, fw sshForward) {
 	if fw.dynamic() {
 		dialer := &net.Dialer{}
 		paramigo.ServeSOCKS(f.ctx, &sshCountingListener{Listener: l, f: f}, func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -675,14 +675,14 @@ func (f *sshForwarder) serveRemote(l net.Listener, fw sshForward) {
 		return
 	}
 	for {
-		conn, err := l.Accept()
+		pending, err := l.AcceptForward(f.ctx)
 		if err != nil {
 			return
 		}
 		f.begin()
 		go func() {
 			defer f.end()
-			f.forwardRemote(conn, fw)
+			f.forwardRemote(pending, fw)
 		}()
 	}
 }
@@ -691,9 +691,11 @@ func (f *sshForwarder) serveRemote(l net.Listener, fw sshForward) {
 // own connect timeout would.
 const sshConnectTimeout = 2 * time.Minute
 
-// forwardRemote connects one forwarded-tcpip connection to its target.
-func (f *sshForwarder) forwardRemote(conn net.Conn, fw sshForward) {
-	rip, _ := sshAddrPort(conn.RemoteAddr())
+// forwardRemote connects one forwarded connection to its target before
+// answering the server, which hears "Connection refused" (or the like)
+// as the channel's open failure when the target is down, as from ssh.
+func (f *sshForwarder) forwardRemote(pending *paramigo.ForwardedConn, fw sshForward) {
+	rip, _ := sshAddrPort(pending.RemoteAddr())
 	id := f.ids.alloc(rip, true)
 	defer f.ids.free(id)
 	ctx, cancel := context.WithTimeout(f.ctx, sshConnectTimeout)
@@ -714,7 +716,12 @@ func (f *sshForwarder) forwardRemote(conn net.Conn, fw sshForward) {
 		}
 	}
 	if err != nil {
-		conn.Close()
+		pending.Reject(paramigo.OpenConnectFailed, sshDialErrorReason(err))
+		return
+	}
+	conn, err := pending.Accept()
+	if err != nil {
+		local.Close()
 		return
 	}
 	paramigo.Pipe(conn, local)

@@ -356,6 +356,9 @@ func TestSSHInteropForwarding(t *testing.T) {
 			c := dialRetry(t, "127.0.0.1:"+lp)
 			lineRoundTrip(t, c, client+" local forward")
 			c.Close()
+			// The channel names the local client as its originator.
+			_, cport, _ := net.SplitHostPort(c.LocalAddr().String())
+			waitFor(t, s.sshd.Log, regexp.MustCompile(`originator 127\.0\.0\.1 port `+cport+`, target `))
 			addrs := []string{"127.0.0.1:" + dp}
 			if ipv6Loopback() {
 				addrs = append(addrs, "[::1]:"+dp)
@@ -425,6 +428,37 @@ func TestSSHInteropForwarding(t *testing.T) {
 		// The same line but for the port number.
 		if strings.Replace(b.stderr.String(), m[1], "N", 1) != strings.Replace(theirs.String(), tm[1], "N", 1) {
 			t.Errorf("paramigo %q, OpenSSH %q", b.stderr.String(), theirs.String())
+		}
+	})
+
+	t.Run("R to a closed port", func(t *testing.T) {
+		// ssh connects before it answers the server's channel open, and
+		// refuses the channel with the system's reason when that fails.
+		dead := freePort(t)
+		re := regexp.MustCompile(`Allocated port (\d+) for remote forward to 127\.0\.0\.1:` + dead + "\r\n")
+		refused := regexp.MustCompile(`open failed: connect failed: Connection refused`)
+		args := s.args("-N", "-R", "0:127.0.0.1:"+dead, "127.0.0.1")
+		for i, client := range []string{"paramigo", "OpenSSH"} {
+			var stderr func() string
+			if client == "paramigo" {
+				stderr = startSSH(t, newST(), args...).stderr.String
+			} else {
+				stderr = sshOpenSSHBackground(t, env, args...).String
+			}
+			m := waitFor(t, stderr, re)
+			c := dialRetry(t, "127.0.0.1:"+m[1])
+			c.SetReadDeadline(time.Now().Add(15 * time.Second))
+			if n, err := c.Read(make([]byte, 1)); err != io.EOF {
+				t.Errorf("%s: read %d bytes, %v; want the server to close the connection", client, n, err)
+			}
+			c.Close()
+			deadline := time.Now().Add(15 * time.Second)
+			for len(refused.FindAllString(s.sshd.Log(), -1)) < i+1 {
+				if time.Now().After(deadline) {
+					t.Fatalf("%s: sshd never logged the refusal:\n%s", client, s.sshd.Log())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
 		}
 	})
 
