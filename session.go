@@ -69,15 +69,22 @@ func (c *Channel) Setenv(ctx context.Context, name, value string) error {
 	return c.requestOK(ctx, msg.ReqEnv, (&msg.EnvRequest{Name: name, Value: value}).Marshal())
 }
 
-// RequestPTY asks for a pseudo-terminal (paramiko's get_pty).
-func (c *Channel) RequestPTY(ctx context.Context, term string, cols, rows int, modes TerminalModes) error {
-	p := &msg.PtyRequest{Term: term, Columns: uint32(cols), Rows: uint32(rows), Modes: modes.Marshal()}
+// RequestPTY asks for a pseudo-terminal of type term (paramiko's
+// get_pty); size gives characters and, where known, pixels (zero: unknown).
+func (c *Channel) RequestPTY(ctx context.Context, term string, size WindowSize, modes TerminalModes) error {
+	p := &msg.PtyRequest{Term: term, Columns: clampU32(size.Columns), Rows: clampU32(size.Rows),
+		WidthPx: clampU32(size.WidthPx), HeightPx: clampU32(size.HeightPx), Modes: modes.Marshal()}
 	return c.requestOK(ctx, msg.ReqPtyReq, p.Marshal())
 }
 
-// WindowChange tells the server the terminal's new size (paramiko's resize_pty).
-func (c *Channel) WindowChange(cols, rows int) error {
-	w := &msg.WindowChange{Columns: uint32(cols), Rows: uint32(rows)}
+// clampU32 turns a size into its wire form; negative sizes are unknown (0).
+func clampU32(n int) uint32 { return uint32(max(0, min(n, 1<<31))) }
+
+// WindowChange tells the server the terminal's new size (paramiko's
+// resize_pty). It wants no reply: RFC 4254 §6.7 forbids one.
+func (c *Channel) WindowChange(size WindowSize) error {
+	w := &msg.WindowChange{Columns: clampU32(size.Columns), Rows: clampU32(size.Rows),
+		WidthPx: clampU32(size.WidthPx), HeightPx: clampU32(size.HeightPx)}
 	_, err := c.SendRequest(context.Background(), msg.ReqWindowChange, false, w.Marshal())
 	return err
 }

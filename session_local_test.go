@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/paramigo/paramigo/internal/sshtest"
 )
 
 // dialServer runs a Server with handler h on loopback and returns our
@@ -101,15 +103,19 @@ func TestLocalPTY(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ch.RequestPTY(ctx, "xterm", 91, 37, nil); err != nil {
+	if err := ch.RequestPTY(ctx, "xterm", WindowSize{Columns: 91, Rows: 37, WidthPx: 728, HeightPx: 592}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := ch.Exec(ctx, "tty; stty size; echo $TERM"); err != nil {
+	// The pixel size is only visible through the ioctl; python3 (a test
+	// peer anyway, for paramiko) reads it.
+	python := sshtest.RequirePeer(t, sshtest.PeerParamiko)
+	winsize := python + ` -c 'import fcntl,struct,termios; print("pixels %dx%d" % struct.unpack("4H", fcntl.ioctl(0, termios.TIOCGWINSZ, bytes(8)))[2:])'`
+	if err := ch.Exec(ctx, "tty; stty size; echo $TERM; "+winsize); err != nil {
 		t.Fatal(err)
 	}
 	out, _ := io.ReadAll(ch)
 	s := strings.ReplaceAll(string(out), "\r\n", "\n")
-	if !strings.HasPrefix(s, "/dev/pts/") || !strings.Contains(s, "37 91\n") || !strings.Contains(s, "xterm\n") {
+	if !strings.HasPrefix(s, "/dev/pts/") || !strings.Contains(s, "37 91\n") || !strings.Contains(s, "xterm\n") || !strings.Contains(s, "pixels 728x592\n") {
 		t.Fatalf("pty session printed %q", s)
 	}
 	if st, err := ch.ExitStatus(ctx); err != nil || st != 0 {

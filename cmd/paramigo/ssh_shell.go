@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/paramigo/paramigo"
+	"github.com/paramigo/paramigo/internal/pty"
 )
 
 // sshQuitSignals end ssh's session loop (unless they were ignored when
@@ -246,11 +248,11 @@ func (s *sshSession) run(ctx context.Context) int {
 func (s *sshSession) requestPTY(ctx context.Context) bool {
 	c := s.c
 	var modes paramigo.TerminalModes
-	cols, rows := 0, 0
+	var size paramigo.WindowSize
 	if f := c.stdinTerminal(); f != nil {
 		lt := &sshLocalTerminal{f: f}
 		modes = sshTerminalModes(f)
-		cols, rows = lt.size()
+		size = lt.size()
 		if err := lt.makeRaw(); err != nil {
 			c.debugf("raw mode: %v", err)
 		} else {
@@ -259,7 +261,7 @@ func (s *sshSession) requestPTY(ctx context.Context) bool {
 			s.termMu.Unlock()
 		}
 	}
-	err := s.ch.RequestPTY(ctx, c.getenv("TERM"), cols, rows, modes)
+	err := s.ch.RequestPTY(ctx, c.getenv("TERM"), size, modes)
 	if err == nil {
 		return true
 	}
@@ -409,9 +411,8 @@ func (s *sshSession) forwardWindowChanges(ctx context.Context, winch <-chan os.S
 
 func (s *sshSession) sendWindowSize() {
 	if lt := s.terminal(); lt != nil {
-		cols, rows := lt.size()
 		s.c.logf(levelDebug2, "client_check_window_change: changed")
-		s.ch.WindowChange(cols, rows)
+		s.ch.WindowChange(lt.size())
 	}
 }
 
@@ -421,13 +422,14 @@ type sshLocalTerminal struct {
 	state *term.State
 }
 
-// size is the terminal's columns and rows; 0 when unknown, as ssh sends.
-func (t *sshLocalTerminal) size() (cols, rows int) {
-	w, h, err := term.GetSize(int(t.f.Fd()))
+// size is the terminal's size in characters and pixels; 0 when unknown,
+// as ssh sends.
+func (t *sshLocalTerminal) size() paramigo.WindowSize {
+	cols, rows, wpx, hpx, err := pty.GetSize(t.f)
 	if err != nil {
-		return 0, 0
+		return paramigo.WindowSize{}
 	}
-	return w, h
+	return paramigo.WindowSize{Columns: cols, Rows: rows, WidthPx: wpx, HeightPx: hpx}
 }
 
 func (t *sshLocalTerminal) makeRaw() error {
@@ -472,7 +474,8 @@ func (e *sshEscapeFilter) filter(in []byte) (out []byte, stop bool) {
 				continue
 			case 'B':
 				s.writeStderr(fmt.Sprintf("%cB\r\n", e.char))
-				go s.ch.SendBreak(e.ctx, 1000)
+				// ssh asks for no reply (RFC 4335 allows either).
+				go s.ch.SendRequest(e.ctx, "break", false, binary.BigEndian.AppendUint32(nil, 1000))
 				continue
 			case 'R':
 				s.c.debugf("need rekeying")

@@ -44,6 +44,15 @@ func SetSize(f *os.File, cols, rows, widthPx, heightPx int) error {
 	return unix.IoctlSetWinsize(int(f.Fd()), unix.TIOCSWINSZ, ws)
 }
 
+// GetSize reports the terminal's size in characters and pixels.
+func GetSize(f *os.File) (cols, rows, widthPx, heightPx int, err error) {
+	ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
+	if err != nil {
+		return 0, 0, 0, 0, err
+	}
+	return int(ws.Col), int(ws.Row), int(ws.Xpixel), int(ws.Ypixel), nil
+}
+
 // ApplyModes sets the terminal modes the client sent (RFC 4254 §8) that
 // have a termios equivalent; the rest are ignored, as sshd does.
 func ApplyModes(f *os.File, modes msg.TerminalModes) error {

@@ -20,5 +20,10 @@ func Open() (master, slave *os.File, err error) { return nil, nil, ErrUnsupporte
 // SetSize resizes the terminal.
 func SetSize(f *os.File, cols, rows, widthPx, heightPx int) error { return ErrUnsupported }
 
+// GetSize reports the terminal's size in characters and pixels.
+func GetSize(f *os.File) (cols, rows, widthPx, heightPx int, err error) {
+	return 0, 0, 0, 0, ErrUnsupported
+}
+
 // ApplyModes sets terminal modes.
 func ApplyModes(f *os.File, modes msg.TerminalModes) error { return ErrUnsupported }
