@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/paramigo/paramigo/internal/sshtest"
 )
@@ -37,15 +38,19 @@ func upperServer(t *testing.T, l net.Listener) {
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				s := bufio.NewScanner(c)
-				for s.Scan() {
-					io.WriteString(c, strings.ToUpper(s.Text())+"\n")
-				}
-			}()
+			go answerUpper(c)
 		}
 	}()
+}
+
+// answerUpper answers each line read from c with its upper-case form,
+// then closes c.
+func answerUpper(c net.Conn) {
+	defer c.Close()
+	s := bufio.NewScanner(c)
+	for s.Scan() {
+		io.WriteString(c, strings.ToUpper(s.Text())+"\n")
+	}
 }
 
 func roundTrip(t *testing.T, c net.Conn, line string) {
@@ -273,5 +278,52 @@ c.close()
 	out, stderr, err := sshtest.RunPython(t, script, host, port, th, tp)
 	if err != nil || !strings.Contains(out, "direct: THROUGH PARAMIKO") || !strings.Contains(out, "remote: True True") {
 		t.Fatalf("paramiko: %q %v\n%s", out, err, stderr)
+	}
+}
+
+// TestRemoteForwardAnsweredAfterDial: AcceptForward hands over a forwarded
+// connection before its channel is answered, naming where it came from;
+// a refusal closes the far side's connection, as when ssh -R cannot reach
+// its target.
+func TestRemoteForwardAnsweredAfterDial(t *testing.T) {
+	c := forwardPair(t)
+	ctx := context.Background()
+	l, err := c.ListenTCP(ctx, "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for _, accept := range []bool{false, true} {
+		conn, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		f, err := l.AcceptForward(actx)
+		cancel()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := f.RemoteAddr().String(), conn.LocalAddr().String(); got != want {
+			t.Errorf("forwarded connection from %s, want %s", got, want)
+		}
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if !accept {
+			if err := f.Reject(OpenConnectFailed, "Connection refused"); err != nil {
+				t.Fatal(err)
+			}
+			if n, err := conn.Read(make([]byte, 1)); err != io.EOF {
+				t.Fatalf("after the refusal: read %d, %v; want EOF", n, err)
+			}
+			conn.Close()
+			continue
+		}
+		fc, err := f.Accept()
+		if err != nil {
+			t.Fatal(err)
+		}
+		go answerUpper(fc)
+		roundTrip(t, conn, "accepted after all")
+		conn.Close()
 	}
 }
