@@ -11,6 +11,7 @@ package paramigo
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -198,8 +199,13 @@ func TestInteropTransportParamikoServer(t *testing.T) {
 		userKeys[spec.String()] = k
 		authorized = append(authorized, interopPubLine(k.PublicKey()))
 	}
+	moduli, err := filepath.Abs(filepath.Join("internal", "kex", "testdata", "moduli"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	withModuli := func(o *sshtest.ParamikoServerOptions) { o.Moduli = moduli }
 	servers := map[string]*sshtest.ParamikoServer{
-		"ed25519":  interopParamikoServer(t, sshtest.KeySpec{Type: "ed25519"}, authorized, nil),
+		"ed25519":  interopParamikoServer(t, sshtest.KeySpec{Type: "ed25519"}, authorized, withModuli),
 		"rsa-2048": interopParamikoServer(t, sshtest.KeySpec{Type: "rsa", Bits: 2048}, authorized, nil),
 	}
 	main := servers["ed25519"]
@@ -228,12 +234,6 @@ func TestInteropTransportParamikoServer(t *testing.T) {
 	var cases []interopCase
 	add := func(name string, run func(t *testing.T)) { cases = append(cases, interopCase{name, run}) }
 	for _, k := range paramikoKex {
-		if strings.Contains(k, "group-exchange") {
-			// paramiko serves group exchange only after
-			// Transport.load_server_moduli(), which sshtest's
-			// paramiko_server.py does not call.
-			continue
-		}
 		add("kex="+k, func(t *testing.T) {
 			cfg := config(t, main)
 			cfg.Algorithms.Kex = []string{k}

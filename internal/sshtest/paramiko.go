@@ -135,6 +135,9 @@ type ParamikoServerOptions struct {
 	Algorithms Algorithms
 	// Once makes the server exit after its first connection ends.
 	Once bool
+	// Moduli is an OpenSSH moduli file; with it the server offers
+	// diffie-hellman-group-exchange-*, which paramiko serves only then.
+	Moduli string
 	// StartTimeout bounds the wait for "PORT n"; DefaultTimeout when zero.
 	StartTimeout time.Duration
 }
@@ -230,6 +233,9 @@ func StartParamikoServer(t testing.TB, opts ParamikoServerOptions) *ParamikoServ
 	}
 	if opts.Once {
 		args = append(args, "--once")
+	}
+	if opts.Moduli != "" {
+		args = append(args, "--moduli", opts.Moduli)
 	}
 	args = append(args, opts.Algorithms.args()...)
 

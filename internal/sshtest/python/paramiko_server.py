@@ -282,11 +282,16 @@ def main():
     ap.add_argument("--compression", help="comma-separated compression list")
     ap.add_argument("--disable", action="append", default=[], help="CATEGORY=a,b for Transport(disabled_algorithms=...); repeatable")
     ap.add_argument("--once", action="store_true", help="exit after the first connection ends")
+    ap.add_argument("--moduli", help="OpenSSH moduli file: serve diffie-hellman-group-exchange-* from it")
     ap.add_argument("--log-level", default="DEBUG")
     cfg = ap.parse_args()
 
     logging.basicConfig(stream=sys.stderr, level=getattr(logging, cfg.log_level.upper()), format="%(asctime)s %(name)s %(threadName)s: %(message)s")
     host_keys = [load_key(p) for p in cfg.host_key]
+    # paramiko serves group exchange only from a loaded moduli file (a
+    # process-wide table).
+    if cfg.moduli and not paramiko.Transport.load_server_moduli(cfg.moduli):
+        sys.exit("cannot load moduli from %s" % cfg.moduli)
     authorized = load_authorized(cfg.authorized_keys) if cfg.authorized_keys else set()
     disabled = {}
     for d in cfg.disable:
