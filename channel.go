@@ -166,10 +166,30 @@ func (c *Channel) wakeWriters() {
 	}
 }
 
-// consumed gives window back to the peer once half of it has been read.
+// consumed gives window back to the peer once an eighth of it has been
+// read by the user.
 func (c *Channel) consumed(n int) {
+	if grant := c.grantFor(n); grant > 0 {
+		a := &msg.ChannelWindowAdjust{RecipientChannel: c.remoteID, BytesToAdd: grant}
+		c.m.t.writePacketFor(c, false, a.Marshal())
+	}
+}
+
+// consumedByReader is consumed on the reader goroutine, which must not
+// wait for a key exchange to end (only it can finish one): its
+// adjustment queues behind the exchange instead.
+func (c *Channel) consumedByReader(n int) {
+	if grant := c.grantFor(n); grant > 0 {
+		a := &msg.ChannelWindowAdjust{RecipientChannel: c.remoteID, BytesToAdd: grant}
+		c.m.t.sendFromReaderFor(c, false, a.Marshal())
+	}
+}
+
+// grantFor counts n bytes as consumed and returns the window to give
+// back now, if any.
+func (c *Channel) grantFor(n int) uint32 {
 	if n <= 0 {
-		return
+		return 0
 	}
 	c.mu.Lock()
 	c.unacked += uint32(n)
@@ -187,10 +207,7 @@ func (c *Channel) consumed(n int) {
 		c.recvWindow += grant
 	}
 	c.mu.Unlock()
-	if grant > 0 {
-		a := &msg.ChannelWindowAdjust{RecipientChannel: c.remoteID, BytesToAdd: grant}
-		c.m.t.writePacketFor(c, false, a.Marshal())
-	}
+	return grant
 }
 
 func (c *Channel) write(p []byte, ext bool) (int, error) {
@@ -403,7 +420,7 @@ func (c *Channel) receiveData(ext bool, code uint32, data []byte) {
 		c.stderr.write(data)
 	default:
 		// Other extended data types are undefined; keep the window honest.
-		c.consumed(len(data))
+		c.consumedByReader(len(data))
 	}
 }
 

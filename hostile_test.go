@@ -1176,6 +1176,37 @@ func TestHostileAfterAuth(t *testing.T) {
 			})
 		})
 
+		t.Run("undefined extended data while our re-key waits/our="+s.String(), func(t *testing.T) {
+			// Data of an undefined extended type is dropped but counts as
+			// read, so its window goes back from the reader goroutine. If
+			// that waited for our pending key exchange to end, nothing
+			// would ever read the peer's answer to it.
+			bubble(t, func(t *testing.T) {
+				u, tr := established(t, s, scripted.Config{}, nil)
+				_, id := u.channelTo(t, tr, 7, 1<<20)
+				rekeyed := make(chan error, 1)
+				go func() { rekeyed <- tr.Rekey(context.Background()) }()
+				synctest.Wait() // our KEXINIT is out
+				chunk := make([]byte, 30000)
+				// Just over an eighth of the window: one adjustment is owed.
+				for sent := 0; sent < DefaultWindowSize/8; sent += len(chunk) {
+					if err := u.peer.WritePacket(msg.AppendChannelExtendedData(nil, id, 2, chunk)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				// The peer joins our re-key on the way to the adjustment.
+				b := next(t, u.peer, msg.MsgChannelWindowAdjust)
+				var a msg.ChannelWindowAdjust
+				if err := a.Unmarshal(b); err != nil || a.RecipientChannel != 7 {
+					t.Fatalf("window adjustment %+v, %v; want one for channel 7", a, err)
+				}
+				u.probe(t, tr)
+				if err := <-rekeyed; err != nil {
+					t.Fatalf("re-key: %v", err)
+				}
+			})
+		})
+
 		t.Run("re-key with stray messages inside/our="+s.String(), func(t *testing.T) {
 			bubble(t, func(t *testing.T) {
 				u, tr := established(t, s, scripted.Config{}, nil)
