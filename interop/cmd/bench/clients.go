@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
+	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -159,15 +162,26 @@ func (b *bench) xcryptoExec(ctx context.Context, addr string, a algos, command s
 // writeData writes size bytes of the bench's pseudo-random block to w,
 // in writes of the block's size: data made in memory, never read from
 // disk.
-func (b *bench) writeData(w io.Writer, size int64) error {
+func (b *bench) writeData(w io.Writer, size int64) error { return writeBlocks(w, b.data, size) }
+
+func writeBlocks(w io.Writer, block []byte, size int64) error {
 	for size > 0 {
-		n := min(size, int64(len(b.data)))
-		if _, err := w.Write(b.data[:n]); err != nil {
+		n := min(size, int64(len(block)))
+		if _, err := w.Write(block[:n]); err != nil {
 			return err
 		}
 		size -= n
 	}
 	return nil
+}
+
+// benchData is the block every transfer repeats: pseudo-random, so
+// compression cannot shrink it, and the same in every process.
+func benchData() []byte {
+	data := make([]byte, 1<<20)
+	r := rand.NewChaCha8([32]byte{'p', 'a', 'r', 'a', 'm', 'i', 'g', 'o'})
+	r.Read(data)
+	return data
 }
 
 // The send functions run command on the server and feed it size bytes.
@@ -243,49 +257,91 @@ func (b *bench) xcryptoSend(ctx context.Context, addr string, a algos, command s
 }
 
 // binarySend runs a client binary with command, feeding its stdin from a
-// pipe as `producer | ssh host command` does. The clock starts when the
-// client starts reading: the pipe is filled first, and the next small
-// write returns only once the client has taken some of it (clients read
-// stdin only once the session is open). cpu is the client's CPU time.
+// pipe as `producer | ssh host command` does. The producer is a child
+// process (this program in feeder mode, see feed), not a goroutine: our
+// server may run in this process, and a feeder here would share its
+// scheduler and CPUs, which sshd's rows do not. The clock starts when the
+// client starts reading: the feeder fills the pipe first, and its next
+// small write returns only once the client has taken some of it (clients
+// read stdin only once the session is open); then it says so on a second
+// pipe. cpu is the client's CPU time.
 func (b *bench) binarySend(ctx context.Context, timeout time.Duration, path string, args []string, size int64) (data, cpu time.Duration, err error) {
+	self, err := os.Executable()
+	if err != nil {
+		return 0, 0, err
+	}
 	r, w, err := os.Pipe()
 	if err != nil {
 		return 0, 0, err
 	}
-	capacity := int64(pipeCapacity(w))
-	type fed struct {
-		start time.Time
-		err   error
-	}
-	done := make(chan fed, 1)
-	go func() {
-		var f fed
-		first := min(size, capacity)
-		if f.err = b.writeData(w, first); f.err == nil {
-			// A write of at most PIPE_BUF bytes waits for room for all of it.
-			probe := min(size-first, 4096)
-			if f.err = b.writeData(w, probe); f.err == nil {
-				f.start = time.Now()
-				f.err = b.writeData(w, size-first-probe)
-			}
-		}
+	defer r.Close()
+	sr, sw, err := os.Pipe()
+	if err != nil {
 		w.Close()
-		done <- f
+		return 0, 0, err
+	}
+	defer sr.Close()
+	feeder := exec.CommandContext(ctx, self)
+	feeder.Env = append(os.Environ(), feedEnv+"="+strconv.FormatInt(size, 10))
+	var ferr lockedBuffer
+	feeder.Stdout, feeder.Stderr, feeder.ExtraFiles = w, &ferr, []*os.File{sw}
+	err = feeder.Start()
+	w.Close()
+	sw.Close()
+	if err != nil {
+		return 0, 0, fmt.Errorf("bench: starting the feeder: %w", err)
+	}
+	started := make(chan time.Time, 1)
+	go func() {
+		var t time.Time
+		if n, _ := sr.Read(make([]byte, 1)); n == 1 {
+			t = time.Now()
+		}
+		started <- t
 	}()
 	cpu, err = runCmdCPU(ctx, timeout, b.env, r, path, args...)
 	end := time.Now()
 	r.Close()
-	f := <-done
-	if err == nil && f.err != nil {
-		err = fmt.Errorf("bench: feeding %s: %w", path, f.err)
+	if werr := feeder.Wait(); err == nil && werr != nil {
+		err = fmt.Errorf("bench: feeding %s: %w: %s", path, werr, strings.TrimSpace(ferr.String()))
 	}
 	if err != nil {
 		return 0, 0, err
 	}
-	if f.start.IsZero() {
+	start := <-started
+	if start.IsZero() {
 		return 0, 0, errors.New("bench: transfer too small to time")
 	}
-	return end.Sub(f.start), cpu, nil
+	return end.Sub(start), cpu, nil
+}
+
+// feedEnv, set to a byte count, makes this program a feeder: it writes
+// that many bytes of benchData to stdout, and one byte to fd 3 once the
+// reader has started taking them (see binarySend).
+const feedEnv = "PARAMIGO_BENCH_FEED"
+
+// feed is the feeder's main.
+func feed(sizeArg string) error {
+	size, err := strconv.ParseInt(sizeArg, 10, 64)
+	if err != nil {
+		return err
+	}
+	data := benchData()
+	status := os.NewFile(3, "status")
+	first := min(size, int64(pipeCapacity(os.Stdout)))
+	if err := writeBlocks(os.Stdout, data, first); err != nil {
+		return err
+	}
+	// A write of at most PIPE_BUF bytes waits for room for all of it.
+	probe := min(size-first, 4096)
+	if err := writeBlocks(os.Stdout, data, probe); err != nil {
+		return err
+	}
+	if probe > 0 {
+		status.Write([]byte{1})
+	}
+	status.Close()
+	return writeBlocks(os.Stdout, data, size-first-probe)
 }
 
 // pipeCapacity returns a pipe's buffer size (F_GETPIPE_SZ), or Linux's

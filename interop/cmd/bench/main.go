@@ -16,7 +16,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -92,6 +91,13 @@ Normally run through bench/run.sh, which builds the binaries it needs.
 `
 
 func main() {
+	if size := os.Getenv(feedEnv); size != "" {
+		if err := feed(size); err != nil {
+			fmt.Fprintln(os.Stderr, "bench feeder:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	o, err := parseFlags(os.Args[1:])
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -337,9 +343,7 @@ func setup(o options) (b *bench, err error) {
 		return nil, err
 	}
 
-	b.data = make([]byte, 1<<20)
-	r := rand.NewChaCha8([32]byte{'p', 'a', 'r', 'a', 'm', 'i', 'g', 'o'})
-	r.Read(b.data)
+	b.data = benchData()
 	b.rep = newReport()
 	return b, nil
 }
