@@ -8,6 +8,13 @@ import (
 	"time"
 )
 
+// TestMain lets the test binary serve as its own feeder, as the bench
+// program does (binarySend starts os.Executable).
+func TestMain(m *testing.M) {
+	feederMain()
+	os.Exit(m.Run())
+}
+
 func TestParseSize(t *testing.T) {
 	for in, want := range map[string]int64{
 		"2GiB": 2 << 30, "256MiB": 256 << 20, "64k": 64 << 10, "1M": 1 << 20, "12345": 12345, "7B": 7, " 3 GiB ": 3 << 30,

@@ -320,7 +320,21 @@ func (b *bench) binarySend(ctx context.Context, timeout time.Duration, path stri
 // reader has started taking them (see binarySend).
 const feedEnv = "PARAMIGO_BENCH_FEED"
 
-// feed is the feeder's main.
+// feederMain runs the feeder and exits if this process was started as
+// one (main and the tests' TestMain call it first).
+func feederMain() {
+	size := os.Getenv(feedEnv)
+	if size == "" {
+		return
+	}
+	if err := feed(size); err != nil {
+		fmt.Fprintln(os.Stderr, "bench feeder:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// feed is the feeder's work.
 func feed(sizeArg string) error {
 	size, err := strconv.ParseInt(sizeArg, 10, 64)
 	if err != nil {

@@ -91,13 +91,7 @@ Normally run through bench/run.sh, which builds the binaries it needs.
 `
 
 func main() {
-	if size := os.Getenv(feedEnv); size != "" {
-		if err := feed(size); err != nil {
-			fmt.Fprintln(os.Stderr, "bench feeder:", err)
-			os.Exit(1)
-		}
-		return
-	}
+	feederMain()
 	o, err := parseFlags(os.Args[1:])
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
