@@ -217,12 +217,16 @@ func (l *local) startPTY(s *Session, cmd *exec.Cmd) (func() error, error) {
 		io.Copy(s.Channel, master)
 	}()
 	go func() { io.Copy(master, s.Channel) }()
+	stop, resizerDone := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(resizerDone)
 		for {
 			select {
 			case w := <-s.WindowChanges():
 				setSize(master, w)
 			case <-s.Context().Done():
+				return
+			case <-stop:
 				return
 			}
 		}
@@ -230,6 +234,8 @@ func (l *local) startPTY(s *Session, cmd *exec.Cmd) (func() error, error) {
 	return func() error {
 		err := cmd.Wait()
 		wg.Wait()
+		close(stop)
+		<-resizerDone // no resize may touch the master once it is closed
 		master.Close()
 		return err
 	}, nil

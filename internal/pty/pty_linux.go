@@ -38,15 +38,34 @@ func Open() (master, slave *os.File, err error) {
 	return master, os.NewFile(uintptr(sfd), name), nil
 }
 
-// SetSize resizes the terminal.
+// SetSize resizes the terminal. Like GetSize it reaches the descriptor
+// through SyscallConn, not Fd, which would switch a master that other
+// goroutines read and write through the poller to blocking mode.
 func SetSize(f *os.File, cols, rows, widthPx, heightPx int) error {
 	ws := &unix.Winsize{Row: uint16(rows), Col: uint16(cols), Xpixel: uint16(widthPx), Ypixel: uint16(heightPx)}
-	return unix.IoctlSetWinsize(int(f.Fd()), unix.TIOCSWINSZ, ws)
+	return control(f, func(fd int) error { return unix.IoctlSetWinsize(fd, unix.TIOCSWINSZ, ws) })
+}
+
+// control runs fn on f's descriptor.
+func control(f *os.File, fn func(fd int) error) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ferr error
+	if err := rc.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
+		return err
+	}
+	return ferr
 }
 
 // GetSize reports the terminal's size in characters and pixels.
 func GetSize(f *os.File) (cols, rows, widthPx, heightPx int, err error) {
-	ws, err := unix.IoctlGetWinsize(int(f.Fd()), unix.TIOCGWINSZ)
+	var ws *unix.Winsize
+	err = control(f, func(fd int) (err error) {
+		ws, err = unix.IoctlGetWinsize(fd, unix.TIOCGWINSZ)
+		return err
+	})
 	if err != nil {
 		return 0, 0, 0, 0, err
 	}
