@@ -118,7 +118,7 @@ func TestInProcessRows(t *testing.T) {
 		}
 	}
 	for _, c := range benchCiphers {
-		for _, r := range b.tputRows("t", algos{ciphers: []string{c}}, "127.0.0.1:1", ours, "") {
+		for _, r := range b.tputRows("t", algos{ciphers: []string{c}}, "127.0.0.1:1", ours, "", 0) {
 			if r.id != "t/pm-pms" {
 				continue
 			}
@@ -187,11 +187,26 @@ func TestOpenSSHRows(t *testing.T) {
 	if k := pc.kex(); k != "curve25519-sha256" {
 		t.Errorf("kex %q, want curve25519-sha256 (the only one sshd offers)", k)
 	}
-	for _, r := range b.tputRows("t", algos{ciphers: []string{"aes128-gcm@openssh.com"}}, d.addr, ours, "") {
+	for _, r := range b.tputRows("t", algos{ciphers: []string{"aes128-gcm@openssh.com"}}, d.addr, ours, "", d.cmd.Process.Pid) {
 		switch strings.TrimPrefix(r.id, "t/") {
 		case "pm-sshd", "ssh-sshd", "x-sshd", "ssh-pms", "pm-pms-shell":
-			if dur, cpu, err := r.run(ctx, 1<<20); err != nil || dur <= 0 || cpu <= 0 {
+			var stop func(time.Duration, time.Duration) time.Duration
+			if r.meter != nil {
+				stop = r.meter()
+			}
+			b.feederCPU = 0
+			// Big enough for the server's CPU to show in 10 ms ticks.
+			dur, cpu, err := r.run(ctx, 32<<20)
+			if err != nil || dur <= 0 || cpu <= 0 {
 				t.Errorf("transfer %s: %v, cpu %v, %v", r.id, dur, cpu, err)
+			}
+			// Every server row but our in-process one measures the server.
+			if srv := time.Duration(0); stop != nil {
+				if srv = stop(cpu, b.feederCPU); srv <= 0 {
+					t.Errorf("transfer %s: server CPU %v", r.id, srv)
+				}
+			} else if r.id != "t/pm-pms-shell" {
+				t.Errorf("transfer %s: no server CPU meter", r.id)
 			}
 		}
 	}

@@ -305,6 +305,9 @@ func (b *bench) binarySend(ctx context.Context, timeout time.Duration, path stri
 	if werr := feeder.Wait(); err == nil && werr != nil {
 		err = fmt.Errorf("bench: feeding %s: %w: %s", path, werr, strings.TrimSpace(ferr.String()))
 	}
+	if ps := feeder.ProcessState; ps != nil {
+		b.feederCPU = ps.UserTime() + ps.SystemTime()
+	}
 	if err != nil {
 		return 0, 0, err
 	}

@@ -62,6 +62,9 @@ type options struct {
 // the keys, the client environment and the data block.
 type bench struct {
 	o   options
+	// feederCPU is the CPU the last binarySend's feeder used (rows run
+	// one at a time), which ourMeter subtracts.
+	feederCPU time.Duration
 	tmp string
 	env []string // for client and server processes
 

@@ -179,13 +179,18 @@ func (r *report) throughputTable(cipher string, rows []*tputRow, size int64, loa
 	r.emit("Median of %d transfer(s), rows interleaved; timed from the moment the command runs (libraries: exec answered; binaries: the client starts reading its stdin pipe) to its exit status. ", reps)
 	r.emit("Total is the whole run, connection and process start-up included. CPU is the client's, per GiB: the client binary's, or for library rows this whole process's, which includes our server where it runs in process (marked *). ")
 	r.emit("CPU per GiB depends much less on the machine's load than MB/s does. Load average %s → %s.\n\n", load0, load1)
-	r.emit("| id | client → server | MB/s | data s | total s | client CPU s/GiB |\n|---|---|---:|---:|---:|---:|\n")
+	r.emit("Server CPU is the server's, per GiB: sshd's whole tree for the connection (read from /proc once it has reaped it), or this process's plus its children for our server under a binary client, less the client and the feeder; `cat` counts for both. ")
+	r.emit("| id | client → server | MB/s | data s | total s | client CPU s/GiB | server CPU s/GiB |\n|---|---|---:|---:|---:|---:|---:|\n")
 	for _, row := range rows {
 		if row.err != nil {
-			r.emit("| %s | %s → %s | %s | | |\n", row.id, row.client, row.server, rowErr(row.err))
+			r.emit("| %s | %s → %s | %s | | | |\n", row.id, row.client, row.server, rowErr(row.err))
 			continue
 		}
-		r.emit("| %s | %s → %s | %.0f | %.2f | %.2f | %s |\n", row.id, row.client, row.server, row.mbps(size), median(row.data).Seconds(), median(row.totals).Seconds(), cpuCell(row, size))
+		srv := "–"
+		if v, ok := row.serverCPUPerGiB(size); ok {
+			srv = fmt.Sprintf("%.2f", v)
+		}
+		r.emit("| %s | %s → %s | %.0f | %.2f | %.2f | %s | %s |\n", row.id, row.client, row.server, row.mbps(size), median(row.data).Seconds(), median(row.totals).Seconds(), cpuCell(row, size), srv)
 	}
 	r.emit("\n")
 }

@@ -24,10 +24,24 @@ type tputRow struct {
 	// included, where the row has one).
 	run func(ctx context.Context, size int64) (data, cpu time.Duration, err error)
 
+	// meter measures the server's CPU (nil: not separable, as when our
+	// server shares this process with our client).
+	meter serverMeter
+
 	data   []time.Duration // the data phase of each transfer
 	totals []time.Duration // whole transfers, connection and exit included
 	cpu    []time.Duration // client CPU per transfer
+	srvCPU []time.Duration // server CPU per transfer, with meter
 	err    error
+}
+
+// serverCPUPerGiB is the median server CPU seconds per GiB moved; ok is
+// false without a meter.
+func (r *tputRow) serverCPUPerGiB(size int64) (float64, bool) {
+	if len(r.srvCPU) == 0 {
+		return 0, false
+	}
+	return median(r.srvCPU).Seconds() / (float64(size) / (1 << 30)), true
 }
 
 // cpuPerGiB is the median client CPU seconds per GiB moved.
@@ -63,15 +77,24 @@ func tputTimeout(size int64) time.Duration {
 // transfers of size, round by round across the rows so a change in the
 // machine's load hits all alike.
 func (b *bench) measure(ctx context.Context, what string, rows []*tputRow, size int64) {
-	once := func(r *tputRow, size int64) (data, total, cpu time.Duration, err error) {
+	once := func(r *tputRow, size int64) (data, total, cpu, srv time.Duration, err error) {
 		ctx, cancel := context.WithTimeout(ctx, tputTimeout(size))
 		defer cancel()
+		var stop func(time.Duration, time.Duration) time.Duration
+		if r.meter != nil {
+			stop = r.meter()
+		}
+		b.feederCPU = 0
 		start := time.Now()
 		data, cpu, err = r.run(ctx, size)
-		return data, time.Since(start), cpu, err
+		total = time.Since(start)
+		if stop != nil && err == nil {
+			srv = stop(cpu, b.feederCPU)
+		}
+		return data, total, cpu, srv, err
 	}
 	for _, r := range rows {
-		if _, _, _, err := once(r, 1<<20); err != nil {
+		if _, _, _, _, err := once(r, 1<<20); err != nil {
 			r.err = err
 			progress("%s: %s: %v", what, r.id, err)
 		}
@@ -81,7 +104,7 @@ func (b *bench) measure(ctx context.Context, what string, rows []*tputRow, size 
 			if r.err != nil || ctx.Err() != nil {
 				continue
 			}
-			data, total, cpu, err := once(r, size)
+			data, total, cpu, srv, err := once(r, size)
 			if err != nil {
 				r.err = err
 				progress("%s: %s: %v", what, r.id, err)
@@ -90,6 +113,9 @@ func (b *bench) measure(ctx context.Context, what string, rows []*tputRow, size 
 			r.data = append(r.data, data)
 			r.totals = append(r.totals, total)
 			r.cpu = append(r.cpu, cpu)
+			if r.meter != nil {
+				r.srvCPU = append(r.srvCPU, srv)
+			}
 			progress("%s: %s (%d/%d): %.0f MB/s", what, r.id, i+1, b.o.reps, float64(size)/1e6/data.Seconds())
 		}
 	}
@@ -117,7 +143,7 @@ func (b *bench) throughputSection(ctx context.Context) error {
 			d.stop()
 			return err
 		}
-		rows := b.tputRows(cipherShort(c), a, d.addr, ours, "")
+		rows := b.tputRows(cipherShort(c), a, d.addr, ours, "", d.cmd.Process.Pid)
 		b.measure(ctx, "throughput "+cipherShort(c), rows, b.o.size)
 		ours.stop()
 		d.stop()
@@ -132,9 +158,13 @@ func (b *bench) throughputSection(ctx context.Context) error {
 
 // tputRows lists the pairs for one cipher; sshdAddr and ours may sit
 // behind a proxy, so our server's address is passed separately.
-func (b *bench) tputRows(tag string, a algos, sshdAddr string, ours *ourServer, oursAddr string) []*tputRow {
+func (b *bench) tputRows(tag string, a algos, sshdAddr string, ours *ourServer, oursAddr string, sshdPID int) []*tputRow {
 	if oursAddr == "" {
 		oursAddr = ours.addr()
+	}
+	var sshdCPU serverMeter
+	if sshdPID > 0 {
+		sshdCPU = sshdMeter(sshdPID)
 	}
 	binary := func(path, addr, cmd string) func(context.Context, int64) (time.Duration, time.Duration, error) {
 		return func(ctx context.Context, size int64) (time.Duration, time.Duration, error) {
@@ -160,17 +190,17 @@ func (b *bench) tputRows(tag string, a algos, sshdAddr string, ours *ourServer, 
 		{id: "pm-sshd", client: "paramigo library", server: "sshd",
 			run: inProcess(func(ctx context.Context, size int64) (time.Duration, error) {
 				return b.paramigoSend(ctx, sshdAddr, a, sinkCommand, size)
-			})},
+			}), meter: sshdCPU},
 		{id: "pmssh-sshd", client: "`paramigo ssh` (binary, stdin from a pipe)", server: "sshd",
-			run: binary(b.o.paramigo, sshdAddr, sinkCommand)},
+			run: binary(b.o.paramigo, sshdAddr, sinkCommand), meter: sshdCPU},
 		{id: "ssh-sshd", client: "OpenSSH `ssh` (stdin from a pipe)", server: "sshd",
-			run: binary(b.o.ssh, sshdAddr, sinkCommand)},
+			run: binary(b.o.ssh, sshdAddr, sinkCommand), meter: sshdCPU},
 		{id: "x-sshd", client: "x/crypto/ssh library", server: "sshd",
 			run: inProcess(func(ctx context.Context, size int64) (time.Duration, error) {
 				return b.xcryptoSend(ctx, sshdAddr, a, sinkCommand, size)
-			})},
+			}), meter: sshdCPU},
 		{id: "ssh-pms", client: "OpenSSH `ssh` (stdin from a pipe)", server: "paramigo server (LocalSessions, `cat > /dev/null`)",
-			run: binary(b.o.ssh, oursAddr, sinkCommand)},
+			run: binary(b.o.ssh, oursAddr, sinkCommand), meter: ourMeter()},
 		{id: "pm-pms-shell", client: "paramigo library", server: "paramigo server (LocalSessions, `cat > /dev/null`)",
 			run: inProcess(func(ctx context.Context, size int64) (time.Duration, error) {
 				return b.paramigoSend(ctx, oursAddr, a, sinkCommand, size)
@@ -223,7 +253,7 @@ func (b *bench) rttSection(ctx context.Context) error {
 	}
 	defer op.close()
 	var rows []*tputRow
-	for _, r := range b.tputRows(tag, a, dp.addr(), ours, op.addr()) {
+	for _, r := range b.tputRows(tag, a, dp.addr(), ours, op.addr(), 0) {
 		switch r.id[len(tag)+1:] {
 		case "pm-pms", "pm-sshd", "ssh-sshd", "x-sshd":
 			rows = append(rows, r)

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// The server's CPU per GiB, next to the client's: MB/s on a shared
+// two-core machine says how the cores were split among client, server and
+// `cat`; CPU per GiB says what each side's work costs, and stays put when
+// the load moves. Both servers are charged for the session they run,
+// `cat` included.
+
+// serverMeter measures one server's CPU over a transfer: start snapshots,
+// and the function it returns gives the CPU used since, given the
+// client's and the feeder's CPU where those are this process's children.
+type serverMeter func() (stop func(clientCPU, feederCPU time.Duration) time.Duration)
+
+// clockTick is the unit of /proc's CPU times (USER_HZ, 100 on Linux).
+const clockTick = 10 * time.Millisecond
+
+// procStat reads a process's parent and CPU time (utime + stime) from
+// /proc/PID/stat.
+func procStat(pid string) (ppid string, cpu time.Duration, ok bool) {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return "", 0, false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return "", 0, false
+	}
+	// After the command: state, ppid, ... utime (11), stime (12).
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return "", 0, false
+	}
+	u, err1 := strconv.ParseInt(f[11], 10, 64)
+	st, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return "", 0, false
+	}
+	return f[1], time.Duration(u+st) * clockTick, true
+}
+
+// sampleTree records, for every live descendant of root, the most CPU
+// time seen.
+func sampleTree(root string, seen map[string]time.Duration) {
+	ents, _ := os.ReadDir("/proc")
+	parent := map[string]string{}
+	cpu := map[string]time.Duration{}
+	for _, e := range ents {
+		if n := e.Name(); n[0] >= '0' && n[0] <= '9' {
+			if pp, c, ok := procStat(n); ok {
+				parent[n], cpu[n] = pp, c
+			}
+		}
+	}
+	for pid, c := range cpu {
+		for p, hops := parent[pid], 0; p != "" && hops < 16; p, hops = parent[p], hops+1 {
+			if p == root {
+				seen[pid] = max(seen[pid], c)
+				break
+			}
+		}
+	}
+}
+
+// sshdMeter charges the processes sshd's listener forks for the
+// connection (the privileged monitor, the session, the shell, `cat`),
+// sampled from /proc every 50 ms while the transfer runs: each one's last
+// reading before it exits (so up to 50 ms of each may be missed).
+func sshdMeter(pid int) serverMeter {
+	root := strconv.Itoa(pid)
+	return func() func(time.Duration, time.Duration) time.Duration {
+		seen := map[string]time.Duration{}
+		// Processes alive now (an earlier connection still ending) are
+		// charged only for what they use from here on.
+		base := map[string]time.Duration{}
+		sampleTree(root, base)
+		done, stopped := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(stopped)
+			t := time.NewTicker(50 * time.Millisecond)
+			defer t.Stop()
+			for {
+				sampleTree(root, seen)
+				select {
+				case <-done:
+					return
+				case <-t.C:
+				}
+			}
+		}()
+		return func(time.Duration, time.Duration) time.Duration {
+			close(done)
+			<-stopped
+			sampleTree(root, seen)
+			var total time.Duration
+			for pid, c := range seen {
+				total += c - base[pid]
+			}
+			return total
+		}
+	}
+}
+
+// childrenCPU is the CPU time of this process's reaped children.
+func childrenCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// ourMeter charges this process (our server, when a binary client is
+// the one transferring) and its children (the shell and `cat` our server
+// ran), less the client binary and the feeder, which are children too.
+func ourMeter() serverMeter {
+	return func() func(time.Duration, time.Duration) time.Duration {
+		self, kids := selfCPU(), childrenCPU()
+		return func(clientCPU, feederCPU time.Duration) time.Duration {
+			return selfCPU() - self + childrenCPU() - kids - clientCPU - feederCPU
+		}
+	}
+}
