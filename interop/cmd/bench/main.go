@@ -61,12 +61,12 @@ type options struct {
 // bench holds what every measurement shares: the temporary directory,
 // the keys, the client environment and the data block.
 type bench struct {
-	o   options
+	o options
 	// feederCPU is the CPU the last binarySend's feeder used (rows run
 	// one at a time), which ourMeter subtracts.
 	feederCPU time.Duration
-	tmp string
-	env []string // for client and server processes
+	tmp       string
+	env       []string // for client and server processes
 
 	user, home, shell string // the account sshd and our server log in
 	accountNote       string // who that is, for the report
