@@ -65,17 +65,29 @@ type local struct {
 	env   []string
 }
 
+// signalsByName are the signal names of RFC 4254 §6.10 every platform
+// has; platformSignals (per platform) adds the rest.
 var signalsByName = map[string]syscall.Signal{
 	"ABRT": syscall.SIGABRT, "ALRM": syscall.SIGALRM, "FPE": syscall.SIGFPE, "HUP": syscall.SIGHUP,
 	"ILL": syscall.SIGILL, "INT": syscall.SIGINT, "KILL": syscall.SIGKILL, "PIPE": syscall.SIGPIPE,
 	"QUIT": syscall.SIGQUIT, "SEGV": syscall.SIGSEGV, "TERM": syscall.SIGTERM,
-	"USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2,
+}
+
+// lookupSignal finds a signal by its SSH name ("TERM").
+func lookupSignal(name string) (syscall.Signal, bool) {
+	if s, ok := signalsByName[name]; ok {
+		return s, true
+	}
+	s, ok := platformSignals[name]
+	return s, ok
 }
 
 func signalName(sig syscall.Signal) string {
-	for n, s := range signalsByName {
-		if s == sig {
-			return n
+	for _, m := range []map[string]syscall.Signal{signalsByName, platformSignals} {
+		for n, s := range m {
+			if s == sig {
+				return n
+			}
 		}
 	}
 	return strings.TrimPrefix(strings.ToUpper(sig.String()), "SIG")
@@ -142,7 +154,7 @@ func (l *local) run(s *Session) int {
 		for {
 			select {
 			case name := <-s.Signals():
-				if sig, ok := signalsByName[name]; ok && cmd.Process != nil {
+				if sig, ok := lookupSignal(name); ok && cmd.Process != nil {
 					cmd.Process.Signal(sig)
 				}
 			case <-s.Context().Done():
@@ -179,7 +191,7 @@ func (l *local) startPipes(s *Session, cmd *exec.Cmd) (func() error, error) {
 	growPipe(stdin)
 	cmd.Stdout = s.Channel
 	cmd.Stderr = s.Channel.Stderr()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	cmd.SysProcAttr = sessionAttr()
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -201,7 +213,7 @@ func (l *local) startPTY(s *Session, cmd *exec.Cmd) (func() error, error) {
 	pty.ApplyModes(slave, req.Modes)
 	setSize(slave, req.Window)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+	cmd.SysProcAttr = ptyAttr()
 	if err := cmd.Start(); err != nil {
 		master.Close()
 		slave.Close()

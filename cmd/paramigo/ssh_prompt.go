@@ -176,9 +176,7 @@ func (t *sshDevTTY) ReadPassword(prompt string) (string, error) {
 			term.Restore(fd, state)
 			t.f.WriteString("\n")
 			signal.Reset(s)
-			if ss, ok := s.(syscall.Signal); ok {
-				syscall.Kill(os.Getpid(), ss)
-			}
+			sshResignal(s)
 		case <-done:
 		}
 	}()

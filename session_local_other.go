@@ -1,0 +1,14 @@
+//go:build !unix
+
+package paramigo
+
+import "syscall"
+
+// platformSignals is empty: USR1 and USR2 are Unix's.
+var platformSignals = map[string]syscall.Signal{}
+
+// sessionAttr has nothing to set where there are no Unix sessions.
+func sessionAttr() *syscall.SysProcAttr { return nil }
+
+// ptyAttr is never used: pseudo-terminals are Unix's (pty.Open fails).
+func ptyAttr() *syscall.SysProcAttr { return nil }
