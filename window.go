@@ -16,9 +16,10 @@ import (
 // from a slow one by the data alone, so growth needs the round trip: the
 // connection measures it with a keepalive@openssh.com request (a pure
 // round trip every SSH implementation answers) as authentication
-// succeeds, and a channel grows
-// its window to twice what arrives per round trip when that is more than
-// the window, as TCP's receive autotuning does.
+// succeeds, and a channel grows its window to twice what arrives per
+// round trip when that is more than the window, as TCP's receive
+// autotuning does. Later global requests (keepalives) refine the
+// estimate downward only: a reply stuck behind bulk data overstates it.
 
 // rttEstimate is the connection's smallest measured round trip.
 type rttEstimate struct {
