@@ -575,13 +575,26 @@ func (t *Transport) authCompression() {
 }
 
 func (t *Transport) authCompressionLocked() {
+	t.authDecompressionLocked()
+	_, out := t.authAlgos()
+	t.startCompressionLocked(out, true)
+}
+
+// authDecompressionLocked is authCompressionLocked's incoming half alone.
+func (t *Transport) authDecompressionLocked() {
+	in, _ := t.authAlgos()
+	t.startDecompressionLocked(in, true)
+}
+
+// authAlgos returns the compression negotiated for what we read and what
+// we write.
+func (t *Transport) authAlgos() (in, out string) {
 	n := t.negotiated
-	in, out := n.CompressionServerClient, n.CompressionClientServer
+	in, out = n.CompressionServerClient, n.CompressionClientServer
 	if !t.isClient {
 		in, out = out, in
 	}
-	t.startDecompressionLocked(in, true)
-	t.startCompressionLocked(out, true)
+	return in, out
 }
 
 // kexWant names the messages a key exchange method waited for.

@@ -418,12 +418,19 @@ func (t *Transport) writePacketFor(c *Channel, closing bool, payload []byte) err
 	if err := gateLocked(c, closing); err != nil {
 		return err
 	}
+	authSuccess := !t.isClient && payload[0] == msg.MsgUserAuthSuccess
+	if authSuccess {
+		// zlib@openssh.com: the client compresses from the moment it
+		// reads USERAUTH_SUCCESS, and may answer at once; inflating must
+		// be armed before it can.
+		t.authDecompressionLocked()
+	}
 	if err := t.out.appendPacket(t.w, payload); err != nil {
 		go t.fail(err)
 		return err
 	}
-	if !t.isClient && payload[0] == msg.MsgUserAuthSuccess {
-		// zlib@openssh.com starts right after USERAUTH_SUCCESS.
+	if authSuccess {
+		// Our own compression starts after USERAUTH_SUCCESS itself.
 		t.authCompressionLocked()
 	}
 	t.maybeRekeyLocked()
