@@ -54,9 +54,9 @@ type Config struct {
 	// the window per round trip, so a channel whose reader keeps up while
 	// the peer waits on the window grows it, up to MaxWindowSize.
 	WindowSize uint32
-	// MaxWindowSize bounds that growth (zero: DefaultMaxWindowSize, or
-	// WindowSize if larger); equal to WindowSize, the window stays fixed.
-	// 16 MiB fills 100 MB/s at 160 ms.
+	// MaxWindowSize bounds that growth (zero: DefaultMaxWindowSize when
+	// WindowSize is zero too; a WindowSize set alone stays fixed, since
+	// it may be there to bound memory). 16 MiB fills 100 MB/s at 160 ms.
 	MaxWindowSize uint32
 	// MaxPacket is the largest channel data packet we ask the peer to
 	// send, and the largest we send (zero: DefaultMaxPacket; at most

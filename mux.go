@@ -233,12 +233,17 @@ func (m *mux) windowSize() uint32 {
 	return DefaultWindowSize
 }
 
-// maxWindowSize is how far a channel's receive window may grow.
+// maxWindowSize is how far a channel's receive window may grow: a
+// window set without a maximum stays as set (it may be there to bound
+// memory).
 func (m *mux) maxWindowSize() uint32 {
 	if w := m.t.cfg.MaxWindowSize; w > 0 {
 		return max(w, m.windowSize())
 	}
-	return max(DefaultMaxWindowSize, m.windowSize())
+	if w := m.t.cfg.WindowSize; w > 0 {
+		return w
+	}
+	return DefaultMaxWindowSize
 }
 
 // maxPacket is the channel data packet size we ask for and send at most.

@@ -133,10 +133,15 @@ func TestWindowGrowsOnLongLinks(t *testing.T) {
 	if w := sendThrough(t, a, b, 64<<20); w != DefaultWindowSize {
 		t.Errorf("on loopback the window changed to %d bytes", w)
 	}
-	// MaxWindowSize equal to WindowSize pins the window.
+	// A WindowSize set alone stays as set; with a MaxWindowSize it grows.
 	c1, c2 = delayedLink(t, 25*time.Millisecond)
-	pin := func(sc *ServerConfig) { sc.WindowSize, sc.MaxWindowSize = 4<<20, 4<<20 }
+	pin := func(sc *ServerConfig) { sc.WindowSize = 4 << 20 }
 	if w := sendThrough(t, c1, c2, 16<<20, pin); w != 4<<20 {
-		t.Errorf("a pinned 4 MiB window became %d bytes", w)
+		t.Errorf("a configured 4 MiB window became %d bytes", w)
+	}
+	c1, c2 = delayedLink(t, 25*time.Millisecond)
+	growTo := func(sc *ServerConfig) { sc.WindowSize, sc.MaxWindowSize = 1<<20, 8<<20 }
+	if w := sendThrough(t, c1, c2, 32<<20, growTo); w <= 1<<20 || w > 8<<20 {
+		t.Errorf("a 1 MiB window allowed to grow to 8 MiB became %d bytes", w)
 	}
 }
