@@ -188,7 +188,6 @@ func (l *local) startPipes(s *Session, cmd *exec.Cmd) (func() error, error) {
 	if err != nil {
 		return nil, err
 	}
-	growPipe(stdin)
 	cmd.Stdout = s.Channel
 	cmd.Stderr = s.Channel.Stderr()
 	cmd.SysProcAttr = sessionAttr()
