@@ -3,6 +3,7 @@ package paramigo
 import (
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -115,6 +116,7 @@ func (b *buffer) writeTo(w io.Writer, consumed func(int)) (int64, error) {
 					err = io.ErrShortWrite
 				}
 				if err != nil {
+					b.unread(out[n:])
 					return total, err
 				}
 				out = out[n:]
@@ -137,6 +139,18 @@ func (b *buffer) writeTo(w io.Writer, consumed func(int)) (int64, error) {
 			return total, err
 		}
 	}
+}
+
+// unread puts p back in front of what is buffered, for the bytes writeTo
+// took but could not write: a later Read still gets them.
+func (b *buffer) unread(p []byte) {
+	if len(p) == 0 {
+		return
+	}
+	b.mu.Lock()
+	b.data = append(slices.Clip(p), b.data[b.off:]...)
+	b.off = 0
+	b.mu.Unlock()
 }
 
 // waitWake waits for a signal on wake or the deadline (zero: none), and

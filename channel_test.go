@@ -244,3 +244,48 @@ func TestConfiguredWindowAndPacket(t *testing.T) {
 		t.Fatalf("got %d bytes back", got.Len())
 	}
 }
+
+// limitWriter takes limit bytes, then fails.
+type limitWriter struct {
+	bytes.Buffer
+	limit int
+}
+
+func (w *limitWriter) Write(p []byte) (int, error) {
+	room := w.limit - w.Len()
+	if room >= len(p) {
+		return w.Buffer.Write(p)
+	}
+	w.Buffer.Write(p[:room])
+	return room, errors.New("destination full")
+}
+
+// TestWriteToLosesNothing: when io.Copy's destination fails, what
+// WriteTo took from the channel but could not write is still there for
+// the next Read.
+func TestWriteToLosesNothing(t *testing.T) {
+	c := localServer(t)
+	ctx := context.Background()
+	ch, err := c.OpenSession(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.Exec(ctx, "seq 1 200000"); err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	for i := 1; i <= 200000; i++ {
+		fmt.Fprintln(&want, i)
+	}
+	w := &limitWriter{limit: 100000}
+	if n, err := io.Copy(w, ch); err == nil || n != 100000 {
+		t.Fatalf("copy: %d bytes, %v; want 100000 and the destination's error", n, err)
+	}
+	rest, err := io.ReadAll(ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := append(w.Bytes(), rest...); !bytes.Equal(got, want.Bytes()) {
+		t.Fatalf("got %d bytes back, want %d (first difference lost data)", len(got), want.Len())
+	}
+}
