@@ -20,6 +20,16 @@ type buffer struct {
 	err      error // reason the stream ended abnormally
 	wake     chan struct{}
 	deadline time.Time
+
+	// direct, when set, writes without waiting to the destination writeTo
+	// writes to, and returns how much it took (negative: that destination
+	// failed). Bytes that arrive while nothing is buffered and writeTo
+	// holds nothing go out through it on the reader goroutine: no copy
+	// into data and no hand-off to another goroutine, which is what a
+	// bulk upload into a command's stdin spends most on besides the
+	// cipher and the system calls themselves.
+	direct  func([]byte) int
+	writing bool // writeTo holds bytes it took and has not written yet
 }
 
 func newBuffer() *buffer { return &buffer{wake: make(chan struct{}, 1)} }
@@ -31,9 +41,24 @@ func (b *buffer) signal() {
 	}
 }
 
-// write appends p (copied).
-func (b *buffer) write(p []byte) {
+// write appends p (copied), after offering it to direct where nothing
+// waits ahead of it, and returns how many bytes direct took: those are
+// consumed already.
+func (b *buffer) write(p []byte) int {
 	b.mu.Lock()
+	taken := 0
+	if b.direct != nil && !b.writing && !b.eof && b.off == len(b.data) {
+		// Holding mu keeps writeTo from taking and writing anything
+		// meanwhile, so the order of bytes cannot change.
+		taken = b.direct(p)
+		if taken < 0 {
+			b.direct, taken = nil, 0 // writeTo meets the error itself
+		}
+		if p = p[taken:]; len(p) == 0 {
+			b.mu.Unlock()
+			return taken
+		}
+	}
 	if b.off > 0 && b.off == len(b.data) {
 		b.data, b.off = b.data[:0], 0
 	} else if b.off > len(b.data)/2 && b.off > 64*1024 {
@@ -43,6 +68,15 @@ func (b *buffer) write(p []byte) {
 	b.data = append(b.data, p...)
 	b.mu.Unlock()
 	b.signal()
+	return taken
+}
+
+// setDirect sets the destination for write to try first (see direct);
+// nil turns it off.
+func (b *buffer) setDirect(direct func([]byte) int) {
+	b.mu.Lock()
+	b.direct = direct
+	b.mu.Unlock()
 }
 
 // close marks the end of the stream; err nil is a clean EOF.
@@ -106,6 +140,7 @@ func (b *buffer) writeTo(w io.Writer, consumed func(int)) (int64, error) {
 		if len(b.data) > b.off {
 			whole, out := b.data, b.data[b.off:]
 			b.data, b.off, b.spare = b.spare[:0], 0, nil
+			b.writing = true
 			b.mu.Unlock()
 			for len(out) > 0 {
 				chunk := out[:min(len(out), writeToChunk)]
@@ -122,6 +157,7 @@ func (b *buffer) writeTo(w io.Writer, consumed func(int)) (int64, error) {
 				out = out[n:]
 			}
 			b.mu.Lock()
+			b.writing = false
 			if b.spare == nil {
 				b.spare = whole[:0]
 			}
@@ -142,14 +178,15 @@ func (b *buffer) writeTo(w io.Writer, consumed func(int)) (int64, error) {
 }
 
 // unread puts p back in front of what is buffered, for the bytes writeTo
-// took but could not write: a later Read still gets them.
+// took but could not write: a later Read still gets them. The destination
+// failed, so nothing more goes to it directly.
 func (b *buffer) unread(p []byte) {
-	if len(p) == 0 {
-		return
-	}
 	b.mu.Lock()
-	b.data = append(slices.Clip(p), b.data[b.off:]...)
-	b.off = 0
+	b.writing, b.direct = false, nil
+	if len(p) > 0 {
+		b.data = append(slices.Clip(p), b.data[b.off:]...)
+		b.off = 0
+	}
 	b.mu.Unlock()
 }
 

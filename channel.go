@@ -415,9 +415,9 @@ func (c *Channel) receiveData(ext bool, code uint32, data []byte) {
 	c.mu.Unlock()
 	switch {
 	case !ext:
-		c.stdout.write(data)
+		c.consumedByReader(c.stdout.write(data))
 	case code == 1:
-		c.stderr.write(data)
+		c.consumedByReader(c.stderr.write(data))
 	default:
 		// Other extended data types are undefined; keep the window honest.
 		c.consumedByReader(len(data))

@@ -184,21 +184,30 @@ func (l *local) run(s *Session) int {
 // is copied by a goroutine that is not waited for: a command may exit
 // before the client closes its stdin.
 func (l *local) startPipes(s *Session, cmd *exec.Cmd) (func() error, error) {
-	stdin, err := cmd.StdinPipe()
+	stdinRead, stdin, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
+	cmd.Stdin = stdinRead
 	cmd.Stdout = s.Channel
 	cmd.Stderr = s.Channel.Stderr()
 	cmd.SysProcAttr = sessionAttr()
-	if err := cmd.Start(); err != nil {
+	err = cmd.Start()
+	stdinRead.Close() // the command holds its own copy
+	if err != nil {
+		stdin.Close()
 		return nil, err
 	}
+	s.Channel.stdout.setDirect(writeNow(stdin))
 	go func() {
 		io.Copy(stdin, s.Channel)
 		stdin.Close()
 	}()
-	return cmd.Wait, nil
+	return func() error {
+		err := cmd.Wait()
+		stdin.Close() // as StdinPipe's does: unblocks the copy if the client still sends
+		return err
+	}, nil
 }
 
 // startPTY runs cmd on a new pseudo-terminal whose master is joined to

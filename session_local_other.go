@@ -2,7 +2,10 @@
 
 package paramigo
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+)
 
 // platformSignals is empty: USR1 and USR2 are Unix's.
 var platformSignals = map[string]syscall.Signal{}
@@ -12,3 +15,7 @@ func sessionAttr() *syscall.SysProcAttr { return nil }
 
 // ptyAttr is never used: pseudo-terminals are Unix's (pty.Open fails).
 func ptyAttr() *syscall.SysProcAttr { return nil }
+
+// writeNow has no non-blocking write to offer here: the buffer copies and
+// writeTo writes.
+func writeNow(*os.File) func([]byte) int { return nil }

@@ -3,8 +3,11 @@ package paramigo
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"net"
 	"strings"
 	"testing"
@@ -60,6 +63,35 @@ func TestLocalExec(t *testing.T) {
 	defer pw.Close()
 	if err := c.Run(ctx, "true", pr, nil, nil); err != nil {
 		t.Fatalf("command ignoring its open stdin: %v", err)
+	}
+}
+
+// TestLocalStdinBulk streams more than the window into a command's stdin,
+// which the server writes straight into the pipe while the pipe has room
+// and buffers while it has not: every byte arrives, in order. A command
+// that stops reading part way ends normally.
+func TestLocalStdinBulk(t *testing.T) {
+	c := localServer(t)
+	ctx := context.Background()
+	in := make([]byte, 24<<20)
+	rand.NewChaCha8([32]byte{1}).Read(in)
+	sum := sha256.Sum256(in)
+	var out bytes.Buffer
+	// The sleep lets the pipe fill up first, so the buffered path runs too.
+	if err := c.Run(ctx, "sleep 0.2; sha256sum", bytes.NewReader(in), &out, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Fields(out.String()), hex.EncodeToString(sum[:]); len(got) == 0 || got[0] != want {
+		t.Fatalf("sha256sum of stdin: %q, want %s", out.String(), want)
+	}
+	out.Reset()
+	if err := c.Run(ctx, "head -c 100000 | wc -c", bytes.NewReader(in), &out, nil); err != nil || strings.TrimSpace(out.String()) != "100000" {
+		t.Fatalf("head: %q %v", out.String(), err)
+	}
+	// The connection still works.
+	out.Reset()
+	if err := c.Run(ctx, "echo ok", nil, &out, nil); err != nil || out.String() != "ok\n" {
+		t.Fatalf("after: %q %v", out.String(), err)
 	}
 }
 

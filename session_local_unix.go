@@ -2,7 +2,12 @@
 
 package paramigo
 
-import "syscall"
+import (
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
 
 // platformSignals are the RFC 4254 signal names only Unix has.
 var platformSignals = map[string]syscall.Signal{"USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2}
@@ -14,4 +19,40 @@ func sessionAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setsid: tr
 // ptyAttr also makes the pseudo-terminal on fd 0 the controlling one.
 func ptyAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setsid: true, Setctty: true, Ctty: 0}
+}
+
+// writeNow returns a write to f that never waits, for a buffer's direct
+// path, or nil where f cannot take one: f must be in non-blocking mode
+// (os.Pipe's ends are, since the runtime polls them), or a full pipe would
+// stall the connection's reader goroutine.
+func writeNow(f *os.File) func([]byte) int {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	nonblocking := false
+	rc.Control(func(fd uintptr) {
+		flags, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
+		nonblocking = err == nil && flags&unix.O_NONBLOCK != 0
+	})
+	if !nonblocking {
+		return nil
+	}
+	return func(p []byte) int {
+		var n int
+		var werr error
+		err := rc.Write(func(fd uintptr) bool {
+			n, werr = unix.Write(int(fd), p)
+			return true // never wait for the poller: that is writeTo's job
+		})
+		switch {
+		case err != nil:
+			return -1
+		case werr == unix.EAGAIN || werr == unix.EINTR:
+			return 0
+		case werr != nil:
+			return -1
+		}
+		return n
+	}
 }

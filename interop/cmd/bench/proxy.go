@@ -201,12 +201,12 @@ func (p *proxy) relay(pc *proxyConn, dir int, src, dst net.Conn, abort func()) {
 		due  time.Time
 	}
 	queue := make(chan segment, queueSegments)
-	pool := sync.Pool{New: func() any { return make([]byte, segmentSize) }}
+	pool := sync.Pool{New: func() any { b := make([]byte, segmentSize); return &b }}
 	var readErr error
 	go func() {
 		defer close(queue)
 		for {
-			buf := pool.Get().([]byte)
+			buf := *pool.Get().(*[]byte)
 			n, err := src.Read(buf)
 			if n > 0 {
 				pc.record(dir, buf[:n])
@@ -230,7 +230,8 @@ func (p *proxy) relay(pc *proxyConn, dir int, src, dst net.Conn, abort func()) {
 			failed = true
 			abort()
 		}
-		pool.Put(seg.data[:cap(seg.data)])
+		buf := seg.data[:cap(seg.data)]
+		pool.Put(&buf)
 	}
 	if !failed {
 		finish(readErr, dst, abort)

@@ -179,7 +179,7 @@ func (r *report) throughputTable(cipher string, rows []*tputRow, size int64, loa
 	r.emit("Median of %d transfer(s), rows interleaved; timed from the moment the command runs (libraries: exec answered; binaries: the client starts reading its stdin pipe) to its exit status. ", reps)
 	r.emit("Total is the whole run, connection and process start-up included. CPU is the client's, per GiB: the client binary's, or for library rows this whole process's, which includes our server where it runs in process (marked *). ")
 	r.emit("CPU per GiB depends much less on the machine's load than MB/s does. Load average %s → %s.\n\n", load0, load1)
-	r.emit("Server CPU is the server's, per GiB: sshd's whole tree for the connection (read from /proc once it has reaped it), or this process's plus its children for our server under a binary client, less the client and the feeder; `cat` counts for both. ")
+	r.emit("Server CPU is the server's, per GiB: sshd's whole tree for the connection (read from /proc once it has reaped it), or this process's plus its children for our server under a binary client, less the client and the feeder; `cat` counts for both.\n\n")
 	r.emit("| id | client → server | MB/s | data s | total s | client CPU s/GiB | server CPU s/GiB |\n|---|---|---:|---:|---:|---:|---:|\n")
 	for _, row := range rows {
 		if row.err != nil {
