@@ -22,63 +22,61 @@ type serverMeter func() (stop func(clientCPU, feederCPU time.Duration) time.Dura
 // clockTick is the unit of /proc's CPU times (USER_HZ, 100 on Linux).
 const clockTick = 10 * time.Millisecond
 
-// procStat reads a process's parent and CPU time (utime + stime) from
-// /proc/PID/stat.
-func procStat(pid string) (ppid string, cpu time.Duration, ok bool) {
+// procStat reads a process's CPU time (utime + stime) from /proc/PID/stat.
+func procStat(pid string) (cpu time.Duration, ok bool) {
 	b, err := os.ReadFile("/proc/" + pid + "/stat")
 	if err != nil {
-		return "", 0, false
+		return 0, false
 	}
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return "", 0, false
+		return 0, false
 	}
 	// After the command: state, ppid, ... utime (11), stime (12).
 	f := strings.Fields(s[i+1:])
 	if len(f) < 13 {
-		return "", 0, false
+		return 0, false
 	}
 	u, err1 := strconv.ParseInt(f[11], 10, 64)
 	st, err2 := strconv.ParseInt(f[12], 10, 64)
 	if err1 != nil || err2 != nil {
-		return "", 0, false
+		return 0, false
 	}
-	return f[1], time.Duration(u+st) * clockTick, true
+	return time.Duration(u+st) * clockTick, true
 }
 
 // sampleTree records, for every live descendant of root, the most CPU
-// time seen.
+// time seen. It walks down from root through /proc/PID/task/TID/children,
+// reading only the tree's own files, so it is cheap enough to run every
+// few milliseconds in the process whose CPU the library rows measure.
 func sampleTree(root string, seen map[string]time.Duration) {
-	ents, _ := os.ReadDir("/proc")
-	parent := map[string]string{}
-	cpu := map[string]time.Duration{}
-	for _, e := range ents {
-		if n := e.Name(); n[0] >= '0' && n[0] <= '9' {
-			if pp, c, ok := procStat(n); ok {
-				parent[n], cpu[n] = pp, c
-			}
+	for _, pid := range children(root) {
+		if c, ok := procStat(pid); ok {
+			seen[pid] = max(seen[pid], c)
 		}
+		sampleTree(pid, seen)
 	}
-	for pid, c := range cpu {
-		for p, hops := parent[pid], 0; p != "" && hops < 16; p, hops = parent[p], hops+1 {
-			if p == root {
-				seen[pid] = max(seen[pid], c)
-				break
-			}
-		}
+}
+
+// children lists pid's child processes.
+func children(pid string) []string {
+	tasks, _ := os.ReadDir("/proc/" + pid + "/task")
+	var out []string
+	for _, t := range tasks {
+		b, _ := os.ReadFile("/proc/" + pid + "/task/" + t.Name() + "/children")
+		out = append(out, strings.Fields(string(b))...)
 	}
+	return out
 }
 
 // sshdMeter charges the processes sshd's listener forks for the
 // connection (the privileged monitor, the session, the shell, `cat`):
-// each one's last reading before it exits. The connection's processes are
-// read every 5 ms and the tree rescanned for new ones every 50 ms, so each
-// process's last few milliseconds at most go uncounted (sampling the whole
-// tree every 50 ms instead missed a tenth of a 1 GiB transfer's total:
-// everything exits at once at its end). Exact accounting through reaped
-// children's times does not work here: sshd's monitor does not wait for
-// the session process.
+// each one's last reading before it exits, read every 5 ms, so each
+// process's last few milliseconds at most go uncounted (sampling every
+// 50 ms missed a tenth of a 1 GiB transfer's total: everything exits at
+// once at its end). Exact accounting through reaped children's times does
+// not work here: sshd's monitor does not wait for the session process.
 func sshdMeter(pid int) serverMeter {
 	root := strconv.Itoa(pid)
 	return func() func(time.Duration, time.Duration) time.Duration {
@@ -92,16 +90,8 @@ func sshdMeter(pid int) serverMeter {
 			defer close(stopped)
 			t := time.NewTicker(5 * time.Millisecond)
 			defer t.Stop()
-			for i := 0; ; i++ {
-				if i%10 == 0 {
-					sampleTree(root, seen)
-				} else {
-					for pid := range seen {
-						if _, c, ok := procStat(pid); ok {
-							seen[pid] = max(seen[pid], c)
-						}
-					}
-				}
+			for {
+				sampleTree(root, seen)
 				select {
 				case <-done:
 					return
