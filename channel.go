@@ -222,13 +222,32 @@ func (c *Channel) write(p []byte, ext bool) (int, error) {
 		c.mu.Lock()
 		dl := c.writeDeadline
 		c.mu.Unlock()
+		// Without a deadline this goroutine writes to the network itself
+		// (see appendChannelData's hold): in batches of up to
+		// writeNowBytes, and before reserve may wait for window.
+		hold := dl.IsZero()
 		if err := c.m.t.writeChannelData(c, ext, p[:n], dl); err != nil {
 			return written, err
 		}
 		written += n
 		p = p[n:]
+		if hold && (len(p) == 0 || c.windowLeft() == 0 || c.m.t.out.queued() >= writeNowBytes) {
+			if err := c.m.t.out.writeNow(); err != nil {
+				return written, err
+			}
+		}
 	}
 	return written, nil
+}
+
+// writeNowBytes is how much Channel.Write seals before it writes.
+const writeNowBytes = 256 << 10
+
+// windowLeft is how much the peer's window still takes.
+func (c *Channel) windowLeft() uint32 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.remoteWindow
 }
 
 // reserve waits for window space and takes up to want bytes of it.

@@ -1395,6 +1395,10 @@ func TestHostileReplyFlood(t *testing.T) {
 			bubble(t, func(t *testing.T) {
 				u, tr := established(t, s, scripted.Config{}, nil)
 				ch, _ := u.channelTo(t, tr, 13, 1<<30)
+				// A writer with a deadline queues for the flusher; one
+				// without would block in the network write itself and
+				// leave the queue empty.
+				ch.SetWriteDeadline(time.Now().Add(time.Hour))
 				wrote := make(chan error, 1)
 				go func() {
 					// More than the queue and the flusher's buffer in

@@ -77,7 +77,11 @@ func (q *outQueue) appendPacket(w *packet.Writer, payload []byte) error {
 // appendChannelData builds a channel data packet (extended when ext)
 // directly in the queue and seals it in place: the one copy of bulk data
 // on the way out.
-func (q *outQueue) appendChannelData(w *packet.Writer, recipient uint32, ext bool, data []byte) error {
+//
+// With hold the flusher is not woken: the caller writes the queue itself
+// with writeNow when it has queued what it has (and before it waits for
+// anything), saving a hand-off to the flusher goroutine per write.
+func (q *outQueue) appendChannelData(w *packet.Writer, recipient uint32, ext bool, data []byte, hold bool) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.err != nil {
@@ -111,8 +115,63 @@ func (q *outQueue) appendChannelData(w *packet.Writer, recipient uint32, ext boo
 	copy(p[hdr:], data)
 	var err error
 	q.buf, err = w.AppendPacket(q.buf, p)
-	q.cond.Signal()
+	if !hold {
+		q.cond.Signal()
+	}
 	return err
+}
+
+// writeNow writes what is queued from the calling goroutine, unless a
+// write is under way (whoever makes it hands what is left to the
+// flusher). Only goroutines that may block on the network call it: never
+// the reader goroutine.
+func (q *outQueue) writeNow() error {
+	q.mu.Lock()
+	if q.writing || len(q.buf) == 0 || q.err != nil || q.closed {
+		err := q.err
+		q.mu.Unlock()
+		return err
+	}
+	out := q.take()
+	q.mu.Unlock()
+	_, err := q.conn.Write(out)
+	q.mu.Lock()
+	err = q.written(out, err)
+	if len(q.buf) > 0 && err == nil {
+		q.cond.Signal() // queued meanwhile
+	}
+	q.mu.Unlock()
+	return err
+}
+
+// queued is how many bytes wait to be written.
+func (q *outQueue) queued() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return len(q.buf)
+}
+
+// take hands what is queued to a writer; called with mu held.
+func (q *outQueue) take() []byte {
+	out := q.buf
+	q.buf = q.spare[:0]
+	q.writing = true
+	q.space.Broadcast() // the queue is empty again: writers may fill the other buffer
+	return out
+}
+
+// written records the end of writing out; called with mu held.
+func (q *outQueue) written(out []byte, err error) error {
+	q.writing = false
+	q.spare = out[:0]
+	if cap(q.spare) > 4*maxQueued {
+		q.spare = nil // do not keep a burst's buffer forever
+	}
+	if err != nil && q.err == nil {
+		q.err = err
+	}
+	q.space.Broadcast()
+	return q.err
 }
 
 // waitRoom blocks while more than maxQueued bytes wait, so a fast writer
@@ -133,6 +192,7 @@ func (q *outQueue) waitRoom(deadline time.Time) error {
 		})
 		defer timer.Stop()
 	}
+	q.cond.Signal() // held bytes, if any, go out meanwhile
 	for len(q.buf) > maxQueued && q.err == nil && !q.closed {
 		if expired {
 			return os.ErrDeadlineExceeded
@@ -171,30 +231,18 @@ func (q *outQueue) close() {
 func (q *outQueue) flush() {
 	q.mu.Lock()
 	for {
-		for len(q.buf) == 0 && !q.closed {
+		for (len(q.buf) == 0 || q.writing) && !q.closed {
 			q.cond.Wait()
 		}
 		if q.closed {
 			q.mu.Unlock()
 			return
 		}
-		out := q.buf
-		q.buf = q.spare[:0]
-		q.writing = true
-		q.space.Broadcast() // the queue is empty again: writers may fill the other buffer
+		out := q.take()
 		q.mu.Unlock()
 		_, err := q.conn.Write(out)
 		q.mu.Lock()
-		q.writing = false
-		q.spare = out[:0]
-		if cap(q.spare) > 4*maxQueued {
-			q.spare = nil // do not keep a burst's buffer forever
-		}
-		if err != nil && q.err == nil {
-			q.err = err
-		}
-		q.space.Broadcast()
-		if q.err != nil {
+		if q.written(out, err) != nil {
 			q.mu.Unlock()
 			return
 		}

@@ -473,7 +473,7 @@ func (t *Transport) writeChannelData(c *Channel, ext bool, data []byte, deadline
 	if err := gateLocked(c, false); err != nil {
 		return err
 	}
-	if err := t.out.appendChannelData(t.w, c.remoteID, ext, data); err != nil {
+	if err := t.out.appendChannelData(t.w, c.remoteID, ext, data, deadline.IsZero()); err != nil {
 		go t.fail(err)
 		return err
 	}
