@@ -222,18 +222,25 @@ func (c *Channel) write(p []byte, ext bool) (int, error) {
 		c.mu.Lock()
 		dl := c.writeDeadline
 		c.mu.Unlock()
-		// Without a deadline this goroutine writes to the network itself
-		// (see appendChannelData's hold): in batches of up to
-		// writeNowBytes, and before reserve may wait for window.
+		// Without a deadline this goroutine writes large batches to the
+		// network itself (see appendChannelData's hold), saving the
+		// flusher's hand-offs; what is less goes to the flusher when this
+		// Write ends or waits for window, so small writes still leave in
+		// large segments while the network is busy (sshd spends much more
+		// per byte reading 32 KiB segments one by one).
 		hold := dl.IsZero()
 		if err := c.m.t.writeChannelData(c, ext, p[:n], dl); err != nil {
 			return written, err
 		}
 		written += n
 		p = p[n:]
-		if hold && (len(p) == 0 || c.windowLeft() == 0 || c.m.t.out.queued() >= writeNowBytes) {
-			if err := c.m.t.out.writeNow(); err != nil {
-				return written, err
+		if hold {
+			if c.m.t.out.queued() >= writeNowBytes {
+				if err := c.m.t.out.writeNow(); err != nil {
+					return written, err
+				}
+			} else if len(p) == 0 || c.windowLeft() == 0 {
+				c.m.t.out.kick()
 			}
 		}
 	}

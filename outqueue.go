@@ -144,6 +144,13 @@ func (q *outQueue) writeNow() error {
 	return err
 }
 
+// kick wakes the flusher for held bytes.
+func (q *outQueue) kick() {
+	q.mu.Lock()
+	q.cond.Signal()
+	q.mu.Unlock()
+}
+
 // queued is how many bytes wait to be written.
 func (q *outQueue) queued() int {
 	q.mu.Lock()
