@@ -188,14 +188,24 @@ func (l *local) startPipes(s *Session, cmd *exec.Cmd) (func() error, error) {
 	if err != nil {
 		return nil, err
 	}
+	stdout, stdoutWrite, err := os.Pipe()
+	if err != nil {
+		stdinRead.Close()
+		stdin.Close()
+		return nil, err
+	}
+	growPipe(stdout)
 	cmd.Stdin = stdinRead
-	cmd.Stdout = s.Channel
+	cmd.Stdout = stdoutWrite
 	cmd.Stderr = s.Channel.Stderr()
 	cmd.SysProcAttr = sessionAttr()
 	err = cmd.Start()
-	stdinRead.Close() // the command holds its own copy
+	// The command holds its own copies.
+	stdinRead.Close()
+	stdoutWrite.Close()
 	if err != nil {
 		stdin.Close()
+		stdout.Close()
 		return nil, err
 	}
 	s.Channel.stdout.setDirect(writeNow(stdin))
@@ -203,11 +213,39 @@ func (l *local) startPipes(s *Session, cmd *exec.Cmd) (func() error, error) {
 		io.Copy(stdin, s.Channel)
 		stdin.Close()
 	}()
+	copied := make(chan struct{})
+	go func() {
+		defer close(copied)
+		copyOutput(s.Channel, stdout)
+		stdout.Close()
+	}()
 	return func() error {
 		err := cmd.Wait()
+		<-copied      // all output goes before the exit status
 		stdin.Close() // as StdinPipe's does: unblocks the copy if the client still sends
 		return err
 	}, nil
+}
+
+// outputChunk is the most of a command's output one channel write takes.
+const outputChunk = 256 << 10
+
+// copyOutput sends what r gives to w in writes as large as r has ready,
+// up to outputChunk: a Write that large goes to the network from this
+// goroutine instead of through the flusher. It reads on after w fails,
+// so the command never blocks on a full pipe.
+func copyOutput(w io.Writer, r io.Reader) {
+	buf := make([]byte, outputChunk)
+	var werr error
+	for {
+		n, err := r.Read(buf)
+		if n > 0 && werr == nil {
+			_, werr = w.Write(buf[:n])
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 // startPTY runs cmd on a new pseudo-terminal whose master is joined to

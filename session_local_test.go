@@ -68,8 +68,9 @@ func TestLocalExec(t *testing.T) {
 
 // TestLocalStdinBulk streams more than the window into a command's stdin,
 // which the server writes straight into the pipe while the pipe has room
-// and buffers while it has not: every byte arrives, in order. A command
-// that stops reading part way ends normally.
+// and buffers while it has not: every byte arrives, in order, and comes
+// back the same through cat. A command that stops reading part way ends
+// normally.
 func TestLocalStdinBulk(t *testing.T) {
 	c := localServer(t)
 	ctx := context.Background()
@@ -83,6 +84,17 @@ func TestLocalStdinBulk(t *testing.T) {
 	}
 	if got, want := strings.Fields(out.String()), hex.EncodeToString(sum[:]); len(got) == 0 || got[0] != want {
 		t.Fatalf("sha256sum of stdin: %q, want %s", out.String(), want)
+	}
+	// Both ways at once: the output comes back whole and in order, all of
+	// it before the exit status.
+	out.Reset()
+	if err := c.Run(ctx, "cat; exit 0", bytes.NewReader(in), &out, nil); err != nil || !bytes.Equal(out.Bytes(), in) {
+		t.Fatalf("cat: %d bytes back of %d, %v", out.Len(), len(in), err)
+	}
+	// A command that exits as soon as its output is in the pipe.
+	out.Reset()
+	if err := c.Run(ctx, "head -c 20000000 /dev/zero", nil, &out, nil); err != nil || out.Len() != 20000000 {
+		t.Fatalf("head: %d bytes of 20000000, %v", out.Len(), err)
 	}
 	out.Reset()
 	if err := c.Run(ctx, "head -c 100000 | wc -c", bytes.NewReader(in), &out, nil); err != nil || strings.TrimSpace(out.String()) != "100000" {
