@@ -23,8 +23,8 @@ type serverMeter func() (stop func(clientCPU, feederCPU time.Duration) time.Dura
 const clockTick = 10 * time.Millisecond
 
 // procStat reads a process's CPU time (utime + stime) from /proc/PID/stat.
-func procStat(pid string) (cpu time.Duration, ok bool) {
-	b, err := os.ReadFile("/proc/" + pid + "/stat")
+func procStat(pid int) (cpu time.Duration, ok bool) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, false
 	}
@@ -47,27 +47,14 @@ func procStat(pid string) (cpu time.Duration, ok bool) {
 }
 
 // sampleTree records, for every live descendant of root, the most CPU
-// time seen. It walks down from root through /proc/PID/task/TID/children,
-// reading only the tree's own files, so it is cheap enough to run every
-// few milliseconds in the process whose CPU the library rows measure.
-func sampleTree(root string, seen map[string]time.Duration) {
-	for _, pid := range children(root) {
+// time seen.
+func sampleTree(root int, seen map[int]time.Duration) {
+	for _, pid := range childrenOf(root) {
 		if c, ok := procStat(pid); ok {
 			seen[pid] = max(seen[pid], c)
 		}
 		sampleTree(pid, seen)
 	}
-}
-
-// children lists pid's child processes.
-func children(pid string) []string {
-	tasks, _ := os.ReadDir("/proc/" + pid + "/task")
-	var out []string
-	for _, t := range tasks {
-		b, _ := os.ReadFile("/proc/" + pid + "/task/" + t.Name() + "/children")
-		out = append(out, strings.Fields(string(b))...)
-	}
-	return out
 }
 
 // sshdMeter charges the processes sshd's listener forks for the
@@ -78,20 +65,19 @@ func children(pid string) []string {
 // once at its end). Exact accounting through reaped children's times does
 // not work here: sshd's monitor does not wait for the session process.
 func sshdMeter(pid int) serverMeter {
-	root := strconv.Itoa(pid)
 	return func() func(time.Duration, time.Duration) time.Duration {
-		seen := map[string]time.Duration{}
+		seen := map[int]time.Duration{}
 		// Processes alive now (an earlier connection still ending) are
 		// charged only for what they use from here on.
-		base := map[string]time.Duration{}
-		sampleTree(root, base)
+		base := map[int]time.Duration{}
+		sampleTree(pid, base)
 		done, stopped := make(chan struct{}), make(chan struct{})
 		go func() {
 			defer close(stopped)
 			t := time.NewTicker(5 * time.Millisecond)
 			defer t.Stop()
 			for {
-				sampleTree(root, seen)
+				sampleTree(pid, seen)
 				select {
 				case <-done:
 					return
@@ -102,7 +88,7 @@ func sshdMeter(pid int) serverMeter {
 		return func(time.Duration, time.Duration) time.Duration {
 			close(done)
 			<-stopped
-			sampleTree(root, seen)
+			sampleTree(pid, seen)
 			var total time.Duration
 			for pid, c := range seen {
 				total += c - base[pid]
