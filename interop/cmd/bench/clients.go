@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -299,7 +300,7 @@ func (b *bench) binarySend(ctx context.Context, timeout time.Duration, path stri
 		}
 		started <- t
 	}()
-	cpu, err = runCmdCPU(ctx, timeout, b.env, r, path, args...)
+	cpu, err = runCmdCPU(ctx, timeout, b.env, r, nil, path, args...)
 	end := time.Now()
 	r.Close()
 	if werr := feeder.Wait(); err == nil && werr != nil {
@@ -316,6 +317,66 @@ func (b *bench) binarySend(ctx context.Context, timeout time.Duration, path stri
 		return 0, 0, errors.New("bench: transfer too small to time")
 	}
 	return end.Sub(start), cpu, nil
+}
+
+// sourceCommand prints size bytes, for the download rows: the same on
+// sshd and on our LocalSessions.
+func sourceCommand(size int64) string { return fmt.Sprintf("head -c %d /dev/zero", size) }
+
+// countingWriter counts what a download brings and notes when its first
+// byte came: the data phase is timed from there, as an upload's is from
+// the moment the client starts reading its stdin.
+type countingWriter struct {
+	n     atomic.Int64
+	first atomic.Pointer[time.Time]
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	if w.n.Add(int64(len(p))) == int64(len(p)) && len(p) > 0 {
+		now := time.Now()
+		w.first.CompareAndSwap(nil, &now)
+	}
+	return len(p), nil
+}
+
+// check reports a short download and returns the data phase's length.
+func (w *countingWriter) check(size int64, end time.Time) (time.Duration, error) {
+	if got := w.n.Load(); got != size {
+		return 0, fmt.Errorf("bench: received %d bytes of %d", got, size)
+	}
+	first := w.first.Load()
+	if first == nil {
+		return 0, errors.New("bench: transfer too small to time")
+	}
+	return end.Sub(*first), nil
+}
+
+// binaryReceive runs a client binary whose remote command prints size
+// bytes, counting them from its stdout.
+func (b *bench) binaryReceive(ctx context.Context, timeout time.Duration, path string, args []string, size int64) (data, cpu time.Duration, err error) {
+	var out countingWriter
+	cpu, err = runCmdCPU(ctx, timeout, b.env, nil, &out, path, args...)
+	if err != nil {
+		return 0, 0, err
+	}
+	data, err = out.check(size, time.Now())
+	return data, cpu, err
+}
+
+// paramigoReceive is binaryReceive with our library in process.
+func (b *bench) paramigoReceive(ctx context.Context, addr string, a algos, size int64) (time.Duration, error) {
+	t, err := paramigo.Dial(ctx, "tcp", addr, b.paramigoConfig(a))
+	if err != nil {
+		return 0, err
+	}
+	defer t.Close()
+	stop := context.AfterFunc(ctx, func() { t.Close() })
+	defer stop()
+	var out countingWriter
+	if err := t.Run(ctx, sourceCommand(size), nil, &out, io.Discard); err != nil {
+		return 0, err
+	}
+	return out.check(size, time.Now())
 }
 
 // feedEnv, set to a byte count, makes this program a feeder: it writes

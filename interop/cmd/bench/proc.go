@@ -57,18 +57,18 @@ func (b *lockedBuffer) String() string {
 // the command's stderr, so a misconfigured client cannot pass for a fast
 // one.
 func runCmd(ctx context.Context, timeout time.Duration, env []string, stdin io.Reader, name string, args ...string) error {
-	_, err := runCmdCPU(ctx, timeout, env, stdin, name, args...)
+	_, err := runCmdCPU(ctx, timeout, env, stdin, nil, name, args...)
 	return err
 }
 
 // runCmdCPU is runCmd that also returns the CPU time (user and system)
-// the command used.
-func runCmdCPU(ctx context.Context, timeout time.Duration, env []string, stdin io.Reader, name string, args ...string) (time.Duration, error) {
+// the command used; stdout nil discards its output.
+func runCmdCPU(ctx context.Context, timeout time.Duration, env []string, stdin io.Reader, stdout io.Writer, name string, args ...string) (time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := newCmd(ctx, env, name, args...)
 	var stderr lockedBuffer
-	cmd.Stdin, cmd.Stderr = stdin, &stderr
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, &stderr
 	err := cmd.Run()
 	if ctx.Err() != nil {
 		return 0, fmt.Errorf("bench: %s: timed out after %v: %s", filepath.Base(name), timeout, strings.TrimSpace(stderr.String()))

@@ -179,18 +179,19 @@ func (r *report) throughputTable(cipher string, rows []*tputRow, size int64, loa
 	r.emit("Median of %d transfer(s), rows interleaved; timed from the moment the command runs (libraries: exec answered; binaries: the client starts reading its stdin pipe) to its exit status. ", reps)
 	r.emit("Total is the whole run, connection and process start-up included. CPU is the client's, per GiB: the client binary's, or for library rows this whole process's, which includes our server where it runs in process (marked *). ")
 	r.emit("CPU per GiB depends much less on the machine's load than MB/s does. Load average %s → %s.\n\n", load0, load1)
+	r.emit("Rows with ← run the other way: the server's command (`head -c SIZE /dev/zero`) prints the data and the client counts it, timed from its first byte. ")
 	r.emit("Server CPU is the server's, per GiB: sshd's whole tree for the connection (read from /proc once it has reaped it), or this process's plus its children for our server under a binary client, less the client and the feeder; `cat` counts for both.\n\n")
 	r.emit("| id | client → server | MB/s | data s | total s | client CPU s/GiB | server CPU s/GiB |\n|---|---|---:|---:|---:|---:|---:|\n")
 	for _, row := range rows {
 		if row.err != nil {
-			r.emit("| %s | %s → %s | %s | | | |\n", row.id, row.client, row.server, rowErr(row.err))
+			r.emit("| %s | %s %s %s | %s | | | |\n", row.id, row.client, row.arrow(), row.server, rowErr(row.err))
 			continue
 		}
 		srv := "–"
 		if v, ok := row.serverCPUPerGiB(size); ok {
 			srv = fmt.Sprintf("%.2f", v)
 		}
-		r.emit("| %s | %s → %s | %.0f | %.2f | %.2f | %s | %s |\n", row.id, row.client, row.server, row.mbps(size), median(row.data).Seconds(), median(row.totals).Seconds(), cpuCell(row, size), srv)
+		r.emit("| %s | %s %s %s | %.0f | %.2f | %.2f | %s | %s |\n", row.id, row.client, row.arrow(), row.server, row.mbps(size), median(row.data).Seconds(), median(row.totals).Seconds(), cpuCell(row, size), srv)
 	}
 	r.emit("\n")
 }
@@ -246,6 +247,8 @@ func (r *report) ratioTable() {
 	ratio("x/crypto/ssh library → sshd ÷ ssh → sshd", "x-sshd", "ssh-sshd", none, "reference (the issue quotes 1.2x, 0.86x)")
 	ratio("`paramigo ssh` → sshd ÷ ssh → sshd", "pmssh-sshd", "ssh-sshd", none, "the command, as users run it")
 	ratio("ssh → paramigo server ÷ ssh → sshd", "ssh-pms", "ssh-sshd", func(string) (float64, bool) { return 1.0, true }, "≥ 1.0x")
+	ratio("ssh ← paramigo server ÷ ssh ← sshd", "ssh-pms-down", "ssh-sshd-down", none, "the other way (no goal set)")
+	ratio("paramigo library ← sshd ÷ ssh ← sshd", "pm-sshd-down", "ssh-sshd-down", none, "the other way (no goal set)")
 	cells := []string{}
 	for _, c := range r.ciphers {
 		if v, ok := r.rate(c, "pm-pms"); ok {
@@ -255,6 +258,14 @@ func (r *report) ratioTable() {
 		}
 	}
 	r.emit("| paramigo ↔ paramigo in one process | %s | ≥ 1500 MB/s |\n\n", strings.Join(cells, " | "))
+}
+
+// arrow points the way the data goes.
+func (r *tputRow) arrow() string {
+	if r.down {
+		return "←"
+	}
+	return "→"
 }
 
 // rttTable prints the long-link rows.

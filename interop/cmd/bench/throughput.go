@@ -18,6 +18,7 @@ const sinkCommand = "cat > /dev/null"
 // tputRow is one client → server pair of a throughput section.
 type tputRow struct {
 	id, client, server string
+	down               bool // the server sends: its command prints the data
 	// run transfers size bytes and returns how long the data took (see
 	// paramigoSend) and the CPU time the client used: the client binary's,
 	// or for library rows this whole process's (our in-process server
@@ -175,6 +176,11 @@ func (b *bench) tputRows(tag string, a algos, sshdAddr string, ours *ourServer, 
 			return b.binarySend(ctx, tputTimeout(size), path, args, size)
 		}
 	}
+	receive := func(path, addr string) func(context.Context, int64) (time.Duration, time.Duration, error) {
+		return func(ctx context.Context, size int64) (time.Duration, time.Duration, error) {
+			return b.binaryReceive(ctx, tputTimeout(size), path, b.sshArgs(addr, a, sourceCommand(size)), size)
+		}
+	}
 	discard := func(ctx context.Context, size int64) (time.Duration, error) {
 		before := ours.discarded.Load()
 		d, err := b.paramigoSend(ctx, oursAddr, a, cmdDiscard, size)
@@ -207,6 +213,15 @@ func (b *bench) tputRows(tag string, a algos, sshdAddr string, ours *ourServer, 
 			})},
 		{id: "pm-pms", client: "paramigo library", server: "paramigo server in the same process (discards in process)",
 			run: inProcess(discard)},
+		// The other way: the server runs `head -c SIZE /dev/zero`.
+		{id: "pm-sshd-down", client: "paramigo library", server: "sshd", down: true,
+			run: inProcess(func(ctx context.Context, size int64) (time.Duration, error) {
+				return b.paramigoReceive(ctx, sshdAddr, a, size)
+			}), meter: sshdCPU},
+		{id: "ssh-sshd-down", client: "OpenSSH `ssh` (stdout to a pipe)", server: "sshd", down: true,
+			run: receive(b.o.ssh, sshdAddr), meter: sshdCPU},
+		{id: "ssh-pms-down", client: "OpenSSH `ssh` (stdout to a pipe)", server: "paramigo server (LocalSessions)", down: true,
+			run: receive(b.o.ssh, oursAddr), meter: ourMeter()},
 	}
 	var rows []*tputRow
 	for _, r := range all {
