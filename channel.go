@@ -222,12 +222,12 @@ func (c *Channel) write(p []byte, ext bool) (int, error) {
 		c.mu.Lock()
 		dl := c.writeDeadline
 		c.mu.Unlock()
-		// Without a deadline this goroutine writes large batches to the
-		// network itself (see appendChannelData's hold), saving the
-		// flusher's hand-offs; what is less goes to the flusher when this
-		// Write ends or waits for window, so small writes still leave in
-		// large segments while the network is busy (sshd spends much more
-		// per byte reading 32 KiB segments one by one).
+		// Without a deadline this goroutine writes each full packet to
+		// the network itself, right after sealing it (see
+		// appendChannelData's hold): no hand-off to the flusher, and the
+		// bytes are still in cache when the kernel copies them. Less than
+		// a packet goes to the flusher when this Write ends or waits for
+		// window, which batches what queues while it writes.
 		hold := dl.IsZero()
 		if err := c.m.t.writeChannelData(c, ext, p[:n], dl); err != nil {
 			return written, err
@@ -247,8 +247,11 @@ func (c *Channel) write(p []byte, ext bool) (int, error) {
 	return written, nil
 }
 
-// writeNowBytes is how much Channel.Write seals before it writes.
-const writeNowBytes = 256 << 10
+// writeNowBytes is how much Channel.Write seals before it writes: one
+// full packet. Batching 256 KiB instead ran ours↔ours in one process at
+// 1634-1879 MB/s against 2473-2704 (aes128-gcm, six runs each), and was
+// no better against sshd.
+const writeNowBytes = 32 << 10
 
 // windowLeft is how much the peer's window still takes.
 func (c *Channel) windowLeft() uint32 {
