@@ -118,7 +118,7 @@ func TestInProcessRows(t *testing.T) {
 		}
 	}
 	for _, c := range benchCiphers {
-		for _, r := range b.tputRows("t", algos{ciphers: []string{c}}, "127.0.0.1:1", ours, "", 0) {
+		for _, r := range b.tputRows("t", algos{ciphers: []string{c}}, "127.0.0.1:1", ours, "", nil) {
 			if r.id != "t/pm-pms" {
 				continue
 			}
@@ -187,7 +187,7 @@ func TestOpenSSHRows(t *testing.T) {
 	if k := pc.kex(); k != "curve25519-sha256" {
 		t.Errorf("kex %q, want curve25519-sha256 (the only one sshd offers)", k)
 	}
-	for _, r := range b.tputRows("t", algos{ciphers: []string{"aes128-gcm@openssh.com"}}, d.addr, ours, "", d.cmd.Process.Pid) {
+	for _, r := range b.tputRows("t", algos{ciphers: []string{"aes128-gcm@openssh.com"}}, d.addr, ours, "", d) {
 		switch strings.TrimPrefix(r.id, "t/") {
 		case "pm-sshd", "ssh-sshd", "x-sshd", "ssh-pms", "pm-pms-shell":
 			var stop func(time.Duration, time.Duration) time.Duration

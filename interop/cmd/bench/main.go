@@ -65,8 +65,10 @@ type bench struct {
 	// feederCPU is the CPU the last binarySend's feeder used (rows run
 	// one at a time), which ourMeter subtracts.
 	feederCPU time.Duration
-	tmp       string
-	env       []string // for client and server processes
+	// cgroupWarned: the fallback to sampling sshd's CPU was reported.
+	cgroupWarned bool
+	tmp          string
+	env          []string // for client and server processes
 
 	user, home, shell string // the account sshd and our server log in
 	accountNote       string // who that is, for the report

@@ -180,7 +180,7 @@ func (r *report) throughputTable(cipher string, rows []*tputRow, size int64, loa
 	r.emit("Total is the whole run, connection and process start-up included. CPU is the client's, per GiB: the client binary's, or for library rows this whole process's, which includes our server where it runs in process (marked *). ")
 	r.emit("CPU per GiB depends much less on the machine's load than MB/s does. Load average %s → %s.\n\n", load0, load1)
 	r.emit("Rows with ← run the other way: the server's command (`head -c SIZE /dev/zero`) prints the data and the client counts it, timed from its first byte. ")
-	r.emit("Server CPU is the server's, per GiB: sshd's whole tree for the connection (read from /proc once it has reaped it), or this process's plus its children for our server under a binary client, less the client and the feeder; `cat` counts for both.\n\n")
+	r.emit("Server CPU is the server's, per GiB: for sshd, everything its listener forks for the connection (through a cgroup holding the listener where one can be made, exact; else sampled from /proc every 5 ms), or this process's plus its children for our server under a binary client, less the client and the feeder; `cat` counts for both.\n\n")
 	r.emit("| id | client → server | MB/s | data s | total s | client CPU s/GiB | server CPU s/GiB |\n|---|---|---:|---:|---:|---:|---:|\n")
 	for _, row := range rows {
 		if row.err != nil {

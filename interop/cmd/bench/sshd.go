@@ -24,6 +24,16 @@ type sshd struct {
 	cmd  *exec.Cmd
 	log  *lockedBuffer
 	done chan struct{}
+	cg   *cgroupCPU // holds the listener, where one could be made
+}
+
+// meter measures a connection's CPU: exactly through the cgroup, or by
+// sampling the listener's descendants.
+func (s *sshd) meter() serverMeter {
+	if s.cg != nil {
+		return cgroupMeter(s.cg)
+	}
+	return sshdMeter(s.cmd.Process.Pid)
 }
 
 // sshdConfig is the fixed part of every benchmark sshd's configuration;
@@ -88,6 +98,14 @@ func (b *bench) startSSHD(name string, extra []string) (*sshd, error) {
 			return nil, fmt.Errorf("bench: starting sshd: %w", err)
 		}
 		go func() { s.cmd.Wait(); close(s.done) }()
+		// Before the first connection, so all of them are born inside.
+		cg, err := newCgroupCPU(fmt.Sprintf("paramigo-bench-%d-%d", os.Getpid(), s.cmd.Process.Pid), s.cmd.Process.Pid)
+		if err == nil {
+			s.cg = cg
+		} else if !b.cgroupWarned {
+			b.cgroupWarned = true
+			progress("sshd's CPU is sampled from /proc (%v)", err)
+		}
 		if lastErr = s.waitBanner(time.Now().Add(20 * time.Second)); lastErr == nil {
 			return s, nil
 		}
@@ -108,6 +126,9 @@ func (s *sshd) stop() {
 	select {
 	case <-s.done:
 	case <-time.After(10 * time.Second):
+	}
+	if s.cg != nil {
+		s.cg.remove()
 	}
 }
 

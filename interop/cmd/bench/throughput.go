@@ -144,7 +144,7 @@ func (b *bench) throughputSection(ctx context.Context) error {
 			d.stop()
 			return err
 		}
-		rows := b.tputRows(cipherShort(c), a, d.addr, ours, "", d.cmd.Process.Pid)
+		rows := b.tputRows(cipherShort(c), a, d.addr, ours, "", d)
 		b.measure(ctx, "throughput "+cipherShort(c), rows, b.o.size)
 		ours.stop()
 		d.stop()
@@ -159,13 +159,13 @@ func (b *bench) throughputSection(ctx context.Context) error {
 
 // tputRows lists the pairs for one cipher; sshdAddr and ours may sit
 // behind a proxy, so our server's address is passed separately.
-func (b *bench) tputRows(tag string, a algos, sshdAddr string, ours *ourServer, oursAddr string, sshdPID int) []*tputRow {
+func (b *bench) tputRows(tag string, a algos, sshdAddr string, ours *ourServer, oursAddr string, d *sshd) []*tputRow {
 	if oursAddr == "" {
 		oursAddr = ours.addr()
 	}
 	var sshdCPU serverMeter
-	if sshdPID > 0 {
-		sshdCPU = sshdMeter(sshdPID)
+	if d != nil {
+		sshdCPU = d.meter()
 	}
 	binary := func(path, addr, cmd string) func(context.Context, int64) (time.Duration, time.Duration, error) {
 		return func(ctx context.Context, size int64) (time.Duration, time.Duration, error) {
@@ -268,7 +268,7 @@ func (b *bench) rttSection(ctx context.Context) error {
 	}
 	defer op.close()
 	var rows []*tputRow
-	for _, r := range b.tputRows(tag, a, dp.addr(), ours, op.addr(), 0) {
+	for _, r := range b.tputRows(tag, a, dp.addr(), ours, op.addr(), nil) {
 		switch r.id[len(tag)+1:] {
 		case "pm-pms", "pm-sshd", "ssh-sshd", "x-sshd":
 			rows = append(rows, r)
