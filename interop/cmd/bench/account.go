@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -78,6 +79,7 @@ func (b *bench) setupAccount(mode string) error {
 		return err
 	}
 	b.user, b.home, b.shell = name, home, "/bin/sh"
+	b.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
 	b.accountNote = fmt.Sprintf("a throwaway account %s (shell /bin/sh, empty home; -account current to use yours)", name)
 	return nil
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -118,7 +120,7 @@ func TestInProcessRows(t *testing.T) {
 		}
 	}
 	for _, c := range benchCiphers {
-		for _, r := range b.tputRows("t", algos{ciphers: []string{c}}, "127.0.0.1:1", ours, "", nil) {
+		for _, r := range b.tputRows("t", algos{ciphers: []string{c}}, "127.0.0.1:1", ours, "", nil, nil) {
 			if r.id != "t/pm-pms" {
 				continue
 			}
@@ -187,9 +189,21 @@ func TestOpenSSHRows(t *testing.T) {
 	if k := pc.kex(); k != "curve25519-sha256" {
 		t.Errorf("kex %q, want curve25519-sha256 (the only one sshd offers)", k)
 	}
-	for _, r := range b.tputRows("t", algos{ciphers: []string{"aes128-gcm@openssh.com"}}, d.addr, ours, "", d) {
+	// `paramigo serve` as its own process, built from this checkout (where
+	// the session account may run it).
+	b.o.paramigo = filepath.Join(b.tmp, "paramigo")
+	if out, err := exec.Command("go", "build", "-o", b.o.paramigo, "github.com/paramigo/paramigo/cmd/paramigo").CombinedOutput(); err != nil {
+		t.Fatalf("building paramigo: %v\n%s", err, out)
+	}
+	serve, err := b.startServe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer serve.stop()
+	for _, r := range b.tputRows("t", algos{ciphers: []string{"aes128-gcm@openssh.com"}}, d.addr, ours, "", d, serve) {
 		switch strings.TrimPrefix(r.id, "t/") {
-		case "pm-sshd", "ssh-sshd", "x-sshd", "ssh-pms", "pm-pms-shell":
+		case "pm-sshd", "ssh-sshd", "x-sshd", "ssh-pms", "pm-pms-shell", "ssh-serve",
+			"pm-sshd-down", "ssh-sshd-down", "ssh-pms-down", "ssh-serve-down":
 			var stop func(time.Duration, time.Duration) time.Duration
 			if r.meter != nil {
 				stop = r.meter()

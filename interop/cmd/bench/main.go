@@ -67,8 +67,11 @@ type bench struct {
 	feederCPU time.Duration
 	// cgroupWarned: the fallback to sampling sshd's CPU was reported.
 	cgroupWarned bool
-	tmp          string
-	env          []string // for client and server processes
+	// cred is the throwaway account's, which `paramigo serve` runs as
+	// (nil: sessions run as the current user).
+	cred *syscall.Credential
+	tmp  string
+	env  []string // for client and server processes
 
 	user, home, shell string // the account sshd and our server log in
 	accountNote       string // who that is, for the report

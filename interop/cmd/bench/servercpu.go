@@ -49,13 +49,13 @@ func procStat(pid int) (cpu time.Duration, ok bool) {
 	return time.Duration(u+st) * clockTick, true
 }
 
-// sampleTree records, for every live descendant of root, the most CPU
+// sampleTree records, for root and every live descendant, the most CPU
 // time seen.
 func sampleTree(root int, seen map[int]time.Duration) {
+	if c, ok := procStat(root); ok {
+		seen[root] = max(seen[root], c)
+	}
 	for _, pid := range childrenOf(root) {
-		if c, ok := procStat(pid); ok {
-			seen[pid] = max(seen[pid], c)
-		}
 		sampleTree(pid, seen)
 	}
 }
@@ -163,14 +163,15 @@ func cgroupMeter(g *cgroupCPU) serverMeter {
 	}
 }
 
-// sshdMeter charges the processes sshd's listener forks for the
-// connection (the privileged monitor, the session, the shell, `cat`):
-// each one's last reading before it exits, read every 5 ms, so each
+// sampledMeter charges a server's listener process and the processes it
+// forks for the connection (sshd's privileged monitor and session, the
+// shell, `cat`): each one's last reading before it exits, read every 5 ms,
+// so each
 // process's last few milliseconds at most go uncounted (sampling every
 // 50 ms missed a tenth of a 1 GiB transfer's total: everything exits at
 // once at its end). Exact accounting through reaped children's times does
 // not work here: sshd's monitor does not wait for the session process.
-func sshdMeter(pid int) serverMeter {
+func sampledMeter(pid int) serverMeter {
 	return func() func(time.Duration, time.Duration) time.Duration {
 		seen := map[int]time.Duration{}
 		// Processes alive now (an earlier connection still ending) are

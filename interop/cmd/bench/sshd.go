@@ -15,11 +15,12 @@ import (
 	"time"
 )
 
-// sshd is an OpenSSH sshd started for the benchmark on 127.0.0.1 with a
-// configuration of its own: the bench's ed25519 host key, the bench's
-// user key as the only authorized key, no PAM, LogLevel ERROR (DEBUG
-// logging would slow it down and flatter us).
-type sshd struct {
+// serverProc is a server binary the bench runs on 127.0.0.1: OpenSSH's
+// sshd with a configuration of its own (the bench's ed25519 host key, the
+// bench's user key as the only authorized key, no PAM, LogLevel ERROR:
+// DEBUG logging would slow it down and flatter us), or `paramigo serve`
+// with the same keys.
+type serverProc struct {
 	addr string
 	cmd  *exec.Cmd
 	log  *lockedBuffer
@@ -28,12 +29,12 @@ type sshd struct {
 }
 
 // meter measures a connection's CPU: exactly through the cgroup, or by
-// sampling the listener's descendants.
-func (s *sshd) meter() serverMeter {
+// sampling the listener and its descendants.
+func (s *serverProc) meter() serverMeter {
 	if s.cg != nil {
 		return cgroupMeter(s.cg)
 	}
-	return sshdMeter(s.cmd.Process.Pid)
+	return sampledMeter(s.cmd.Process.Pid)
 }
 
 // sshdConfig is the fixed part of every benchmark sshd's configuration;
@@ -67,10 +68,8 @@ func (b *bench) sshdConfig(extra []string) string {
 	return c.String()
 }
 
-// startSSHD runs sshd in the foreground on a free port of 127.0.0.1 and
-// returns once it answers with its banner. A port taken between our probe
-// and sshd's bind is retried.
-func (b *bench) startSSHD(name string, extra []string) (*sshd, error) {
+// startSSHD runs sshd in the foreground on a free port of 127.0.0.1.
+func (b *bench) startSSHD(name string, extra []string) (*serverProc, error) {
 	if os.Geteuid() == 0 {
 		// As root, sshd needs its privilege separation directory.
 		if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
@@ -81,6 +80,16 @@ func (b *bench) startSSHD(name string, extra []string) (*sshd, error) {
 	if err := os.WriteFile(cfgPath, []byte(b.sshdConfig(extra)), 0o644); err != nil {
 		return nil, fmt.Errorf("bench: sshd: %w", err)
 	}
+	return b.startServerProc("sshd "+name, b.o.sshd, func(addr string) []string {
+		return []string{"-D", "-e", "-f", cfgPath, "-o", "ListenAddress=" + addr}
+	}, b.env, nil)
+}
+
+// startServerProc runs path with the arguments args gives for a free
+// port of 127.0.0.1, with env, as cred (nil: as we are), and returns once
+// it answers with its banner. A port taken between our probe and the bind
+// is retried.
+func (b *bench) startServerProc(what, path string, args func(addr string) []string, env []string, cred *syscall.Credential) (*serverProc, error) {
 	var lastErr error
 	for range 5 {
 		port, err := freePort()
@@ -88,14 +97,15 @@ func (b *bench) startSSHD(name string, extra []string) (*sshd, error) {
 			return nil, err
 		}
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		s := &sshd{addr: addr, log: &lockedBuffer{}, done: make(chan struct{})}
-		s.cmd = newCmd(context.Background(), b.env, b.o.sshd, "-D", "-e", "-f", cfgPath, "-o", "ListenAddress="+addr)
+		s := &serverProc{addr: addr, log: &lockedBuffer{}, done: make(chan struct{})}
+		s.cmd = newCmd(context.Background(), env, path, args(addr)...)
 		// Should the bench die without cleaning up (a panic), the
 		// listener goes with it.
 		s.cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+		s.cmd.SysProcAttr.Credential = cred
 		s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
 		if err := s.cmd.Start(); err != nil {
-			return nil, fmt.Errorf("bench: starting sshd: %w", err)
+			return nil, fmt.Errorf("bench: starting %s: %w", what, err)
 		}
 		go func() { s.cmd.Wait(); close(s.done) }()
 		// Before the first connection, so all of them are born inside.
@@ -104,22 +114,22 @@ func (b *bench) startSSHD(name string, extra []string) (*sshd, error) {
 			s.cg = cg
 		} else if !b.cgroupWarned {
 			b.cgroupWarned = true
-			progress("sshd's CPU is sampled from /proc (%v)", err)
+			progress("server CPU is sampled from /proc (%v)", err)
 		}
 		if lastErr = s.waitBanner(time.Now().Add(20 * time.Second)); lastErr == nil {
 			return s, nil
 		}
 		s.stop()
-		lastErr = fmt.Errorf("%w; sshd said: %s", lastErr, strings.TrimSpace(s.log.String()))
-		if !strings.Contains(s.log.String(), "Address already in use") {
+		lastErr = fmt.Errorf("%w; %s said: %s", lastErr, what, strings.TrimSpace(s.log.String()))
+		if !strings.Contains(s.log.String(), "Address already in use") && !strings.Contains(s.log.String(), "address already in use") {
 			break
 		}
 	}
-	return nil, fmt.Errorf("bench: sshd %s: %w", name, lastErr)
+	return nil, fmt.Errorf("bench: %s: %w", what, lastErr)
 }
 
-// stop kills sshd and every connection process it forked.
-func (s *sshd) stop() {
+// stop kills the server and every connection process it forked.
+func (s *serverProc) stop() {
 	if s.cmd.Process != nil {
 		killTree(s.cmd.Process.Pid)
 	}
@@ -133,7 +143,7 @@ func (s *sshd) stop() {
 }
 
 // waitBanner polls until a connection yields an "SSH-2.0-" line.
-func (s *sshd) waitBanner(deadline time.Time) error {
+func (s *serverProc) waitBanner(deadline time.Time) error {
 	for {
 		select {
 		case <-s.done:

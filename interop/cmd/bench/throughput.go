@@ -144,10 +144,21 @@ func (b *bench) throughputSection(ctx context.Context) error {
 			d.stop()
 			return err
 		}
-		rows := b.tputRows(cipherShort(c), a, d.addr, ours, "", d)
+		var serve *serverProc
+		if have(b.o.paramigo) {
+			if serve, err = b.startServe(); err != nil {
+				ours.stop()
+				d.stop()
+				return err
+			}
+		}
+		rows := b.tputRows(cipherShort(c), a, d.addr, ours, "", d, serve)
 		b.measure(ctx, "throughput "+cipherShort(c), rows, b.o.size)
 		ours.stop()
 		d.stop()
+		if serve != nil {
+			serve.stop()
+		}
 		b.rep.throughputTable(c, rows, b.o.size, load, loadAvg(), b.o.reps)
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -159,13 +170,17 @@ func (b *bench) throughputSection(ctx context.Context) error {
 
 // tputRows lists the pairs for one cipher; sshdAddr and ours may sit
 // behind a proxy, so our server's address is passed separately.
-func (b *bench) tputRows(tag string, a algos, sshdAddr string, ours *ourServer, oursAddr string, d *sshd) []*tputRow {
+func (b *bench) tputRows(tag string, a algos, sshdAddr string, ours *ourServer, oursAddr string, d, serve *serverProc) []*tputRow {
 	if oursAddr == "" {
 		oursAddr = ours.addr()
 	}
-	var sshdCPU serverMeter
+	var sshdCPU, serveCPU serverMeter
 	if d != nil {
 		sshdCPU = d.meter()
+	}
+	serveAddr := ""
+	if serve != nil {
+		serveCPU, serveAddr = serve.meter(), serve.addr
 	}
 	binary := func(path, addr, cmd string) func(context.Context, int64) (time.Duration, time.Duration, error) {
 		return func(ctx context.Context, size int64) (time.Duration, time.Duration, error) {
@@ -207,6 +222,8 @@ func (b *bench) tputRows(tag string, a algos, sshdAddr string, ours *ourServer, 
 			}), meter: sshdCPU},
 		{id: "ssh-pms", client: "OpenSSH `ssh` (stdin from a pipe)", server: "paramigo server (LocalSessions, `cat > /dev/null`)",
 			run: binary(b.o.ssh, oursAddr, sinkCommand), meter: ourMeter()},
+		{id: "ssh-serve", client: "OpenSSH `ssh` (stdin from a pipe)", server: "`paramigo serve` (its own process, `cat > /dev/null`)",
+			run: binary(b.o.ssh, serveAddr, sinkCommand), meter: serveCPU},
 		{id: "pm-pms-shell", client: "paramigo library", server: "paramigo server (LocalSessions, `cat > /dev/null`)",
 			run: inProcess(func(ctx context.Context, size int64) (time.Duration, error) {
 				return b.paramigoSend(ctx, oursAddr, a, sinkCommand, size)
@@ -222,6 +239,8 @@ func (b *bench) tputRows(tag string, a algos, sshdAddr string, ours *ourServer, 
 			run: receive(b.o.ssh, sshdAddr), meter: sshdCPU},
 		{id: "ssh-pms-down", client: "OpenSSH `ssh` (stdout to a pipe)", server: "paramigo server (LocalSessions)", down: true,
 			run: receive(b.o.ssh, oursAddr), meter: ourMeter()},
+		{id: "ssh-serve-down", client: "OpenSSH `ssh` (stdout to a pipe)", server: "`paramigo serve` (its own process)", down: true,
+			run: receive(b.o.ssh, serveAddr), meter: serveCPU},
 	}
 	var rows []*tputRow
 	for _, r := range all {
@@ -232,6 +251,9 @@ func (b *bench) tputRows(tag string, a algos, sshdAddr string, ours *ourServer, 
 		if strings.HasSuffix(r.id, "/pmssh-sshd") && !have(b.o.paramigo) {
 			progress("%s: skipping %s: -paramigo not given", tag, r.id)
 			continue
+		}
+		if strings.Contains(r.id, "-serve") && serve == nil {
+			continue // no -paramigo, or behind the delay proxy
 		}
 		rows = append(rows, r)
 	}
@@ -268,7 +290,7 @@ func (b *bench) rttSection(ctx context.Context) error {
 	}
 	defer op.close()
 	var rows []*tputRow
-	for _, r := range b.tputRows(tag, a, dp.addr(), ours, op.addr(), nil) {
+	for _, r := range b.tputRows(tag, a, dp.addr(), ours, op.addr(), nil, nil) {
 		switch r.id[len(tag)+1:] {
 		case "pm-pms", "pm-sshd", "ssh-sshd", "x-sshd":
 			rows = append(rows, r)
