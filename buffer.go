@@ -27,8 +27,12 @@ type buffer struct {
 	// holds nothing go out through it on the reader goroutine: no copy
 	// into data and no hand-off to another goroutine, which is what a
 	// bulk upload into a command's stdin spends most on besides the
-	// cipher and the system calls themselves.
-	direct  func([]byte) int
+	// cipher and the system calls themselves. The reader goroutine defers
+	// the write while more packets wait in its read-ahead (pending: slices
+	// of it, valid until it reads again), so a burst of packets costs one
+	// write and wakes the command once.
+	direct  func([][]byte) int
+	pending [][]byte
 	writing bool // writeTo holds bytes it took and has not written yet
 }
 
@@ -43,22 +47,66 @@ func (b *buffer) signal() {
 
 // write appends p (copied), after offering it to direct where nothing
 // waits ahead of it, and returns how many bytes direct took: those are
-// consumed already.
-func (b *buffer) write(p []byte) int {
+// consumed already. With hold, p stays valid until flush and goes to
+// direct then (held reports that it waits there).
+func (b *buffer) write(p []byte, hold bool) (taken int, held bool) {
 	b.mu.Lock()
+	if b.direct != nil && !b.writing && !b.eof && b.off == len(b.data) {
+		b.pending = append(b.pending, p)
+		if hold {
+			b.mu.Unlock()
+			return 0, true
+		}
+		taken = b.flushLocked()
+		b.mu.Unlock()
+		return taken, false
+	}
+	b.appendLocked(p)
+	b.mu.Unlock()
+	b.signal()
+	return 0, false
+}
+
+// flush writes what write held, and returns how much direct took.
+func (b *buffer) flush() int {
+	b.mu.Lock()
+	n := b.flushLocked()
+	b.mu.Unlock()
+	return n
+}
+
+// flushLocked hands pending to direct; what it does not take is copied
+// into data for writeTo. Holding mu keeps writeTo from taking and writing
+// anything meanwhile, so the order of bytes cannot change.
+func (b *buffer) flushLocked() int {
+	if len(b.pending) == 0 {
+		return 0
+	}
 	taken := 0
 	if b.direct != nil && !b.writing && !b.eof && b.off == len(b.data) {
-		// Holding mu keeps writeTo from taking and writing anything
-		// meanwhile, so the order of bytes cannot change.
-		taken = b.direct(p)
-		if taken < 0 {
+		if taken = b.direct(b.pending); taken < 0 {
 			b.direct, taken = nil, 0 // writeTo meets the error itself
 		}
-		if p = p[taken:]; len(p) == 0 {
-			b.mu.Unlock()
-			return taken
-		}
 	}
+	skip := taken
+	for _, p := range b.pending {
+		if skip >= len(p) {
+			skip -= len(p)
+			continue
+		}
+		b.appendLocked(p[skip:])
+		skip = 0
+	}
+	clear(b.pending)
+	b.pending = b.pending[:0]
+	if len(b.data) > b.off {
+		b.signal()
+	}
+	return taken
+}
+
+// appendLocked copies p after the unread data.
+func (b *buffer) appendLocked(p []byte) {
 	if b.off > 0 && b.off == len(b.data) {
 		b.data, b.off = b.data[:0], 0
 	} else if b.off > len(b.data)/2 && b.off > 64*1024 {
@@ -66,14 +114,21 @@ func (b *buffer) write(p []byte) int {
 		b.data, b.off = b.data[:n], 0
 	}
 	b.data = append(b.data, p...)
-	b.mu.Unlock()
-	b.signal()
-	return taken
+}
+
+// keepPending copies what write held into data, for when the stream ends
+// or changes hands before the reader goroutine flushes.
+func (b *buffer) keepPending() {
+	for _, p := range b.pending {
+		b.appendLocked(p)
+	}
+	clear(b.pending)
+	b.pending = b.pending[:0]
 }
 
 // setDirect sets the destination for write to try first (see direct);
 // nil turns it off.
-func (b *buffer) setDirect(direct func([]byte) int) {
+func (b *buffer) setDirect(direct func([][]byte) int) {
 	b.mu.Lock()
 	b.direct = direct
 	b.mu.Unlock()
@@ -82,6 +137,7 @@ func (b *buffer) setDirect(direct func([]byte) int) {
 // close marks the end of the stream; err nil is a clean EOF.
 func (b *buffer) close(err error) {
 	b.mu.Lock()
+	b.keepPending()
 	if !b.eof {
 		b.eof = true
 		b.err = err
@@ -101,6 +157,7 @@ func (b *buffer) setDeadline(t time.Time) {
 func (b *buffer) read(p []byte) (int, error) {
 	for {
 		b.mu.Lock()
+		b.keepPending()
 		if n := len(b.data) - b.off; n > 0 {
 			n = copy(p, b.data[b.off:])
 			b.off += n
@@ -187,6 +244,7 @@ func (b *buffer) unread(p []byte) {
 		b.data = append(slices.Clip(p), b.data[b.off:]...)
 		b.off = 0
 	}
+	b.keepPending()
 	b.mu.Unlock()
 }
 

@@ -47,6 +47,7 @@ type Channel struct {
 	writeDeadline time.Time
 	localWindow   uint32 // the window we grant: at open, then as tuned
 	tuner         windowTuner
+	held          bool   // in the transport's held list (reader goroutine only)
 	recvWindow    uint32 // how much the peer may still send
 	unacked       uint32 // read by the user, not yet granted back
 	sentEOF       bool
@@ -444,9 +445,15 @@ func (c *Channel) receiveData(ext bool, code uint32, data []byte) {
 	c.mu.Unlock()
 	switch {
 	case !ext:
-		c.consumedByReader(c.stdout.write(data))
+		taken, held := c.stdout.write(data, c.m.t.r.Stable())
+		if held && !c.held {
+			c.held = true
+			c.m.t.held = append(c.m.t.held, c)
+		}
+		c.consumedByReader(taken)
 	case code == 1:
-		c.consumedByReader(c.stderr.write(data))
+		taken, _ := c.stderr.write(data, false)
+		c.consumedByReader(taken)
 	default:
 		// Other extended data types are undefined; keep the window honest.
 		c.consumedByReader(len(data))

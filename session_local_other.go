@@ -18,4 +18,4 @@ func ptyAttr() *syscall.SysProcAttr { return nil }
 
 // writeNow has no non-blocking write to offer here: the buffer copies and
 // writeTo writes.
-func writeNow(*os.File) func([]byte) int { return nil }
+func writeNow(*os.File) func([][]byte) int { return nil }

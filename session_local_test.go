@@ -73,7 +73,9 @@ func TestLocalExec(t *testing.T) {
 // normally.
 func TestLocalStdinBulk(t *testing.T) {
 	c := localServer(t)
-	ctx := context.Background()
+	// Lost window or data shows as a stall: fail it rather than hang.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	in := make([]byte, 24<<20)
 	rand.NewChaCha8([32]byte{1}).Read(in)
 	sum := sha256.Sum256(in)

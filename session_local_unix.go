@@ -25,7 +25,7 @@ func ptyAttr() *syscall.SysProcAttr {
 // path, or nil where f cannot take one: f must be in non-blocking mode
 // (os.Pipe's ends are, since the runtime polls them), or a full pipe would
 // stall the connection's reader goroutine.
-func writeNow(f *os.File) func([]byte) int {
+func writeNow(f *os.File) func([][]byte) int {
 	rc, err := f.SyscallConn()
 	if err != nil {
 		return nil
@@ -38,11 +38,11 @@ func writeNow(f *os.File) func([]byte) int {
 	if !nonblocking {
 		return nil
 	}
-	return func(p []byte) int {
+	return func(bufs [][]byte) int {
 		var n int
 		var werr error
 		err := rc.Write(func(fd uintptr) bool {
-			n, werr = unix.Write(int(fd), p)
+			n, werr = unix.Writev(int(fd), bufs)
 			return true // never wait for the poller: that is writeTo's job
 		})
 		switch {

@@ -54,8 +54,9 @@ type Transport struct {
 	preamble      []string
 
 	// Owned by the reader goroutine.
-	r  *packet.Reader
-	kx *kexRun
+	r    *packet.Reader
+	kx   *kexRun
+	held []*Channel // channels whose data waits in r's read-ahead for flushHeld
 
 	out        *outQueue
 	wmu        sync.Mutex
@@ -532,6 +533,7 @@ func (t *Transport) closedErr() error {
 // readLoop reads packets until the connection fails, handling transport
 // messages itself and handing the rest on.
 func (t *Transport) readLoop() {
+	t.r.BeforeRead = t.flushHeld
 	for {
 		p, err := t.r.ReadPacket()
 		if err != nil {
@@ -555,6 +557,18 @@ func (t *Transport) readLoop() {
 			t.wmu.Unlock()
 		}
 	}
+}
+
+// flushHeld writes the channel data the reader goroutine held in its
+// read-ahead while more packets were already there (see buffer.direct):
+// it runs before the Reader reads again, which would move them.
+func (t *Transport) flushHeld() {
+	for i, c := range t.held {
+		c.held = false
+		c.consumedByReader(c.stdout.flush())
+		t.held[i] = nil
+	}
+	t.held = t.held[:0]
 }
 
 func (t *Transport) readFailed(err error) {

@@ -36,7 +36,17 @@ type Reader struct {
 	// Counters since the last key change, for re-key decisions.
 	Bytes   uint64
 	Packets uint64
+
+	// BeforeRead, when set, runs before the Reader reads from the
+	// connection or moves what it holds: until then, payloads it returned
+	// from its read-ahead (Stable) stay where they are.
+	BeforeRead func()
 }
+
+// Stable reports whether payloads stay valid until BeforeRead runs, not
+// only until the next ReadPacket: they do unless inflated into a buffer
+// of the Reader's that the next packet reuses.
+func (r *Reader) Stable() bool { return r.inflate == nil }
 
 // readAhead is the size of the Reader's own buffer: packets are decrypted
 // in place inside it, so bulk data is not copied on the way in.
@@ -98,6 +108,9 @@ func (r *Reader) ReadPacket() ([]byte, error) {
 func (r *Reader) fill(n int) error {
 	if r.end-r.start >= n {
 		return nil
+	}
+	if r.BeforeRead != nil {
+		r.BeforeRead()
 	}
 	if cap(r.buf) < n || cap(r.buf)-r.start < n {
 		// Start small (a connection that only sends small packets never
