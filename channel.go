@@ -117,7 +117,10 @@ func (c *Channel) Read(p []byte) (int, error) {
 func (c *Channel) WriteTo(w io.Writer) (int64, error) { return c.stdout.writeTo(w, c.consumed) }
 
 // Write sends on the main data stream, blocking while the peer's window
-// is full.
+// is full. Without a write deadline it writes full packets to the network
+// itself, so it may also wait for the connection to take them, as a
+// net.Conn's Write does; with one, packets queue for the connection's
+// writer and only the waits for window and queue room count against it.
 func (c *Channel) Write(p []byte) (int, error) { return c.write(p, false) }
 
 // Stderr returns the extended data stream (type 1, stderr) as a reader
