@@ -369,6 +369,12 @@ func (s *sshSession) copyInput(ctx context.Context) {
 		esc = &sshEscapeFilter{char: byte(c.opts.escapeChar), lastWasCR: true, s: s, ctx: ctx}
 	}
 	buf := make([]byte, 32<<10)
+	if esc == nil {
+		// Input that is not typed may come faster than a packet at a
+		// time: whatever a read brings then leaves as packets written back
+		// to back, which sshd takes in fewer, larger reads.
+		buf = make([]byte, 256<<10)
+	}
 	for {
 		n, err := c.stdin.Read(buf)
 		if n > 0 {
