@@ -117,8 +117,9 @@ func (s *SSHD) AuthorizeKey(t testing.TB, line string) {
 // The server runs with its own host keys, UsePAM no, StrictModes no (the
 // temporary directories are not root-owned 0755 chains), PermitRootLogin
 // yes (CI runs as root), PidFile none, password and public key
-// authentication, "Subsystem sftp /usr/lib/openssh/sftp-server" and
-// LogLevel DEBUG3, then opts.Config on top. Public keys are read from
+// authentication, "Subsystem sftp /usr/lib/openssh/sftp-server",
+// LogLevel DEBUG3 and SetEnv SHLVL=1 (so bash skips the user's ~/.bashrc),
+// then opts.Config on top. Public keys are read from
 // AuthorizedKeysPath for every user. Password authentication checks
 // /etc/shadow, where root often has no password: use EnsureTestUser.
 //
@@ -293,6 +294,11 @@ func prepareSSHD(t testing.TB, opts SSHDOptions) (*SSHD, []string) {
 		"MaxStartups 100",
 		"Subsystem sftp " + SFTPServerPath,
 		"LogLevel DEBUG3",
+		// Debian's bash sources ~/.bashrc in sessions sshd starts unless
+		// it is a nested shell: a login's rc file (pyenv's rehash on this
+		// project's machines) would otherwise run in every test's
+		// commands and, in parallel, print its own races on stderr.
+		"SetEnv SHLVL=1",
 	}
 	s.ConfigPath = filepath.Join(s.Dir, "sshd_config")
 	if err := os.WriteFile(s.ConfigPath, []byte(buildConfig(opts.Config, hostKeys, defaults, "match")), 0o644); err != nil {
