@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/paramigo/paramigo/internal/msg"
@@ -23,6 +24,7 @@ const maxQueued = 1 << 20
 // up, which also saves system calls under load.
 type outQueue struct {
 	conn net.Conn
+	raw  syscall.RawConn // conn's descriptor, for writes that never wait (nil: none)
 
 	mu      sync.Mutex
 	cond    *sync.Cond // signals the flusher
@@ -36,6 +38,11 @@ type outQueue struct {
 
 func newOutQueue(conn net.Conn) *outQueue {
 	q := &outQueue{conn: conn}
+	if sc, ok := conn.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil && canWriteNow {
+			q.raw = raw
+		}
+	}
 	q.cond = sync.NewCond(&q.mu)
 	q.space = sync.NewCond(&q.mu)
 	go q.flush()
@@ -60,6 +67,12 @@ func (q *outQueue) Write(p []byte) (int, error) {
 // appendPacket seals payload with w straight into the queue, saving the
 // copy Write would make. Called with the transport's write lock held.
 func (q *outQueue) appendPacket(w *packet.Writer, payload []byte) error {
+	return q.appendPacketHold(w, payload, false)
+}
+
+// appendPacketHold is appendPacket that, with hold, leaves the flusher
+// asleep: the caller calls writeReady next.
+func (q *outQueue) appendPacketHold(w *packet.Writer, payload []byte, hold bool) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.err != nil {
@@ -70,8 +83,41 @@ func (q *outQueue) appendPacket(w *packet.Writer, payload []byte) error {
 	}
 	var err error
 	q.buf, err = w.AppendPacket(q.buf, payload)
-	q.cond.Signal()
+	if !hold {
+		q.cond.Signal()
+	}
 	return err
+}
+
+// writeReady writes what is queued without waiting, for the reader
+// goroutine, which must never block on the network: what the socket does
+// not take at once, or everything when no write can be made that way or
+// another write is under way, goes to the flusher. A window adjustment
+// then costs one system call on the goroutine that has it, not a wake-up
+// of the flusher (which the scheduler pays for with a spinning thread).
+func (q *outQueue) writeReady() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.buf) == 0 || q.err != nil || q.closed {
+		return
+	}
+	if q.raw == nil || q.writing {
+		q.cond.Signal()
+		return
+	}
+	out := q.take()
+	q.mu.Unlock()
+	n, err := writeNowTo(q.raw, out)
+	q.mu.Lock()
+	if n < len(out) && err == nil {
+		// Back in front of what was queued meanwhile, for the flusher.
+		rest := make([]byte, 0, len(out)-n+len(q.buf))
+		q.buf = append(append(rest, out[n:]...), q.buf...)
+	}
+	q.written(out, err)
+	if len(q.buf) > 0 {
+		q.cond.Signal()
+	}
 }
 
 // appendChannelData builds a channel data packet (extended when ext)

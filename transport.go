@@ -509,10 +509,11 @@ func (t *Transport) sendFromReaderFor(c *Channel, closing bool, payload []byte) 
 		t.pendingOut = append(t.pendingOut, append([]byte(nil), payload...))
 		return nil
 	}
-	if err := t.out.appendPacket(t.w, payload); err != nil {
+	if err := t.out.appendPacketHold(t.w, payload, true); err != nil {
 		return err
 	}
 	t.maybeRekeyLocked()
+	t.out.writeReady()
 	return nil
 }
 

@@ -1,0 +1,47 @@
+package paramigo
+
+import (
+	"bytes"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/paramigo/paramigo/internal/sshtest"
+)
+
+// TestWriteReadyKeepsOrder fills a socket nobody reads from the reader
+// goroutine's non-blocking path: the socket takes part, the rest must go
+// out through the flusher once the peer reads, ahead of what was queued
+// meanwhile, with nothing lost or reordered.
+func TestWriteReadyKeepsOrder(t *testing.T) {
+	a, b := sshtest.TCPPair(t)
+	q := newOutQueue(a)
+	defer q.close()
+	if q.raw == nil && canWriteNow {
+		t.Fatal("a TCP connection offers no raw descriptor")
+	}
+	want := make([]byte, 16<<20) // more than loopback's socket buffers take
+	for i := range want {
+		want[i] = byte(i / 4096)
+	}
+	first, second := want[:12<<20], want[12<<20:]
+	q.mu.Lock()
+	q.buf = append(q.buf, first...)
+	q.mu.Unlock()
+	q.writeReady()
+	if _, err := q.Write(second); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(want))
+	b.SetReadDeadline(time.Now().Add(30 * time.Second)) // lost bytes show as a timeout
+	if _, err := io.ReadFull(b, got); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		i := 0
+		for i < len(got) && got[i] == want[i] {
+			i++
+		}
+		t.Fatalf("bytes differ from offset %d", i)
+	}
+}
