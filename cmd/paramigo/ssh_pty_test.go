@@ -143,6 +143,20 @@ func termios(t *testing.T, f *os.File) unix.Termios {
 	return *tio
 }
 
+// waitRaw waits until the client has put the local terminal in raw mode,
+// which it does once the session is up.
+func (s *sshOnTerminal) waitRaw(t *testing.T) {
+	t.Helper()
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if termios(t, s.slave).Lflag&(unix.ICANON|unix.ECHO) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the local terminal never went raw; screen %q", s.screen())
+		}
+	}
+}
+
 // shellSession drives an interactive shell: the remote terminal's size
 // follows the local one's, and the exit status is the shell's.
 func shellSession(t *testing.T, args []string) {
@@ -243,6 +257,9 @@ func TestSSHEscapesOpenSSH(t *testing.T) {
 	screens := map[bool]string{}
 	for _, openssh := range []bool{false, true} {
 		st := startOnPTY(t, openssh, sshTermEnv(t), nil, s.args("-t", "127.0.0.1", "cat")...)
+		// cat says nothing first: wait for the client's raw mode, or the
+		// local terminal may still echo the first key itself.
+		st.waitRaw(t)
 		for _, step := range steps {
 			before := len(st.screen())
 			st.typeKeys(t, step.keys)
