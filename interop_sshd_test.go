@@ -717,10 +717,12 @@ func TestInteropTransportSSHD(t *testing.T) {
 
 	add("keepalive=answered", func(t *testing.T) {
 		cfg := p.config(t)
-		cfg.KeepaliveInterval = 50 * time.Millisecond
-		cfg.KeepaliveMax = 2
+		// Five misses in a row to fail: a loaded CI machine running the
+		// race detector can hold one round trip past 100 ms, not five.
+		cfg.KeepaliveInterval = 100 * time.Millisecond
+		cfg.KeepaliveMax = 5
 		tr := interopDial(t, p.Addr, cfg)
-		time.Sleep(500 * time.Millisecond) // ten intervals, idle
+		time.Sleep(time.Second) // ten intervals, idle
 		if err := tr.Err(); err != nil {
 			t.Fatalf("transport closed while sshd answered keepalives: %v", err)
 		}
