@@ -191,15 +191,24 @@ func benchData() []byte {
 // connection set-up and process start-up do not count against the
 // channel.
 
+// paramigoDial connects our library for a transfer; closing it also
+// happens when ctx ends, so a stalled transfer returns.
+func (b *bench) paramigoDial(ctx context.Context, addr string, a algos) (*paramigo.Transport, func(), error) {
+	t, err := paramigo.Dial(ctx, "tcp", addr, b.paramigoConfig(a))
+	if err != nil {
+		return nil, nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { t.Close() })
+	return t, func() { stop(); t.Close() }, nil
+}
+
 // paramigoSend feeds command with our library.
 func (b *bench) paramigoSend(ctx context.Context, addr string, a algos, command string, size int64) (time.Duration, error) {
-	t, err := paramigo.Dial(ctx, "tcp", addr, b.paramigoConfig(a))
+	t, closeT, err := b.paramigoDial(ctx, addr, a)
 	if err != nil {
 		return 0, err
 	}
-	defer t.Close()
-	stop := context.AfterFunc(ctx, func() { t.Close() })
-	defer stop()
+	defer closeT()
 	ch, err := t.OpenSession(ctx)
 	if err != nil {
 		return 0, err
@@ -365,13 +374,11 @@ func (b *bench) binaryReceive(ctx context.Context, timeout time.Duration, path s
 
 // paramigoReceive is binaryReceive with our library in process.
 func (b *bench) paramigoReceive(ctx context.Context, addr string, a algos, size int64) (time.Duration, error) {
-	t, err := paramigo.Dial(ctx, "tcp", addr, b.paramigoConfig(a))
+	t, closeT, err := b.paramigoDial(ctx, addr, a)
 	if err != nil {
 		return 0, err
 	}
-	defer t.Close()
-	stop := context.AfterFunc(ctx, func() { t.Close() })
-	defer stop()
+	defer closeT()
 	var out countingWriter
 	if err := t.Run(ctx, sourceCommand(size), nil, &out, io.Discard); err != nil {
 		return 0, err
