@@ -39,18 +39,8 @@ func writeNow(f *os.File) func([][]byte) int {
 		return nil
 	}
 	return func(bufs [][]byte) int {
-		var n int
-		var werr error
-		err := rc.Write(func(fd uintptr) bool {
-			n, werr = unix.Writev(int(fd), bufs)
-			return true // never wait for the poller: that is writeTo's job
-		})
-		switch {
-		case err != nil:
-			return -1
-		case werr == unix.EAGAIN || werr == unix.EINTR:
-			return 0
-		case werr != nil:
+		n, err := writeNowTo(rc, bufs...)
+		if err != nil {
 			return -1
 		}
 		return n
