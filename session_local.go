@@ -195,6 +195,7 @@ func (l *local) startPipes(s *Session, cmd *exec.Cmd) (func() error, error) {
 		return nil, err
 	}
 	growPipe(stdout)
+	growPipe(stdin)
 	cmd.Stdin = stdinRead
 	cmd.Stdout = stdoutWrite
 	cmd.Stderr = s.Channel.Stderr()
