@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,6 +56,45 @@ func TestStats(t *testing.T) {
 	}
 	if median(nil) != 0 || percentile(nil, 90) != 0 {
 		t.Error("empty samples must give 0")
+	}
+}
+
+// TestRatioTable checks the goal table's arithmetic on made-up rows: the
+// ratio of medians, the per-round spread, and the server CPU line.
+func TestRatioTable(t *testing.T) {
+	secs := func(v ...float64) []time.Duration {
+		var d []time.Duration
+		for _, x := range v {
+			d = append(d, time.Duration(x*float64(time.Second)))
+		}
+		return d
+	}
+	const c = "aes128-gcm@openssh.com"
+	r := newReport()
+	r.ciphers, r.size = []string{c}, 1<<30
+	r.tput[c] = []*tputRow{
+		// ssh → sshd: 1, 2, 1.5 s per GiB; the server spends 1.2 s.
+		{id: "t/ssh-sshd", data: secs(1, 2, 1.5), srvCPU: secs(1.2, 1.2, 1.2)},
+		// ssh → serve: 2, 1, 1.5 s; 0.8 s of server CPU.
+		{id: "t/ssh-serve", data: secs(2, 1, 1.5), srvCPU: secs(0.8, 0.8, 0.8)},
+		{id: "t/ssh-pms", err: errors.New("boom")},
+	}
+	lo, hi, ok := roundSpread(r.row(c, "ssh-serve"), r.row(c, "ssh-sshd"))
+	if !ok || lo != 0.5 || hi != 2 {
+		t.Errorf("round spread %v–%v %v, want 0.5–2", lo, hi, ok)
+	}
+	if r.row(c, "ssh-pms") != nil {
+		t.Error("a failed row must not count")
+	}
+	r.ratioTable() // also printed: go test -v shows it
+	for _, want := range []string{
+		"| ssh → `paramigo serve` ÷ ssh → sshd | 1.00x met (rounds 0.50–2.00) |",
+		"| sshd's CPU ÷ `paramigo serve`'s, per GiB, under ssh | 1.50x (1.20 ÷ 0.80 s/GiB) | no goal: above 1, our server spends less per byte |",
+		"| ssh → paramigo server in the bench's process ÷ ssh → sshd | – |",
+	} {
+		if !strings.Contains(r.String(), want) {
+			t.Errorf("ratio table lacks %q:\n%s", want, r.String())
+		}
 	}
 }
 

@@ -124,7 +124,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.n, "n", 30, "connections per client for the connect timings")
 	size := fs.String("size", "2GiB", "bytes per bulk transfer (suffixes KiB, MiB, GiB)")
 	rttSize := fs.String("rtt-size", "256MiB", "bytes per transfer through the delay proxy")
-	fs.IntVar(&o.reps, "reps", 3, "transfers per throughput row (the median counts)")
+	fs.IntVar(&o.reps, "reps", 5, "transfers per throughput row (the median counts)")
 	fs.DurationVar(&o.rtt, "rtt", 50*time.Millisecond, "round-trip time the delay proxy adds for the long-link rows")
 	fs.DurationVar(&o.flightRTT, "flight-rtt", 50*time.Millisecond, "round-trip time of the proxy that counts a connection's round trips (0: skip)")
 	fs.BoolVar(&o.quick, "quick", false, "a first run: -size 256MiB -rtt-size 64MiB -n 10 -reps 1 unless given")

@@ -209,12 +209,40 @@ func cpuCell(row *tputRow, size int64) string {
 // rate finds a row's MB/s by its id suffix; ok is false when the row
 // did not run or failed.
 func (r *report) rate(cipher, suffix string) (float64, bool) {
-	for _, row := range r.tput[cipher] {
-		if strings.HasSuffix(row.id, "/"+suffix) && row.err == nil && len(row.data) > 0 {
-			return row.mbps(r.size), true
-		}
+	if row := r.row(cipher, suffix); row != nil {
+		return row.mbps(r.size), true
 	}
 	return 0, false
+}
+
+// row finds a row by its id suffix; nil when it did not run or failed.
+func (r *report) row(cipher, suffix string) *tputRow {
+	for _, row := range r.tput[cipher] {
+		if strings.HasSuffix(row.id, "/"+suffix) && row.err == nil && len(row.data) > 0 {
+			return row
+		}
+	}
+	return nil
+}
+
+// roundSpread is the lowest and highest ratio of a's to b's throughput
+// within one round (the i-th transfer of each; rows of a round run back
+// to back): how far one round can stray from the ratio of the medians on
+// this machine. ok is false with fewer than two rounds.
+func roundSpread(a, b *tputRow) (lo, hi float64, ok bool) {
+	if a == nil || b == nil {
+		return 0, 0, false
+	}
+	n := min(len(a.data), len(b.data))
+	if n < 2 {
+		return 0, 0, false
+	}
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for i := range n {
+		q := b.data[i].Seconds() / a.data[i].Seconds()
+		lo, hi = min(lo, q), max(hi, q)
+	}
+	return lo, hi, true
 }
 
 // ratioTable prints the ratios the issues set goals for.
@@ -222,7 +250,9 @@ func (r *report) ratioTable() {
 	if len(r.ciphers) == 0 {
 		return
 	}
-	r.emit("## Throughput against the goals\n\n| | %s | goal |\n|---|%s---|\n", strings.Join(r.ciphers, " | "), strings.Repeat("---:|", len(r.ciphers)))
+	r.emit("## Throughput against the goals\n\n")
+	r.emit("Each ratio is of the rows' median MB/s; in brackets, the lowest and highest ratio within one round, where the two rows ran back to back.\n\n")
+	r.emit("| | %s | goal |\n|---|%s---|\n", strings.Join(r.ciphers, " | "), strings.Repeat("---:|", len(r.ciphers)))
 	goals := map[string]float64{"aes128-gcm@openssh.com": 1.2, "chacha20-poly1305@openssh.com": 1.0}
 	ratio := func(label, num, den string, goal func(c string) (float64, bool), goalText string) {
 		cells := []string{}
@@ -237,6 +267,9 @@ func (r *report) ratioTable() {
 			if g, ok := goal(c); ok {
 				cell += " " + verdict(a/b >= g)
 			}
+			if lo, hi, ok := roundSpread(r.row(c, num), r.row(c, den)); ok {
+				cell += fmt.Sprintf(" (rounds %.2f–%.2f)", lo, hi)
+			}
 			cells = append(cells, cell)
 		}
 		r.emit("| %s | %s | %s |\n", label, strings.Join(cells, " | "), goalText)
@@ -247,11 +280,25 @@ func (r *report) ratioTable() {
 	ratio("x/crypto/ssh library → sshd ÷ ssh → sshd", "x-sshd", "ssh-sshd", none, "reference (the issue quotes 1.2x, 0.86x)")
 	ratio("`paramigo ssh` → sshd ÷ ssh → sshd", "pmssh-sshd", "ssh-sshd", none, "the command, as users run it")
 	ratio("ssh → `paramigo serve` ÷ ssh → sshd", "ssh-serve", "ssh-sshd", func(string) (float64, bool) { return 1.0, true }, "≥ 1.0x (each server its own process, counted alike)")
+	cells := []string{}
+	for _, c := range r.ciphers {
+		serve, sshd := r.row(c, "ssh-serve"), r.row(c, "ssh-sshd")
+		cell := "–"
+		if serve != nil && sshd != nil {
+			a, ok1 := serve.serverCPUPerGiB(r.size)
+			b, ok2 := sshd.serverCPUPerGiB(r.size)
+			if ok1 && ok2 && a > 0 {
+				cell = fmt.Sprintf("%.2fx (%.2f ÷ %.2f s/GiB)", b/a, b, a)
+			}
+		}
+		cells = append(cells, cell)
+	}
+	r.emit("| sshd's CPU ÷ `paramigo serve`'s, per GiB, under ssh | %s | no goal: above 1, our server spends less per byte |\n", strings.Join(cells, " | "))
 	ratio("ssh → paramigo server in the bench's process ÷ ssh → sshd", "ssh-pms", "ssh-sshd", none, "reference: shares the bench's process")
 	ratio("ssh ← `paramigo serve` ÷ ssh ← sshd", "ssh-serve-down", "ssh-sshd-down", none, "the other way (no goal set)")
 	ratio("ssh ← paramigo server in the bench's process ÷ ssh ← sshd", "ssh-pms-down", "ssh-sshd-down", none, "the other way, reference")
 	ratio("paramigo library ← sshd ÷ ssh ← sshd", "pm-sshd-down", "ssh-sshd-down", none, "the other way (no goal set)")
-	cells := []string{}
+	cells = cells[:0]
 	for _, c := range r.ciphers {
 		if v, ok := r.rate(c, "pm-pms"); ok {
 			cells = append(cells, fmt.Sprintf("%.0f MB/s %s", v, verdict(v >= 1500)))
