@@ -37,12 +37,7 @@ type outQueue struct {
 }
 
 func newOutQueue(conn net.Conn) *outQueue {
-	q := &outQueue{conn: conn}
-	if sc, ok := conn.(syscall.Conn); ok {
-		if raw, err := sc.SyscallConn(); err == nil && canWriteNow {
-			q.raw = raw
-		}
-	}
+	q := &outQueue{conn: conn, raw: nonBlocking(conn)}
 	q.cond = sync.NewCond(&q.mu)
 	q.space = sync.NewCond(&q.mu)
 	go q.flush()
@@ -180,13 +175,24 @@ func (q *outQueue) writeNow() error {
 	}
 	out := q.take()
 	q.mu.Unlock()
-	_, err := q.conn.Write(out)
+	err := q.writeAll(out)
 	q.mu.Lock()
 	err = q.written(out, err)
 	if len(q.buf) > 0 && err == nil {
 		q.cond.Signal() // queued meanwhile
 	}
 	q.mu.Unlock()
+	return err
+}
+
+// writeAll writes out to the network, waiting as long as it takes (or
+// until the write deadline): with raw system calls where the connection
+// has a non-blocking descriptor (see sysWrite), else through conn.
+func (q *outQueue) writeAll(out []byte) error {
+	if q.raw != nil {
+		return writeAllTo(q.raw, out)
+	}
+	_, err := q.conn.Write(out)
 	return err
 }
 
@@ -293,7 +299,7 @@ func (q *outQueue) flush() {
 		}
 		out := q.take()
 		q.mu.Unlock()
-		_, err := q.conn.Write(out)
+		err := q.writeAll(out)
 		q.mu.Lock()
 		if q.written(out, err) != nil {
 			q.mu.Unlock()

@@ -217,7 +217,7 @@ func (l *local) startPipes(s *Session, cmd *exec.Cmd) (func() error, error) {
 	copied := make(chan struct{})
 	go func() {
 		defer close(copied)
-		copyOutput(s.Channel, stdout)
+		copyOutput(s.Channel, rawReaderFor(stdout))
 		stdout.Close()
 	}()
 	return func() error {

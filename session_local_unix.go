@@ -5,8 +5,6 @@ package paramigo
 import (
 	"os"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 )
 
 // platformSignals are the RFC 4254 signal names only Unix has.
@@ -26,16 +24,8 @@ func ptyAttr() *syscall.SysProcAttr {
 // (os.Pipe's ends are, since the runtime polls them), or a full pipe would
 // stall the connection's reader goroutine.
 func writeNow(f *os.File) func([][]byte) int {
-	rc, err := f.SyscallConn()
-	if err != nil {
-		return nil
-	}
-	nonblocking := false
-	rc.Control(func(fd uintptr) {
-		flags, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
-		nonblocking = err == nil && flags&unix.O_NONBLOCK != 0
-	})
-	if !nonblocking {
+	rc := nonBlocking(f)
+	if rc == nil {
 		return nil
 	}
 	return func(bufs [][]byte) int {

@@ -107,7 +107,7 @@ func newTransport(conn net.Conn, cfg Config, isClient bool) (*Transport, error) 
 		log:       cfg.Logger,
 		rand:      cfg.Rand,
 		start:     time.Now(),
-		br:        bufio.NewReaderSize(conn, 64*1024),
+		br:        bufio.NewReaderSize(rawReaderFor(conn), 64*1024),
 		firstKex:  make(chan struct{}),
 		kexWait:   make(chan struct{}),
 		authQueue: make(chan []byte, maxAuthQueue),

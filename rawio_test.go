@@ -1,0 +1,99 @@
+//go:build unix
+
+package paramigo
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/paramigo/paramigo/internal/sshtest"
+)
+
+// TestRawReader reads a socket the way the transport does: what was sent
+// arrives whole, a read waits for data in the poller (not in the kernel,
+// where a deadline or Close could not end it), a deadline and a Close end
+// a waiting read with the errors net.Conn gives, and the peer's close is
+// io.EOF.
+func TestRawReader(t *testing.T) {
+	a, b := sshtest.TCPPair(t)
+	r, ok := rawReaderFor(a).(rawReader)
+	if !ok {
+		t.Fatalf("a TCP connection is read through %T, not rawReader", rawReaderFor(a))
+	}
+	want := make([]byte, 8<<20)
+	for i := range want {
+		want[i] = byte(i * 7)
+	}
+	go func() {
+		time.Sleep(20 * time.Millisecond) // the first read waits
+		b.Write(want)
+	}()
+	got := make([]byte, len(want))
+	if _, err := io.ReadFull(r, got); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("read %v, equal %v", err, bytes.Equal(got, want))
+	}
+
+	a.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
+	if n, err := r.Read(got); n != 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read past the deadline: %d, %v", n, err)
+	}
+	a.SetReadDeadline(time.Time{})
+
+	b.Write([]byte("x"))
+	b.Close()
+	if n, err := r.Read(got); n != 1 || err != nil || got[0] != 'x' {
+		t.Fatalf("the byte before the peer's close: %d, %v", n, err)
+	}
+	if n, err := r.Read(got); n != 0 || err != io.EOF {
+		t.Fatalf("after the peer closed: %d, %v, want io.EOF", n, err)
+	}
+
+	c, d := sshtest.TCPPair(t)
+	defer d.Close()
+	rc := rawReaderFor(c)
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		c.Close()
+	}()
+	if _, err := rc.Read(got); !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("read while the connection is closed: %v", err)
+	}
+}
+
+// TestNonBlockingOnly: descriptors in blocking mode get no never-waiting
+// reads or writes, which would stall the goroutine's thread in the kernel
+// unseen by the scheduler.
+func TestNonBlockingOnly(t *testing.T) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+	if nonBlocking(pw) == nil {
+		t.Fatal("os.Pipe's end is non-blocking, yet refused")
+	}
+	if err := syscall.SetNonblock(int(pw.Fd()), false); err != nil { // Fd also makes it blocking
+		t.Fatal(err)
+	}
+	if nonBlocking(pw) != nil || writeNow(pw) != nil {
+		t.Fatal("a blocking pipe was accepted for writes that never wait")
+	}
+	if nonBlocking(struct{}{}) != nil {
+		t.Fatal("a value without a descriptor was accepted")
+	}
+	// A caller's type wrapping a socket keeps its own Read and Write.
+	a, _ := sshtest.TCPPair(t)
+	w := struct{ *net.TCPConn }{a.(*net.TCPConn)}
+	q := newOutQueue(w)
+	defer q.close()
+	if nonBlocking(w) != nil || rawReaderFor(w) != io.Reader(w) || q.raw != nil {
+		t.Fatal("a wrapper of a TCP connection was read or written around")
+	}
+}
