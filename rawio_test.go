@@ -97,3 +97,34 @@ func TestNonBlockingOnly(t *testing.T) {
 		t.Fatal("a wrapper of a TCP connection was read or written around")
 	}
 }
+
+// TestWriteAllTo writes more than the socket takes: the write waits in
+// the poller until the peer reads, everything arrives in order, and a
+// write deadline ends a write the peer never drains.
+func TestWriteAllTo(t *testing.T) {
+	a, b := sshtest.TCPPair(t)
+	raw := nonBlocking(a)
+	if raw == nil {
+		t.Fatal("a TCP connection offers no non-blocking descriptor")
+	}
+	want := make([]byte, 16<<20) // more than loopback's socket buffers take
+	for i := range want {
+		want[i] = byte(i / 1000)
+	}
+	done := make(chan error, 1)
+	go func() { done <- writeAllTo(raw, want) }()
+	time.Sleep(20 * time.Millisecond) // the writer fills the socket and waits
+	got := make([]byte, len(want))
+	b.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if _, err := io.ReadFull(b, got); err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("read %v, equal %v", err, bytes.Equal(got, want))
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	a.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
+	if err := writeAllTo(raw, want); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("a write nobody drains past its deadline: %v", err)
+	}
+}

@@ -16,9 +16,9 @@ const canWriteNow = true
 
 // writeNowTo writes as much of bufs as raw's descriptor takes at once,
 // in one writev, never waiting for the poller: a full socket or pipe is
-// not an error, it took 0 bytes. raw must be in non-blocking mode (the
-// runtime's sockets and os.Pipe's ends are): the call is made without
-// telling the scheduler (see sysWritev).
+// not an error, it took 0 bytes. raw must be in non-blocking mode (see
+// nonBlocking): on Linux the call is made without telling the scheduler
+// (rawsys_linux.go).
 func writeNowTo(raw syscall.RawConn, bufs ...[]byte) (int, error) {
 	var n int
 	var errno syscall.Errno
@@ -47,6 +47,9 @@ func writeAllTo(raw syscall.RawConn, p []byte) error {
 			n, e := sysWrite(fd, p)
 			switch e {
 			case 0:
+				if n == 0 {
+					return false // took nothing: wait rather than spin
+				}
 				p = p[n:]
 			case unix.EINTR:
 			case unix.EAGAIN:
