@@ -6,31 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
-	"testing"
 	"time"
 )
-
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago. The
-// port can be taken by someone else before it is used; StartSSHD retries
-// for that reason, and servers that can bind port 0 themselves (the paramiko
-// peer) should do so instead.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("sshtest: FreePort: %v", err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	return port
-}
 
 // LogBuffer is a concurrency-safe log sink for a peer's output. It keeps
 // the first and the last megabytes of a long log and drops the middle, so a
