@@ -5,7 +5,6 @@ import (
 	"net"
 	"os"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/paramigo/paramigo/internal/msg"
@@ -24,7 +23,7 @@ const maxQueued = 1 << 20
 // up, which also saves system calls under load.
 type outQueue struct {
 	conn net.Conn
-	raw  syscall.RawConn // conn's descriptor, for writes that never wait (nil: none)
+	raw  *rawWriter // conn's descriptor, for writes that never wait (nil: none)
 
 	mu      sync.Mutex
 	cond    *sync.Cond // signals the flusher
@@ -37,7 +36,7 @@ type outQueue struct {
 }
 
 func newOutQueue(conn net.Conn) *outQueue {
-	q := &outQueue{conn: conn, raw: nonBlocking(conn)}
+	q := &outQueue{conn: conn, raw: newRawWriter(conn)}
 	q.cond = sync.NewCond(&q.mu)
 	q.space = sync.NewCond(&q.mu)
 	go q.flush()
@@ -102,7 +101,7 @@ func (q *outQueue) writeReady() {
 	}
 	out := q.take()
 	q.mu.Unlock()
-	n, err := writeNowTo(q.raw, out)
+	n, err := q.raw.writeNowBytes(out)
 	q.mu.Lock()
 	if n < len(out) && err == nil {
 		// Back in front of what was queued meanwhile, for the flusher.
@@ -190,7 +189,7 @@ func (q *outQueue) writeNow() error {
 // has a non-blocking descriptor (see sysWrite), else through conn.
 func (q *outQueue) writeAll(out []byte) error {
 	if q.raw != nil {
-		return writeAllTo(q.raw, out)
+		return q.raw.writeAll(out)
 	}
 	_, err := q.conn.Write(out)
 	return err

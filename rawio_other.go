@@ -10,10 +10,16 @@ import (
 // canWriteNow: here every write goes through a goroutine that may wait.
 const canWriteNow = false
 
-// writeNowTo and writeAllTo are never called where canWriteNow is false.
-func writeNowTo(syscall.RawConn, ...[]byte) (int, error) { return 0, nil }
+// rawWriter is never made here (newRawWriter returns nil).
+type rawWriter struct{}
 
-func writeAllTo(syscall.RawConn, []byte) error { return nil }
+func newRawWriter(any) *rawWriter { return nil }
+
+func (*rawWriter) writeNow([][]byte) (int, error) { return 0, nil }
+
+func (*rawWriter) writeNowBytes([]byte) (int, error) { return 0, nil }
+
+func (*rawWriter) writeAll([]byte) error { return nil }
 
 // rawReaderFor returns r: reads go through the runtime's own path.
 func rawReaderFor(r io.Reader) io.Reader { return r }

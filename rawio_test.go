@@ -22,7 +22,7 @@ import (
 // io.EOF.
 func TestRawReader(t *testing.T) {
 	a, b := sshtest.TCPPair(t)
-	r, ok := rawReaderFor(a).(rawReader)
+	r, ok := rawReaderFor(a).(*rawReader)
 	if !ok {
 		t.Fatalf("a TCP connection is read through %T, not rawReader", rawReaderFor(a))
 	}
@@ -93,18 +93,19 @@ func TestNonBlockingOnly(t *testing.T) {
 	w := struct{ *net.TCPConn }{a.(*net.TCPConn)}
 	q := newOutQueue(w)
 	defer q.close()
-	if nonBlocking(w) != nil || rawReaderFor(w) != io.Reader(w) || q.raw != nil {
+	if nonBlocking(w) != nil || rawReaderFor(w) != io.Reader(w) || q.raw != nil || newRawWriter(w) != nil {
 		t.Fatal("a wrapper of a TCP connection was read or written around")
 	}
 }
 
-// TestWriteAllTo writes more than the socket takes: the write waits in
+// TestRawWriter writes more than the socket takes: the write waits in
 // the poller until the peer reads, everything arrives in order, and a
-// write deadline ends a write the peer never drains.
-func TestWriteAllTo(t *testing.T) {
+// write deadline ends a write the peer never drains. Writes and reads
+// allocate nothing: they run per packet.
+func TestRawWriter(t *testing.T) {
 	a, b := sshtest.TCPPair(t)
-	raw := nonBlocking(a)
-	if raw == nil {
+	w := newRawWriter(a)
+	if w == nil {
 		t.Fatal("a TCP connection offers no non-blocking descriptor")
 	}
 	want := make([]byte, 16<<20) // more than loopback's socket buffers take
@@ -112,7 +113,7 @@ func TestWriteAllTo(t *testing.T) {
 		want[i] = byte(i / 1000)
 	}
 	done := make(chan error, 1)
-	go func() { done <- writeAllTo(raw, want) }()
+	go func() { done <- w.writeAll(want) }()
 	time.Sleep(20 * time.Millisecond) // the writer fills the socket and waits
 	got := make([]byte, len(want))
 	b.SetReadDeadline(time.Now().Add(30 * time.Second))
@@ -123,8 +124,24 @@ func TestWriteAllTo(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	r := rawReaderFor(b)
+	small := make([]byte, 512)
+	if allocs := testing.AllocsPerRun(100, func() {
+		if err := w.writeAll(small); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := w.writeNowBytes(small); n != len(small) || err != nil {
+			t.Fatal(n, err)
+		}
+		if _, err := io.ReadFull(r, got[:2*len(small)]); err != nil {
+			t.Fatal(err)
+		}
+	}); allocs != 0 {
+		t.Errorf("a write and a read allocate %v times", allocs)
+	}
+
 	a.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
-	if err := writeAllTo(raw, want); !errors.Is(err, os.ErrDeadlineExceeded) {
+	if err := w.writeAll(want); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("a write nobody drains past its deadline: %v", err)
 	}
 }

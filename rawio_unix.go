@@ -14,75 +14,121 @@ import (
 // canWriteNow: descriptors here take writes that never wait.
 const canWriteNow = true
 
-// writeNowTo writes as much of bufs as raw's descriptor takes at once,
-// in one writev, never waiting for the poller: a full socket or pipe is
-// not an error, it took 0 bytes. raw must be in non-blocking mode (see
-// nonBlocking): on Linux the call is made without telling the scheduler
-// (rawsys_linux.go).
-func writeNowTo(raw syscall.RawConn, bufs ...[]byte) (int, error) {
-	var n int
-	var errno syscall.Errno
-	if err := raw.Write(func(fd uintptr) bool {
-		n, errno = sysWritev(fd, bufs)
-		return true
-	}); err != nil {
+// rawWriter writes to one non-blocking descriptor (see nonBlocking); on
+// Linux without telling the scheduler (rawsys_linux.go). Its callbacks
+// are made once, so a write allocates nothing; one write at a time.
+type rawWriter struct {
+	raw   syscall.RawConn
+	bufs  [][]byte
+	one   [1][]byte
+	n     int
+	errno syscall.Errno
+	now   func(uintptr) bool
+	all   func(uintptr) bool
+}
+
+// newRawWriter returns a rawWriter for c, or nil where c is not a
+// non-blocking descriptor of the standard library's.
+func newRawWriter(c any) *rawWriter {
+	raw := nonBlocking(c)
+	if raw == nil {
+		return nil
+	}
+	w := &rawWriter{raw: raw}
+	w.now, w.all = w.writevFD, w.writeAllFD
+	return w
+}
+
+// writeNow writes as much of bufs as the descriptor takes at once, in
+// one writev, never waiting for the poller: a full socket or pipe is not
+// an error, it took 0 bytes.
+func (w *rawWriter) writeNow(bufs [][]byte) (int, error) {
+	w.bufs = bufs
+	err := w.raw.Write(w.now)
+	w.bufs = nil
+	if err != nil {
 		return 0, err
 	}
-	switch errno {
+	switch w.errno {
 	case 0:
-		return n, nil
+		return w.n, nil
 	case unix.EAGAIN, unix.EINTR:
 		return 0, nil
 	}
-	return 0, os.NewSyscallError("writev", errno)
+	return 0, os.NewSyscallError("writev", w.errno)
 }
 
-// writeAllTo writes p to raw's non-blocking descriptor with sysWrite,
-// waiting in the runtime's poller while it is full (deadlines apply
-// there).
-func writeAllTo(raw syscall.RawConn, p []byte) error {
-	var errno syscall.Errno
-	err := raw.Write(func(fd uintptr) bool {
-		for len(p) > 0 {
-			n, e := sysWrite(fd, p)
-			switch e {
-			case 0:
-				if n == 0 {
-					return false // took nothing: wait rather than spin
-				}
-				p = p[n:]
-			case unix.EINTR:
-			case unix.EAGAIN:
-				return false
-			default:
-				errno = e
-				return true
-			}
-		}
-		return true
-	})
+// writeNowBytes is writeNow of one buffer.
+func (w *rawWriter) writeNowBytes(p []byte) (int, error) {
+	w.one[0] = p
+	n, err := w.writeNow(w.one[:])
+	w.one[0] = nil
+	return n, err
+}
+
+func (w *rawWriter) writevFD(fd uintptr) bool {
+	w.n, w.errno = sysWritev(fd, w.bufs)
+	return true
+}
+
+// writeAll writes p, waiting in the runtime's poller while the
+// descriptor is full (deadlines apply there).
+func (w *rawWriter) writeAll(p []byte) error {
+	w.one[0], w.errno = p, 0
+	err := w.raw.Write(w.all)
+	w.one[0] = nil
 	if err != nil {
 		return err
 	}
-	if errno != 0 {
-		return os.NewSyscallError("write", errno)
+	if w.errno != 0 {
+		return os.NewSyscallError("write", w.errno)
 	}
 	return nil
 }
 
+func (w *rawWriter) writeAllFD(fd uintptr) bool {
+	for p := w.one[0]; len(p) > 0; p = w.one[0] {
+		n, e := sysWrite(fd, p)
+		switch e {
+		case 0:
+			if n == 0 {
+				return false // took nothing: wait rather than spin
+			}
+			w.one[0] = p[n:]
+		case unix.EINTR:
+		case unix.EAGAIN:
+			return false
+		default:
+			w.errno = e
+			return true
+		}
+	}
+	return true
+}
+
 // rawReader reads a non-blocking descriptor with sysRead, waiting in
 // the runtime's poller only when it is empty (deadlines apply there, as
-// on the socket or file itself).
-type rawReader struct{ raw syscall.RawConn }
+// on the socket or file itself). Like rawWriter it allocates nothing per
+// call and takes one Read at a time.
+type rawReader struct {
+	raw   syscall.RawConn
+	p     []byte
+	n     int
+	errno syscall.Errno
+	fn    func(uintptr) bool
+}
 
 // rawReaderFor returns how bulk data is read from r: through rawReader
 // where r has a non-blocking descriptor (the runtime's sockets and
 // os.Pipe's ends do), else r itself.
 func rawReaderFor(r io.Reader) io.Reader {
-	if raw := nonBlocking(r); raw != nil {
-		return rawReader{raw}
+	raw := nonBlocking(r)
+	if raw == nil {
+		return r
 	}
-	return r
+	rr := &rawReader{raw: raw}
+	rr.fn = rr.readFD
+	return rr
 }
 
 // nonBlocking returns c's descriptor if c is a socket or file of the
@@ -116,27 +162,29 @@ func nonBlocking(c any) syscall.RawConn {
 	return raw
 }
 
-func (r rawReader) Read(p []byte) (int, error) {
+func (r *rawReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	var n int
-	var errno syscall.Errno
-	err := r.raw.Read(func(fd uintptr) bool {
-		for {
-			n, errno = sysRead(fd, p)
-			if errno != unix.EINTR {
-				return errno != unix.EAGAIN
-			}
-		}
-	})
+	r.p = p
+	err := r.raw.Read(r.fn)
+	r.p = nil
 	switch {
 	case err != nil:
 		return 0, err
-	case errno != 0:
-		return 0, os.NewSyscallError("read", errno)
-	case n == 0:
+	case r.errno != 0:
+		return 0, os.NewSyscallError("read", r.errno)
+	case r.n == 0:
 		return 0, io.EOF
 	}
-	return n, nil
+	return r.n, nil
+}
+
+func (r *rawReader) readFD(fd uintptr) bool {
+	for {
+		r.n, r.errno = sysRead(fd, r.p)
+		if r.errno != unix.EINTR {
+			return r.errno != unix.EAGAIN
+		}
+	}
 }

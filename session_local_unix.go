@@ -24,12 +24,12 @@ func ptyAttr() *syscall.SysProcAttr {
 // (os.Pipe's ends are, since the runtime polls them), or a full pipe would
 // stall the connection's reader goroutine.
 func writeNow(f *os.File) func([][]byte) int {
-	rc := nonBlocking(f)
-	if rc == nil {
+	w := newRawWriter(f)
+	if w == nil {
 		return nil
 	}
 	return func(bufs [][]byte) int {
-		n, err := writeNowTo(rc, bufs...)
+		n, err := w.writeNow(bufs)
 		if err != nil {
 			return -1
 		}
