@@ -11,7 +11,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// canWriteNow: descriptors here take writes that never wait.
+// canWriteNow: descriptors here take writes that never wait (tests check
+// that sockets get rawWriters).
 const canWriteNow = true
 
 // rawWriter writes to one non-blocking descriptor (see nonBlocking); on
