@@ -191,6 +191,13 @@ type Permissions struct {
 	CriticalOptions map[string]string
 	// Extensions are optional grants (permit-pty, permit-port-forwarding).
 	Extensions map[string]string
+	// Environment lists "NAME=value" pairs to set in the user's sessions
+	// (authorized_keys environment= options, honoured only where the
+	// server enables them, as sshd's PermitUserEnvironment).
+	Environment []string
+	// NoUserRC withholds running ~/.ssh/rc before the user's sessions
+	// (authorized_keys no-user-rc, or a certificate without permit-user-rc).
+	NoUserRC bool
 }
 
 // PartialSuccessError, returned from a server authentication hook, says
