@@ -24,12 +24,19 @@ import (
 )
 
 const serveHelp = `usage: paramigo serve [--listen ADDR] [--host-key FILE]... [--authorized-keys FILE] [--root DIR]
+                      [--grace DURATION] [--no-password]
 
 Runs an SSH server: exec, shell with a PTY, and local/remote port
 forwarding on loopback. With no arguments it listens on 127.0.0.1:2222,
 keeps an Ed25519 host key in your config directory, accepts the keys in
-~/.ssh/authorized_keys and a one-time password it prints, and prints a
-ready ssh command line.
+~/.ssh/authorized_keys and a password it prints, and prints a ready ssh
+command line.
+
+The password is made afresh each time the server starts and is good for
+any number of logins until it stops, so a second terminal or a
+forwarding beside a shell logs in the same way; it is printed once, here,
+and stored nowhere. Listening beyond loopback with it on prints a warning:
+--no-password leaves only keys.
 
 Every session runs as the user who started paramigo serve; it never
 switches users, whatever name a client logs in with (only that user's
@@ -48,14 +55,17 @@ func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 func runServe(e *env, args []string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	fs.Usage = func() { fmt.Fprint(e.stderr, serveHelp) }
+	fs.Usage = func() {
+		fmt.Fprint(e.stderr, serveHelp+"\nFlags:\n")
+		fs.PrintDefaults()
+	}
 	listen := fs.String("listen", "127.0.0.1:2222", "address to listen on")
 	var hostKeys multiFlag
 	fs.Var(&hostKeys, "host-key", "host key file (repeatable; default: generated once in the config dir)")
 	authKeys := fs.String("authorized-keys", "", "authorized_keys file (default ~/.ssh/authorized_keys)")
 	root := fs.String("root", "", "working directory for sessions (default: your home)")
 	grace := fs.Duration("grace", 10*time.Second, "how long running sessions may finish on shutdown")
-	noPassword := fs.Bool("no-password", false, "do not offer a one-time password")
+	noPassword := fs.Bool("no-password", false, "offer no password, only keys")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -106,7 +116,7 @@ func serve(ctx context.Context, e *env, o serveOptions) int {
 	}
 	var password string
 	if o.password {
-		password = oneTimePassword()
+		password = runPassword()
 	}
 	if len(authorized) == 0 && password == "" {
 		return fail(fmt.Errorf("no way to log in: %s has no keys and --no-password is set", akPath))
@@ -152,6 +162,9 @@ func serve(ctx context.Context, e *env, o serveOptions) int {
 	if err != nil {
 		return fail(err)
 	}
+	if warning := exposureWarning(addr, password != "", me.Username); warning != "" {
+		fmt.Fprintln(e.stderr, warning)
+	}
 	w := e.stdout
 	fmt.Fprintf(w, "paramigo serve: listening on %s (sessions run as %s)\n", addr, me.Username)
 	fmt.Fprint(w, hostKeyDesc)
@@ -159,7 +172,7 @@ func serve(ctx context.Context, e *env, o serveOptions) int {
 		fmt.Fprintf(w, "accepting %d key(s) from %s\n", len(authorized), akPath)
 	}
 	if password != "" {
-		fmt.Fprintf(w, "one-time password for %s: %s\n", me.Username, password)
+		fmt.Fprintf(w, "password for %s, good until this server stops: %s\n", me.Username, password)
 	}
 	host := addr.IP.String()
 	if addr.IP.IsUnspecified() {
@@ -285,20 +298,42 @@ func loadAuthorizedKeys(path string) ([]keys.PublicKey, error) {
 	return out, nil
 }
 
-// oneTimePassword makes a password of 3 groups of 4 characters, easy to
-// type, about 60 bits strong.
-func oneTimePassword() string {
+// runPassword makes the password of one run of the server: 3 groups of
+// 4 characters, easy to type, 60 bits strong. It stays valid for the
+// run rather than for one login: the printed ssh line is often used more
+// than once (a shell and a forwarding), and a password seen on this
+// terminal before its first use would be as good to a snooper either
+// way. Guessing 60 bits over the network is out of reach.
+func runPassword() string {
 	const alphabet = "abcdefghijkmnopqrstuvwxyz23456789"
-	b := make([]byte, 12)
-	rand.Read(b)
+	// Bytes from 231 up are dropped: 231 is the largest multiple of 33
+	// below 256, so every character is equally likely.
+	const limit = 256 - 256%len(alphabet)
 	var s strings.Builder
-	for i, c := range b {
-		if i > 0 && i%4 == 0 {
+	b := make([]byte, 1)
+	for n := 0; n < 12; {
+		rand.Read(b)
+		if int(b[0]) >= limit {
+			continue
+		}
+		if n > 0 && n%4 == 0 {
 			s.WriteByte('-')
 		}
-		s.WriteByte(alphabet[int(c)%len(alphabet)])
+		s.WriteByte(alphabet[int(b[0])%len(alphabet)])
+		n++
 	}
 	return s.String()
+}
+
+// exposureWarning is the warning for a server that takes passwords on an
+// address other machines can reach ("" when there is none to give): the
+// printed password is then a shell for whoever else reads or guesses it.
+func exposureWarning(addr *net.TCPAddr, password bool, user string) string {
+	if !password || addr.IP.IsLoopback() {
+		return ""
+	}
+	return fmt.Sprintf("paramigo serve: warning: listening on %s, reachable from other machines, with password "+
+		"logins on: whoever learns the password gets a shell as %s (--no-password leaves only keys)", addr, user)
 }
 
 // writeKnownHosts writes a known_hosts file trusting this server, so the

@@ -71,7 +71,7 @@ func startServe(t *testing.T, authorizedKeys string) *serveRun {
 	if m := regexp.MustCompile(`UserKnownHostsFile=(\S+)`).FindStringSubmatch(out); m != nil {
 		r.knownHosts = m[1]
 	}
-	if m := regexp.MustCompile(`one-time password for \S+: (\S+)`).FindStringSubmatch(out); m != nil {
+	if m := regexp.MustCompile(`password for \S+, good until this server stops: (\S+)`).FindStringSubmatch(out); m != nil {
 		r.password = m[1]
 	}
 	if r.knownHosts == "" || r.password == "" {
@@ -131,7 +131,7 @@ func TestServeOpenSSHExec(t *testing.T) {
 		t.Fatalf("sha256sum: %q %v", out, err)
 	}
 
-	// The one-time password works through SSH_ASKPASS.
+	// The password works through SSH_ASKPASS.
 	askpass := filepath.Join(dir, "askpass")
 	os.WriteFile(askpass, []byte("#!/bin/sh\necho '"+r.password+"'\n"), 0o700)
 	cmd = r.ssh(t, []string{"-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no"}, "echo via password")

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/user"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -99,6 +100,10 @@ func (c *sshCommand) run(args []string) int {
 		fmt.Fprint(c.stdout, sshHelp)
 		return 0
 	}
+	if sshVersionFlag(args) {
+		fmt.Fprintln(c.stderr, versionLine(debug.ReadBuildInfo()))
+		return 0
+	}
 	opts, err := parseSSHArgs(args)
 	if err != nil {
 		var ue *sshUsageError
@@ -128,6 +133,49 @@ func (c *sshCommand) run(args []string) int {
 	c.decideTTY()
 	return c.connectAndRun()
 }
+
+// sshVersionFlag reports whether ssh would print its version for args:
+// -V acts as getopt reaches it (before or after the destination, not in
+// the command), so ssh -V host prints the version and exits 0, while a
+// bad option or value before it is reported instead.
+func sshVersionFlag(args []string) bool {
+	destSeen := false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return false
+		}
+		if len(a) < 2 || a[0] != '-' {
+			if destSeen {
+				return false // the command starts here
+			}
+			destSeen = true
+			continue
+		}
+		for j := 1; j < len(a); j++ {
+			if a[j] == 'V' {
+				before := slices.Clone(args[:i])
+				if j > 1 {
+					before = append(before, a[:j])
+				}
+				// Whatever came before -V must parse; a destination is
+				// added, as ssh checks for one only after the options.
+				_, err := parseSSHArgs(append(before, "host"))
+				return err == nil
+			}
+			if strings.IndexByte(sshValueFlags, a[j]) >= 0 {
+				if j == len(a)-1 {
+					i++ // the value is the next argument
+				}
+				break
+			}
+		}
+	}
+	return false
+}
+
+// sshValueFlags are the flags parseSSHArgs reads a value for.
+const sshValueFlags = "cDeFiLlmopR"
 
 // finishOptions fills in what depends on the environment: the user, the
 // home directory (for ~ and the default files) and the identities.
