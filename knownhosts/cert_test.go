@@ -60,7 +60,7 @@ func TestLookupCertificates(t *testing.T) {
 		anyError bool  // CertErr set, no specific sentinel
 	}{
 		{name: "valid host cert", host: "h.example.com", key: valid(hostKey, "h.example.com"), want: Known, line: 1, viaCA: true},
-		{name: "CA patterns see the [host]:port name", host: "h.example.com", port: 2222, key: valid(hostKey, "h.example.com"), want: Unknown, anyError: true},
+		{name: "CA for the bare host signs for host:port", host: "h.example.com", port: 2222, key: valid(hostKey, "h.example.com"), want: Known, line: 1, viaCA: true},
 		{name: "principal is lowercased host", host: "H.Example.COM", key: valid(hostKey, "h.example.com"), want: Known, line: 1, viaCA: true},
 		{name: "wrong principal", host: "h.example.com", key: valid(hostKey, "other.example.com"), want: Unknown, certErr: keys.ErrCertPrincipal},
 		{name: "no principals", host: "h.example.com", key: valid(hostKey), want: Unknown, certErr: keys.ErrCertPrincipal},

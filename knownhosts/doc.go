@@ -13,7 +13,9 @@
 // @revoked markers.
 //
 // [Files.Lookup] decides what ssh decides: [Known], [Changed] (a different
-// key is listed for the host), [Revoked] or [Unknown]. A [Verifier] built
+// key is listed for the host), [Revoked] or [Unknown], including ssh's
+// fallback to the bare host name when nothing is listed for
+// "[host]:port". A [Verifier] built
 // from a [Policy] turns that into the error a transport acts on; a changed
 // or revoked key is refused under every policy.
 //

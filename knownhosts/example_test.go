@@ -31,7 +31,12 @@ func ExampleFile_Lookup() {
 		panic(err)
 	}
 	fmt.Println(f.Lookup("server.example.com", 2222, mustKey(serverKey)).Status)
-	fmt.Println(f.Lookup("server.example.com", 2200, mustKey(serverKey)).Status)
+	// No line for [server.example.com]:2200: as ssh does, the key listed
+	// for the bare name is accepted.
+	r := f.Lookup("server.example.com", 2200, mustKey(serverKey))
+	fmt.Println(r.Status, r.WithoutPort)
+	// A key the bare name does not list leaves [host]:2200 unknown.
+	fmt.Println(f.Lookup("server.example.com", 2200, mustKey(otherKey)).Status)
 
 	err = f.Check("server.example.com", 22, mustKey(otherKey))
 	var ke *knownhosts.KeyError
@@ -40,6 +45,7 @@ func ExampleFile_Lookup() {
 	}
 	// Output:
 	// known
+	// known true
 	// unknown
 	// offending key in known_hosts:2
 }

@@ -65,6 +65,12 @@ func FuzzParse(f *testing.F) {
 					if st := kh.Lookup(name, 22, e.Key).Status; st != Known && st != Revoked {
 						t.Fatalf("Lookup(%q) with the key of line %d: %v", name, e.Line, st)
 					}
+					// At another port, ssh's fallback to the bare name
+					// never leaves a listed key unknown.
+					r := kh.Lookup(name, 2222, e.Key)
+					if r.Status == Unknown || (r.WithoutPort && r.Status != Known && r.Status != Revoked) {
+						t.Fatalf("Lookup(%q, 2222) with the key of line %d: %v (without port %v)", name, e.Line, r.Status, r.WithoutPort)
+					}
 				}
 			}
 		}

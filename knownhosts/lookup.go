@@ -62,6 +62,11 @@ type Result struct {
 	// the certified key as a plain key, and so does Lookup; Status
 	// reflects that second check.
 	CertErr error
+	// WithoutPort reports a verdict (Known or Revoked) taken from the
+	// bare host name at a port other than 22, because nothing was listed
+	// for "[host]:port": ssh's "found matching key w/out port". Entry is
+	// then a line for the bare host. See Lookup.
+	WithoutPort bool
 }
 
 // ViaCA reports whether the key was accepted as a certificate signed by a
@@ -141,7 +146,9 @@ func (fs Files) matching(name string) []Entry {
 // @cert-authority lines that match it, in file order (@revoked lines are
 // left out). A client can order its host key algorithms by them so the
 // server presents a key it can check (see PreferredAlgorithms), as ssh
-// does; paramiko's HostKeys.lookup.
+// does; paramiko's HostKeys.lookup. Like ssh's order_hostkeyalgs it reads
+// the lines for "[host]:port" only, not the bare host that Lookup falls
+// back to.
 func (fs Files) HostKeys(host string, port int) []Entry {
 	var out []Entry
 	for _, e := range fs.matching(HostPort(lowerASCII(host), port)) {
@@ -152,18 +159,39 @@ func (fs Files) HostKeys(host string, port int) []Entry {
 	return out
 }
 
-// Lookup checks key for host at port as ssh does (paramiko's
-// HostKeys.check, with its verdict spelled out). The host name is
-// lowercased, as ssh does before it looks anything up; for ssh's
-// HostKeyAlias pass the alias with port 22.
+// Lookup checks key for host at port as ssh 9.2's check_host_key does
+// (paramiko's HostKeys.check, with its verdict spelled out). The host name
+// is lowercased, as ssh does before it looks anything up; for ssh's
+// HostKeyAlias pass the alias with port 22, which also turns the
+// port-less fallback below off, as the alias does in ssh.
 //
-// A key listed as @revoked for the host is Revoked, even if also listed
-// plainly; so is a certificate whose key or CA is. A host certificate
-// signed by a CA listed as @cert-authority for the host, valid now and
-// naming the host as a principal, is Known. Any other certificate is
-// checked as its plain key (CertErr says why). A plain key is Known when
-// a plain line lists it, Changed when other keys are listed for the host,
-// Unknown otherwise.
+// The rules, each as ssh has it:
+//   - Lines match the name "host" at port 22, "[host]:port" otherwise
+//     (hostfile.c's match_hostname on put_host_port's name): hashed names
+//     hash that exact form, * and ? wildcards and ! negations apply to it,
+//     so "*" matches every port while "127.0.0.*" matches port 22 only.
+//   - @revoked decides first: a key, or a certificate whose key or CA is
+//     listed as @revoked for a name that is checked, is Revoked, however
+//     else it is listed (check_key_not_revoked).
+//   - A host certificate signed by the CA of the first @cert-authority
+//     line for the name that lists it, valid now and naming host (without
+//     the port) as a principal, is Known (check_host_cert). Any other
+//     certificate is checked as its plain key; CertErr says why.
+//   - A plain key is Known when a plain line lists it, Changed when other
+//     keys are listed for the name (of any type), Unknown otherwise.
+//   - At a port other than 22, when nothing is listed for "[host]:port"
+//     (for a certificate: no @cert-authority line lists its CA; for a
+//     plain key: no plain line at all), the check is repeated for the bare
+//     host, and a key (or CA) listed there makes the result Known with
+//     WithoutPort set: ssh's "found matching key w/out port". Other keys
+//     listed for the bare host do not make it Changed, since ssh's port-less
+//     check is quiet: the host is Unknown and a policy that learns it
+//     writes "[host]:port".
+//   - A key revoked for the bare host in that port-less check is Revoked
+//     (WithoutPort set). ssh prints its REVOKED warning there but goes on
+//     as for an unknown host, and so connects under accept-new or after a
+//     yes to ask; paramigo refuses, since a revoked key is refused under
+//     every policy.
 func (fs Files) Lookup(host string, port int, key keys.PublicKey) Result {
 	return fs.lookupAt(host, port, key, time.Now())
 }
@@ -175,35 +203,33 @@ func (fs Files) lookupAt(host string, port int, key keys.PublicKey, now time.Tim
 		res.Status = Unknown
 		return res
 	}
+	c := check{host: host, now: now, key: key, plain: key}
+	c.cert, c.isCert = certOf(key)
+	if c.isCert {
+		c.plain = c.cert.key
+	}
+	portless := port != 0 && port != DefaultPort
 	entries := fs.matching(res.Host)
-	cert, isCert := certOf(key)
-	plain := key
-	if isCert {
-		plain = cert.key
+	if e, ok := c.revoked(entries); ok {
+		res.Status, res.Entry = Revoked, e
+		return res
 	}
-	for _, e := range entries {
-		if e.Marker != MarkerRevoked {
-			continue
-		}
-		if sameKey(plainOf(e.Key), plain) || (isCert && sameKey(plainOf(e.Key), cert.ca)) {
-			res.Status, res.Entry = Revoked, e
+	triedBare := false
+	if c.isCert {
+		e, found, err := c.authority(entries, res.Host)
+		if found && err == nil {
+			res.Status, res.Entry = Known, e
 			return res
 		}
-	}
-	if isCert {
-		res.CertErr = fmt.Errorf("knownhosts: no @cert-authority line for %s lists CA %s", res.Host, keys.Fingerprint(cert.ca))
-		for _, e := range entries {
-			if e.Marker != MarkerCertAuthority || !sameKey(e.Key, cert.ca) {
-				continue
+		res.CertErr = err
+		// ssh repeats the whole check, certificate first, for the bare
+		// host only when no CA line matched: a CA that matched but
+		// refused the certificate sends it straight to the plain key.
+		if !found && portless {
+			triedBare = true
+			if r, ok := fs.withoutPort(c, res); ok {
+				return r
 			}
-			// ssh checks the first CA line that matches and, if the
-			// certificate fails there, falls back to the plain key.
-			if err := cert.check(host, now); err != nil {
-				res.CertErr = fmt.Errorf("knownhosts: host certificate for %s signed by CA at %s: %w", res.Host, e.Location(), err)
-				break
-			}
-			res.Status, res.Entry, res.CertErr = Known, e, nil
-			return res
 		}
 	}
 	var want []Entry
@@ -211,7 +237,7 @@ func (fs Files) lookupAt(host string, port int, key keys.PublicKey, now time.Tim
 		if e.Marker != MarkerNone {
 			continue
 		}
-		if sameKey(e.Key, plain) {
+		if sameKey(e.Key, c.plain) {
 			res.Status, res.Entry = Known, e
 			return res
 		}
@@ -221,8 +247,80 @@ func (fs Files) lookupAt(host string, port int, key keys.PublicKey, now time.Tim
 		res.Status, res.Want = Changed, want
 		return res
 	}
+	if portless && !triedBare {
+		if r, ok := fs.withoutPort(c, res); ok {
+			return r
+		}
+	}
 	res.Status = Unknown
 	return res
+}
+
+// check is one host key being looked up.
+type check struct {
+	host   string // lowercased, without the port: a certificate's principal
+	now    time.Time
+	key    keys.PublicKey // as presented, maybe a certificate
+	plain  keys.PublicKey // the key itself, or the key a certificate certifies
+	cert   *hostCert
+	isCert bool
+}
+
+// revoked finds the @revoked line, among entries, for the key or the
+// certificate's CA.
+func (c check) revoked(entries []Entry) (Entry, bool) {
+	for _, e := range entries {
+		if e.Marker != MarkerRevoked {
+			continue
+		}
+		if sameKey(plainOf(e.Key), c.plain) || (c.isCert && sameKey(plainOf(e.Key), c.cert.ca)) {
+			return e, true
+		}
+	}
+	return Entry{}, false
+}
+
+// authority checks the certificate against the first @cert-authority
+// line, among entries, that lists its CA: found says whether there is
+// one, err why the certificate is refused (nil when it is accepted).
+func (c check) authority(entries []Entry, name string) (e Entry, found bool, err error) {
+	for _, e := range entries {
+		if e.Marker != MarkerCertAuthority || !sameKey(e.Key, c.cert.ca) {
+			continue
+		}
+		// ssh checks the first CA line that matches and, if the
+		// certificate fails there, falls back to the plain key.
+		if err := c.cert.check(c.host, c.now); err != nil {
+			return e, true, fmt.Errorf("knownhosts: host certificate for %s signed by CA at %s: %w", name, e.Location(), err)
+		}
+		return e, true, nil
+	}
+	return Entry{}, false, fmt.Errorf("knownhosts: no @cert-authority line for %s lists CA %s", name, keys.Fingerprint(c.cert.ca))
+}
+
+// withoutPort is ssh's quiet check of the bare host name, made when
+// nothing is listed for [host]:port. ok reports a verdict: the key (or
+// CA) is listed for the bare host, or revoked there.
+func (fs Files) withoutPort(c check, res Result) (Result, bool) {
+	entries := fs.matching(c.host)
+	res.WithoutPort = true
+	if e, ok := c.revoked(entries); ok {
+		res.Status, res.Entry = Revoked, e
+		return res, true
+	}
+	if c.isCert {
+		if e, found, err := c.authority(entries, c.host); found && err == nil {
+			res.Status, res.Entry, res.CertErr = Known, e, nil
+			return res, true
+		}
+	}
+	for _, e := range entries {
+		if e.Marker == MarkerNone && sameKey(e.Key, c.plain) {
+			res.Status, res.Entry = Known, e
+			return res, true
+		}
+	}
+	return res, false
 }
 
 // plainOf returns the key a certificate certifies, or k itself.

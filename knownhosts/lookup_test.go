@@ -36,7 +36,7 @@ func TestLookup(t *testing.T) {
 		{"plain", "a.example", 22, kA, Known, 2, nil},
 		{"case", "A.Example", 22, kA, Known, 2, nil},
 		{"port", "a.example", 2222, kA, Known, 2, nil},
-		{"other port unknown", "a.example", 2200, kA, Unknown, 0, nil},
+		{"other port falls back to the bare host", "a.example", 2200, kA, Known, 2, nil},
 		{"changed same type", "a.example", 22, kOther, Changed, 0, []int{2}},
 		{"changed other type", "a.example", 22, kB, Changed, 0, []int{2}},
 		{"second key of two", "b.example", 22, kA, Known, 4, nil},
