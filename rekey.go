@@ -247,6 +247,12 @@ func (t *Transport) handleKexInit(p []byte) error {
 		return err
 	}
 	theirs.Raw = append([]byte(nil), p...)
+	t.wmu.Lock()
+	byPeer := !t.kexSent && t.sessionID != nil
+	t.wmu.Unlock()
+	if byPeer {
+		t.log.Debug("ssh: re-key started by the peer", "bytes_in", t.r.Bytes)
+	}
 	if err := t.startKex(); err != nil {
 		return err
 	}
@@ -396,7 +402,7 @@ func (t *Transport) finishKex(res *kex.Result) error {
 	err = t.out.appendPacket(t.w, (&msg.NewKeys{}).Marshal())
 	if err == nil {
 		t.w.SetSealer(sealer.(cipher.Sealer), t.strictKex)
-		t.startCompressionLocked(outCompression(t, k.neg), false)
+		t.newKeysCompressionLocked(outCompression(t, k.neg))
 		k.sentNewKeys = true
 		if k.first && !t.isClient && k.neg.ClientExtInfo {
 			err = t.out.appendPacket(t.w, t.serverExtInfo())
@@ -438,7 +444,7 @@ func (t *Transport) handleNewKeys(p []byte) error {
 		return err
 	}
 	t.r.SetOpener(k.pendingIn, t.strictKex)
-	t.startDecompression(inCompression(t, k.neg), false)
+	t.newKeysDecompression(inCompression(t, k.neg))
 	k.gotNewKeys = true
 	return t.kexMaybeDone()
 }
@@ -527,47 +533,49 @@ func inCompression(t *Transport, n *kex.Negotiated) string {
 }
 
 // compressionNow says whether algo compresses at this point: zlib from its
-// NEWKEYS on, zlib@openssh.com once authentication has succeeded.
-func (t *Transport) compressionNow(algo string, atAuth bool) bool {
+// NEWKEYS on, zlib@openssh.com once authentication has succeeded. Called
+// with wmu held.
+func (t *Transport) compressionNow(algo string) bool {
 	switch algo {
 	case CompressionZlib:
-		return !atAuth
+		return true
 	case CompressionZlibDelay:
-		return atAuth || t.authSucceeded()
+		return t.compressAuthDone
 	}
 	return false
 }
 
-// startCompressionLocked starts compressing outgoing packets if algo
-// says so; a stream, once started, lasts the connection (re-keys keep it,
-// as OpenSSH does). Called with wmu held.
-func (t *Transport) startCompressionLocked(algo string, atAuth bool) {
-	if t.compressingOut || !t.compressionNow(algo, atAuth) {
-		return
+// newKeysCompressionLocked starts the outgoing compression of a new key
+// set, right after our NEWKEYS: every key exchange ends the old zlib
+// stream and starts a fresh one (RFC 4253 §6.2: "The compression context
+// is initialized after each key exchange"; OpenSSH and AsyncSSH do so), or
+// none if the new algorithm does not compress (yet). Called with wmu held.
+func (t *Transport) newKeysCompressionLocked(algo string) {
+	t.compressingOut = t.compressionNow(algo)
+	if t.compressingOut {
+		t.w.SetCompressor(packet.NewZlibCompressor(6))
+	} else {
+		t.w.SetCompressor(nil)
 	}
-	t.compressingOut = true
-	t.w.SetCompressor(packet.NewZlibCompressor(6))
 }
 
-// startDecompression does the same for incoming packets; from the reader
-// goroutine it takes effect at once, from elsewhere at the next packet.
-func (t *Transport) startDecompression(algo string, atAuth bool) {
+// newKeysDecompression is the same for incoming packets, right after the
+// peer's NEWKEYS is read (on the reader goroutine, so the packet that
+// follows is the first of the new stream).
+func (t *Transport) newKeysDecompression(algo string) {
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
-	t.startDecompressionLocked(algo, atAuth)
-}
-
-func (t *Transport) startDecompressionLocked(algo string, atAuth bool) {
-	if t.decompressingIn || !t.compressionNow(algo, atAuth) {
-		return
+	t.decompressingIn = t.compressionNow(algo)
+	if t.decompressingIn {
+		t.r.ArmDecompressor(packet.NewZlibDecompressor())
+	} else {
+		t.r.ArmDecompressor(nil)
 	}
-	t.decompressingIn = true
-	t.r.ArmDecompressor(packet.NewZlibDecompressor())
 }
 
 // authCompression starts zlib@openssh.com once authentication succeeds:
 // the client when USERAUTH_SUCCESS arrives, the server right after
-// sending it.
+// sending it. The streams then last until the next key exchange.
 func (t *Transport) authCompression() {
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
@@ -577,13 +585,21 @@ func (t *Transport) authCompression() {
 func (t *Transport) authCompressionLocked() {
 	t.authDecompressionLocked()
 	_, out := t.authAlgos()
-	t.startCompressionLocked(out, true)
+	if !t.compressingOut && out == CompressionZlibDelay {
+		t.compressingOut = true
+		t.w.SetCompressor(packet.NewZlibCompressor(6))
+	}
 }
 
-// authDecompressionLocked is authCompressionLocked's incoming half alone.
+// authDecompressionLocked is authCompressionLocked's incoming half alone;
+// it marks the authentication point for both halves.
 func (t *Transport) authDecompressionLocked() {
+	t.compressAuthDone = true
 	in, _ := t.authAlgos()
-	t.startDecompressionLocked(in, true)
+	if !t.decompressingIn && in == CompressionZlibDelay {
+		t.decompressingIn = true
+		t.r.ArmDecompressor(packet.NewZlibDecompressor())
+	}
 }
 
 // authAlgos returns the compression negotiated for what we read and what

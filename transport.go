@@ -71,9 +71,14 @@ type Transport struct {
 	sessionID  []byte
 	strictKex  bool
 	negotiated NegotiatedAlgorithms
-	// compression streams started (they last the connection)
-	compressingOut  bool
-	decompressingIn bool
+	// Compression state, under wmu: whether each direction's current
+	// key set compresses (each key exchange starts fresh streams), and
+	// whether authentication has succeeded as zlib@openssh.com counts it
+	// (the server once USERAUTH_SUCCESS is queued, the client once it is
+	// read: authDone may close later than that).
+	compressingOut   bool
+	decompressingIn  bool
+	compressAuthDone bool
 	peerSigAlgs     []string // client: server-sig-algs from EXT_INFO
 	extInfoSeen     bool
 
@@ -552,7 +557,8 @@ func (t *Transport) readLoop() {
 		}
 		if t.readRekeyDue() {
 			t.wmu.Lock()
-			if t.sessionID != nil {
+			if t.sessionID != nil && !t.kexSent {
+				t.log.Debug("ssh: re-keying", "bytes_in", t.r.Bytes)
 				t.sendKexInitLocked()
 			}
 			t.wmu.Unlock()

@@ -122,6 +122,9 @@ func serve(ctx context.Context, e *env, o serveOptions) int {
 		return fail(fmt.Errorf("no way to log in: %s has no keys and --no-password is set", akPath))
 	}
 	cfg := &paramigo.ServerConfig{HostKeys: signers}
+	// sshd's default (Compression yes): zlib once authenticated, for
+	// clients that ask (ssh -C); none otherwise.
+	cfg.Algorithms.Compression = []string{paramigo.CompressionNone, paramigo.CompressionZlibDelay}
 	cfg.PublicKey = func(c paramigo.ConnMetadata, k keys.PublicKey) (*paramigo.Permissions, error) {
 		if c.User() != me.Username {
 			return nil, fmt.Errorf("user %q is not %q", c.User(), me.Username)

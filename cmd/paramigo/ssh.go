@@ -333,6 +333,8 @@ func (c *sshCommand) clientConfig(algos paramigo.Algorithms, verify paramigo.Hos
 			// a password.
 			HandshakeTimeout: -1,
 			Logger:           c.log,
+			RekeyBytes:       o.rekeyBytes,
+			RekeyInterval:    o.rekeyInterval,
 		},
 		User:              o.user,
 		Auth:              c.authMethods(),

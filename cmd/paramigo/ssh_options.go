@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/paramigo/paramigo"
 	"github.com/paramigo/paramigo/knownhosts"
@@ -77,6 +79,8 @@ type sshOptions struct {
 	ciphers, macs, kexAlgorithms, hostKeyAlgorithms, pubkeyAlgorithms string
 
 	compression           bool
+	rekeyBytes            int64         // RekeyLimit's amount; 0: the library's default
+	rekeyInterval         time.Duration // its time; 0: the default, negative: none
 	strictHostKeyChecking knownhosts.Policy
 	userKnownHostsFiles   []string // nil: ssh's default; empty: none
 	globalKnownHostsFiles []string
@@ -508,6 +512,7 @@ var sshOptionTable = map[string]sshOption{
 	"pubkeyacceptedkeytypes":          {parse: algorithmOption("publickeys", func(o *sshOptions) *string { return &o.pubkeyAlgorithms }), canonical: "pubkeyacceptedalgorithms"},
 	"compression":                     {parse: yesNoOption(func(o *sshOptions) *bool { return &o.compression })},
 	"connecttimeout":                  {parse: timeOption(func(o *sshOptions) *time.Duration { return &o.connectTimeout })},
+	"rekeylimit":                      {multi: true, parse: rekeyLimitOption},
 	"serveraliveinterval":             {parse: timeOption(func(o *sshOptions) *time.Duration { return &o.serverAliveInterval })},
 	"serveralivecountmax":             {parse: intOption(0, func(o *sshOptions) *int { return &o.serverAliveCountMax })},
 	"numberofpasswordprompts":         {parse: intOption(0, func(o *sshOptions) *int { return &o.numberOfPasswordPrompts })},
@@ -718,6 +723,82 @@ func timeOption(field func(*sshOptions) *time.Duration) func([]string) (func(*ss
 		}
 		return func(o *sshOptions) { *field(o) = d }, nil
 	}
+}
+
+// rekeyLimitOption parses RekeyLimit as ssh does: an amount of data
+// ("default", or a number with an optional K, M, G, T, P or E suffix in
+// powers of 1024, at least 16) and an optional time ("none" or ssh's time
+// format).
+func rekeyLimitOption(a []string) (func(*sshOptions), error) {
+	if len(a) > 2 {
+		return nil, errors.New("keyword rekeylimit extra arguments at end of line")
+	}
+	var bytes int64
+	if !strings.EqualFold(a[0], "default") {
+		n, err := parseScaled(a[0])
+		if err != nil {
+			return nil, fmt.Errorf("Bad number '%s': %s", a[0], err)
+		}
+		if n != 0 && n < 16 {
+			return nil, errors.New("RekeyLimit too small")
+		}
+		bytes = n
+	}
+	var interval time.Duration
+	if len(a) == 2 {
+		if strings.EqualFold(a[1], "none") {
+			interval = -1
+		} else {
+			d, err := parseSSHTime(a[1])
+			if err != nil {
+				return nil, err
+			}
+			interval = d
+		}
+	}
+	return func(o *sshOptions) { o.rekeyBytes, o.rekeyInterval = bytes, interval }, nil
+}
+
+// parseScaled reads a size as OpenBSD's scan_scaled does: an optional
+// sign, a decimal number possibly with a fraction (either side of the
+// point may be empty, not both), and an optional unit letter (B, K, M, G,
+// T, P, E; any case) scaling by powers of 1024, the fraction's share
+// truncated. The errors are the strerror words ssh prints.
+func parseScaled(s string) (int64, error) {
+	invalid, tooBig := errors.New("Invalid argument"), errors.New("Numerical result out of range")
+	neg := false
+	if s != "" && (s[0] == '-' || s[0] == '+') {
+		neg, s = s[0] == '-', s[1:]
+	}
+	shift := uint(0)
+	if n := len(s); n > 0 {
+		if i := strings.IndexByte("BKMGTPE", byte(unicode.ToUpper(rune(s[n-1])))); i >= 0 {
+			s, shift = s[:n-1], 10*uint(i)
+		}
+	}
+	whole, frac, _ := strings.Cut(s, ".")
+	digits := func(d string) bool { return strings.Trim(d, "0123456789") == "" }
+	if whole+frac == "" || !digits(whole) || !digits(frac) {
+		return 0, invalid
+	}
+	v, ok := new(big.Int).SetString("0"+whole, 10)
+	if !ok {
+		return 0, invalid
+	}
+	v.Lsh(v, shift)
+	if frac != "" && shift > 0 {
+		f, _ := new(big.Int).SetString(frac, 10)
+		f.Lsh(f, shift)
+		f.Quo(f, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(len(frac))), nil))
+		v.Add(v, f)
+	}
+	if !v.IsInt64() {
+		return 0, tooBig
+	}
+	if neg {
+		return -v.Int64(), nil
+	}
+	return v.Int64(), nil
 }
 
 func intOption(min int, field func(*sshOptions) *int) func([]string) (func(*sshOptions), error) {

@@ -74,7 +74,8 @@ func (r *Reader) SetOpener(o cipher.Opener, resetSeq bool) {
 }
 
 // SetDecompressor starts inflating payloads from the next packet on (zlib
-// right after NEWKEYS, zlib@openssh.com after authentication succeeds).
+// right after NEWKEYS, zlib@openssh.com after authentication succeeds),
+// ending the stream before it; nil stops inflating.
 func (r *Reader) SetDecompressor(d Decompressor) {
 	if r.inflate != nil {
 		r.inflate.Close()
@@ -85,7 +86,8 @@ func (r *Reader) SetDecompressor(d Decompressor) {
 // ArmDecompressor makes the Reader inflate from the next packet it opens
 // on, from any goroutine: a server arms it just before sending
 // USERAUTH_SUCCESS (zlib@openssh.com), while the reader goroutine may
-// already be waiting for the client's next, compressed, packet.
+// already be waiting for the client's next, compressed, packet. A nil d
+// stops inflating there instead (a new key set without compression).
 func (r *Reader) ArmDecompressor(d Decompressor) { r.armed.Store(&d) }
 
 // ReadPacket reads, checks and decrypts the next packet and returns its

@@ -49,7 +49,8 @@ func (w *Writer) SetSealer(s cipher.Sealer, resetSeq bool) {
 	w.Bytes, w.Packets = 0, 0
 }
 
-// SetCompressor starts deflating payloads from the next packet on.
+// SetCompressor starts deflating payloads from the next packet on, ending
+// the stream before it; nil stops deflating.
 func (w *Writer) SetCompressor(c Compressor) {
 	if w.deflate != nil {
 		w.deflate.Close()

@@ -86,6 +86,10 @@ type Algorithms struct {
 	HostKeys    []string // host key algorithms (paramiko's key_types)
 	Compression []string
 	Disabled    map[string][]string
+	// RekeyBytes, when set, lowers the traffic after which paramiko
+	// re-keys (its Packetizer.REKEY_BYTES, 512 MiB by default, counted
+	// per direction), so tests see re-keys paramiko starts itself.
+	RekeyBytes int64
 }
 
 // args renders a as the peer scripts' flags.
@@ -101,6 +105,9 @@ func (a Algorithms) args() []string {
 	add("--macs", a.MACs)
 	add("--key-types", a.HostKeys)
 	add("--compression", a.Compression)
+	if a.RekeyBytes > 0 {
+		out = append(out, "--rekey-bytes", strconv.FormatInt(a.RekeyBytes, 10))
+	}
 	for _, cat := range slices.Sorted(maps.Keys(a.Disabled)) {
 		out = append(out, "--disable", cat+"="+strings.Join(a.Disabled[cat], ","))
 	}

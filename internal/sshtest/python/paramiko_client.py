@@ -113,6 +113,7 @@ def main():
     ap.add_argument("--key-types", help="comma-separated host key algorithm preference list")
     ap.add_argument("--compression", help="comma-separated compression list (none, zlib, zlib@openssh.com)")
     ap.add_argument("--disable", action="append", default=[], help="CATEGORY=a,b for Transport(disabled_algorithms=...); repeatable")
+    ap.add_argument("--rekey-bytes", type=int, help="re-key after this much traffic in either direction (Packetizer.REKEY_BYTES)")
     ap.add_argument("--timeout", type=float, default=20.0)
     ap.add_argument("--stdin", action="store_true", help="send our stdin to the command (else EOF at once)")
     ap.add_argument("--log", help="write paramiko's debug log to this file")
@@ -152,6 +153,8 @@ def main():
         fail("connect to %s:%d: %s" % (args.host, args.port, e))
     t = paramiko.Transport(sock, disabled_algorithms=disabled or None)
     t.banner_timeout = args.timeout
+    if args.rekey_bytes:
+        t.packetizer.REKEY_BYTES = args.rekey_bytes
     t.auth_timeout = args.timeout
     try:
         opts = t.get_security_options()

@@ -237,6 +237,8 @@ def run_command(chan, argv, env):
 
 def serve(conn, cfg, host_keys, authorized, disabled):
     t = paramiko.Transport(conn, disabled_algorithms=disabled or None)
+    if cfg.rekey_bytes:
+        t.packetizer.REKEY_BYTES = cfg.rekey_bytes
     try:
         for k in host_keys:
             t.add_server_key(k)
@@ -281,6 +283,7 @@ def main():
     ap.add_argument("--key-types", help="comma-separated host key algorithm preference list")
     ap.add_argument("--compression", help="comma-separated compression list")
     ap.add_argument("--disable", action="append", default=[], help="CATEGORY=a,b for Transport(disabled_algorithms=...); repeatable")
+    ap.add_argument("--rekey-bytes", type=int, help="re-key after this much traffic in either direction (Packetizer.REKEY_BYTES)")
     ap.add_argument("--once", action="store_true", help="exit after the first connection ends")
     ap.add_argument("--moduli", help="OpenSSH moduli file: serve diffie-hellman-group-exchange-* from it")
     ap.add_argument("--log-level", default="DEBUG")
