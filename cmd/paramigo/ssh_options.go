@@ -51,8 +51,8 @@ GlobalKnownHostsFile, HashKnownHosts, HostKeyAlias, IdentityFile,
 IdentitiesOnly, PreferredAuthentications, PubkeyAuthentication,
 PasswordAuthentication, KbdInteractiveAuthentication,
 NumberOfPasswordPrompts, BatchMode, ConnectTimeout, ConnectionAttempts,
-ServerAliveInterval, ServerAliveCountMax, AddressFamily, Port, User,
-LogLevel, LocalForward, RemoteForward, DynamicForward, GatewayPorts,
+ServerAliveInterval, ServerAliveCountMax, RekeyLimit, AddressFamily, Port,
+User, LogLevel, LocalForward, RemoteForward, DynamicForward, GatewayPorts,
 ExitOnForwardFailure, ClearAllForwardings, RequestTTY, SessionType
 (default or none), EscapeChar, StdinNull.
 
