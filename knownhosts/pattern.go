@@ -61,6 +61,17 @@ func parsePort(p string) (int, error) {
 	return n, nil
 }
 
+// MatchHostPatterns matches a host name or address against a
+// comma-separated list of patterns (* and ? wildcards, ! to negate) as
+// OpenSSH's match_hostname does, for other files that use its syntax
+// (authorized_keys from=): -1 when a negated pattern matches, 1 when only
+// positive ones do, 0 when none does.
+func MatchHostPatterns(name, list string) int { return matchList(name, list) }
+
+// MatchPattern reports whether s matches the glob pattern p (OpenSSH's
+// match_pattern: * any run of bytes, ? any one byte; case matters).
+func MatchPattern(s, p string) bool { return matchPattern(s, p) }
+
 // matchList matches name against a comma-separated pattern list the way
 // OpenSSH's match_hostname does: case-insensitively, with * and ?
 // wildcards, and a leading ! negating a pattern. It returns -1 when a
