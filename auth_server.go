@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net"
 	"slices"
 	"strings"
@@ -457,9 +458,12 @@ func (s *serverAuth) protocolError(reason DisconnectReason, err error) error {
 	return &DisconnectError{Reason: reason, Message: err.Error()}
 }
 
-// mergePermissions combines permissions granted along a multi-step chain:
-// options from earlier steps win, so a later method cannot lift a
-// restriction (a certificate's force-command) an earlier one imposed.
+// mergePermissions combines permissions granted along a multi-step chain
+// (sshd's sshauthopt_merge for AuthenticationMethods): restrictions add
+// up, so a later method cannot lift one an earlier method imposed. What
+// is withheld by either stays withheld, the permit lists keep only what
+// both allow, the earliest expiry wins, and of two forced commands and
+// of two values of a critical option the earlier is kept.
 func mergePermissions(earlier, later *Permissions) *Permissions {
 	if earlier == nil {
 		return later
@@ -468,8 +472,21 @@ func mergePermissions(earlier, later *Permissions) *Permissions {
 		return earlier
 	}
 	out := &Permissions{
-		CriticalOptions: maps.Clone(later.CriticalOptions),
-		Extensions:      maps.Clone(later.Extensions),
+		CriticalOptions:   maps.Clone(later.CriticalOptions),
+		Extensions:        maps.Clone(later.Extensions),
+		ForceCommand:      earlier.ForceCommand,
+		NoPTY:             earlier.NoPTY || later.NoPTY,
+		NoPortForwarding:  earlier.NoPortForwarding || later.NoPortForwarding,
+		NoAgentForwarding: earlier.NoAgentForwarding || later.NoAgentForwarding,
+		NoX11Forwarding:   earlier.NoX11Forwarding || later.NoX11Forwarding,
+		NoUserRC:          earlier.NoUserRC || later.NoUserRC,
+		PermitOpen:        intersectPermits(earlier.PermitOpen, later.PermitOpen, permitOpenCovers),
+		PermitListen:      intersectPermits(earlier.PermitListen, later.PermitListen, permitListenCovers),
+		ExpiresAt:         earliest(earlier.ExpiresAt, later.ExpiresAt),
+		Environment:       append(slices.Clip(earlier.Environment), later.Environment...),
+	}
+	if out.ForceCommand == nil {
+		out.ForceCommand = later.ForceCommand
 	}
 	if out.CriticalOptions == nil && len(earlier.CriticalOptions) > 0 {
 		out.CriticalOptions = map[string]string{}
@@ -480,6 +497,14 @@ func mergePermissions(earlier, later *Permissions) *Permissions {
 	maps.Copy(out.CriticalOptions, earlier.CriticalOptions)
 	maps.Copy(out.Extensions, earlier.Extensions)
 	return out
+}
+
+// earliest returns the earlier of two expiry times, zero meaning never.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
 }
 
 // CertChecker authenticates users by OpenSSH user certificates signed by
@@ -514,7 +539,9 @@ var ErrCertUntrustedCA = errors.New("paramigo: certificate signed by an untruste
 // signed by a trusted CA, valid now, for one of the user's principals,
 // with only supported critical options, and used from an address its
 // source-address option allows. The permissions carry the certificate's
-// critical options and extensions. Plain keys go to UserKey.
+// critical options and extensions, and withhold what a permit-*
+// extension it lacks would grant (a PTY, forwarding, ~/.ssh/rc), as
+// sshd does. Plain keys go to UserKey.
 func (cc *CertChecker) Authenticate(c ConnMetadata, key keys.PublicKey) (*Permissions, error) {
 	cert, ok := key.(*keys.Certificate)
 	if !ok {
@@ -560,6 +587,13 @@ func (cc *CertChecker) Authenticate(c ConnMetadata, key keys.PublicKey) (*Permis
 			return nil, err
 		}
 	}
+	return certPermissions(cert), nil
+}
+
+// certPermissions is what a certificate grants, as sshd's
+// sshauthopt_from_cert reads it: its critical options and extensions,
+// and every permit-* extension it lacks withheld.
+func certPermissions(cert *keys.Certificate) *Permissions {
 	perms := &Permissions{}
 	for _, o := range cert.CriticalOptions {
 		if perms.CriticalOptions == nil {
@@ -567,6 +601,9 @@ func (cc *CertChecker) Authenticate(c ConnMetadata, key keys.PublicKey) (*Permis
 		}
 		v, _ := o.Value()
 		perms.CriticalOptions[o.Name] = v
+		if o.Name == "force-command" {
+			perms.ForceCommand = &v
+		}
 	}
 	for _, o := range cert.Extensions {
 		if perms.Extensions == nil {
@@ -575,7 +612,16 @@ func (cc *CertChecker) Authenticate(c ConnMetadata, key keys.PublicKey) (*Permis
 		v, _ := o.Value()
 		perms.Extensions[o.Name] = v
 	}
-	return perms, nil
+	_, pty := perms.Extensions["permit-pty"]
+	_, fwd := perms.Extensions["permit-port-forwarding"]
+	_, agent := perms.Extensions["permit-agent-forwarding"]
+	_, x11 := perms.Extensions["permit-X11-forwarding"]
+	_, rc := perms.Extensions["permit-user-rc"]
+	perms.NoPTY, perms.NoPortForwarding, perms.NoAgentForwarding, perms.NoX11Forwarding, perms.NoUserRC = !pty, !fwd, !agent, !x11, !rc
+	if cert.ValidBefore <= math.MaxInt64 {
+		perms.ExpiresAt = time.Unix(int64(cert.ValidBefore), 0)
+	}
+	return perms
 }
 
 func caName(k keys.PublicKey) string {

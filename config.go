@@ -184,13 +184,47 @@ type ConnMetadata interface {
 
 // Permissions carries what authentication decided about a user, for the
 // connection layer: OpenSSH's authorized_keys options and certificate
-// critical options land here.
+// critical options land here. The zero value withholds nothing (a
+// password user's permissions); each field below that is set takes
+// something away, and SessionServer and ForwardServer enforce them
+// before their own hooks, as sshd does.
 type Permissions struct {
 	// CriticalOptions must be understood and enforced (force-command,
-	// source-address).
+	// source-address). A "force-command" here is enforced like
+	// ForceCommand.
 	CriticalOptions map[string]string
-	// Extensions are optional grants (permit-pty, permit-port-forwarding).
+	// Extensions are a certificate's extensions as granted
+	// (permit-pty, permit-port-forwarding); CertChecker turns the
+	// permit-* ones missing into the No* fields below.
 	Extensions map[string]string
+	// ForceCommand, when set, runs instead of whatever the client asks
+	// (exec, shell or subsystem), with the request in
+	// SSH_ORIGINAL_COMMAND: authorized_keys command= or a certificate's
+	// force-command. An empty command is still forced, as in sshd.
+	ForceCommand *string
+	// NoPTY refuses pty-req (no-pty; a certificate without permit-pty).
+	NoPTY bool
+	// NoPortForwarding refuses direct-tcpip, tcpip-forward and their
+	// Unix socket kinds (no-port-forwarding).
+	NoPortForwarding bool
+	// NoAgentForwarding refuses auth-agent-req@openssh.com.
+	NoAgentForwarding bool
+	// NoX11Forwarding refuses x11-req.
+	NoX11Forwarding bool
+	// PermitOpen limits direct-tcpip targets to these "host:port"
+	// entries (authorized_keys permitopen=); host "*" or port "*" match
+	// any, IPv6 hosts go in brackets. Nil: no limit; empty but not nil:
+	// nothing (sshd_config's PermitOpen none).
+	PermitOpen []string
+	// PermitListen limits tcpip-forward binds the same way
+	// (permitlisten=); the host is a pattern with * and ?, matched
+	// against the address the client asks for ("localhost" for ssh -R
+	// without one).
+	PermitListen []string
+	// ExpiresAt is when the key or certificate that authenticated the
+	// user stops being valid (zero: never). Authentication refuses it
+	// afterwards; like sshd, open connections are not cut.
+	ExpiresAt time.Time
 	// Environment lists "NAME=value" pairs to set in the user's sessions
 	// (authorized_keys environment= options, honoured only where the
 	// server enables them, as sshd's PermitUserEnvironment).

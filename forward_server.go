@@ -3,17 +3,23 @@ package paramigo
 import (
 	"context"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/paramigo/paramigo/internal/msg"
+	"github.com/paramigo/paramigo/keys"
+	"github.com/paramigo/paramigo/knownhosts"
 )
 
 // ForwardServer serves port forwarding for a ServeMux: direct-tcpip and
 // direct-streamlocal (the client's -L), tcpip-forward and
-// streamlocal-forward (the client's -R). Each hook decides one request;
-// a nil hook refuses that kind, so nothing is forwarded unless asked for.
+// streamlocal-forward (the client's -R). What the connection's
+// Permissions withhold (no-port-forwarding, permitopen, permitlisten) is
+// refused first, as sshd does; then each hook decides one request, and a
+// nil hook refuses that kind, so nothing is forwarded unless asked for.
 type ForwardServer struct {
 	// AllowDirect decides a direct-tcpip target ("host", port).
 	AllowDirect func(t *Transport, host string, port int) bool
@@ -49,7 +55,8 @@ func (f *ForwardServer) direct(ctx context.Context, t *Transport, nc *NewChannel
 		nc.Reject(OpenConnectFailed, "malformed direct-tcpip request")
 		return
 	}
-	if f.AllowDirect == nil || !f.AllowDirect(t, d.HostToConnect, int(d.PortToConnect)) {
+	if !t.Permissions().AllowsOpen(d.HostToConnect, int(d.PortToConnect)) ||
+		f.AllowDirect == nil || !f.AllowDirect(t, d.HostToConnect, int(d.PortToConnect)) {
 		nc.Reject(OpenAdministrativelyProhibited, "port forwarding is not permitted")
 		return
 	}
@@ -80,7 +87,7 @@ func (f *ForwardServer) directUnix(ctx context.Context, t *Transport, nc *NewCha
 		nc.Reject(OpenConnectFailed, "malformed direct-streamlocal request")
 		return
 	}
-	if f.AllowDirectUnix == nil || !f.AllowDirectUnix(t, d.SocketPath) {
+	if t.Permissions().forwardingWithheld() || f.AllowDirectUnix == nil || !f.AllowDirectUnix(t, d.SocketPath) {
 		nc.Reject(OpenAdministrativelyProhibited, "streamlocal forwarding is not permitted")
 		return
 	}
@@ -141,7 +148,8 @@ func (f *ForwardServer) listen(ctx context.Context, t *Transport, r *Request) {
 		r.Reply(false, nil)
 		return
 	}
-	if f.AllowListen == nil || !f.AllowListen(t, req.BindAddress, int(req.BindPort)) {
+	if !t.Permissions().AllowsListen(req.BindAddress, int(req.BindPort)) ||
+		f.AllowListen == nil || !f.AllowListen(t, req.BindAddress, int(req.BindPort)) {
 		r.Reply(false, nil)
 		return
 	}
@@ -218,7 +226,8 @@ func (f *ForwardServer) cancel(ctx context.Context, t *Transport, r *Request) {
 
 func (f *ForwardServer) listenUnix(ctx context.Context, t *Transport, r *Request) {
 	var req msg.StreamLocalForwardRequest
-	if err := req.Unmarshal(r.Payload); err != nil || f.AllowListenUnix == nil || !f.AllowListenUnix(t, req.SocketPath) {
+	if err := req.Unmarshal(r.Payload); err != nil || t.Permissions().forwardingWithheld() ||
+		f.AllowListenUnix == nil || !f.AllowListenUnix(t, req.SocketPath) {
 		r.Reply(false, nil)
 		return
 	}
@@ -251,4 +260,89 @@ func (f *ForwardServer) cancelUnix(ctx context.Context, t *Transport, r *Request
 	}
 	l.Close()
 	r.Reply(true, nil)
+}
+
+// forwardingWithheld reports no-port-forwarding; a nil p (a transport
+// that did not authenticate anyone) withholds nothing.
+func (p *Permissions) forwardingWithheld() bool { return p != nil && p.NoPortForwarding }
+
+// AllowsOpen reports whether p lets the client open a direct-tcpip
+// channel to host:port: forwarding is not withheld and, when PermitOpen
+// is set, an entry names that host (or "*") and port (or "*") exactly,
+// as sshd's permitopen matches. ForwardServer asks it first; servers of
+// their own should too.
+func (p *Permissions) AllowsOpen(host string, port int) bool {
+	if p == nil || p.PermitOpen == nil {
+		return !p.forwardingWithheld()
+	}
+	return !p.NoPortForwarding && slices.ContainsFunc(p.PermitOpen, func(e string) bool {
+		return permitOpenCovers(e, host, port)
+	})
+}
+
+// AllowsListen reports whether p lets the client have address:port
+// listened on for it (tcpip-forward): forwarding is not withheld and,
+// when PermitListen is set, an entry's host pattern matches the address
+// the client asked for (lowercased) and its port is that port or "*",
+// as sshd's permitlisten matches. Port 0 (any free port) matches only
+// "*".
+func (p *Permissions) AllowsListen(address string, port int) bool {
+	if p == nil || p.PermitListen == nil {
+		return !p.forwardingWithheld()
+	}
+	return !p.NoPortForwarding && slices.ContainsFunc(p.PermitListen, func(e string) bool {
+		return permitListenCovers(e, address, port)
+	})
+}
+
+// permitOpenCovers: entry e (permitopen syntax) allows host:port.
+func permitOpenCovers(e, host string, port int) bool {
+	h, pt, err := keys.ParsePermit(e)
+	return err == nil && (pt == keys.PermitAnyPort || pt == port) && (h == "*" || h == host)
+}
+
+// permitListenCovers: entry e (permitlisten syntax) allows address:port.
+func permitListenCovers(e, address string, port int) bool {
+	h, pt, err := keys.ParsePermit(e)
+	return err == nil && (pt == keys.PermitAnyPort || pt == port) && knownhosts.MatchPattern(strings.ToLower(address), h)
+}
+
+// intersectPermits combines two permit lists so that what is allowed is
+// what both allow (nil: no limit). An entry of one list is kept when the
+// other list allows all it allows: its host and port are literal and
+// allowed, or the other has a "*" entry covering its wildcards.
+func intersectPermits(a, b []string, covers func(e, host string, port int) bool) []string {
+	if a == nil {
+		return b
+	}
+	if b == nil {
+		return a
+	}
+	out := []string{}
+	within := func(e string, other []string) bool {
+		h, pt, err := keys.ParsePermit(e)
+		if err != nil {
+			return false
+		}
+		wild := strings.ContainsAny(h, "*?")
+		return slices.ContainsFunc(other, func(o string) bool {
+			oh, opt, err := keys.ParsePermit(o)
+			if err != nil || (opt != keys.PermitAnyPort && opt != pt) {
+				return false
+			}
+			// The ports agree; covers then judges the host alone.
+			return oh == "*" || (!wild && covers(o, h, opt))
+		})
+	}
+	for _, e := range a {
+		if within(e, b) {
+			out = append(out, e)
+		}
+	}
+	for _, e := range b {
+		if within(e, a) && !slices.Contains(out, e) {
+			out = append(out, e)
+		}
+	}
+	return out
 }

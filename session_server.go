@@ -196,11 +196,17 @@ func (ss *SessionServer) drain(ch *Channel) {
 }
 
 // handleRequest answers one request; it returns the function to start
-// for exec, shell and subsystem.
+// for exec, shell and subsystem. What the connection's Permissions
+// withhold (a PTY, agent or X11 forwarding) is refused before the hooks
+// are asked, as sshd refuses it.
 func (ss *SessionServer) handleRequest(s *Session, req *Request) SessionFunc {
 	s.mu.Lock()
 	started := s.started
 	s.mu.Unlock()
+	perms := s.t.Permissions()
+	if perms == nil {
+		perms = &Permissions{}
+	}
 	ok := false
 	var run SessionFunc
 	switch req.Type {
@@ -209,7 +215,7 @@ func (ss *SessionServer) handleRequest(s *Session, req *Request) SessionFunc {
 		if !started && p.Unmarshal(req.Payload) == nil {
 			modes, _ := msg.ParseTerminalModes(p.Modes)
 			pty := &PTYRequest{Term: p.Term, Modes: modes, Window: WindowSize{Columns: int(p.Columns), Rows: int(p.Rows), WidthPx: int(p.WidthPx), HeightPx: int(p.HeightPx)}}
-			if ss.AllowPTY == nil || ss.AllowPTY(s, pty) {
+			if !perms.NoPTY && (ss.AllowPTY == nil || ss.AllowPTY(s, pty)) {
 				s.pty, ok = pty, true
 			}
 		}
@@ -222,12 +228,12 @@ func (ss *SessionServer) handleRequest(s *Session, req *Request) SessionFunc {
 			ok = true
 		}
 	case msg.ReqAuthAgent:
-		if ss.AllowAgentForwarding != nil && ss.AllowAgentForwarding(s) {
+		if !perms.NoAgentForwarding && ss.AllowAgentForwarding != nil && ss.AllowAgentForwarding(s) {
 			s.agent, ok = true, true
 		}
 	case msg.ReqX11:
 		var x msg.X11Request
-		if !started && ss.AllowX11 != nil && x.Unmarshal(req.Payload) == nil && ss.AllowX11(s, &x) {
+		if !started && !perms.NoX11Forwarding && ss.AllowX11 != nil && x.Unmarshal(req.Payload) == nil && ss.AllowX11(s, &x) {
 			s.x11, ok = &x, true
 		}
 	case msg.ReqWindowChange:
@@ -283,15 +289,12 @@ func (ss *SessionServer) handleRequest(s *Session, req *Request) SessionFunc {
 	return run
 }
 
-// forceCommand applies a force-command critical option: whatever the
-// client asked for (exec, shell or subsystem), the forced command runs
-// instead, with the request kept as the original command, as sshd does.
+// forceCommand applies a forced command (Permissions.ForceCommand, or a
+// force-command critical option set by hand): whatever the client asked
+// for (exec, shell or subsystem), the forced command runs instead, with
+// the request kept as the original command, as sshd does.
 func (ss *SessionServer) forceCommand(s *Session, reqType string, run SessionFunc) SessionFunc {
-	p := s.t.Permissions()
-	if p == nil {
-		return run
-	}
-	forced, ok := p.CriticalOptions["force-command"]
+	forced, ok := s.t.Permissions().forcedCommand()
 	if !ok {
 		return run
 	}
@@ -306,6 +309,19 @@ func (ss *SessionServer) forceCommand(s *Session, reqType string, run SessionFun
 	}
 	s.command = forced
 	return ss.Exec
+}
+
+// forcedCommand returns the command p forces, if any: ForceCommand, else
+// a force-command critical option.
+func (p *Permissions) forcedCommand() (string, bool) {
+	switch {
+	case p == nil:
+		return "", false
+	case p.ForceCommand != nil:
+		return *p.ForceCommand, true
+	}
+	c, ok := p.CriticalOptions["force-command"]
+	return c, ok
 }
 
 // ExitStatusFor maps an error from running a command to the status to

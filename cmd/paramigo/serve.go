@@ -110,9 +110,15 @@ func serve(ctx context.Context, e *env, o serveOptions) int {
 	if !explicitAK {
 		akPath = filepath.Join(me.HomeDir, ".ssh", "authorized_keys")
 	}
-	authorized, err := loadAuthorizedKeys(akPath)
+	akData, err := os.ReadFile(akPath)
 	if err != nil && (explicitAK || !errors.Is(err, os.ErrNotExist)) {
 		return fail(err)
+	}
+	// Bad lines are named now; the checker re-reads the file at each
+	// login, as sshd does, so edits count without a restart.
+	authorized, badLines := keys.ParseAuthorizedKeys(akData, akPath, nil)
+	for _, bad := range badLines {
+		fmt.Fprintf(e.stderr, "paramigo serve: ignoring %v\n", bad)
 	}
 	var password string
 	if o.password {
@@ -125,18 +131,13 @@ func serve(ctx context.Context, e *env, o serveOptions) int {
 	// sshd's default (Compression yes): zlib once authenticated, for
 	// clients that ask (ssh -C); none otherwise.
 	cfg.Algorithms.Compression = []string{paramigo.CompressionNone, paramigo.CompressionZlibDelay}
-	cfg.PublicKey = func(c paramigo.ConnMetadata, k keys.PublicKey) (*paramigo.Permissions, error) {
+	checker := &paramigo.AuthorizedKeys{Files: func(c paramigo.ConnMetadata) []string {
 		if c.User() != me.Username {
-			return nil, fmt.Errorf("user %q is not %q", c.User(), me.Username)
+			return nil // sessions run as me: no other name logs in
 		}
-		blob := k.Marshal()
-		for _, a := range authorized {
-			if bytes.Equal(a.Marshal(), blob) {
-				return &paramigo.Permissions{}, nil
-			}
-		}
-		return nil, errors.New("key not in authorized_keys")
-	}
+		return []string{akPath}
+	}}
+	cfg.PublicKey, cfg.PublicKeyOffered = checker.Authenticate, checker.Offered
 	if password != "" {
 		cfg.Password = func(c paramigo.ConnMetadata, pw string) (*paramigo.Permissions, error) {
 			ok := subtle.ConstantTimeCompare([]byte(pw), []byte(password)) == 1
@@ -276,29 +277,6 @@ func keyTypeLabel(k keys.PublicKey) string {
 	default:
 		return strings.ToUpper(t)
 	}
-}
-
-func loadAuthorizedKeys(path string) ([]keys.PublicKey, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var out []keys.PublicKey
-	for len(bytes.TrimSpace(data)) > 0 {
-		k, _, _, rest, err := keys.ParseAuthorizedKey(data)
-		if err != nil {
-			// One bad line must not lock everyone out; sshd skips it too.
-			i := bytes.IndexByte(data, '\n')
-			if i < 0 {
-				break
-			}
-			data = data[i+1:]
-			continue
-		}
-		out = append(out, k)
-		data = rest
-	}
-	return out, nil
 }
 
 // runPassword makes the password of one run of the server: 3 groups of
