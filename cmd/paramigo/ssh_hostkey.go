@@ -68,6 +68,9 @@ func (h *hostKeyChecker) check(_ string, key keys.PublicKey) error {
 	plain := sshPlainKey(key)
 	fp := keys.Fingerprint(plain)
 	typ := sshKeyType(key)
+	// Unless a CA vouched for it or it is revoked, ssh has dropped a
+	// certificate to its plain key by the time it talks about it.
+	plainTyp := sshKeyType(plain)
 	host := knownhosts.HostPort(h.name, h.port)
 	h.c.debugf("Server host key: %s %s", key.Type(), fp)
 
@@ -75,24 +78,45 @@ func (h *hostKeyChecker) check(_ string, key keys.PublicKey) error {
 	if res.CertErr != nil {
 		h.c.debugf("%v", res.CertErr)
 	}
+	// The name the deciding line was found under: the bare host when
+	// ssh's port-less fallback decided.
+	found := host
+	if res.WithoutPort {
+		found = h.name
+		h.c.debugf("checking without port identifier")
+	}
 	switch res.Status {
 	case knownhosts.Known:
 		if res.ViaCA() {
-			h.c.debugf("Host '%s' is known and matches the %s host certificate.", host, typ)
+			h.c.debugf("Host '%s' is known and matches the %s host certificate.", found, typ)
 			h.c.debugf("Found CA key in %s", res.Entry.Location())
 		} else {
-			h.c.debugf("Host '%s' is known and matches the %s host key.", host, typ)
+			h.c.debugf("Host '%s' is known and matches the %s host key.", found, plainTyp)
 			h.c.debugf("Found key in %s", res.Entry.Location())
+		}
+		if res.WithoutPort {
+			h.c.debugf("found matching key w/out port")
 		}
 		return nil
 	case knownhosts.Revoked:
 		h.c.errorf("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@")
 		h.c.errorf("@       WARNING: REVOKED HOST KEY DETECTED!               @")
 		h.c.errorf("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@")
-		h.c.errorf("The %s host key for %s is marked as revoked.", typ, host)
+		h.c.errorf("The %s host key for %s is marked as revoked.", typ, found)
 		h.c.errorf("This could mean that a stolen key is being used to")
 		h.c.errorf("impersonate this host.")
-		h.c.errorf("%s host key for %s was revoked and you have requested strict checking.", typ, host)
+		h.c.errorf("%s host key for %s was revoked and you have requested strict checking.", typ, found)
+		if res.WithoutPort {
+			// ssh goes on as for a new [host]:port: under strict
+			// checking it says so; under accept-new, or after a yes,
+			// it would connect, which paramigo never does.
+			switch {
+			case h.policy == knownhosts.Reject:
+				h.c.errorf("No %s host key is known for %s and you have requested strict checking.", plainTyp, host)
+			case h.policy != knownhosts.Ask || !h.c.opts.batchMode:
+				h.c.errorf("paramigo ssh refuses a host key revoked for %s even at another port.", found)
+			}
+		}
 		return errHostKeyVerification
 	case knownhosts.Changed:
 		var same []knownhosts.Entry
@@ -104,9 +128,9 @@ func (h *hostKeyChecker) check(_ string, key keys.PublicKey) error {
 		if len(same) == 0 {
 			// Only keys of other types are known: ssh treats the host as
 			// new and says so.
-			return h.unknown(key, host, typ, fp, res.Want)
+			return h.unknown(key, host, plainTyp, fp, res.Want)
 		}
-		h.warnChanged(plain, host, typ, fp, same)
+		h.warnChanged(plain, host, fp, same)
 		if h.policy == knownhosts.AutoAdd {
 			// ssh would go on with password authentication disabled;
 			// paramigo never connects to a host whose key changed.
@@ -116,11 +140,11 @@ func (h *hostKeyChecker) check(_ string, key keys.PublicKey) error {
 		}
 		return errHostKeyVerification
 	}
-	return h.unknown(key, host, typ, fp, nil)
+	return h.unknown(key, host, plainTyp, fp, nil)
 }
 
 // warnChanged prints ssh's REMOTE HOST IDENTIFICATION HAS CHANGED warning.
-func (h *hostKeyChecker) warnChanged(plain keys.PublicKey, host, typ, fp string, offending []knownhosts.Entry) {
+func (h *hostKeyChecker) warnChanged(plain keys.PublicKey, host, fp string, offending []knownhosts.Entry) {
 	h.c.errorf("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@")
 	h.c.errorf("@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @")
 	h.c.errorf("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@")
