@@ -119,18 +119,9 @@ func (h *hostKeyChecker) check(_ string, key keys.PublicKey) error {
 		}
 		return errHostKeyVerification
 	case knownhosts.Changed:
-		var same []knownhosts.Entry
-		for _, w := range res.Want {
-			if w.Key != nil && w.Key.Type() == plain.Type() {
-				same = append(same, w)
-			}
-		}
-		if len(same) == 0 {
-			// Only keys of other types are known: ssh treats the host as
-			// new and says so.
-			return h.unknown(key, host, plainTyp, fp, res.Want)
-		}
-		h.warnChanged(plain, host, fp, same)
+		// ssh 9.2 counts a listed key of any type as a change; it names
+		// the last one it compared as the offending key.
+		h.warnChanged(plain, host, fp, res.Want[len(res.Want)-1])
 		if h.policy == knownhosts.AutoAdd {
 			// ssh would go on with password authentication disabled;
 			// paramigo never connects to a host whose key changed.
@@ -140,11 +131,11 @@ func (h *hostKeyChecker) check(_ string, key keys.PublicKey) error {
 		}
 		return errHostKeyVerification
 	}
-	return h.unknown(key, host, plainTyp, fp, nil)
+	return h.unknown(key, host, plainTyp, fp)
 }
 
 // warnChanged prints ssh's REMOTE HOST IDENTIFICATION HAS CHANGED warning.
-func (h *hostKeyChecker) warnChanged(plain keys.PublicKey, host, fp string, offending []knownhosts.Entry) {
+func (h *hostKeyChecker) warnChanged(plain keys.PublicKey, host, fp string, e knownhosts.Entry) {
 	h.c.errorf("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@")
 	h.c.errorf("@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @")
 	h.c.errorf("@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@")
@@ -154,15 +145,14 @@ func (h *hostKeyChecker) warnChanged(plain keys.PublicKey, host, fp string, offe
 	h.c.errorf("The fingerprint for the %s key sent by the remote host is\n%s.", sshKeyType(plain), fp)
 	h.c.errorf("Please contact your system administrator.")
 	h.c.errorf("Add correct host key in %s to get rid of this message.", h.userPath)
-	e := offending[0]
 	h.c.errorf("Offending %s key in %s", sshKeyType(e.Key), e.Location())
 	h.c.errorf("  remove with:")
 	h.c.errorf("  ssh-keygen -f \"%s\" -R \"%s\"", e.File, host)
 }
 
 // unknown applies StrictHostKeyChecking to a host whose key is not
-// known; otherTypes are keys of other types known for it.
-func (h *hostKeyChecker) unknown(key keys.PublicKey, host, typ, fp string, otherTypes []knownhosts.Entry) error {
+// known.
+func (h *hostKeyChecker) unknown(key keys.PublicKey, host, typ, fp string) error {
 	switch h.policy {
 	case knownhosts.Reject:
 		h.c.errorf("No %s host key is known for %s and you have requested strict checking.", typ, host)
@@ -172,16 +162,9 @@ func (h *hostKeyChecker) unknown(key keys.PublicKey, host, typ, fp string, other
 			return errHostKeyVerification
 		}
 		var b strings.Builder
-		fmt.Fprintf(&b, "The authenticity of host '%s (%s)' can't be established", host, h.ip)
-		if len(otherTypes) > 0 {
-			for _, e := range otherTypes {
-				h.c.infof("WARNING: %s key found for host %s\nin %s\n%s key fingerprint %s.",
-					sshKeyType(e.Key), e.Hosts, e.Location(), sshKeyType(e.Key), keys.Fingerprint(e.Key))
-			}
-			b.WriteString("\nbut keys of different type are already known for this host.")
-		} else {
-			b.WriteString(".")
-		}
+		// ssh's "but keys of different type are already known" cannot
+		// happen in 9.2: a key of another type makes the host changed.
+		fmt.Fprintf(&b, "The authenticity of host '%s (%s)' can't be established.", host, h.ip)
 		fmt.Fprintf(&b, "\n%s key fingerprint is %s.\n", typ, fp)
 		b.WriteString(h.otherNames(sshPlainKey(key)))
 		b.WriteString("Are you sure you want to continue connecting (yes/no/[fingerprint])? ")

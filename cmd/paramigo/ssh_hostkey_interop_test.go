@@ -115,6 +115,8 @@ func TestSSHInteropKnownHostsPorts(t *testing.T) {
 	}
 	_, otherPub := sshtest.GenerateKeyFile(t, t.TempDir(), "ed25519", 0, "")
 	other := keyField(otherPub)
+	_, rsaPub := sshtest.GenerateKeyFile(t, t.TempDir(), "rsa", 2048, "")
+	rsa := keyField(rsaPub)
 	hp := "[127.0.0.1]:" + s.port
 	wrongPort := "[127.0.0.1]:" + strconv.Itoa(s.sshd.Port+1)
 	A, U, C, R := vAccept, vUnknown, vChanged, vRevoked
@@ -135,6 +137,7 @@ func TestSSHInteropKnownHostsPorts(t *testing.T) {
 		{name: "mismatch for the bare host", file: "127.0.0.1 " + other + "\n", want: [3]string{U, U, C}},
 		{name: "other key type for the bare host", file: "127.0.0.1 " + ecdsa + "\n", want: [3]string{U, U, A}},
 		{name: "bare mismatch, right [host]:port", file: "127.0.0.1 " + other + "\n" + hp + " " + ed + "\n", want: [3]string{A, U, C}},
+		{name: "two other keys for [host]:port", file: hp + " " + other + "\n" + hp + " " + rsa + "\n", want: [3]string{C, U, U}},
 		{name: "bare right, [host]:port mismatch", file: "127.0.0.1 " + ed + "\n" + hp + " " + other + "\n", want: [3]string{C, U, A}},
 		{name: "revoked for the bare host", file: "@revoked 127.0.0.1 " + ed + "\n", want: [3]string{R, U, R}},
 		{name: "listed and revoked for the bare host", file: "127.0.0.1 " + ed + "\n@revoked 127.0.0.1 " + ed + "\n", want: [3]string{R, U, R}},
@@ -220,6 +223,8 @@ func TestSSHInteropKnownHostsCertPorts(t *testing.T) {
 	caKey, caPub := sshtest.GenerateKeyFile(t, t.TempDir(), "ed25519", 0, "")
 	_, otherCAPub := sshtest.GenerateKeyFile(t, t.TempDir(), "ed25519", 0, "")
 	_, otherPub := sshtest.GenerateKeyFile(t, t.TempDir(), "ed25519", 0, "")
+	_, rsaPub := sshtest.GenerateKeyFile(t, t.TempDir(), "rsa", 2048, "")
+	rsa := keyField(rsaPub)
 	if out, err := exec.Command(keygen, "-q", "-s", caKey, "-h", "-I", "interop-host", "-n", "127.0.0.1,localhost", "-V", "-1h:+1h", hostKey+".pub").CombinedOutput(); err != nil {
 		t.Fatalf("ssh-keygen -s: %v %s", err, out)
 	}
@@ -237,6 +242,9 @@ func TestSSHInteropKnownHostsCertPorts(t *testing.T) {
 		{name: "CA revoked for the bare host", file: "@cert-authority 127.0.0.1 " + ca + "\n@revoked 127.0.0.1 " + ca + "\n", want: [3]string{R, U, R}},
 		{name: "CA bare beats a changed [host]:port", file: hp + " " + other + "\n@cert-authority 127.0.0.1 " + ca + "\n", want: [3]string{A, U, A}},
 		{name: "certified key listed bare", file: "127.0.0.1 " + plain + "\n", want: [3]string{A, U, A}},
+		// The server has no RSA key, so both clients end up with its
+		// certificate and then its Ed25519 key.
+		{name: "only an RSA key for [host]:port", file: hp + " " + rsa + "\n", want: [3]string{vChanged, U, U}},
 	})
 }
 
