@@ -20,6 +20,11 @@ import (
 // round trip when that is more than the window, as TCP's receive
 // autotuning does. Later global requests (keepalives) refine the
 // estimate downward only: a reply stuck behind bulk data overstates it.
+// More probes at authentication would not help where it matters: when
+// the first reply is late because the peer's reader was not scheduled,
+// the next ones (on loopback under load) waited 1.2 to 32 ms behind the
+// channel data a client sends at once, and each would cost every
+// connection a round trip.
 
 // rttEstimate is the connection's smallest measured round trip.
 type rttEstimate struct {
@@ -62,6 +67,16 @@ func (r *rttEstimate) start(m *mux) {
 // get returns the estimate (zero: not measured yet).
 func (r *rttEstimate) get() time.Duration { return time.Duration(r.ns.Load()) }
 
+// minRateInterval is the shortest span a channel's arrival rate is
+// judged over. A reader that was not scheduled for a while reads what
+// queued meanwhile in one burst, and over two loopback round trips that
+// burst looks like a link the window limits: with the estimate fixed at
+// 0.5 ms, 2 of 10 loopback transfers grew the window, at 0.8 ms all 10.
+// Over 20 ms, more than a scheduler's time slice, the bursts average out
+// (none of 10 grew at 0.8 ms); links long enough to need growth have
+// 2 round trips longer than that anyway.
+const minRateInterval = 20 * time.Millisecond
+
 // windowTuner decides when a channel's receive window grows. It is
 // guarded by the channel's mu.
 type windowTuner struct {
@@ -84,7 +99,7 @@ func (w *windowTuner) grow(m *mux, window, limit uint32) uint32 {
 	}
 	rtt := m.rtt.get()
 	elapsed := now.Sub(w.markAt)
-	if rtt == 0 || elapsed < 2*rtt {
+	if rtt == 0 || elapsed < max(2*rtt, minRateInterval) {
 		return 0
 	}
 	perRTT := float64(w.received-w.markReceived) * float64(rtt) / float64(elapsed)
