@@ -315,21 +315,22 @@ func TestMergePermissionsRestrictions(t *testing.T) {
 func TestPermissionsAllows(t *testing.T) {
 	p := &Permissions{PermitOpen: []string{"localhost:80", "[::1]:22", "*:8080", "web:*"}, PermitListen: []string{"localhost:9000", "*.example:*", "*:7000"}}
 	for _, c := range []struct {
-		host string
-		port int
-		ok   bool
-	}{{"localhost", 80, true}, {"LOCALHOST", 80, false}, {"localhost", 81, false}, {"::1", 22, true}, {"anything", 8080, true}, {"web", 1, true}, {"127.0.0.1", 80, false}} {
-		if got := p.AllowsOpen(c.host, c.port); got != c.ok {
-			t.Errorf("AllowsOpen(%s, %d) = %v, want %v", c.host, c.port, got, c.ok)
+		listen bool
+		host   string
+		port   int
+		ok     bool
+	}{
+		{false, "localhost", 80, true}, {false, "LOCALHOST", 80, false}, {false, "localhost", 81, false}, {false, "::1", 22, true},
+		{false, "anything", 8080, true}, {false, "web", 1, true}, {false, "127.0.0.1", 80, false},
+		{true, "localhost", 9000, true}, {true, "LocalHost", 9000, true}, {true, "localhost", 0, false}, {true, "a.example", 1, true},
+		{true, "", 7000, true}, {true, "0.0.0.0", 7000, true}, {true, "127.0.0.1", 9000, false},
+	} {
+		allows, what := p.AllowsOpen, "AllowsOpen"
+		if c.listen {
+			allows, what = p.AllowsListen, "AllowsListen"
 		}
-	}
-	for _, c := range []struct {
-		host string
-		port int
-		ok   bool
-	}{{"localhost", 9000, true}, {"LocalHost", 9000, true}, {"localhost", 0, false}, {"a.example", 1, true}, {"", 7000, true}, {"0.0.0.0", 7000, true}, {"127.0.0.1", 9000, false}} {
-		if got := p.AllowsListen(c.host, c.port); got != c.ok {
-			t.Errorf("AllowsListen(%s, %d) = %v, want %v", c.host, c.port, got, c.ok)
+		if got := allows(c.host, c.port); got != c.ok {
+			t.Errorf("%s(%s, %d) = %v, want %v", what, c.host, c.port, got, c.ok)
 		}
 	}
 	none := &Permissions{PermitOpen: []string{}}

@@ -482,7 +482,10 @@ func parseAuthorizedKeyLine(line []byte, loc *time.Location) (*AuthorizedKeyLine
 	if err != nil {
 		return nil, err
 	}
-	o, err := ParseAuthorizedOptions(string(line[:end]), loc)
+	// sshd parses the options in place, followed by the rest of the
+	// line, so a trailing comma before the key is not the end of the
+	// string it would refuse.
+	o, err := ParseAuthorizedOptions(string(line), loc)
 	if err != nil {
 		return &AuthorizedKeyLine{Key: k, Comment: comment}, err
 	}

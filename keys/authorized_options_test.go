@@ -156,14 +156,15 @@ func TestParseAuthorizedKeys(t *testing.T) {
 		`no-pty,command="echo \"hi there\"" ` + line +
 		"  \t" + `from="127.0.0.1" ` + line +
 		`no-such-option ` + line +
+		`no-user-rc, ` + line +
 		"garbage line\n" +
 		`command="unterminated ` + line +
 		"restrict\n"
 	lines, errs := ParseAuthorizedKeys([]byte(data), "ak", time.UTC)
-	if len(lines) != 3 {
-		t.Fatalf("got %d lines, want 3: %+v", len(lines), lines)
+	if len(lines) != 4 {
+		t.Fatalf("got %d lines, want 4: %+v", len(lines), lines)
 	}
-	for i, want := range []int{3, 4, 5} {
+	for i, want := range []int{3, 4, 5, 7} {
 		if lines[i].Line != want || lines[i].Comment != "me@host" || string(lines[i].Key.Marshal()) != string(k.Marshal()) {
 			t.Errorf("line %d = %+v, want line %d with the key", i, lines[i], want)
 		}
@@ -174,10 +175,13 @@ func TestParseAuthorizedKeys(t *testing.T) {
 	if f := lines[2].Options.From; f == nil || *f != "127.0.0.1" {
 		t.Errorf("line 5 options %+v", lines[2].Options)
 	}
+	if !lines[3].Options.NoUserRC {
+		t.Errorf("line 7 (a comma before the key, which sshd accepts) options %+v", lines[3].Options)
+	}
 	wantErrs := []struct {
 		prefix string
 		key    bool
-	}{{"ak:6: ", true}, {"ak:7: ", false}, {"ak:8: ", false}, {"ak:9: ", false}}
+	}{{"ak:6: ", true}, {"ak:8: ", false}, {"ak:9: ", false}, {"ak:10: ", false}}
 	if len(errs) != len(wantErrs) {
 		t.Fatalf("got errors %v, want %d", errs, len(wantErrs))
 	}
