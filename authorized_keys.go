@@ -1,6 +1,7 @@
 package paramigo
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -58,8 +59,9 @@ type AuthorizedKeys struct {
 	// Location is the time zone of expiry-time values not ending in Z
 	// (nil: time.Local, as sshd reads them).
 	Location *time.Location
-	// Logger receives lines that are not usable (file:line and why), as
-	// sshd logs them (nil: none).
+	// Logger receives lines that are not usable (file:line and why): at
+	// Info when the line holds the key being tried, as sshd logs bad
+	// options, at Debug otherwise (nil: none).
 	Logger *slog.Logger
 }
 
@@ -101,12 +103,15 @@ func (a *AuthorizedKeys) Authenticate(c ConnMetadata, key keys.PublicKey) (*Perm
 		}
 		lines, errs := keys.ParseAuthorizedKeys(data, file, a.Location)
 		for _, e := range errs {
+			// Like sshd, say so loudly only for the key being tried; the
+			// other bad lines are noise at every login.
+			level := slog.LevelDebug
 			var le *keys.AuthorizedKeysError
 			if errors.As(e, &le) && le.Key != nil && string(le.Key.Marshal()) == string(want) {
-				why = e
+				why, level = e, slog.LevelInfo
 			}
 			if a.Logger != nil {
-				a.Logger.Info("authorized_keys: line ignored", "err", e)
+				a.Logger.Log(context.Background(), level, "authorized_keys: line ignored", "err", e)
 			}
 		}
 		for _, l := range lines {

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
@@ -162,9 +163,14 @@ func TestAuthorizedKeysPermissions(t *testing.T) {
 			akLine(k.PublicKey(), "bad-option"),
 			akLine(k.PublicKey(), "no-pty"),
 			akLine(k.PublicKey(), "no-agent-forwarding"))
+		var log bytes.Buffer
+		ak.Logger = slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		got, err := ak.Authenticate(meta, k.PublicKey())
 		if err != nil || !got.NoPTY || got.NoAgentForwarding {
 			t.Fatalf("got %+v, %v; want the no-pty line's permissions", got, err)
+		}
+		if !strings.Contains(log.String(), "level=INFO") || !strings.Contains(log.String(), ":2: keys: bad authorized_keys option: unknown key option") {
+			t.Errorf("the bad line for the key tried is not logged at Info with file:line:\n%s", log.String())
 		}
 	})
 	t.Run("re-read at each attempt", func(t *testing.T) {
