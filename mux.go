@@ -326,7 +326,11 @@ func (m *mux) sendGlobalRequest(ctx context.Context, name string, wantReply bool
 	}
 	select {
 	case r := <-m.greplies:
-		m.rtt.note(time.Since(sent))
+		d := time.Since(sent)
+		m.rtt.note(d)
+		if m.t.log.Enabled(ctx, LevelDebug3) {
+			m.t.log.Log(ctx, LevelDebug3, "ssh: global request answered", "type", name, "rtt", d, "estimate", m.rtt.get())
+		}
 		return r.ok, r.data, nil
 	case <-m.t.done:
 		return false, nil, m.t.closedErr()

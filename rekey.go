@@ -261,6 +261,17 @@ func (t *Transport) handleKexInit(p []byte) error {
 	first := t.sessionID == nil
 	t.wmu.Unlock()
 
+	if t.log.Enabled(context.Background(), LevelDebug2) {
+		for _, p := range []struct {
+			side string
+			m    *msg.KexInit
+		}{{"ours", ours}, {"theirs", theirs}} {
+			t.log.Log(context.Background(), LevelDebug2, "ssh: KEXINIT proposal", "side", p.side,
+				"kex", p.m.KexAlgos, "hostkey", p.m.HostKeyAlgos, "cipher_cs", p.m.CiphersCS, "cipher_sc", p.m.CiphersSC,
+				"mac_cs", p.m.MACsCS, "mac_sc", p.m.MACsSC, "compression_cs", p.m.CompressionCS, "compression_sc", p.m.CompressionSC,
+				"first_kex_follows", p.m.FirstKexFollows)
+		}
+	}
 	k := &kexRun{ours: ours, theirs: theirs, first: first}
 	t.kx = k
 	cInit, sInit := ours, theirs

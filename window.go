@@ -111,5 +111,10 @@ func (w *windowTuner) grow(m *mux, window, limit uint32) uint32 {
 	for float64(next) < 2*perRTT && next < uint64(limit) {
 		next *= 2
 	}
-	return uint32(min(next, uint64(limit))) - window
+	next = min(next, uint64(limit))
+	if l := m.t.log; l.Enabled(context.Background(), LevelDebug2) {
+		l.Log(context.Background(), LevelDebug2, "ssh: channel window grown",
+			"window", next, "per_rtt", uint64(perRTT), "rtt", rtt)
+	}
+	return uint32(next) - window
 }

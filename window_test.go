@@ -1,9 +1,13 @@
 package paramigo
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
+	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -48,6 +52,24 @@ func delayedLink(t *testing.T, oneWay time.Duration) (net.Conn, net.Conn) {
 	go pump(relay1, relay2)
 	go pump(relay2, relay1)
 	return end1, end2
+}
+
+// lockedBuffer is a bytes.Buffer for a logger the connection's goroutines share.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // transfer is what sendThrough saw of one transfer.
@@ -139,10 +161,17 @@ func sendThrough(t *testing.T, c1, c2 net.Conn, size int64, configure ...func(*S
 // it; on loopback it has no reason to and stays at OpenSSH's size.
 func TestWindowGrowsOnLongLinks(t *testing.T) {
 	c1, c2 := delayedLink(t, 25*time.Millisecond)
-	if w := sendThrough(t, c1, c2, 64<<20).window; w <= DefaultWindowSize {
+	var logged lockedBuffer
+	logTo := func(sc *ServerConfig) {
+		sc.Logger = slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: LevelDebug2}))
+	}
+	if w := sendThrough(t, c1, c2, 64<<20, logTo).window; w <= DefaultWindowSize {
 		t.Errorf("through a 50 ms round trip the window stayed %d bytes", w)
 	} else if w > DefaultMaxWindowSize {
 		t.Errorf("window grew to %d, past the %d limit", w, DefaultMaxWindowSize)
+	} else if !strings.Contains(logged.String(), fmt.Sprintf(`msg="ssh: channel window grown" window=%d `, w)) {
+		// The growth is what -vv shows (LevelDebug2).
+		t.Errorf("the window grew to %d bytes without a LevelDebug2 record of it:\n%s", w, logged.String())
 	} else {
 		t.Logf("window grew to %d bytes", w)
 	}

@@ -281,6 +281,15 @@ func (c *sshCommand) connectAndRun() int {
 	if o.hostKeyAlias != "" {
 		lookupName, lookupPort = strings.ToLower(o.hostKeyAlias), knownhosts.DefaultPort
 	}
+	for _, f := range files {
+		found := f.Find(lookupName, lookupPort)
+		for _, e := range found {
+			c.logf(levelDebug3, "record_hostkey: found key type %s in file %s", keyTypeLabel(e.Key), e.Location())
+		}
+		if len(found) > 0 { // as ssh, which is silent about files with none
+			c.logf(levelDebug3, "load_hostkeys_file: loaded %d keys from %s", len(found), knownhosts.HostPort(lookupName, lookupPort))
+		}
+	}
 	checker := &hostKeyChecker{c: c, files: files, userFile: userFile, userPath: userPath,
 		policy: o.strictHostKeyChecking, name: lookupName, port: lookupPort, hash: o.hashKnownHosts, home: c.home}
 

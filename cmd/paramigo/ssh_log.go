@@ -8,13 +8,16 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/paramigo/paramigo"
 )
 
 // ssh's LogLevel values as slog levels. The library logs at slog's Debug,
-// which is ssh's DEBUG1, so -v shows it.
+// which is ssh's DEBUG1, so -v shows it; -vv adds its KEXINIT proposals
+// and window growth, -vvv its round-trip samples.
 const (
-	levelDebug3  = slog.LevelDebug - 2
-	levelDebug2  = slog.LevelDebug - 1
+	levelDebug3  = paramigo.LevelDebug3
+	levelDebug2  = paramigo.LevelDebug2
 	levelDebug1  = slog.LevelDebug
 	levelVerbose = slog.LevelInfo - 2
 	levelInfo    = slog.LevelInfo
@@ -213,6 +216,27 @@ func sshStyleLines(msg string, a map[string]slog.Value) []string {
 			"kex: host key algorithm: " + str("hostkey"),
 			fmt.Sprintf("kex: server->client cipher: %s MAC: %s compression: %s", str("cipher_sc"), mac(str("mac_sc")), str("compression_sc")),
 			fmt.Sprintf("kex: client->server cipher: %s MAC: %s compression: %s", str("cipher_cs"), mac(str("mac_cs")), str("compression_cs")),
+		}
+	case "ssh: KEXINIT proposal":
+		who := "local client"
+		if str("side") == "theirs" {
+			who = "peer server"
+		}
+		follows := "0"
+		if str("first_kex_follows") == "true" {
+			follows = "1"
+		}
+		return []string{
+			who + " KEXINIT proposal",
+			"KEX algorithms: " + str("kex"),
+			"host key algorithms: " + str("hostkey"),
+			"ciphers ctos: " + str("cipher_cs"),
+			"ciphers stoc: " + str("cipher_sc"),
+			"MACs ctos: " + str("mac_cs"),
+			"MACs stoc: " + str("mac_sc"),
+			"compression ctos: " + str("compression_cs"),
+			"compression stoc: " + str("compression_sc"),
+			"first_kex_follows " + follows,
 		}
 	case "ssh: peer version":
 		v := str("version")
