@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,15 +17,26 @@ import (
 // LocalOptions configures LocalSessions.
 type LocalOptions struct {
 	// Shell runs commands ("shell -c command") and interactive sessions
-	// (nil-empty: $SHELL, else /bin/sh).
+	// (empty: the user's login shell from the password database, as sshd
+	// uses; /bin/sh if it has none).
 	Shell string
 	// Dir is the working directory (empty: the user's home directory).
 	Dir string
 	// AcceptEnv lists the environment variable patterns clients may set
 	// (sshd's AcceptEnv; "LANG", "LC_*"). Empty: LANG and LC_*.
 	AcceptEnv []string
-	// Env is added to every session's environment.
+	// Env holds the operator's additions to every session's environment,
+	// "NAME=value" each (sshd's SetEnv): they override what the client
+	// sent and the variables set from the account, but not SSH_CLIENT,
+	// SSH_CONNECTION, SSH_TTY or SSH_ORIGINAL_COMMAND.
 	Env []string
+	// Path is the sessions' PATH (empty: DefaultRootPath for root,
+	// DefaultUserPath for other users, as Debian's sshd sets).
+	Path string
+	// NoUserRC withholds running the user's ~/.ssh/rc before each
+	// command and shell (sshd's PermitUserRC no). By default it runs, as
+	// sshd's does, unless the session's Permissions.NoUserRC is set.
+	NoUserRC bool
 }
 
 // LocalSessions returns a SessionServer that runs commands and shells on
@@ -32,10 +44,18 @@ type LocalOptions struct {
 // A pty-req gets a real pseudo-terminal (Linux); window changes resize
 // it; signals from the client are delivered to the process; exit codes
 // and deaths by signal are reported back.
+//
+// Sessions get what sshd gives them rather than the server's own state:
+// an environment built from the account and the request (see
+// LocalOptions.Env; no variable of the server's environment but TZ
+// reaches them), ~/.ssh/rc run first, and on Linux every signal at its
+// default disposition with none blocked, even when the server itself runs
+// under nohup or with signals ignored or blocked.
 func LocalSessions(opts LocalOptions) *SessionServer {
+	u := currentSessionUser()
 	shell := opts.Shell
 	if shell == "" {
-		shell = os.Getenv("SHELL")
+		shell = u.shell
 	}
 	if shell == "" {
 		shell = "/bin/sh"
@@ -44,11 +64,18 @@ func LocalSessions(opts LocalOptions) *SessionServer {
 	if len(accept) == 0 {
 		accept = []string{"LANG", "LC_*"}
 	}
-	l := &local{shell: shell, dir: opts.Dir, env: opts.Env}
+	p := opts.Path
+	if p == "" {
+		p = defaultPath(u)
+	}
+	l := &local{shell: shell, dir: opts.Dir, env: opts.Env, path: p, user: u, noUserRC: opts.NoUserRC}
 	return &SessionServer{
 		Exec:  l.run,
 		Shell: l.run,
 		AcceptEnv: func(s *Session, name, value string) bool {
+			if !validEnv(name, value) {
+				return false
+			}
 			for _, p := range accept {
 				if ok, _ := path.Match(p, name); ok {
 					return true
@@ -60,9 +87,12 @@ func LocalSessions(opts LocalOptions) *SessionServer {
 }
 
 type local struct {
-	shell string
-	dir   string
-	env   []string
+	shell    string
+	dir      string
+	env      []string
+	path     string
+	user     sessionUser
+	noUserRC bool
 }
 
 // signalsByName are the signal names of RFC 4254 §6.10 every platform
@@ -93,45 +123,42 @@ func signalName(sig syscall.Signal) string {
 	return strings.TrimPrefix(strings.ToUpper(sig.String()), "SIG")
 }
 
+// command makes the session's command as sshd's do_child runs it: the
+// shell with -c and the shell's base name as argv[0], or a login shell
+// ("-bash") when there is no command, in the home directory. Its
+// environment is set once a pty, if any, has its name.
 func (l *local) command(s *Session) *exec.Cmd {
 	name := path.Base(l.shell)
 	var cmd *exec.Cmd
 	if s.Command() != "" {
 		cmd = exec.Command(l.shell, "-c", s.Command())
+		cmd.Args[0] = name
 	} else {
 		cmd = exec.Command(l.shell)
-		cmd.Args[0] = "-" + name // a login shell, as sshd starts it
+		cmd.Args[0] = "-" + name
 	}
-	home, _ := os.UserHomeDir()
 	cmd.Dir = l.dir
 	if cmd.Dir == "" {
-		cmd.Dir = home
+		cmd.Dir = l.user.home
 	}
-	env := append(os.Environ(), l.env...)
-	env = append(env, "SSH_CONNECTION="+connectionVar(s))
-	if s.OriginalCommand() != "" {
-		env = append(env, "SSH_ORIGINAL_COMMAND="+s.OriginalCommand())
-	}
-	if pty := s.PTY(); pty != nil {
-		env = append(env, "TERM="+pty.Term)
-	}
-	cmd.Env = append(env, s.Environ()...)
 	return cmd
 }
 
-func connectionVar(s *Session) string {
-	r, l := s.t.RemoteAddr().String(), s.t.LocalAddr().String()
-	rh, rp := splitAddr(r)
-	lh, lp := splitAddr(l)
-	return rh + " " + rp + " " + lh + " " + lp
-}
-
-func splitAddr(a string) (string, string) {
-	i := strings.LastIndexByte(a, ':')
-	if i < 0 {
-		return a, "0"
+// userRC returns the user's ~/.ssh/rc when sshd's do_rc_files would run
+// it for s: it exists, the operator allows it (LocalOptions.NoUserRC) and
+// so does the key or certificate (Permissions.NoUserRC). "" otherwise.
+func (l *local) userRC(s *Session) string {
+	if l.noUserRC || s.Subsystem() != "" {
+		return ""
 	}
-	return strings.Trim(a[:i], "[]"), a[i+1:]
+	if p := s.t.Permissions(); p != nil && p.NoUserRC {
+		return ""
+	}
+	rc := filepath.Join(l.user.home, userRCPath)
+	if _, err := os.Stat(rc); err != nil {
+		return ""
+	}
+	return rc
 }
 
 // run executes the session's command or shell and returns its status.
@@ -200,7 +227,8 @@ func (l *local) startPipes(s *Session, cmd *exec.Cmd) (func() error, error) {
 	cmd.Stdout = stdoutWrite
 	cmd.Stderr = s.Channel.Stderr()
 	cmd.SysProcAttr = sessionAttr()
-	err = cmd.Start()
+	cmd.Env = l.sessionEnv(s, "")
+	err = startSession(cmd, l.userRC(s))
 	// The command holds its own copies.
 	stdinRead.Close()
 	stdoutWrite.Close()
@@ -261,7 +289,8 @@ func (l *local) startPTY(s *Session, cmd *exec.Cmd) (func() error, error) {
 	setSize(slave, req.Window)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	cmd.SysProcAttr = ptyAttr()
-	if err := cmd.Start(); err != nil {
+	cmd.Env = l.sessionEnv(s, slave.Name())
+	if err := startSession(cmd, l.userRC(s)); err != nil {
 		master.Close()
 		slave.Close()
 		return nil, err

@@ -4,6 +4,7 @@ package paramigo
 
 import (
 	"os"
+	"os/exec"
 	"syscall"
 )
 
@@ -19,3 +20,10 @@ func ptyAttr() *syscall.SysProcAttr { return nil }
 // writeNow has no non-blocking write to offer here: the buffer copies and
 // writeTo writes.
 func writeNow(*os.File) func([][]byte) int { return nil }
+
+// defaultPath keeps the server's PATH: there is no standard one here
+// (OpenSSH's Cygwin build keeps it for the same reason).
+func defaultPath(sessionUser) string { return os.Getenv("PATH") }
+
+// startSession starts cmd; there is no ~/.ssh/rc to run first here.
+func startSession(cmd *exec.Cmd, _ string) error { return cmd.Start() }

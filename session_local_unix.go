@@ -36,3 +36,11 @@ func writeNow(f *os.File) func([][]byte) int {
 		return n
 	}
 }
+
+// defaultPath is the PATH Debian's sshd gives u's sessions.
+func defaultPath(u sessionUser) string {
+	if u.root {
+		return DefaultRootPath
+	}
+	return DefaultUserPath
+}
