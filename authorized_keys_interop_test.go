@@ -27,6 +27,9 @@ type akInteropRow struct {
 	// default one valid for the user, with sshd's default extensions)
 	// signed by the line's key, which is then a CA.
 	cert func(c *keys.Certificate)
+	// certLine puts a certificate of the login key on the line instead of
+	// the key itself; ssh logs in with the plain key.
+	certLine bool
 	// action: "exec" (command), "shell" (no command, commands on stdin),
 	// "pty" (ssh -tt, reports whether a terminal came), "direct" (ssh -W
 	// to the echo server), "direct-other" (ssh -W to the other one),
@@ -143,6 +146,7 @@ func TestInteropAuthorizedKeysOptions(t *testing.T) {
 		{name: "certificate source-address", options: "cert-authority", cert: func(c *keys.Certificate) {
 			c.CriticalOptions = keys.CertOptions{keys.StringOption("source-address", "10.0.0.0/8")}
 		}, action: "exec", command: "echo in", want: "exit 255: denied"},
+		{name: "certificate pasted as the line", options: "no-pty", certLine: true, action: "exec", command: "echo in", want: "exit 255: denied"},
 		{name: "certificate on a plain line for its CA", options: "", cert: func(*keys.Certificate) {}, action: "exec", command: "echo in", want: "exit 255: denied"},
 	}
 
@@ -158,19 +162,27 @@ func TestInteropAuthorizedKeysOptions(t *testing.T) {
 		identities[i] = filepath.Join(dir, fmt.Sprintf("id_%d", i))
 		akWriteFile(t, identities[i], akMarshalPrivate(t, login), 0o600)
 		lineKey := login.PublicKey()
-		if r.cert != nil {
+		if r.cert != nil || r.certLine {
 			ca, err := keys.GenerateKey(rand.Reader, "ed25519", 0, nil)
 			if err != nil {
 				t.Fatal(err)
+			}
+			edit := r.cert
+			if edit == nil {
+				edit = func(*keys.Certificate) {}
 			}
 			cert := authNewCert(t, ca, login.PublicKey(), func(c *keys.Certificate) {
 				c.ValidPrincipals = []string{me.Username}
 				c.Extensions = keys.CertOptions{keys.FlagOption("permit-X11-forwarding"), keys.FlagOption("permit-agent-forwarding"),
 					keys.FlagOption("permit-port-forwarding"), keys.FlagOption("permit-pty"), keys.FlagOption("permit-user-rc")}
-				r.cert(c)
+				edit(c)
 			})
-			akWriteFile(t, identities[i]+"-cert.pub", keys.MarshalAuthorizedKey(cert, ""), 0o644)
-			lineKey = ca.PublicKey()
+			if r.certLine {
+				lineKey = cert
+			} else {
+				akWriteFile(t, identities[i]+"-cert.pub", keys.MarshalAuthorizedKey(cert, ""), 0o644)
+				lineKey = ca.PublicKey()
+			}
 		}
 		lines[i] = akLine(lineKey, repl.Replace(r.options))
 	}

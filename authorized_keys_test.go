@@ -257,6 +257,15 @@ func TestAuthorizedKeysCertAuthority(t *testing.T) {
 			}
 		})
 	}
+	t.Run("certificate pasted as a line", func(t *testing.T) {
+		// sshd 9.2 matches neither the certificate's key nor the
+		// certificate itself to such a line.
+		cert := authNewCert(t, ca, user.PublicKey(), nil)
+		ak, _ := akWrite(t, akLine(cert, ""))
+		if _, err := ak.Authenticate(meta, user.PublicKey()); err == nil {
+			t.Fatal("a certificate's line admitted its plain key")
+		}
+	})
 	t.Run("plain key on a cert-authority line", func(t *testing.T) {
 		ak, _ := akWrite(t, akLine(user.PublicKey(), "cert-authority"))
 		if _, err := ak.Authenticate(meta, user.PublicKey()); err == nil {
