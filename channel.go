@@ -20,8 +20,8 @@ import (
 // Config.MaxWindowSize on links that need it) and the window is reopened
 // as you read, so a reader that stops reading stops the peer's sending on
 // this channel only. The rule for raw channels: read stdout and stderr
-// concurrently (or use Session.Run/Output, which do) — a peer blocked on a full stderr window
-// will not finish, and then never sends its exit status.
+// concurrently (or use Transport.Run or Output, which do) — a peer blocked on a full stderr
+// window will not finish, and then never sends its exit status.
 type Channel struct {
 	m        *mux
 	typ      string

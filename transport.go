@@ -29,8 +29,8 @@ const (
 
 // Transport is one SSH connection, client or server side: the transport
 // layer of RFC 4253 with the authentication and connection protocols on
-// top. It is paramiko's Transport. Create one with NewClientTransport or
-// NewServerTransport (or through Client / Server).
+// top. It is paramiko's Transport. Create one with Dial,
+// NewClientTransport or NewServerTransport, or let a Server accept them.
 //
 // One goroutine owns the read side: it reads every packet, runs key
 // exchanges (including re-keys the peer starts) and dispatches the rest.
