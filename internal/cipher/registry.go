@@ -144,7 +144,7 @@ var macTable = map[string]*macAlgo{
 }
 
 // Preference orders. The lists below are built from these, so every name in
-// them must be in the tables (TestListsMatchRegistry).
+// them must be in the tables (TestLists checks).
 var (
 	// aeadFirstAES is used where AES and GHASH run in hardware: AES-GCM
 	// is then several times faster than ChaCha20-Poly1305.
