@@ -45,11 +45,12 @@ type akInteropRow struct {
 // OpenSSH's sshd and with a library server built like paramigo serve
 // (LocalSessions, a ForwardServer allowing everything, AuthorizedKeys
 // deciding keys), for each option, driven by OpenSSH's ssh. Both run with
-// PermitUserEnvironment on. Agent forwarding is left out: ssh sends
-// auth-agent-req without asking for a reply, so only SSH_AUTH_SOCK in the
-// session shows the outcome, and LocalSessions forwards no agent either
-// way; X11 is left out as it needs xauth and an X display. Both are
-// covered in-process by TestAuthorizedKeysEnforced.
+// PermitUserEnvironment on. Agent and X11 forwarding are left out: ssh
+// shows their outcome only inside the session (SSH_AUTH_SOCK, DISPLAY),
+// and LocalSessions, which serve runs, forwards neither, so the allowed
+// side cannot be compared (ssh does not even ask for a reply to
+// auth-agent-req). Both are covered in-process by
+// TestAuthorizedKeysEnforced, with hooks that would grant them.
 func TestInteropAuthorizedKeysOptions(t *testing.T) {
 	sshtest.RequirePeer(t, sshtest.PeerSSHD)
 	sshtest.RequirePeer(t, sshtest.PeerSSH)
