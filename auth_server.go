@@ -78,6 +78,9 @@ type serverAuth struct {
 	meta  *connMeta
 	state *auth.Server
 	perms *Permissions // merged from partial successes
+	// offered is the key of the current publickey request, once
+	// parsed, for the log line.
+	offered keys.PublicKey
 }
 
 // serveAuthPermissions runs the server side of RFC 4252 after the first
@@ -109,6 +112,7 @@ func (t *Transport) runServerAuth(ctx context.Context) (*Permissions, error) {
 			}
 		}
 		start := time.Now()
+		s.offered = nil
 		if len(p) > 0 && p[0] == msg.MsgServiceRequest {
 			// paramiko's client asks for the service again before each
 			// method; sshd keeps accepting it until success, and so do we.
@@ -150,6 +154,7 @@ func (t *Transport) runServerAuth(ctx context.Context) (*Permissions, error) {
 			perms := mergePermissions(s.perms, d.perms)
 			t.user = req.User
 			t.log.Debug("ssh: user authenticated", "user", req.User, "method", req.Method, "algorithm", d.algo)
+			s.logDecision(&req, d, s.offered)
 			t.markAuthenticated()
 			if err := t.writePacket((&msg.UserAuthSuccess{}).Marshal()); err != nil {
 				return nil, err
@@ -160,6 +165,7 @@ func (t *Transport) runServerAuth(ctx context.Context) (*Permissions, error) {
 			s.perms = mergePermissions(s.perms, d.perms)
 			s.state.PartialSuccess(d.next, d.key)
 			t.log.Debug("ssh: partial success", "user", req.User, "method", req.Method, "algorithm", d.algo, "next", s.state.Allowed())
+			s.logDecision(&req, d, s.offered)
 			f := &msg.UserAuthFailure{Methods: s.state.Allowed(), PartialSuccess: true}
 			if err := t.writePacket(f.Marshal()); err != nil {
 				return nil, err
@@ -168,6 +174,7 @@ func (t *Transport) runServerAuth(ctx context.Context) (*Permissions, error) {
 		}
 		// Refused.
 		t.log.Debug("ssh: authentication refused", "user", req.User, "method", req.Method, "why", d.why)
+		s.logDecision(&req, d, s.offered)
 		limit := s.state.Failed(req.Method)
 		if req.Method != msg.MethodNone {
 			if err := s.delay(d.since); err != nil {
@@ -175,6 +182,7 @@ func (t *Transport) runServerAuth(ctx context.Context) (*Permissions, error) {
 			}
 		}
 		if limit {
+			s.logTooManyFailures(req.User)
 			return nil, s.protocolError(DisconnectNoMoreAuthMethodsAvailable, errTooManyAuthFailures)
 		}
 		f := &msg.UserAuthFailure{Methods: s.state.Allowed()}
@@ -204,7 +212,7 @@ func (s *serverAuth) acceptServiceRequest(p []byte) error {
 	}
 	s.t.log.Debug("ssh: service request", "service", req.Service)
 	if req.Service != msg.ServiceUserAuth {
-		return s.protocolError(DisconnectServiceNotAvailable, fmt.Errorf("service %q not available", req.Service))
+		return s.protocolError(DisconnectServiceNotAvailable, &serviceError{service: req.Service})
 	}
 	return s.t.writePacket((&msg.ServiceAccept{Service: msg.ServiceUserAuth}).Marshal())
 }
@@ -214,9 +222,12 @@ func (s *serverAuth) acceptServiceRequest(p []byte) error {
 // answer as sshd sends it.
 func (s *serverAuth) begin(req *msg.UserAuthRequest) error {
 	if req.Service != msg.ServiceConnection {
-		return s.protocolError(DisconnectServiceNotAvailable, fmt.Errorf("service %q not available after authentication", req.Service))
+		return s.protocolError(DisconnectServiceNotAvailable, &serviceError{service: req.Service, afterAuth: true})
 	}
 	s.meta.user = req.User
+	// Known from here on for the log, though not authenticated yet
+	// ("Connection closed by authenticating user ...").
+	s.t.user = req.User
 	if s.cfg.AuthMethods != nil {
 		s.state.SetAllowed(s.cfg.AuthMethods(s.meta))
 	} else {
@@ -311,6 +322,7 @@ func (s *serverAuth) publicKey(req *msg.UserAuthRequest) (decision, error) {
 	if err != nil {
 		return decision{why: "unparseable key: " + err.Error()}, nil
 	}
+	s.offered = key
 	if want := keys.KeyTypeForAlgorithm(p.Algorithm); key.Type() != want {
 		return decision{why: fmt.Sprintf("%s key offered as %s", key.Type(), p.Algorithm)}, nil
 	}
@@ -455,7 +467,7 @@ func (s *serverAuth) unexpected(want string, p []byte) error {
 // peer's EOF, if the peer hung up on reading the disconnect first.
 func (s *serverAuth) protocolError(reason DisconnectReason, err error) error {
 	s.t.protocolError(reason, err)
-	return &DisconnectError{Reason: reason, Message: err.Error()}
+	return &DisconnectError{Reason: reason, Message: err.Error(), Err: err}
 }
 
 // mergePermissions combines permissions granted along a multi-step chain

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"strings"
@@ -128,6 +129,39 @@ func (r *rawAuth) disconnected() *DisconnectError {
 	}
 }
 
+// closedQuietly waits for the server to drop the connection without a
+// DISCONNECT, as sshd does for most failures before authentication
+// (preauth.go), and returns the error our server kept, with its own
+// account of why.
+func (r *rawAuth) closedQuietly() error {
+	r.t.Helper()
+	for {
+		p, err := r.read()
+		if err == nil {
+			r.t.Logf("before the close: %s", msg.Name(p[0]))
+			continue
+		}
+		var de *DisconnectError
+		if errors.As(err, &de) && de.Remote {
+			r.t.Fatalf("server sent %v; sshd closes without a word", de)
+		}
+		break
+	}
+	<-r.srvDone
+	return r.serr
+}
+
+// ourDisconnectKept asserts err is the *DisconnectError our server kept
+// for a connection it closed, and returns it.
+func ourDisconnectKept(t *testing.T, err error) *DisconnectError {
+	t.Helper()
+	var de *DisconnectError
+	if !errors.As(err, &de) || de.Remote {
+		t.Fatalf("server error %v, want the *DisconnectError it kept", err)
+	}
+	return de
+}
+
 // pubkeyRequest builds a publickey payload signed by s (nil: a query)
 // over the RFC 4252 data for sessionID.
 func (r *rawAuth) pubkeyPayload(s keys.Signer, algo string, blob, sessionID []byte, sigAlgo string) []byte {
@@ -240,7 +274,7 @@ func TestServerAuthMalformedPayload(t *testing.T) {
 			sc.KeyboardInteractive = func(ConnMetadata, KeyboardInteractiveChallenge) (*Permissions, error) { return nil, nil }
 			r := runRaw(t, sc)
 			r.request(method, []byte{1, 0, 0})
-			if de := r.disconnected(); de.Reason != DisconnectProtocolError {
+			if de := ourDisconnectKept(t, r.closedQuietly()); de.Reason != DisconnectProtocolError {
 				t.Errorf("disconnect %v, want a protocol error", de)
 			}
 		})
@@ -257,7 +291,8 @@ func TestServerAuthIdentityChange(t *testing.T) {
 		r.send((&msg.UserAuthRequest{User: tc.user, Service: tc.service, Method: "password",
 			Payload: (&msg.PasswordPayload{Password: "secret"}).Marshal()}).Marshal())
 		de := r.disconnected()
-		if de.Reason != DisconnectProtocolError || !strings.Contains(de.Message, "change of username or service not allowed") {
+		want := fmt.Sprintf("Change of username or service not allowed: (tester,ssh-connection) -> (%s,%s)", tc.user, tc.service)
+		if de.Reason != DisconnectProtocolError || de.Message != want {
 			t.Errorf("(%s,%s): disconnect %v, want sshd's refusal", tc.user, tc.service, de)
 		}
 	}
@@ -268,16 +303,17 @@ func TestServerAuthServiceChecks(t *testing.T) {
 		_, sc, _ := authConfigs()
 		r := runRawNoService(t, sc)
 		r.send((&msg.ServiceRequest{Service: msg.ServiceConnection}).Marshal())
-		if de := r.disconnected(); de.Reason != DisconnectServiceNotAvailable {
-			t.Errorf("disconnect %v, want SERVICE_NOT_AVAILABLE", de)
+		if de := r.disconnected(); de.Reason != DisconnectProtocolError || de.Message != "bad service request ssh-connection" {
+			t.Errorf("disconnect %v, want sshd's bad service request", de)
 		}
 	})
 	t.Run("userauth before the service request", func(t *testing.T) {
 		_, sc, _ := authConfigs()
 		r := runRawNoService(t, sc)
 		r.request("none", nil)
-		if de := r.disconnected(); de.Reason != DisconnectProtocolError {
-			t.Errorf("disconnect %v, want a protocol error", de)
+		var ue *UnexpectedMessageError
+		if err := r.closedQuietly(); !errors.As(err, &ue) || ue.Got != msg.MsgUserAuthRequest {
+			t.Errorf("server error %v, want the unexpected USERAUTH_REQUEST", err)
 		}
 	})
 	t.Run("service requested again between methods", func(t *testing.T) {
@@ -298,8 +334,8 @@ func TestServerAuthServiceChecks(t *testing.T) {
 		sc.Password = authPasswordIs("secret")
 		r := runRaw(t, sc)
 		r.send((&msg.ServiceRequest{Service: "ssh-connection"}).Marshal())
-		if de := r.disconnected(); de.Reason != DisconnectServiceNotAvailable {
-			t.Errorf("disconnect %v, want SERVICE_NOT_AVAILABLE", de)
+		if de := r.disconnected(); de.Reason != DisconnectProtocolError || de.Message != "bad service request ssh-connection" {
+			t.Errorf("disconnect %v, want sshd's bad service request", de)
 		}
 	})
 	t.Run("authenticating for another service", func(t *testing.T) {
@@ -307,7 +343,7 @@ func TestServerAuthServiceChecks(t *testing.T) {
 		sc.NoClientAuth = true
 		r := runRaw(t, sc)
 		r.send((&msg.UserAuthRequest{User: "tester", Service: "ssh-userauth", Method: "none"}).Marshal())
-		if de := r.disconnected(); de.Reason != DisconnectServiceNotAvailable {
+		if de := ourDisconnectKept(t, r.closedQuietly()); de.Reason != DisconnectServiceNotAvailable {
 			t.Errorf("disconnect %v, want SERVICE_NOT_AVAILABLE", de)
 		}
 	})
@@ -329,8 +365,8 @@ func TestServerAuthMaxTriesCounting(t *testing.T) {
 	r.failure()
 	r.request("password", (&msg.PasswordPayload{Password: "guess"}).Marshal()) // 3: limit
 	de := r.disconnected()
-	if de.Reason != DisconnectNoMoreAuthMethodsAvailable || de.Message != "Too many authentication failures" {
-		t.Errorf("disconnect %v", de)
+	if de.Reason != DisconnectProtocolError || de.Message != "Too many authentication failures" {
+		t.Errorf("disconnect %v, want sshd's", de)
 	}
 }
 
@@ -460,7 +496,7 @@ func TestServerKeyboardInteractiveWrongAnswerCount(t *testing.T) {
 	r.request("keyboard-interactive", (&msg.KeyboardInteractivePayload{}).Marshal())
 	r.expect(msg.MsgUserAuthInfoRequest)
 	r.send((&msg.UserAuthInfoResponse{Answers: []string{"1", "2"}}).Marshal())
-	if de := r.disconnected(); de.Reason != DisconnectProtocolError || !strings.Contains(de.Message, "2 answers to 1 questions") {
+	if de := ourDisconnectKept(t, r.closedQuietly()); de.Reason != DisconnectProtocolError || !strings.Contains(de.Message, "2 answers to 1 questions") {
 		t.Errorf("disconnect %v", de)
 	}
 }

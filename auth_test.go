@@ -20,30 +20,7 @@ import (
 
 // authLog keeps log records so tests can see what a transport decided
 // (which service requests came in, why an attempt was refused).
-type authLog struct {
-	mu   sync.Mutex
-	recs []authLogRecord
-}
-
-type authLogRecord struct {
-	msg   string
-	attrs map[string]string
-}
-
-func (h *authLog) Enabled(context.Context, slog.Level) bool { return true }
-func (h *authLog) WithAttrs([]slog.Attr) slog.Handler       { return h }
-func (h *authLog) WithGroup(string) slog.Handler            { return h }
-func (h *authLog) Handle(_ context.Context, r slog.Record) error {
-	rec := authLogRecord{msg: r.Message, attrs: map[string]string{}}
-	r.Attrs(func(a slog.Attr) bool {
-		rec.attrs[a.Key] = a.Value.String()
-		return true
-	})
-	h.mu.Lock()
-	h.recs = append(h.recs, rec)
-	h.mu.Unlock()
-	return nil
-}
+type authLog = logCapture
 
 // count returns how many records have message m and, when key is set, an
 // attribute key containing sub.
@@ -763,7 +740,7 @@ func TestAuthMaxTries(t *testing.T) {
 	}), 0)}
 	o := runAuth(t, cc, sc)
 	var de *DisconnectError
-	if !errors.As(o.cerr, &de) || !de.Remote || de.Reason != DisconnectNoMoreAuthMethodsAvailable ||
+	if !errors.As(o.cerr, &de) || !de.Remote || de.Reason != DisconnectProtocolError ||
 		de.Message != "Too many authentication failures" {
 		t.Fatalf("client error = %v, want the server's disconnect", o.cerr)
 	}

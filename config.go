@@ -44,7 +44,11 @@ type Config struct {
 	// Version replaces the software part of the identification line
 	// ("SSH-2.0-" + Version).
 	Version string
-	// Logger receives debug logs of negotiation and authentication (nil: none).
+	// Logger receives the transport's log (nil: none): negotiation and
+	// authentication at Debug and, on a server, sshd's lines at Info and
+	// Warn: accepted and failed authentication, sessions, why a
+	// connection failed before authentication and how each one ended
+	// after it (see serverlog.go). A Server's Logger replaces it.
 	Logger *slog.Logger
 	// Time returns the current time (nil: time.Now); certificates are
 	// checked against it.

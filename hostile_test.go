@@ -489,7 +489,13 @@ func runAttacks(t *testing.T, attacks []attack) {
 					if err := a.script(u); err != nil {
 						t.Fatalf("script failed before its attack: %v", err)
 					}
-					if a.reason != 0 {
+					var told *msg.Disconnect
+					var toldErr error
+					if a.reason != 0 && s == ourServer {
+						// Before authentication our server tells the peer
+						// what sshd would (preauth.go): most often nothing.
+						told, toldErr = u.peer.ExpectDisconnect()
+					} else if a.reason != 0 {
 						d, err := u.peer.ExpectDisconnect()
 						if err != nil {
 							_, ourErr := u.wait(t)
@@ -500,6 +506,9 @@ func runAttacks(t *testing.T, attacks []attack) {
 						}
 					}
 					tr, err := u.wait(t)
+					if a.reason != 0 && s == ourServer {
+						checkPreauthAnswer(t, err, told, toldErr)
+					}
 					if err == nil || tr != nil {
 						t.Fatalf("our %v accepted the connection", s)
 					}
@@ -674,7 +683,9 @@ func reasonOK(got, want DisconnectReason) bool {
 // fail framing rather than the MAC: a valid MAC around a bad padding
 // length is not a MAC error, and RFC 4253 §11.1 has
 // SSH_DISCONNECT_PROTOCOL_ERROR for it (what OpenSSH sends: "Corrupted
-// padlen", "Bad packet length").
+// padlen", "Bad packet length"). Our client is the one attacked: before
+// authentication our server answers as sshd does, which for a bad length
+// is no DISCONNECT at all (TestPreauthAnswersMatchSSHD).
 func TestHostileFramingDisconnectReason(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -685,7 +696,7 @@ func TestHostileFramingDisconnectReason(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bubble(t, func(t *testing.T) {
-				u := startUnder(t, ourServer, scripted.Config{}, nil)
+				u := startUnder(t, ourClient, scripted.Config{}, nil)
 				if err := u.peer.ExchangeVersions(); err != nil {
 					t.Fatal(err)
 				}

@@ -29,7 +29,11 @@ type Server struct {
 	// MaxStartups bounds unauthenticated connections; zero means
 	// DefaultMaxStartups.
 	MaxStartups int
-	// Logger receives one line per connection and failure (nil: none).
+	// Logger receives the server's log (nil: Config.Logger): sshd's
+	// lines for authentication, sessions and the end of each connection,
+	// why a connection failed before authentication, and refusals at
+	// MaxStartups. It replaces Config.Logger for the connections the
+	// Server runs, so one logger set here sees everything.
 	Logger *slog.Logger
 
 	mu        sync.Mutex
@@ -53,6 +57,9 @@ type Handler interface {
 func (s *Server) log() *slog.Logger {
 	if s.Logger != nil {
 		return s.Logger
+	}
+	if s.Config != nil && s.Config.Logger != nil {
+		return s.Config.Logger
 	}
 	return slog.New(slog.DiscardHandler)
 }
@@ -130,7 +137,7 @@ func (s *Server) Serve(l net.Listener) error {
 
 func (s *Server) serveConn(c net.Conn) {
 	defer s.wg.Done()
-	t, err := NewServerTransport(s.ctx, c, s.Config)
+	t, err := newServerTransport(s.ctx, c, s.Config, s.log())
 	s.mu.Lock()
 	s.startups--
 	if err == nil && s.closed {
@@ -141,13 +148,12 @@ func (s *Server) serveConn(c net.Conn) {
 	}
 	s.mu.Unlock()
 	if err != nil {
-		s.log().Info("ssh: connection failed", "remote", c.RemoteAddr().String(), "err", err)
+		// The transport has logged why, unless it never started.
 		if t != nil {
 			t.Close()
 		}
 		return
 	}
-	s.log().Info("ssh: authenticated", "remote", c.RemoteAddr().String(), "user", t.User())
 	defer func() {
 		s.mu.Lock()
 		delete(s.conns, t)

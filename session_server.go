@@ -147,6 +147,7 @@ func (ss *SessionServer) ServeChannel(ctx context.Context, t *Transport, nc *New
 	}()
 	s := &Session{Channel: ch, t: t, ctx: ctx, winch: make(chan WindowSize, 1), signals: make(chan string, 8)}
 	done := make(chan int, 1)
+	running := false
 	for {
 		select {
 		case req, ok := <-ch.Requests():
@@ -154,6 +155,8 @@ func (ss *SessionServer) ServeChannel(ctx context.Context, t *Transport, nc *New
 				return
 			}
 			if run := ss.handleRequest(s, req); run != nil {
+				running = true
+				s.logStart(req.Type)
 				go func() { done <- run(s) }()
 			}
 		case status := <-done:
@@ -166,6 +169,7 @@ func (ss *SessionServer) ServeChannel(ctx context.Context, t *Transport, nc *New
 			} else {
 				ch.SendExitStatus(status)
 			}
+			s.logClose(status, sig, true)
 			ch.Close()
 			// Keep answering requests until the client closes too.
 			ss.drain(ch)
@@ -173,8 +177,14 @@ func (ss *SessionServer) ServeChannel(ctx context.Context, t *Transport, nc *New
 		case <-ch.Closed():
 			select {
 			case status := <-done:
-				_ = status
+				s.mu.Lock()
+				sig := s.exitSig
+				s.mu.Unlock()
+				s.logClose(status, sig, true)
 			case <-ctx.Done():
+				if running {
+					s.logClose(0, nil, false)
+				}
 			}
 			return
 		}

@@ -184,6 +184,7 @@ func (t *Transport) handshake(ctx context.Context) error {
 			err = fmt.Errorf("%w: %w", ErrHandshakeTimeout, err)
 		}
 		if err != nil {
+			t.answerIdent(err)
 			return t.fail(err)
 		}
 	case <-ctx.Done():
@@ -347,6 +348,9 @@ func (t *Transport) finish() {
 		t.wmu.Unlock()
 		close(t.done)
 		t.mux.closeAll(err)
+		if !t.isClient && t.authSucceeded() {
+			t.logEnd(err)
+		}
 	})
 }
 
@@ -364,10 +368,12 @@ func (t *Transport) closeConn() {
 // blocked writing to us is not deadlocked against our farewell.
 func (t *Transport) protocolError(reason DisconnectReason, err error) error {
 	t.recordErr(&DisconnectError{Reason: reason, Message: err.Error(), Err: err})
-	m := &msg.Disconnect{Reason: reason, Message: err.Error()}
+	m, send := t.disconnectFor(reason, err)
 	t.wmu.Lock()
 	t.conn.SetWriteDeadline(time.Now().Add(time.Second))
-	t.out.appendPacket(t.w, m.Marshal())
+	if send {
+		t.out.appendPacket(t.w, m.Marshal())
+	}
 	t.wmu.Unlock()
 	t.finish()
 	go func() {
@@ -606,8 +612,7 @@ func (t *Transport) readFailed(err error) {
 func (t *Transport) handlePacket(p []byte) error {
 	typ := p[0]
 	if t.kx != nil && t.kx.strictFirst && !isKexMessage(typ) && typ != msg.MsgDisconnect {
-		return t.protocolError(DisconnectProtocolError,
-			fmt.Errorf("strict key exchange: %s during initial key exchange", msg.Name(typ)))
+		return t.protocolError(DisconnectProtocolError, &strictKexError{typ: typ, seq: t.r.Seq() - 1})
 	}
 	switch {
 	case typ == msg.MsgDisconnect:
@@ -644,8 +649,7 @@ func (t *Transport) handlePacket(p []byte) error {
 	select {
 	case <-t.firstKex:
 	default:
-		return t.protocolError(DisconnectProtocolError,
-			fmt.Errorf("%s before the first key exchange completed", msg.Name(typ)))
+		return t.protocolError(DisconnectProtocolError, &earlyMessageError{typ: typ})
 	}
 	if isAuthMessage(typ) {
 		// Service and authentication messages go to the code running

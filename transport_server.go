@@ -3,6 +3,7 @@ package paramigo
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 )
 
@@ -12,29 +13,52 @@ import (
 // authenticated; then AcceptChannel yields the channels it opens. On
 // error conn is closed.
 //
+// Until the client has authenticated, it is told no more than sshd would
+// tell it (a fixed text or nothing); why the connection failed goes to
+// config's Logger, with the client's address.
+//
 // It is paramiko's Transport.start_server with a ServerInterface.
 func NewServerTransport(ctx context.Context, conn net.Conn, config *ServerConfig) (*Transport, error) {
-	if config == nil || len(config.HostKeys) == 0 {
+	return newServerTransport(ctx, conn, config, nil)
+}
+
+// newServerTransport is NewServerTransport logging to log instead of
+// config's Logger, when log is set (a Server's Logger).
+func newServerTransport(ctx context.Context, conn net.Conn, config *ServerConfig, log *slog.Logger) (*Transport, error) {
+	// A server that cannot serve anyone says so on every connection.
+	misconfigured := func(err error) (*Transport, error) {
 		conn.Close()
-		return nil, errors.New("paramigo: ServerConfig needs at least one host key")
+		if log == nil && config != nil {
+			log = config.Logger
+		}
+		if log != nil {
+			log.Error("ssh: server cannot serve connections", "remote", conn.RemoteAddr().String(), "err", err)
+		}
+		return nil, err
+	}
+	if config == nil || len(config.HostKeys) == 0 {
+		return misconfigured(errors.New("paramigo: ServerConfig needs at least one host key"))
 	}
 	t, err := newTransport(conn, config.Config, false)
 	if err != nil {
-		conn.Close()
-		return nil, err
+		return misconfigured(err)
+	}
+	if log != nil {
+		t.log = log
 	}
 	t.server = config
 	if len(t.hostKeyAlgos()) == 0 {
-		conn.Close()
-		return nil, errors.New("paramigo: no allowed host key algorithm for the server's host keys")
+		return misconfigured(errors.New("paramigo: no allowed host key algorithm for the server's host keys"))
 	}
 	if err := t.handshake(ctx); err != nil {
+		t.logPreauthFailure(err)
 		return nil, err
 	}
 	perms, err := t.serveAuthPermissions(ctx)
 	if err != nil {
 		t.Close()
 		<-t.done
+		t.logPreauthFailure(err)
 		return nil, err
 	}
 	if perms == nil {

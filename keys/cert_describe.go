@@ -18,12 +18,12 @@ func (c *Certificate) describe(path string, loc *time.Location) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s:\n", path)
 	fmt.Fprintf(&b, "        Type: %s %s certificate\n", c.Type(), certTypeName(c.CertType))
-	fmt.Fprintf(&b, "        Public key: %s-CERT %s\n", certKeyName(c.Key), certFingerprint(c.Key))
+	fmt.Fprintf(&b, "        Public key: %s-CERT %s\n", ShortTypeName(c.Key), certFingerprint(c.Key))
 	sigFormat := "(none)"
 	if c.Signature != nil {
 		sigFormat = c.Signature.Format
 	}
-	fmt.Fprintf(&b, "        Signing CA: %s %s (using %s)\n", certKeyName(c.SignatureKey), certFingerprint(c.SignatureKey), sigFormat)
+	fmt.Fprintf(&b, "        Signing CA: %s %s (using %s)\n", ShortTypeName(c.SignatureKey), certFingerprint(c.SignatureKey), sigFormat)
 	fmt.Fprintf(&b, "        Key ID: \"%s\"\n", c.KeyID)
 	fmt.Fprintf(&b, "        Serial: %d\n", c.Serial)
 	fmt.Fprintf(&b, "        Valid: %s\n", certValidity(c.ValidAfter, c.ValidBefore, loc))
@@ -99,24 +99,6 @@ func certLocalTime(t uint64, loc *time.Location) string {
 	const lastLocaltime = 67767976233532799 // 2147483647-12-31T23:59:59Z
 	t = min(t, lastLocaltime)
 	return time.Unix(int64(t), 0).In(loc).Format("2006-01-02T15:04:05")
-}
-
-// certKeyName is the short key name ssh-keygen prints (sshkey_type).
-func certKeyName(k PublicKey) string {
-	if k == nil {
-		return "unknown"
-	}
-	switch k.Type() {
-	case KeyTypeEd25519:
-		return "ED25519"
-	case KeyTypeECDSA256, KeyTypeECDSA384, KeyTypeECDSA521:
-		return "ECDSA"
-	case KeyTypeRSA:
-		return "RSA"
-	case KeyTypeDSA:
-		return "DSA"
-	}
-	return "unknown"
 }
 
 func certFingerprint(k PublicKey) string {

@@ -267,7 +267,7 @@ func TestCertInteropGoSigns(t *testing.T) {
 					if got := c.describe(file, time.UTC); got != listing {
 						t.Fatalf("ssh-keygen -L shows other fields than Describe:\n ssh-keygen:\n%s\nDescribe:\n%s", listing, got)
 					}
-					for _, want := range []string{"Signing CA: " + certKeyName(ks[caType].PublicKey()) + " " + Fingerprint(ks[caType].PublicKey()) + " (using " + algo + ")",
+					for _, want := range []string{"Signing CA: " + ShortTypeName(ks[caType].PublicKey()) + " " + Fingerprint(ks[caType].PublicKey()) + " (using " + algo + ")",
 						"Key ID: \"" + c.KeyID + "\"", fmt.Sprintf("Serial: %d", c.Serial)} {
 						if !strings.Contains(listing, want) {
 							t.Fatalf("ssh-keygen -L lacks %q:\n%s", want, listing)

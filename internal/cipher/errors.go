@@ -16,7 +16,7 @@ var (
 	ErrPacketLength = errors.New("cipher: bad packet length")
 
 	// ErrPadding reports a padding_length byte below 4 or past the end of the
-	// packet, in a packet whose MAC was valid.
+	// packet, in a packet whose MAC was valid; matched by every *PaddingError.
 	ErrPadding = errors.New("cipher: bad padding length")
 
 	// ErrUnknownAlgorithm is matched by every *UnknownAlgorithmError.
@@ -45,6 +45,22 @@ func (e *LengthError) Error() string {
 
 // Is makes errors.Is(err, ErrPacketLength) true.
 func (e *LengthError) Is(target error) bool { return target == ErrPacketLength }
+
+// PaddingError reports a padding_length byte below 4 or past the end of
+// the packet body. It carries the byte itself: sshd tells the peer
+// "Corrupted padlen N on input." for the first kind, and closes on the
+// second.
+type PaddingError struct {
+	PadLen  int // the padding_length byte
+	BodyLen int // the packet body's length (packet_length)
+}
+
+func (e *PaddingError) Error() string {
+	return fmt.Sprintf("%v: %d in a %d-byte packet", ErrPadding, e.PadLen, e.BodyLen)
+}
+
+// Is makes errors.Is(err, ErrPadding) true.
+func (e *PaddingError) Is(target error) bool { return target == ErrPadding }
 
 // UnknownAlgorithmError names a cipher or MAC that this package does not
 // implement.

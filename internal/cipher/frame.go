@@ -129,7 +129,7 @@ func checkSize(packet []byte, packetLen uint32, tagLen int) error {
 func payloadOf(body []byte) ([]byte, error) {
 	padLen := int(body[0])
 	if padLen < minPadding || padLen >= len(body) {
-		return nil, fmt.Errorf("%w: %d in a %d-byte packet", ErrPadding, padLen, len(body))
+		return nil, &PaddingError{PadLen: padLen, BodyLen: len(body)}
 	}
 	return body[1 : len(body)-padLen], nil
 }
