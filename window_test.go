@@ -1,7 +1,6 @@
 package paramigo
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -52,24 +51,6 @@ func delayedLink(t *testing.T, oneWay time.Duration) (net.Conn, net.Conn) {
 	go pump(relay1, relay2)
 	go pump(relay2, relay1)
 	return end1, end2
-}
-
-// lockedBuffer is a bytes.Buffer for a logger the connection's goroutines share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // transfer is what sendThrough saw of one transfer.
@@ -161,7 +142,7 @@ func sendThrough(t *testing.T, c1, c2 net.Conn, size int64, configure ...func(*S
 // it; on loopback it has no reason to and stays at OpenSSH's size.
 func TestWindowGrowsOnLongLinks(t *testing.T) {
 	c1, c2 := delayedLink(t, 25*time.Millisecond)
-	var logged lockedBuffer
+	var logged sshtest.LogBuffer
 	logTo := func(sc *ServerConfig) {
 		sc.Logger = slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: LevelDebug2}))
 	}
