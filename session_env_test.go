@@ -12,6 +12,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"os/user"
 	"path/filepath"
 	"regexp"
@@ -33,7 +34,9 @@ import (
 const (
 	helperAddrVar = "PARAMIGO_LOCAL_HELPER_ADDR"
 	helperKeysVar = "PARAMIGO_LOCAL_HELPER_KEYS"
-	helperSecret  = "PARAMIGO_SERVER_SECRET"
+	// helperIgnoreVar makes the helper ignore SIGUSR1 with signal.Ignore.
+	helperIgnoreVar = "PARAMIGO_LOCAL_HELPER_IGNORE"
+	helperSecret    = "PARAMIGO_SERVER_SECRET"
 )
 
 // TestLocalSessionsHelperServer is the helper server's body when the test
@@ -42,6 +45,9 @@ func TestLocalSessionsHelperServer(t *testing.T) {
 	addr := os.Getenv(helperAddrVar)
 	if addr == "" {
 		t.Skip("runs only as sessionFixture's helper server")
+	}
+	if os.Getenv(helperIgnoreVar) != "" {
+		signal.Ignore(syscall.SIGUSR1)
 	}
 	if err := runHelperServer(addr, os.Getenv(helperKeysVar)); err != nil {
 		fmt.Fprintln(os.Stderr, "helper server:", err)
@@ -114,8 +120,8 @@ type sessionFixture struct {
 // newSessionFixture starts both servers. The helper server runs as the
 // account, started by python3 with SIGTERM and SIGUSR2 blocked (python
 // also leaves SIGPIPE and SIGXFSZ ignored) through nohup (SIGHUP
-// ignored), with helperSecret in its environment: the state issue 10
-// names. clean starts it directly instead, with nothing ignored or
+// ignored), ignores SIGUSR1 itself (signal.Ignore), and has
+// helperSecret in its environment: the state issue 10 names. clean starts it directly instead, with nothing ignored or
 // blocked. A shell other than "" becomes the account's login shell.
 func newSessionFixture(t testing.TB, clean bool, shell string) *sessionFixture {
 	t.Helper()
@@ -191,6 +197,9 @@ func newSessionFixture(t testing.TB, clean bool, shell string) *sessionFixture {
 	cmd.Env = []string{
 		"HOME=" + f.home, "PATH=/usr/bin:/bin", "TZ=Europe/Paris",
 		helperSecret + "=leaked", helperAddrVar + "=" + f.ours, helperKeysVar + "=" + keyFile,
+	}
+	if !clean {
+		cmd.Env = append(cmd.Env, helperIgnoreVar+"=1")
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)

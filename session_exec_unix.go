@@ -19,7 +19,9 @@ import (
 //	sessionExecArg0 RC PATH ARGV0 ARGS...
 //
 // where RC is the ~/.ssh/rc to run first ("" for none) and PATH the
-// command to exec with argv ARGV0 ARGS...
+// command to exec with argv ARGV0 ARGS... Package initialization comes
+// first, so a program serving LocalSessions must not act on os.Args in an
+// init function that runs before this package's.
 const sessionExecArg0 = "paramigo-session-exec"
 
 // init turns this process into the trampoline when it was started as
@@ -62,7 +64,9 @@ func sessionExec(rc, path string, argv []string) int {
 // otherwise inherit a signal disposition or mask other than the
 // defaults, or when rc (the user's ~/.ssh/rc) must run first; a clean
 // server with no rc starts the command directly, for the trampoline
-// costs an exec of this program per session.
+// costs an exec of this program per session. Where this program's binary
+// cannot be found again (Linux without /proc), the command starts
+// directly, without the rc.
 func startSession(cmd *exec.Cmd, rc string) error {
 	if cmd.Err != nil {
 		return cmd.Err
@@ -76,7 +80,7 @@ func startSession(cmd *exec.Cmd, rc string) error {
 	}
 	self, err := selfExecutable()
 	if err != nil {
-		return err
+		return cmd.Start()
 	}
 	cmd.Args = append([]string{sessionExecArg0, rc, cmd.Path}, cmd.Args...)
 	cmd.Path = self

@@ -15,7 +15,11 @@ const sigsetSize = 8
 
 // selfExecutable is this program's binary, through the link the kernel
 // keeps to it even if the file was replaced since.
-func selfExecutable() (string, error) { return "/proc/self/exe", nil }
+func selfExecutable() (string, error) {
+	const self = "/proc/self/exe"
+	_, err := os.Stat(self)
+	return self, err
+}
 
 // signalsClean reports whether a child forked now from this (locked)
 // thread starts with no signal ignored and none blocked. Go's fork puts
@@ -23,12 +27,12 @@ func selfExecutable() (string, error) { return "/proc/self/exe", nil }
 // forking thread's mask; SIG_IGN dispositions (nohup's SIGHUP, a
 // signal.Ignore) survive both fork and exec. The kernel's account in
 // /proc is exact where os/signal's Ignored is not (signals Go leaves
-// alone, such as SIGTTOU, are not reported). An unreadable /proc counts
-// as unclean, so the trampoline makes sure.
+// alone, such as SIGTTOU, are not reported). Without /proc there is no
+// telling, and no trampoline to run either: it reports true.
 func signalsClean() bool {
 	data, err := os.ReadFile("/proc/thread-self/status")
 	if err != nil {
-		return false
+		return true
 	}
 	return zeroMask(data, "SigBlk:") && zeroMask(data, "SigIgn:")
 }

@@ -14,8 +14,8 @@ import (
 
 // TestLocalSessionSignalState reads /proc/self/status in a command run by
 // LocalSessions in a server started under nohup with SIGTERM and SIGUSR2
-// blocked (and python's SIGPIPE and SIGXFSZ ignored), with and without a
-// pty: the command has no signal ignored and none blocked, as at sshd.
+// blocked (and python's SIGPIPE and SIGXFSZ ignored) that ignores SIGUSR1
+// itself, with and without a pty: the command has no signal ignored and none blocked, as at sshd.
 // dash, the account's shell, unblocks every signal when it starts, which
 // would hide an inherited mask; so the mask is read again with python3 as
 // the account's shell, which keeps it (and ignores SIGPIPE and SIGXFSZ
@@ -134,5 +134,31 @@ func BenchmarkLocalSessionStart(b *testing.B) {
 func BenchmarkSignalsClean(b *testing.B) {
 	for b.Loop() {
 		signalsClean()
+	}
+}
+
+// BenchmarkSessionExec is the trampoline's own price: starting and
+// waiting for /bin/true directly, and through this binary re-executed as
+// the trampoline.
+func BenchmarkSessionExec(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		argv []string
+	}{
+		{"direct", []string{"true"}},
+		{"trampoline", []string{sessionExecArg0, "", "/bin/true", "true"}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			path := "/bin/true"
+			if tc.argv[0] == sessionExecArg0 {
+				path = "/proc/self/exe"
+			}
+			for b.Loop() {
+				cmd := &exec.Cmd{Path: path, Args: tc.argv}
+				if err := cmd.Run(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
