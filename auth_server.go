@@ -474,8 +474,10 @@ func (s *serverAuth) protocolError(reason DisconnectReason, err error) error {
 // (sshd's sshauthopt_merge for AuthenticationMethods): restrictions add
 // up, so a later method cannot lift one an earlier method imposed. What
 // is withheld by either stays withheld, the permit lists keep only what
-// both allow, the earliest expiry wins, and of two forced commands and
-// of two values of a critical option the earlier is kept.
+// both allow, the earliest expiry wins, and of two forced commands, of
+// two values of a critical option and of two environment lists the
+// earlier is kept (sshd refuses the login when forced commands differ;
+// this signature cannot, and keeping the earlier never lifts it).
 func mergePermissions(earlier, later *Permissions) *Permissions {
 	if earlier == nil {
 		return later
@@ -495,7 +497,10 @@ func mergePermissions(earlier, later *Permissions) *Permissions {
 		PermitOpen:        intersectPermits(earlier.PermitOpen, later.PermitOpen, permitOpenCovers),
 		PermitListen:      intersectPermits(earlier.PermitListen, later.PermitListen, permitListenCovers),
 		ExpiresAt:         earliest(earlier.ExpiresAt, later.ExpiresAt),
-		Environment:       append(slices.Clip(earlier.Environment), later.Environment...),
+		Environment:       earlier.Environment,
+	}
+	if len(out.Environment) == 0 {
+		out.Environment = later.Environment // sshd takes one step's, the earlier's first
 	}
 	if out.ForceCommand == nil {
 		out.ForceCommand = later.ForceCommand

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -192,7 +193,7 @@ func TestInteropAuthorizedKeysOptions(t *testing.T) {
 		AuthorizedKeys: lines,
 		Config:         []string{"PermitUserEnvironment yes"},
 	})
-	libAddr, libHostKey := akLibraryServer(t, lines)
+	libAddr, libHostKey := akLibraryServer(t, lines, nil)
 
 	for i, r := range rows {
 		t.Run(r.name, func(t *testing.T) {
@@ -205,6 +206,78 @@ func TestInteropAuthorizedKeysOptions(t *testing.T) {
 			}
 			if ours != theirs {
 				t.Errorf("line %q: paramigo gives %q, sshd %q", lines[i], ours, theirs)
+			}
+		})
+	}
+}
+
+// TestInteropAuthorizedKeysTwoKeys: with two keys required in turn
+// (sshd's AuthenticationMethods publickey,publickey; a PartialSuccessError
+// after the first here), the restrictions of both lines apply, as sshd
+// merges them.
+func TestInteropAuthorizedKeysTwoKeys(t *testing.T) {
+	sshtest.RequirePeer(t, sshtest.PeerSSHD)
+	echoPort, otherPort := akEcho(t), akEcho(t)
+	repl := strings.NewReplacer("{echo}", strconv.Itoa(echoPort), "{other}", strconv.Itoa(otherPort))
+	rows := []struct {
+		first, second string
+		act           akInteropRow
+	}{
+		{"no-pty", `permitopen="127.0.0.1:{echo}"`, akInteropRow{action: "pty", want: "nopty"}},
+		{"no-pty", `permitopen="127.0.0.1:{echo}"`, akInteropRow{action: "direct", want: "forwarded"}},
+		{"no-pty", `permitopen="127.0.0.1:{echo}"`, akInteropRow{action: "direct-other", want: "exit 255: open failed"}},
+		{`permitopen="127.0.0.1:{echo}"`, "", akInteropRow{action: "direct-other", want: "exit 255: open failed"}},
+		{"", "restrict", akInteropRow{action: "pty", want: "nopty"}},
+		{"", "restrict", akInteropRow{action: "direct", want: "exit 255: open failed"}},
+		{"restrict,pty", "no-port-forwarding", akInteropRow{action: "pty", want: "pty"}},
+		{`command="echo first"`, "", akInteropRow{action: "exec", command: "id", want: "exit 0: first"}},
+		{"", `command="echo second"`, akInteropRow{action: "exec", command: "id", want: "exit 0: second"}},
+		{`from="10.0.0.0/8"`, "", akInteropRow{action: "exec", command: "echo in", want: "exit 255: denied"}},
+	}
+	dir := t.TempDir()
+	var lines []string
+	ids := make([][]string, len(rows))
+	for i, r := range rows {
+		for j, options := range []string{r.first, r.second} {
+			k, err := keys.GenerateKey(rand.Reader, "ed25519", 0, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, fmt.Sprintf("id_%d_%d", i, j))
+			akWriteFile(t, path, akMarshalPrivate(t, k), 0o600)
+			ids[i] = append(ids[i], path)
+			lines = append(lines, akLine(k.PublicKey(), repl.Replace(options)))
+		}
+	}
+	sshd := sshtest.StartSSHD(t, sshtest.SSHDOptions{AuthorizedKeys: lines, Config: []string{"AuthenticationMethods publickey,publickey"}})
+	libAddr, libHostKey := akLibraryServer(t, lines, func(cfg *ServerConfig, ak *AuthorizedKeys) {
+		var mu sync.Mutex
+		firstDone := map[string]bool{}
+		cfg.PublicKey = func(c ConnMetadata, key keys.PublicKey) (*Permissions, error) {
+			perms, err := ak.Authenticate(c, key)
+			if err != nil {
+				return nil, err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if id := string(c.SessionID()); !firstDone[id] {
+				firstDone[id] = true
+				return nil, &PartialSuccessError{Next: []string{"publickey"}, Permissions: perms}
+			}
+			return perms, nil
+		}
+	})
+	for i, r := range rows {
+		t.Run(fmt.Sprintf("%s+%s/%s", r.first, r.second, r.act.action), func(t *testing.T) {
+			opts := sshtest.SSHOptions{IdentityFiles: ids[i], Config: []string{"ExitOnForwardFailure yes"}}
+			theirs := akVerdict(t, r.act, sshd.Client(t, opts), echoPort, otherPort, 0)
+			opts.Addr, opts.HostKeys = libAddr, []string{libHostKey}
+			ours := akVerdict(t, r.act, sshtest.NewSSHClient(t, opts), echoPort, otherPort, 0)
+			if theirs != r.act.want {
+				t.Errorf("sshd gives %q, the test expects %q", theirs, r.act.want)
+			}
+			if ours != theirs {
+				t.Errorf("paramigo gives %q, sshd %q", ours, theirs)
 			}
 		})
 	}
@@ -265,8 +338,8 @@ func akVerdict(t *testing.T, r akInteropRow, c *sshtest.SSHClient, echoPort, oth
 
 // akLibraryServer serves lines as authorized_keys the way paramigo serve
 // does, with PermitUserEnvironment on, and returns its address and host
-// key line.
-func akLibraryServer(t *testing.T, lines []string) (string, string) {
+// key line; edit, when set, adjusts the config.
+func akLibraryServer(t *testing.T, lines []string, edit func(*ServerConfig, *AuthorizedKeys)) (string, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "authorized_keys")
 	akWriteFile(t, path, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
@@ -277,6 +350,9 @@ func akLibraryServer(t *testing.T, lines []string) (string, string) {
 	checker := &AuthorizedKeys{Files: func(ConnMetadata) []string { return []string{path} }, PermitUserEnvironment: true}
 	cfg := &ServerConfig{HostKeys: []keys.Signer{hk}}
 	cfg.PublicKey, cfg.PublicKeyOffered = checker.Authenticate, checker.Offered
+	if edit != nil {
+		edit(cfg, checker)
+	}
 	var mux ServeMux
 	mux.OnSession(LocalSessions(LocalOptions{}))
 	fwd := &ForwardServer{

@@ -316,8 +316,8 @@ func TestMergePermissionsRestrictions(t *testing.T) {
 	if !reflect.DeepEqual(m.PermitListen, []string{"*:9000"}) || !m.ExpiresAt.Equal(time.Unix(1000, 0)) {
 		t.Errorf("PermitListen %v, ExpiresAt %v", m.PermitListen, m.ExpiresAt)
 	}
-	if !reflect.DeepEqual(m.Environment, []string{"A=1", "B=2"}) {
-		t.Errorf("Environment %v", m.Environment)
+	if !reflect.DeepEqual(m.Environment, []string{"A=1"}) || !reflect.DeepEqual(mergePermissions(&Permissions{}, b).Environment, []string{"B=2"}) {
+		t.Errorf("Environment %v; want the earlier step's, as sshd", m.Environment)
 	}
 	first, second := "first", "second"
 	if c, _ := mergePermissions(&Permissions{ForceCommand: &first}, &Permissions{ForceCommand: &second}).forcedCommand(); c != first {
