@@ -153,14 +153,16 @@ func isPeerEOF(err error) bool {
 func (t *Transport) logEnd(err error) {
 	host, port := peerAddr(t.RemoteAddr())
 	attrs := []any{"user", t.user, "remote", host, "port", port}
+	disconnected := fmt.Sprintf("Disconnected from user %s %s port %d", t.user, host, port)
 	var de *DisconnectError
 	switch {
 	case err == nil || errors.Is(err, ErrClosed) && !errors.As(err, &de):
-		t.log.Info(fmt.Sprintf("Disconnected from user %s %s port %d", t.user, host, port), attrs...)
+		t.log.Info(disconnected, attrs...)
 	case errors.As(err, &de) && de.Remote:
-		attrs = append(attrs, "reason", de.Reason.String(), "message", de.Message)
-		t.log.Info(fmt.Sprintf("Received disconnect from %s port %d:%d: %s", host, port, uint32(de.Reason), de.Message), attrs...)
-		t.log.Info(fmt.Sprintf("Disconnected from user %s %s port %d", t.user, host, port), attrs[:6]...)
+		// sshd's two lines: what the client said, then the end.
+		t.log.Info(fmt.Sprintf("Received disconnect from %s port %d:%d: %s", host, port, uint32(de.Reason), de.Message),
+			append(attrs, "reason", de.Reason.String(), "message", de.Message)...)
+		t.log.Info(disconnected, attrs...)
 	case isPeerEOF(err):
 		t.log.Info(fmt.Sprintf("Connection closed by user %s %s port %d", t.user, host, port), attrs...)
 	default:

@@ -14,9 +14,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	"github.com/paramigo/paramigo/internal/msg"
 	"github.com/paramigo/paramigo/internal/sshtest"
+	"github.com/paramigo/paramigo/internal/sshtest/scripted"
 	"github.com/paramigo/paramigo/keys"
 )
 
@@ -35,17 +38,20 @@ func startLogServer(t *testing.T, edit func(*ServerConfig)) *logServer {
 	cfg := &ServerConfig{HostKeys: []keys.Signer{hostileKey()}, AuthFailureDelay: -1}
 	edit(cfg)
 	var mux ServeMux
-	mux.OnSession(&SessionServer{Exec: func(s *Session) int {
-		if sig, ok := strings.CutPrefix(s.Command(), "kill "); ok {
-			s.SetExitSignal(ExitSignal{Signal: sig})
-			return 0
-		}
-		n, err := strconv.Atoi(strings.TrimPrefix(s.Command(), "exit "))
-		if err != nil {
-			return 127
-		}
-		return n
-	}})
+	mux.OnSession(&SessionServer{
+		Shell:      func(*Session) int { return 7 },
+		Subsystems: map[string]SessionFunc{"greet@test": func(*Session) int { return 5 }},
+		Exec: func(s *Session) int {
+			if sig, ok := strings.CutPrefix(s.Command(), "kill "); ok {
+				s.SetExitSignal(ExitSignal{Signal: sig})
+				return 0
+			}
+			n, err := strconv.Atoi(strings.TrimPrefix(s.Command(), "exit "))
+			if err != nil {
+				return 127
+			}
+			return n
+		}})
 	lc := &logCapture{}
 	srv := &Server{Config: cfg, Handler: &mux, Logger: slog.New(lc)}
 	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", sshtest.FreePort(t)))
@@ -230,6 +236,47 @@ func TestServerLogSessionWithOpenSSH(t *testing.T) {
 	}
 }
 
+// TestServerLogSessionTypesWithOpenSSH: a shell, a subsystem and a
+// forced command are named in the "Starting session" line as sshd names
+// them, and their exit status is in the "Close session" line.
+func TestServerLogSessionTypesWithOpenSSH(t *testing.T) {
+	sshtest.RequirePeer(t, sshtest.PeerSSH)
+	forced := "exit 9"
+	s := startLogServer(t, func(cfg *ServerConfig) {
+		cfg.Password = func(c ConnMetadata, pw string) (*Permissions, error) {
+			if c.User() == "forced" {
+				return &Permissions{ForceCommand: &forced}, nil
+			}
+			return nil, nil
+		}
+	})
+	for _, tc := range []struct {
+		user    string
+		args    []string
+		code    int
+		session string
+	}{
+		{"carol", []string{"-T"}, 7, "shell"},
+		{"carol", []string{"-s", "greet@test"}, 5, "subsystem 'greet@test'"},
+		{"forced", []string{"exit 1"}, 9, "forced-command 'exit 9'"},
+	} {
+		c := sshtest.NewSSHClient(t, sshtest.SSHOptions{Addr: s.addr, User: tc.user, HostKeys: s.host, Password: "pw"})
+		if _, stderr, code, _ := c.Run(tc.args...); code != tc.code {
+			t.Fatalf("ssh %v: exit %d, want %d\n%s", tc.args, code, tc.code, stderr)
+		}
+		start := s.log.one(t, tc.session, func(r logRecord) bool {
+			return strings.HasPrefix(r.msg, "Starting session: "+tc.session+" for "+tc.user+" from 127.0.0.1 port ")
+		})
+		if start.attrs["session"] != tc.session {
+			t.Errorf("start %q %v", start.msg, start.attrs)
+		}
+		s.log.one(t, "close "+tc.session, func(r logRecord) bool {
+			return r.attrs["port"] == start.attrs["port"] && strings.HasPrefix(r.msg, "Close session: user "+tc.user+" ") &&
+				r.attrs["exit_status"] == strconv.Itoa(tc.code)
+		})
+	}
+}
+
 // TestServerLogFailedPasswordWithOpenSSH: a wrong password is logged at
 // Info as sshd logs it, the "none" probe only at Debug, and the end of
 // the attempt with the user it asked for and the reason.
@@ -377,4 +424,55 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestServerLogEndAfterLogin: how an authenticated connection ended is
+// logged once, at Info when either side hung up in good order and at
+// Warn with the error when it broke.
+func TestServerLogEndAfterLogin(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		end   func(u *under, tr *Transport)
+		level slog.Level
+		msg   string
+		err   string
+	}{
+		{"peer disconnects", func(u *under, _ *Transport) {
+			u.peer.WritePacket((&msg.Disconnect{Reason: DisconnectByApplication, Message: "bye"}).Marshal())
+		}, slog.LevelInfo, "Received disconnect from pipe port 0:11: bye", ""},
+		{"peer hangs up", func(u *under, _ *Transport) { u.peer.Close() },
+			slog.LevelInfo, "Connection closed by user tester pipe port 0", ""},
+		{"we close", func(_ *under, tr *Transport) { tr.Close() },
+			slog.LevelInfo, "Disconnected from user tester pipe port 0", ""},
+		{"corrupt MAC", func(u *under, _ *Transport) {
+			b := u.peer.Seal(ignorePayload)
+			b[len(b)-1] ^= 0x40
+			u.peer.WriteRaw(b)
+		}, slog.LevelWarn, "Connection from user tester pipe port 0 ended: ", "message authentication failed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
+				lc := &logCapture{}
+				u, tr := established(t, ourServer, scripted.Config{}, func(c *Config) { c.Logger = slog.New(lc) })
+				tc.end(u, tr)
+				<-tr.Done()
+				synctest.Wait()
+				var ends []logRecord
+				lc.mu.Lock()
+				for _, r := range lc.recs {
+					if r.level >= slog.LevelInfo && r.attrs["user"] == "tester" && !strings.HasPrefix(r.msg, "Accepted ") {
+						ends = append(ends, r)
+					}
+				}
+				lc.mu.Unlock()
+				if len(ends) == 0 || !strings.HasPrefix(ends[0].msg, tc.msg) || ends[0].level != tc.level ||
+					!strings.Contains(ends[0].attrs["err"], tc.err) {
+					t.Fatalf("end lines %v, want %v %q with err %q", ends, tc.level, tc.msg, tc.err)
+				}
+				if n := len(ends); n > 1 && !(tc.name == "peer disconnects" && n == 2 && ends[1].msg == "Disconnected from user tester pipe port 0") {
+					t.Errorf("%d end lines: %v", n, ends)
+				}
+			})
+		})
+	}
 }
