@@ -117,6 +117,8 @@ func TestInteropAuthorizedKeysOptions(t *testing.T) {
 		{name: "expiry passed", options: `expiry-time="202001010000Z"`, action: "exec", command: "echo in", want: "exit 255: denied"},
 		{name: "expiry invalid", options: `expiry-time="2099"`, action: "exec", command: "echo in", want: "exit 255: denied"},
 
+		{name: "environment", options: `environment="AKVAR=hello world"`, action: "exec", command: `echo "v=$AKVAR"`, want: "exit 0: v=hello world"},
+		{name: "environment first wins", options: `environment="AKVAR=one",environment="AKVAR=two"`, action: "exec", command: `echo "v=$AKVAR"`, want: "exit 0: v=one"},
 		{name: "environment bad name", options: `environment="AK-VAR=x"`, action: "exec", command: "echo in", want: "exit 255: denied"},
 
 		{name: "no-agent/X11/user-rc still log in", options: "no-agent-forwarding,no-X11-forwarding,no-user-rc", action: "exec", command: "echo in", want: "exit 0: in"},
