@@ -235,6 +235,8 @@ func TestInteropAuthorizedKeysTwoKeys(t *testing.T) {
 		{`command="echo first"`, "", akInteropRow{action: "exec", command: "id", want: "exit 0: first"}},
 		{"", `command="echo second"`, akInteropRow{action: "exec", command: "id", want: "exit 0: second"}},
 		{`from="10.0.0.0/8"`, "", akInteropRow{action: "exec", command: "echo in", want: "exit 255: denied"}},
+		{`environment="AKVAR=one"`, `environment="AKVAR=two",environment="AKB=b"`, akInteropRow{action: "exec", command: `echo "v=$AKVAR b=$AKB"`, want: "exit 0: v=one b="}},
+		{"", `environment="AKVAR=two",environment="AKB=b"`, akInteropRow{action: "exec", command: `echo "v=$AKVAR b=$AKB"`, want: "exit 0: v=two b=b"}},
 	}
 	dir := t.TempDir()
 	var lines []string
@@ -251,7 +253,7 @@ func TestInteropAuthorizedKeysTwoKeys(t *testing.T) {
 			lines = append(lines, akLine(k.PublicKey(), repl.Replace(options)))
 		}
 	}
-	sshd := sshtest.StartSSHD(t, sshtest.SSHDOptions{AuthorizedKeys: lines, Config: []string{"AuthenticationMethods publickey,publickey"}})
+	sshd := sshtest.StartSSHD(t, sshtest.SSHDOptions{AuthorizedKeys: lines, Config: []string{"AuthenticationMethods publickey,publickey", "PermitUserEnvironment yes"}})
 	libAddr, libHostKey := akLibraryServer(t, lines, func(cfg *ServerConfig, ak *AuthorizedKeys) {
 		var mu sync.Mutex
 		firstDone := map[string]bool{}
