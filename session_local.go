@@ -23,7 +23,9 @@ type LocalOptions struct {
 	// Dir is the working directory (empty: the user's home directory).
 	Dir string
 	// AcceptEnv lists the environment variable patterns clients may set
-	// (sshd's AcceptEnv; "LANG", "LC_*"). Empty: LANG and LC_*.
+	// (sshd's AcceptEnv; "LANG", "LC_*"). Empty: LANG and LC_*. As at
+	// sshd, what a client sends comes first, so every variable the server
+	// sets (USER, HOME, PATH, TERM, SSH_*, Env...) replaces it.
 	AcceptEnv []string
 	// Env holds the operator's additions to every session's environment,
 	// "NAME=value" each (sshd's SetEnv): they override what the client
