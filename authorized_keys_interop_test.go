@@ -122,6 +122,9 @@ func TestInteropAuthorizedKeysOptions(t *testing.T) {
 		{name: "environment bad name", options: `environment="AK-VAR=x"`, action: "exec", command: "echo in", want: "exit 255: denied"},
 
 		{name: "no-agent/X11/user-rc still log in", options: "no-agent-forwarding,no-X11-forwarding,no-user-rc", action: "exec", command: "echo in", want: "exit 0: in"},
+		{name: "tunnel", options: `tunnel="0"`, action: "exec", command: "echo in", want: "exit 0: in"},
+		{name: "tunnel invalid", options: `tunnel="tun0"`, action: "exec", command: "echo in", want: "exit 255: denied"},
+		{name: "FIDO options on a plain key", options: "no-touch-required,verify-required", action: "exec", command: "echo in", want: "exit 0: in"},
 		{name: "escaped quote", options: `command="echo \"q\""`, action: "exec", command: "true", want: "exit 0: q"},
 		{name: "empty option between commas", options: "no-pty,,no-user-rc", action: "pty", want: "nopty"},
 		{name: "unknown option refuses the line", options: "no-pty,frobnicate", action: "exec", command: "echo in", want: "exit 255: denied"},
