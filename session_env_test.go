@@ -29,7 +29,8 @@ import (
 
 // The helper server: this test binary, started again as a throwaway
 // account, serving LocalSessions the way sshd is configured in
-// sessionFixture. It reads its settings from the environment, which also
+// sessionFixture, on the port the kernel gives it, which it prints with
+// its host key. It reads its settings from the environment, which also
 // holds helperSecret: a session must never see it.
 const (
 	helperAddrVar = "PARAMIGO_LOCAL_HELPER_ADDR"
@@ -99,7 +100,7 @@ func runHelperServer(addr, keyFile string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("READY %s", keys.MarshalAuthorizedKey(hk.PublicKey(), ""))
+	fmt.Printf("READY %s %s", l.Addr(), keys.MarshalAuthorizedKey(hk.PublicKey(), ""))
 	srv := &Server{Config: cfg, Handler: &mux}
 	return srv.Serve(l)
 }
@@ -180,7 +181,6 @@ func newSessionFixture(t testing.TB, clean bool, shell string) *sessionFixture {
 	if err := os.WriteFile(keyFile, []byte("plain "+pubPlain+"\nnorc "+pubNoRC+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	f.ours = net.JoinHostPort("127.0.0.1", strconv.Itoa(sshtest.FreePort(t)))
 	argv := []string{bin, "-test.run=^TestLocalSessionsHelperServer$", "-test.count=1"}
 	if !clean {
 		nohup, err := exec.LookPath("nohup")
@@ -196,7 +196,7 @@ func newSessionFixture(t testing.TB, clean bool, shell string) *sessionFixture {
 	cmd.Dir = f.home
 	cmd.Env = []string{
 		"HOME=" + f.home, "PATH=/usr/bin:/bin", "TZ=Europe/Paris",
-		helperSecret + "=leaked", helperAddrVar + "=" + f.ours, helperKeysVar + "=" + keyFile,
+		helperSecret + "=leaked", helperAddrVar + "=127.0.0.1:0", helperKeysVar + "=" + keyFile,
 	}
 	if !clean {
 		cmd.Env = append(cmd.Env, helperIgnoreVar+"=1")
@@ -230,11 +230,13 @@ func newSessionFixture(t testing.TB, clean bool, shell string) *sessionFixture {
 	}()
 	select {
 	case line := <-ready:
-		pub, ok := strings.CutPrefix(strings.TrimSpace(line), "READY ")
+		rest, ok := strings.CutPrefix(strings.TrimSpace(line), "READY ")
+		if ok {
+			f.ours, f.ourHostKey, ok = strings.Cut(rest, " ")
+		}
 		if !ok {
 			t.Fatalf("helper server did not start: %q\n%s", line, stderr.String())
 		}
-		f.ourHostKey = pub
 	case <-time.After(30 * time.Second):
 		t.Fatalf("helper server did not start in 30s\n%s", stderr.String())
 	}
