@@ -3,6 +3,7 @@ package paramigo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"sync"
@@ -122,9 +123,12 @@ func (s *Server) Serve(l net.Listener) error {
 			max = DefaultMaxStartups
 		}
 		s.mu.Lock()
-		if s.startups >= max {
+		if n := s.startups; n >= max {
 			s.mu.Unlock()
-			s.log().Warn("ssh: refusing connection: too many unauthenticated connections", "remote", c.RemoteAddr().String())
+			host, port := peerAddr(c.RemoteAddr())
+			lhost, lport := peerAddr(c.LocalAddr())
+			s.log().Info(fmt.Sprintf("drop connection #%d from [%s]:%d on [%s]:%d past MaxStartups", n, host, port, lhost, lport),
+				"remote", host, "port", port, "max_startups", max)
 			c.Close()
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/paramigo/paramigo/internal/msg"
 	"github.com/paramigo/paramigo/internal/packet"
@@ -142,9 +143,15 @@ func (t *Transport) logPreauthFailure(err error) {
 	t.log.Info(line, attrs...)
 }
 
-// isPeerEOF reports a connection the peer closed.
+// isPeerEOF reports a connection the peer closed: what reading says
+// (EOF), and what writing says (a closed pipe, a reset).
 func isPeerEOF(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+	for _, e := range []error{io.EOF, io.ErrUnexpectedEOF, io.ErrClosedPipe, syscall.EPIPE, syscall.ECONNRESET} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // logEnd logs the end of an authenticated server connection: Info when

@@ -1,9 +1,11 @@
 package paramigo
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -471,6 +473,92 @@ func TestServerLogEndAfterLogin(t *testing.T) {
 				}
 				if n := len(ends); n > 1 && !(tc.name == "peer disconnects" && n == 2 && ends[1].msg == "Disconnected from user tester pipe port 0") {
 					t.Errorf("%d end lines: %v", n, ends)
+				}
+			})
+		})
+	}
+}
+
+// TestServerLogMaxStartups: a connection past MaxStartups is dropped
+// before our identification line, with sshd's log line.
+func TestServerLogMaxStartups(t *testing.T) {
+	lc := &logCapture{}
+	srv := &Server{Config: &ServerConfig{HostKeys: []keys.Signer{hostileKey()}}, MaxStartups: 1, Logger: slog.New(lc)}
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", sshtest.FreePort(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); srv.Serve(l) }()
+	defer func() { srv.Close(); <-done }()
+	first, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	first.SetDeadline(time.Now().Add(sshtest.DefaultTimeout))
+	if _, err := bufio.NewReader(first).ReadString('\n'); err != nil {
+		t.Fatalf("first connection: %v", err)
+	}
+	second, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	second.SetDeadline(time.Now().Add(sshtest.DefaultTimeout))
+	if b, err := io.ReadAll(second); err != nil || len(b) != 0 {
+		t.Fatalf("second connection got %q, %v; want a close", b, err)
+	}
+	_, port := peerAddr(second.LocalAddr())
+	rec := lc.waitFor(t, func(r logRecord) bool {
+		return strings.HasPrefix(r.msg, "drop connection #1 from [127.0.0.1]:"+strconv.Itoa(port)+" on ")
+	})
+	host, lport := peerAddr(l.Addr())
+	if rec.msg != fmt.Sprintf("drop connection #1 from [127.0.0.1]:%d on [%s]:%d past MaxStartups", port, host, lport) || rec.level != slog.LevelInfo {
+		t.Errorf("log %v %q", rec.level, rec.msg)
+	}
+}
+
+// TestServerLogPreauthEnds: how a connection that never authenticated
+// ended, in sshd's words, at Info, with our error.
+func TestServerLogPreauthEnds(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		script func(u *under) error
+		msg    string
+	}{
+		{"silent peer", func(u *under) error { return u.peer.ExchangeVersions() },
+			"Timeout before authentication for pipe port 0"},
+		{"peer hangs up at once", func(u *under) error { return u.peer.Close() },
+			"Connection closed by pipe port 0 [preauth]"},
+		{"peer disconnects", func(u *under) error {
+			return steps(u, u.peer.Handshake, write(u, (&msg.Disconnect{Reason: DisconnectByApplication, Message: "bye"}).Marshal()))
+		}, "Received disconnect from pipe port 0:11: bye [preauth]"},
+		{"protocol error", func(u *under) error {
+			return steps(u, u.peer.ExchangeVersions, write(u, []byte{200}))
+		}, "Connection from pipe port 0 failed before authentication [preauth]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
+				lc := &logCapture{}
+				u := startUnder(t, ourServer, scripted.Config{}, func(c *Config) {
+					c.Logger = slog.New(lc)
+					c.HandshakeTimeout = 30 * time.Second
+				})
+				if err := tc.script(u); err != nil {
+					t.Fatal(err)
+				}
+				_, ourErr := u.wait(t)
+				var found []logRecord
+				lc.mu.Lock()
+				for _, r := range lc.recs {
+					if r.level >= slog.LevelInfo {
+						found = append(found, r)
+					}
+				}
+				lc.mu.Unlock()
+				if len(found) != 1 || found[0].msg != tc.msg || found[0].attrs["err"] != ourErr.Error() || found[0].attrs["remote"] != "pipe" {
+					t.Fatalf("log %v, want one Info %q with our error %q", found, tc.msg, ourErr)
 				}
 			})
 		})
