@@ -39,7 +39,10 @@ const (
 )
 
 // DisconnectError is an SSH_MSG_DISCONNECT, sent by the peer (Remote) or
-// by us because of a protocol failure.
+// by us because of a protocol failure. Ours carries our own account of
+// the failure in Message and Err; a server sends that account only to a
+// peer that has authenticated, and before that the peer gets OpenSSH's
+// fixed words or a plain close (see NewServerTransport).
 type DisconnectError struct {
 	Reason  DisconnectReason
 	Message string
