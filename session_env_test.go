@@ -130,8 +130,16 @@ func newSessionFixture(t testing.TB, clean bool, shell string) *sessionFixture {
 	python := sshtest.RequirePeer(t, sshtest.PeerParamiko) // /usr/bin/python3
 	name, _ := sshtest.EnsureTestUser(t)
 	if shell != "" {
-		if out, err := exec.Command("/usr/sbin/usermod", "-s", shell, name).CombinedOutput(); err != nil {
-			t.Fatalf("usermod: %v\n%s", err, out)
+		// Another test binary may hold /etc/passwd's lock for a moment.
+		for attempt := 0; ; attempt++ {
+			out, err := exec.Command("/usr/sbin/usermod", "-s", shell, name).CombinedOutput()
+			if err == nil {
+				break
+			}
+			if attempt == 20 {
+				t.Fatalf("usermod: %v\n%s", err, out)
+			}
+			time.Sleep(100 * time.Millisecond)
 		}
 	}
 	u, err := user.Lookup(name)
