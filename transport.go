@@ -79,8 +79,8 @@ type Transport struct {
 	compressingOut   bool
 	decompressingIn  bool
 	compressAuthDone bool
-	peerSigAlgs     []string // client: server-sig-algs from EXT_INFO
-	extInfoSeen     bool
+	peerSigAlgs      []string // client: server-sig-algs from EXT_INFO
+	extInfoSeen      bool
 
 	firstKex chan struct{} // closed when the first key exchange completes
 
