@@ -65,6 +65,13 @@ type transfer struct {
 // has arrived.
 func sendThrough(t *testing.T, c1, c2 net.Conn, size int64, configure ...func(*ServerConfig)) transfer {
 	t.Helper()
+	return sendThroughPrepared(t, c1, c2, size, nil, configure...)
+}
+
+// sendThroughPrepared is sendThrough with prepare, if not nil, called on
+// the server's transport before the channel opens.
+func sendThroughPrepared(t *testing.T, c1, c2 net.Conn, size int64, prepare func(*Transport), configure ...func(*ServerConfig)) transfer {
+	t.Helper()
 	cc, sc := defaultConfigs()
 	for _, f := range configure {
 		f(sc)
@@ -86,6 +93,9 @@ func sendThrough(t *testing.T, c1, c2 net.Conn, size int64, configure ...func(*S
 	}
 	defer cli.Close()
 	defer srv.Close()
+	if prepare != nil {
+		prepare(srv)
+	}
 	type result struct {
 		n          int64
 		window     uint32
@@ -187,5 +197,41 @@ func TestWindowGrowsOnLongLinks(t *testing.T) {
 	growTo := func(sc *ServerConfig) { sc.WindowSize, sc.MaxWindowSize = 1<<20, 8<<20 }
 	if w := sendThrough(t, c1, c2, 32<<20, growTo).window; w <= 1<<20 || w > 8<<20 {
 		t.Errorf("a 1 MiB window allowed to grow to 8 MiB became %d bytes", w)
+	}
+}
+
+// TestWindowGrowthNeedsSustainedRate: a reader that was not scheduled for
+// a while reads what queued meanwhile in one burst, which over a couple
+// of round trips looks like a link the window limits. With the round-trip
+// estimate set to a third of what growth needs at the rate loopback runs
+// (about 0.7 ms here; judged over two round trips, 4 of 9 such transfers
+// grew), the window must stay: the rate is judged over at least
+// minRateInterval. A machine so busy that loopback runs below 350 MB/s
+// (seen under two CPU hogs: 100 MB/s) starves the reader for longer than
+// that, and the test says so instead.
+func TestWindowGrowthNeedsSustainedRate(t *testing.T) {
+	a, b := delayedLink(t, 0)
+	base := sendThrough(t, a, b, 32<<20)
+	est := time.Duration(float64(DefaultWindowSize/2) / base.rate * float64(time.Second) / 3)
+	if est > time.Millisecond {
+		t.Skipf("loopback ran at %.0f MB/s: the machine is too busy to tell bursts from a rate", base.rate/1e6)
+	}
+	force := func(srv *Transport) {
+		// The probe taken at authentication is answered within
+		// moments; then nothing else samples the round trip.
+		for deadline := time.Now().Add(10 * time.Second); srv.mux.rtt.get() == 0; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("no round-trip sample after authentication")
+			}
+		}
+		srv.mux.rtt.ns.Store(int64(est))
+	}
+	for range 3 {
+		a, b := delayedLink(t, 0)
+		r := sendThroughPrepared(t, a, b, 64<<20, force)
+		want := time.Duration(float64(DefaultWindowSize/2) / r.rate * float64(time.Second))
+		if r.window != DefaultWindowSize && est < want/2 {
+			t.Errorf("round trip set to %v, %.0f MB/s (growth needs %v): the window grew to %d bytes", est, r.rate/1e6, want, r.window)
+		}
 	}
 }
