@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -468,4 +469,29 @@ func akDial(ctx context.Context, c *Transport, port int) bool {
 	buf := make([]byte, 5)
 	_, err = io.ReadFull(conn, buf)
 	return err == nil && bytes.Equal(buf, []byte("ping\n"))
+}
+
+// FuzzMatchHostAndIP: no from= value panics the matcher, its answer is
+// one of sshd's three, and a negated entry for the client's own address
+// always keeps it out.
+func FuzzMatchHostAndIP(f *testing.F) {
+	for _, s := range []string{"127.0.0.1", "10.0.0.0/8,!10.1.*,host.example", "*,!::1", "127.0.0.1/8", "", ",", "!", "fe80::1%eth0/64", "::ffff:127.0.0.1/104", "a*b?c"} {
+		f.Add(s, []byte{127, 0, 0, 1})
+		f.Add(s, []byte(net.ParseIP("::1").To16()))
+	}
+	f.Fuzz(func(t *testing.T, patterns string, ipBytes []byte) {
+		ip, _ := netip.AddrFromSlice(ipBytes)
+		ip = ip.Unmap()
+		host := ""
+		if ip.IsValid() {
+			host = ip.String()
+		}
+		got := matchHostAndIP(host, ip, patterns)
+		if got < -1 || got > 1 {
+			t.Fatalf("matchHostAndIP(%q, %v) = %d", patterns, ip, got)
+		}
+		if ip.IsValid() && matchHostAndIP(host, ip, patterns+",!"+host) == 1 {
+			t.Fatalf("%q plus a negation of %s still admits it", patterns, host)
+		}
+	})
 }

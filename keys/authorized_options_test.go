@@ -208,14 +208,22 @@ func testEd25519Pub(t *testing.T) PublicKey {
 // FuzzParseAuthorizedKeys: no input panics the authorized_keys parser,
 // and what it accepts keeps sshd's invariants.
 func FuzzParseAuthorizedKeys(f *testing.F) {
+	// Real lines: keys made by ssh-keygen, options as sshd(8) documents them.
+	const (
+		ed25519Line = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIP7f5bFWOwlL0lRo59qE1WOH/hdmrkn+6iPba+m3hgIK seed@example"
+		ecdsaLine   = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBGmFNjYROrqb0kiRuEn9aGwKFz+dGe95o2Wx3Pq+yO0l81DK/RiRFdZnG96F4OHSMK8NjtmsdLYR8F7y0l9QpSs= ca@example"
+		certLine    = "ssh-ed25519-cert-v01@openssh.com AAAAIHNzaC1lZDI1NTE5LWNlcnQtdjAxQG9wZW5zc2guY29tAAAAID++lV/kK57X5CbTcg/xIKD8XE9SgH8tc/glLEy8i1MbAAAAIP7f5bFWOwlL0lRo59qE1WOH/hdmrkn+6iPba+m3hgIKAAAAAAAAAAAAAAABAAAABHNlZWQAAAAIAAAABHJvb3QAAAAAAAAAAP//////////AAAAGwAAAA1mb3JjZS1jb21tYW5kAAAABgAAAAJpZAAAAHAAAAAVcGVybWl0LVgxMS1mb3J3YXJkaW5nAAAAAAAAABdwZXJtaXQtYWdlbnQtZm9yd2FyZGluZwAAAAAAAAAWcGVybWl0LXBvcnQtZm9yd2FyZGluZwAAAAAAAAAOcGVybWl0LXVzZXItcmMAAAAAAAAAAAAAAGgAAAATZWNkc2Etc2hhMi1uaXN0cDI1NgAAAAhuaXN0cDI1NgAAAEEEaYU2NhE6upvSSJG4Sf1obAoXP50Z73mjZbHc+r7I7SXzUMr9GJEV1mcb3oXg4dIwrw2O2ax0thHwXvLSX1ClKwAAAGMAAAATZWNkc2Etc2hhMi1uaXN0cDI1NgAAAEgAAAAgbhDnvaLTvrkZijB6kRDtOfO+99ZIKnoQQamIKA1r7UYAAAAgHoQFohPL5NwXVXaicb38BwZfRJvhuMCfkg0lDR028tM= seed@example"
+	)
 	for _, s := range []string{
-		`no-pty,command="echo \"hi\"" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHvG9Iz1xmRP2x0xbKxvK8Qb4yJlb4ZyKZ0Cq0mJw6L4 me`,
-		`restrict,pty,permitopen="localhost:80",permitlisten="8080" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHvG9Iz1xmRP2x0xbKxvK8Qb4yJlb4ZyKZ0Cq0mJw6L4`,
-		`cert-authority,principals="a,b",from="10.0.0.0/8,!10.1.*" ecdsa-sha2-nistp256 AAAA`,
-		`expiry-time="20300101Z",environment="A=b",tunnel="any" ssh-rsa AAAA`,
-		"# comment\n\n  \tno-pty,,x ssh-ed25519 AAAA\n",
-		`command="unterminated ssh-ed25519 AAAA`,
-		`from=\"x ssh-ed25519 AAAA`,
+		ed25519Line,
+		`no-pty,command="echo \"hi\"" ` + ed25519Line,
+		`restrict,pty,permitopen="localhost:80",permitlisten="8080" ` + ed25519Line,
+		`cert-authority,principals="a,b",from="10.0.0.0/8,!10.1.*" ` + ecdsaLine,
+		`expiry-time="20300101Z",environment="A=b",tunnel="any" ` + ecdsaLine,
+		"# comment\n\n  \tno-pty,,x " + ed25519Line + "\n" + certLine + "\n",
+		`command="unterminated ` + ed25519Line,
+		`from=\"x ` + ed25519Line,
+		"no-pty, " + ed25519Line,
 	} {
 		f.Add(s)
 	}
