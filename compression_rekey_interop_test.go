@@ -58,8 +58,8 @@ type rekeyCounter struct {
 func (c *rekeyCounter) logger() *slog.Logger { return slog.New(c) }
 
 func (c *rekeyCounter) Enabled(context.Context, slog.Level) bool { return true }
-func (c *rekeyCounter) WithAttrs([]slog.Attr) slog.Handler      { return c }
-func (c *rekeyCounter) WithGroup(string) slog.Handler           { return c }
+func (c *rekeyCounter) WithAttrs([]slog.Attr) slog.Handler       { return c }
+func (c *rekeyCounter) WithGroup(string) slog.Handler            { return c }
 func (c *rekeyCounter) Handle(_ context.Context, r slog.Record) error {
 	switch r.Message {
 	case "ssh: re-keying":

@@ -48,19 +48,9 @@ func preauthIdentAnswer(err error) string {
 	return ""
 }
 
-// strictKexInitNotFirst is the text of rekey.go's error for a peer whose
-// KEXINIT was not its first packet under strict kex.
-const strictKexInitNotFirst = "strict key exchange: KEXINIT was not the first packet"
-
-// hasMessage reports whether err or an error it wraps says text.
-func hasMessage(err error, text string) bool {
-	for ; err != nil; err = errors.Unwrap(err) {
-		if err.Error() == text {
-			return true
-		}
-	}
-	return false
-}
+// errKexInitNotFirst reports a peer whose KEXINIT was not its first
+// packet under strict kex (the Terrapin countermeasure).
+var errKexInitNotFirst = errors.New("strict key exchange: KEXINIT was not the first packet")
 
 // preauthDisconnect returns the DISCONNECT a server sends a peer that has
 // not authenticated, for the failure err; ok is false where sshd sends
@@ -84,7 +74,7 @@ func preauthDisconnect(err error) (reason DisconnectReason, text string, ok bool
 		// Only transport messages reach sshd's strict check; a later
 		// message number fails its dispatch and closes.
 		return DisconnectProtocolError, fmt.Sprintf("strict KEX violation: unexpected packet type %d (seqnr %d)", strict.typ, strict.seq), true
-	case hasMessage(err, strictKexInitNotFirst):
+	case errors.Is(err, errKexInitNotFirst):
 		return DisconnectProtocolError, "strict KEX violation: KEXINIT was not the first packet", true
 	case errors.As(err, &svc) && !svc.afterAuth:
 		return DisconnectProtocolError, "bad service request " + cString(svc.service), true
