@@ -56,7 +56,7 @@ func TestVersionFlagLikeSSH(t *testing.T) {
 	ssh := sshtest.RequirePeer(t, sshtest.PeerSSH)
 	want := versionLine(debug.ReadBuildInfo()) + "\n"
 	for _, args := range [][]string{{"-V"}, {"-V", "-Z"}, {"-vV"}, {"-l", "u", "-V"}, {"127.0.0.1", "-V"},
-		{"-Z", "-V"}, {"-p", "x", "-V"}, {"-p", "-V", "127.0.0.1"}} {
+		{"-Z", "-V"}, {"-p", "x", "-V"}, {"-p", "-V", "127.0.0.1"}, {"-o", "Bogus=1", "-V"}, {"-o", "Port=x", "-V"}} {
 		cmd := exec.Command(ssh, append([]string{"-F", "none", "-o", "ConnectTimeout=1", "-o", "BatchMode=yes"}, args...)...)
 		var sout, serr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &sout, &serr
