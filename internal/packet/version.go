@@ -54,11 +54,19 @@ func ReadVersion(r *bufio.Reader, allowPreamble bool, start time.Time) (version 
 	var seen strings.Builder
 	for lines := 0; ; lines++ {
 		line, rerr := readLine(r)
-		if rerr == nil && strings.HasPrefix(line, "SSH-") {
-			if !strings.HasPrefix(line, "SSH-2.0-") && !strings.HasPrefix(line, "SSH-1.99-") {
+		if rerr == nil && strings.HasPrefix(line, "SSH-") && !strings.ContainsRune(line, 0) {
+			major, minor, ok := parseIdentification(line)
+			if !ok {
+				return "", preamble, &NotSSHError{Got: quoteCut(seen.String() + line), After: time.Since(start)}
+			}
+			if major != 2 && (major != 1 || minor != 99) {
 				return "", preamble, fmt.Errorf("%w: %q", ErrProtocolVersion, line)
 			}
 			return line, preamble, nil
+		}
+		if rerr == nil && strings.ContainsRune(line, 0) {
+			// OpenSSH refuses a NUL in any line before the identification.
+			return "", preamble, &NotSSHError{Got: quoteCut(seen.String() + line), After: time.Since(start)}
 		}
 		if rerr == nil {
 			if seen.Len() < 200 {
@@ -85,6 +93,24 @@ func ReadVersion(r *bufio.Reader, allowPreamble bool, start time.Time) (version 
 		}
 		return "", preamble, e
 	}
+}
+
+// parseIdentification reads "SSH-protoversion-softwareversion": both
+// version numbers and a software version of at least one character, as
+// OpenSSH's sscanf("SSH-%d.%d-%[^\n]") demands. Any 2.x is protocol 2 to
+// OpenSSH, and 1.99 says a server speaks both.
+func parseIdentification(line string) (major, minor int, ok bool) {
+	proto, software, found := strings.Cut(strings.TrimPrefix(line, "SSH-"), "-")
+	maj, min, dot := strings.Cut(proto, ".")
+	if !found || software == "" || !dot {
+		return 0, 0, false
+	}
+	major, err1 := strconv.Atoi(maj)
+	minor, err2 := strconv.Atoi(min)
+	if err1 != nil || err2 != nil || major < 0 || minor < 0 {
+		return 0, 0, false
+	}
+	return major, minor, true
 }
 
 var errLineTooLong = errors.New("identification line too long")
