@@ -174,9 +174,6 @@ func sshVersionFlag(args []string) bool {
 	return false
 }
 
-// sshValueFlags are the flags parseSSHArgs reads a value for.
-const sshValueFlags = "cDeFiLlmopR"
-
 // finishOptions fills in what depends on the environment: the user, the
 // home directory (for ~ and the default files) and the identities.
 func (c *sshCommand) finishOptions() {

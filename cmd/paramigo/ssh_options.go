@@ -16,7 +16,7 @@ import (
 	"github.com/paramigo/paramigo/knownhosts"
 )
 
-const sshHelp = `usage: paramigo ssh [-46aCgNnqTtvx] [-c cipher_spec] [-D [bind_address:]port]
+const sshHelp = `usage: paramigo ssh [-46aCgNnqTtVvx] [-c cipher_spec] [-D [bind_address:]port]
                     [-e escape_char] [-F none] [-i identity_file]
                     [-L address] [-l login_name] [-m mac_spec] [-o option]
                     [-p port] [-R address] destination [command [argument ...]]
@@ -196,7 +196,7 @@ func parseSSHArgs(args []string) (*sshOptions, error) {
 		// A cluster of flags, such as -vvv, -46 or -p2222.
 		for j := 1; j < len(a); j++ {
 			f := a[j]
-			if !strings.ContainsRune("cDeFiLlmopR", rune(f)) {
+			if strings.IndexByte(sshValueFlags, f) < 0 {
 				if err := o.flag(f); err != nil {
 					return nil, err
 				}
@@ -272,13 +272,17 @@ func (o *sshOptions) flag(f byte) error {
 	case 'a', 'x':
 		// No agent or X11 forwarding: already all paramigo ssh does.
 	default:
-		if strings.ContainsRune("ABbEfGIJKkMOQSsVWwXYy", rune(f)) {
+		if strings.ContainsRune("ABbEfGIJKkMOQSsWwXYy", rune(f)) {
 			return &sshUsageError{msg: fmt.Sprintf("paramigo ssh: option -%c is not supported yet", f)}
 		}
 		return &sshUsageError{msg: "unknown option -- " + string(f)}
 	}
 	return nil
 }
+
+// sshValueFlags are the flags that take a value (flagWithValue); -V's
+// early scan (sshVersionFlag) skips their values by the same list.
+const sshValueFlags = "cDeFiLlmopR"
 
 // flagWithValue handles the flags that take a value.
 func (o *sshOptions) flagWithValue(f byte, val string) error {
