@@ -166,7 +166,7 @@ func TestEveryAlgorithm(t *testing.T) {
 
 // TestCompressionStreams moves compressible and random data both ways
 // under each compression, across re-keys (each starts fresh zlib streams;
-// compression_rekey_interop_test.go proves that against OpenSSH and paramiko).
+// compression_interop_test.go proves that against OpenSSH and paramiko).
 func TestCompressionStreams(t *testing.T) {
 	for _, c := range []string{CompressionZlib, CompressionZlibDelay} {
 		t.Run(c, func(t *testing.T) {

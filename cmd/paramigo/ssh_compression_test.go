@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -55,22 +54,6 @@ func TestSSHRekeyLimitOpenSSH(t *testing.T) {
 	}
 }
 
-// compressionData is 4 MiB of compressible lines and random blocks, in
-// turn: enough wire traffic to re-key every 256 KiB many times.
-func compressionData(t *testing.T) []byte {
-	t.Helper()
-	var b bytes.Buffer
-	rnd := make([]byte, 64<<10)
-	for i := 0; b.Len() < 4<<20; i++ {
-		for j := 0; j < 800; j++ {
-			fmt.Fprintf(&b, "line %d of block %d, compressible\n", j, i)
-		}
-		rand.Read(rnd)
-		b.Write(rnd)
-	}
-	return b.Bytes()
-}
-
 // TestSSHCompressionRekeySSHD: paramigo ssh -C with -o RekeyLimit against
 // a stock sshd that re-keys on its own limit too, uploading and
 // downloading checksummed data across many re-keys, side by side with
@@ -78,7 +61,7 @@ func compressionData(t *testing.T) []byte {
 // re-key makes sshd drop the connection ("invalid format").
 func TestSSHCompressionRekeySSHD(t *testing.T) {
 	s := startInteropSSHD(t, sshtest.SSHDOptions{Config: []string{"Compression yes", "RekeyLimit 256K"}})
-	data := compressionData(t)
+	data := sshtest.MixedData(t, 4<<20)
 	sum := sha256.Sum256(data)
 	file := filepath.Join(t.TempDir(), "download")
 	if err := os.WriteFile(file, data, 0o644); err != nil {
@@ -125,7 +108,7 @@ func TestServeCompressionRekey(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := startServe(t, ak)
-	data := compressionData(t)
+	data := sshtest.MixedData(t, 4<<20)
 	sum := sha256.Sum256(data)
 	file := filepath.Join(dir, "download")
 	if err := os.WriteFile(file, data, 0o644); err != nil {
