@@ -96,8 +96,9 @@ func checkReadErr(t *testing.T, err error, seq uint32) {
 }
 
 // FuzzReadVersion feeds arbitrary bytes as the start of a connection, on
-// both sides. Nothing may panic; an accepted line is an SSH-2 (or 1.99)
-// identification within the length limit; a refusal is ErrProtocolVersion
+// both sides. Nothing may panic; an accepted line is an SSH-2.x (or 1.99)
+// identification with a software version and no NUL, within the length
+// limit; a refusal is ErrProtocolVersion
 // or a *NotSSHError whose quoted excerpt stays short.
 func FuzzReadVersion(f *testing.F) {
 	for _, s := range []string{
@@ -105,6 +106,9 @@ func FuzzReadVersion(f *testing.F) {
 		"SSH-2.0-paramiko_3.4.0\r\n\x00\x00\x04\x1c\x0a\x14",
 		"SSH-1.99-Cisco-1.25\n",
 		"SSH-1.5-OpenSSH_2.0\r\n",
+		"SSH-2.0\r\n",
+		"SSH-2.0-\r\n",
+		"SSH-2.0-Open\x00SSH\r\n",
 		"Welcome to the jump host\r\n\r\nSSH-2.0-x\r\n",
 		"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n",
 		"\x16\x03\x03\x00\x5a\x02\x00\x00\x56\x03\x03",
@@ -118,7 +122,8 @@ func FuzzReadVersion(f *testing.F) {
 			br := bufio.NewReader(bytes.NewReader(data))
 			v, pre, err := ReadVersion(br, client, time.Now())
 			if err == nil {
-				if !strings.HasPrefix(v, "SSH-2.0-") && !strings.HasPrefix(v, "SSH-1.99-") {
+				major, minor, ok := parseIdentification(v)
+				if !ok || (major != 2 && (major != 1 || minor != 99)) || strings.ContainsRune(v, 0) {
 					t.Fatalf("accepted %q", v)
 				}
 				if len(v) > MaxVersionLine || strings.ContainsAny(v, "\n") {
