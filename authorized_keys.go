@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
 	"os"
+	"os/user"
 	"slices"
 	"strconv"
 	"strings"
@@ -59,6 +61,16 @@ type AuthorizedKeys struct {
 	// Location is the time zone of expiry-time values not ending in Z
 	// (nil: time.Local, as sshd reads them).
 	Location *time.Location
+	// StrictModes refuses a file another account could have written, as
+	// sshd's StrictModes (on by default there): the file, and every
+	// directory above it up to the user's home directory (or up to /
+	// outside it), must be owned by the user or root and writable by no
+	// one else. A refused file is skipped with a log line at Info.
+	StrictModes bool
+	// Account returns the account c logs in as, whose uid and home
+	// directory StrictModes checks against (nil: the local account named
+	// c.User(), through os/user).
+	Account func(c ConnMetadata) (*user.User, error)
 	// Logger receives lines that are not usable (file:line and why): at
 	// Info when the line holds the key being tried, as sshd logs bad
 	// options, at Debug otherwise (nil: none).
@@ -94,8 +106,12 @@ func (a *AuthorizedKeys) Authenticate(c ConnMetadata, key keys.PublicKey) (*Perm
 	}
 	var why error
 	for _, file := range a.Files(c) {
-		data, err := os.ReadFile(file)
+		data, err := a.read(c, file)
 		if err != nil {
+			var refused *strictModesError
+			if errors.As(err, &refused) {
+				why = err
+			}
 			if !errors.Is(err, os.ErrNotExist) && a.Logger != nil {
 				a.Logger.Info("authorized_keys: cannot read", "file", file, "err", err)
 			}
@@ -130,6 +146,48 @@ func (a *AuthorizedKeys) Authenticate(c ConnMetadata, key keys.PublicKey) (*Perm
 	}
 	return nil, fmt.Errorf("%w: %s %s is in no authorized_keys line", ErrKeyNotAuthorized, key.Type(), keys.Fingerprint(key))
 }
+
+// strictModesError is a file StrictModes refused, in sshd's words.
+type strictModesError struct{ err error }
+
+func (e *strictModesError) Error() string { return "Authentication refused: " + e.err.Error() }
+func (e *strictModesError) Unwrap() error { return e.err }
+
+// read reads one authorized_keys file, checked as StrictModes asks.
+func (a *AuthorizedKeys) read(c ConnMetadata, file string) ([]byte, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if a.StrictModes {
+		account := a.Account
+		if account == nil {
+			account = func(c ConnMetadata) (*user.User, error) { return user.Lookup(c.User()) }
+		}
+		u, err := account(c)
+		if err != nil {
+			return nil, &strictModesError{fmt.Errorf("no account for %q: %w", c.User(), err)}
+		}
+		uid, err := strconv.Atoi(u.Uid)
+		if err != nil {
+			uid = -1 // not a Unix uid: only root's files qualify
+		}
+		if err := checkStrictModes(f, file, uid, u.HomeDir); err != nil {
+			return nil, &strictModesError{err}
+		}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, maxAuthorizedKeysFile+1))
+	if err == nil && len(data) > maxAuthorizedKeysFile {
+		err = fmt.Errorf("%s is larger than %d MiB", file, maxAuthorizedKeysFile>>20)
+	}
+	return data, err
+}
+
+// maxAuthorizedKeysFile bounds what one attempt reads of a file (some
+// 40,000 keys), so a runaway file cannot take the server's memory at
+// every login.
+const maxAuthorizedKeysFile = 16 << 20
 
 // admit applies one matching line's options (sshd's
 // auth_authorise_keyopts), and for a certificate the certificate's own

@@ -32,6 +32,14 @@ keeps an Ed25519 host key in your config directory, accepts the keys in
 ~/.ssh/authorized_keys and a password it prints, and prints a ready ssh
 command line.
 
+authorized_keys is read at every login, as sshd reads it, and its options
+hold: command=, from=, restrict, no-pty, no-port-forwarding, permitopen=,
+permitlisten=, expiry-time=, cert-authority and the rest (environment= is
+ignored, as with sshd's default PermitUserEnvironment no). As sshd's
+StrictModes, ~/.ssh/authorized_keys is not read while another account
+could write it or a directory above it up to your home; a file given
+with --authorized-keys is taken as it is.
+
 The password is made afresh each time the server starts and is good for
 any number of logins until it stops, so a second terminal or a
 forwarding beside a shell logs in the same way; it is printed once, here,
@@ -131,12 +139,18 @@ func serve(ctx context.Context, e *env, o serveOptions) int {
 	// sshd's default (Compression yes): zlib once authenticated, for
 	// clients that ask (ssh -C); none otherwise.
 	cfg.Algorithms.Compression = []string{paramigo.CompressionNone, paramigo.CompressionZlibDelay}
-	checker := &paramigo.AuthorizedKeys{Files: func(c paramigo.ConnMetadata) []string {
-		if c.User() != me.Username {
-			return nil // sessions run as me: no other name logs in
-		}
-		return []string{akPath}
-	}}
+	checker := &paramigo.AuthorizedKeys{
+		Files: func(c paramigo.ConnMetadata) []string {
+			if c.User() != me.Username {
+				return nil // sessions run as me: no other name logs in
+			}
+			return []string{akPath}
+		},
+		// sshd's StrictModes for the file sshd would read; a file named
+		// with --authorized-keys is the operator's own choice.
+		StrictModes: !explicitAK,
+		Account:     func(paramigo.ConnMetadata) (*user.User, error) { return me, nil },
+	}
 	cfg.PublicKey, cfg.PublicKeyOffered = checker.Authenticate, checker.Offered
 	if password != "" {
 		cfg.Password = func(c paramigo.ConnMetadata, pw string) (*paramigo.Permissions, error) {
@@ -155,6 +169,7 @@ func serve(ctx context.Context, e *env, o serveOptions) int {
 	}
 	fwd.Register(&mux)
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	checker.Logger = logger
 	srv := &paramigo.Server{Config: cfg, Handler: &mux, Logger: logger}
 
 	l, err := net.Listen("tcp", o.listen)
