@@ -48,7 +48,9 @@ type Config struct {
 	// authentication at Debug and, on a server, sshd's lines at Info and
 	// Warn: accepted and failed authentication, sessions, why a
 	// connection failed before authentication and how each one ended
-	// after it (see serverlog.go). A Server's Logger replaces it.
+	// after it (see serverlog.go). A handler enabled for LevelDebug2 or
+	// LevelDebug3 gets more, as ssh -vv and -vvv do. A Server's Logger
+	// replaces it.
 	Logger *slog.Logger
 	// Time returns the current time (nil: time.Now); certificates are
 	// checked against it.
