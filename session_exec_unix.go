@@ -45,8 +45,11 @@ func sessionExec(rc, path string, argv []string) int {
 		// As sshd's do_rc_files: the user's shell runs it with /bin/sh,
 		// from the home directory, with stdin at EOF (it would carry
 		// xauth data, which these sessions never have) and the session's
-		// stdout and stderr; its status does not matter. The thread's
-		// mask is now empty, so the child's is too.
+		// stdout and stderr; its status does not matter. Its dispositions
+		// are the defaults now, but Go's fork gives it the signal mask this
+		// process started with, so a mask the server inherited reaches the
+		// rc's shell (dash and bash clear it); the command itself, exec'd
+		// from this thread, starts with none.
 		cmd := exec.Command(path, "-c", "/bin/sh "+userRCPath)
 		cmd.Args[0] = filepath.Base(path)
 		cmd.Dir = filepath.Dir(filepath.Dir(rc))
