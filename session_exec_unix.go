@@ -45,13 +45,16 @@ func sessionExec(rc, path string, argv []string) int {
 		// As sshd's do_rc_files: the user's shell runs it with /bin/sh,
 		// from the home directory, with stdin at EOF (it would carry
 		// xauth data, which these sessions never have) and the session's
-		// stdout and stderr; its status does not matter. Its dispositions
-		// are the defaults now, but Go's fork gives it the signal mask this
-		// process started with, so a mask the server inherited reaches the
-		// rc's shell (dash and bash clear it); the command itself, exec'd
-		// from this thread, starts with none.
+		// stdout and stderr; its status does not matter. Go's fork would
+		// give it the signal mask this process started with (the server's,
+		// which bash keeps), so it goes through the trampoline too; the
+		// command itself is exec'd from this thread, whose mask is empty.
 		cmd := exec.Command(path, "-c", "/bin/sh "+userRCPath)
 		cmd.Args[0] = filepath.Base(path)
+		if self, err := selfExecutable(); err == nil {
+			cmd.Args = append([]string{sessionExecArg0, "", cmd.Path}, cmd.Args...)
+			cmd.Path = self
+		}
 		cmd.Dir = filepath.Dir(filepath.Dir(rc))
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		if err := cmd.Run(); err != nil && cmd.ProcessState == nil {
