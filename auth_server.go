@@ -144,6 +144,11 @@ func (t *Transport) runServerAuth(ctx context.Context) (*Permissions, error) {
 		if d.since.IsZero() {
 			d.since = start
 		}
+		if (d.v == accepted || d.v == partial) && forcedCommandsDiffer(s.perms, d.perms) {
+			// sshd's sshauthopt_merge: this step fails, the chain so
+			// far stands.
+			d = decision{why: "forced command options do not match", since: d.since, algo: d.algo}
+		}
 		switch d.v {
 		case answered:
 			continue
@@ -476,8 +481,8 @@ func (s *serverAuth) protocolError(reason DisconnectReason, err error) error {
 // is withheld by either stays withheld, the permit lists keep only what
 // both allow, the earliest expiry wins, and of two forced commands, of
 // two values of a critical option and of two environment lists the
-// earlier is kept (sshd refuses the login when forced commands differ;
-// this signature cannot, and keeping the earlier never lifts it).
+// earlier is kept. Two different forced commands never reach it: the
+// step that brings the second fails (forcedCommandsDiffer), as in sshd.
 func mergePermissions(earlier, later *Permissions) *Permissions {
 	if earlier == nil {
 		return later
@@ -522,6 +527,14 @@ func earliest(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// forcedCommandsDiffer reports whether two steps of a chain force
+// different commands, which sshd refuses rather than pick one.
+func forcedCommandsDiffer(earlier, later *Permissions) bool {
+	a, aok := earlier.forcedCommand()
+	b, bok := later.forcedCommand()
+	return aok && bok && a != b
 }
 
 // CertChecker authenticates users by OpenSSH user certificates signed by
