@@ -385,7 +385,7 @@ func TestServerAuthPartialSuccessKeyReuse(t *testing.T) {
 			return nil, &PartialSuccessError{Next: []string{"publickey"},
 				Permissions: &Permissions{CriticalOptions: map[string]string{"force-command": "backup"}}}
 		}
-		return &Permissions{CriticalOptions: map[string]string{"force-command": "sh"}}, nil
+		return &Permissions{CriticalOptions: map[string]string{"force-command": "backup"}}, nil
 	}
 	r := runRaw(t, sc)
 	sid := r.c.sessionID
@@ -419,7 +419,8 @@ func TestServerAuthPermissionsMerged(t *testing.T) {
 		return nil, errors.New("no")
 	}
 	sc.KeyboardInteractive = func(ConnMetadata, KeyboardInteractiveChallenge) (*Permissions, error) {
-		return &Permissions{CriticalOptions: map[string]string{"force-command": "sh"}, Extensions: map[string]string{"permit-pty": ""}}, nil
+		// No forced command here: a later step cannot lift the earlier one.
+		return &Permissions{Extensions: map[string]string{"permit-pty": ""}}, nil
 	}
 	c1, c2 := net.Pipe()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -460,6 +461,50 @@ func TestServerAuthPermissionsMerged(t *testing.T) {
 	}
 	if _, ok := r.p.Extensions["permit-pty"]; !ok {
 		t.Errorf("permissions %+v lost the last step's extension", r.p)
+	}
+}
+
+// TestServerAuthForcedCommandsMustMatch: a step that forces another
+// command than an earlier step fails, as sshd's option merge refuses it;
+// one that forces the same command completes the chain.
+func TestServerAuthForcedCommandsMustMatch(t *testing.T) {
+	k1, k2 := authUserKey(t, keys.KeyTypeEd25519), authUserKey(t, keys.KeyTypeECDSA256)
+	_, sc, lc := authConfigs()
+	sc.AuthMethods = func(ConnMetadata) []string { return []string{"publickey"} }
+	forced := map[string]string{string(k1.PublicKey().Marshal()): "backup", string(k2.PublicKey().Marshal()): "sh"}
+	var mu sync.Mutex
+	steps := 0
+	sc.PublicKey = func(c ConnMetadata, k keys.PublicKey) (*Permissions, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		steps++
+		p := &Permissions{CriticalOptions: map[string]string{"force-command": forced[string(k.Marshal())]}}
+		if steps == 1 {
+			return nil, &PartialSuccessError{Next: []string{"publickey"}, Permissions: p}
+		}
+		return p, nil
+	}
+	r := runRaw(t, sc)
+	sid := r.c.sessionID
+	r.request("publickey", r.pubkeyPayload(k1, "ssh-ed25519", k1.PublicKey().Marshal(), sid, ""))
+	if f := r.failure(); !f.PartialSuccess {
+		t.Fatalf("first key: %+v, want partial success", f)
+	}
+	r.request("publickey", r.pubkeyPayload(k2, "ecdsa-sha2-nistp256", k2.PublicKey().Marshal(), sid, ""))
+	if f := r.failure(); f.PartialSuccess {
+		t.Fatalf("a second key forcing another command: %+v, want a plain failure", f)
+	}
+	if lc.count("ssh: authentication refused", "why", "forced command options do not match") != 1 {
+		t.Error("the mismatch was not logged as sshd words it")
+	}
+	mu.Lock()
+	forced[string(k2.PublicKey().Marshal())] = "backup"
+	mu.Unlock()
+	r.request("publickey", r.pubkeyPayload(k2, "ecdsa-sha2-nistp256", k2.PublicKey().Marshal(), sid, ""))
+	r.expect(msg.MsgUserAuthSuccess)
+	<-r.srvDone
+	if r.serr != nil {
+		t.Fatal(r.serr)
 	}
 }
 
