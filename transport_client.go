@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 )
 
 // NewClientTransport runs the client side of SSH over conn: version
@@ -37,12 +38,31 @@ func NewClientTransport(ctx context.Context, conn net.Conn, addr string, config 
 	return t, nil
 }
 
-// Dial connects to addr over TCP and runs NewClientTransport.
+// Dial connects to addr over TCP and runs NewClientTransport. An addr
+// without a port means SSH's port 22 ("host", "192.0.2.1", "::1" or
+// "[::1]"), as for ssh.
 func Dial(ctx context.Context, network, addr string, config *ClientConfig) (*Transport, error) {
+	addr = withDefaultPort(network, addr)
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, network, addr)
 	if err != nil {
 		return nil, err
 	}
 	return NewClientTransport(ctx, conn, addr, config)
+}
+
+// withDefaultPort adds port 22 to a TCP address that has none. A bare
+// IPv6 address cannot carry a port, so "::1:22" is the address ::1:22.
+func withDefaultPort(network, addr string) string {
+	if !strings.HasPrefix(network, "tcp") {
+		return addr
+	}
+	if _, _, err := net.SplitHostPort(addr); err == nil {
+		return addr
+	}
+	host := addr
+	if strings.HasPrefix(host, "[") && strings.HasSuffix(host, "]") {
+		host = host[1 : len(host)-1]
+	}
+	return net.JoinHostPort(host, "22")
 }

@@ -287,3 +287,22 @@ func TestSilentPeerTimesOut(t *testing.T) {
 		t.Fatalf("timeout took %v", time.Since(start))
 	}
 }
+
+// TestDialDefaultPort: Dial's address without a port means 22, IPv6
+// included; a port given, or a non-TCP network, is left alone.
+func TestDialDefaultPort(t *testing.T) {
+	for _, tc := range []struct{ network, in, want string }{
+		{"tcp", "build.example.com", "build.example.com:22"},
+		{"tcp", "build.example.com:2222", "build.example.com:2222"},
+		{"tcp4", "192.0.2.1", "192.0.2.1:22"},
+		{"tcp6", "::1", "[::1]:22"},
+		{"tcp", "[::1]", "[::1]:22"},
+		{"tcp", "[::1]:2222", "[::1]:2222"},
+		{"tcp", "::1:22", "[::1:22]:22"},
+		{"unix", "/run/ssh.sock", "/run/ssh.sock"},
+	} {
+		if got := withDefaultPort(tc.network, tc.in); got != tc.want {
+			t.Errorf("withDefaultPort(%q, %q) = %q, want %q", tc.network, tc.in, got, tc.want)
+		}
+	}
+}
