@@ -58,7 +58,12 @@ func (e *DisconnectError) Error() string {
 	if e.Remote {
 		who = "peer disconnected"
 	}
-	return fmt.Sprintf("paramigo: %s: %s (%s)", who, e.Message, e.Reason)
+	m := e.Message
+	if !e.Remote {
+		// Our own Message is our error's text: say "paramigo:" once.
+		m = strings.TrimPrefix(m, "paramigo: ")
+	}
+	return fmt.Sprintf("paramigo: %s: %s (%s)", who, m, e.Reason)
 }
 
 // AlgorithmNegotiationError reports that the two sides share no algorithm

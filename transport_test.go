@@ -306,3 +306,20 @@ func TestDialDefaultPort(t *testing.T) {
 		}
 	}
 }
+
+// TestDisconnectErrorSaysPrefixOnce: our disconnect's text names the
+// package once, and the cause stays reachable.
+func TestDisconnectErrorSaysPrefixOnce(t *testing.T) {
+	cause := fmt.Errorf("%w: knownhosts: key mismatch", ErrHostKeyRejected)
+	e := &DisconnectError{Reason: DisconnectHostKeyNotVerifiable, Message: cause.Error(), Err: cause}
+	if got := e.Error(); strings.Count(got, "paramigo:") != 1 || !strings.Contains(got, "we disconnected: host key rejected: knownhosts: key mismatch") {
+		t.Errorf("message %q", got)
+	}
+	if !errors.Is(e, ErrHostKeyRejected) {
+		t.Error("the cause is lost")
+	}
+	remote := &DisconnectError{Reason: DisconnectByApplication, Message: "paramigo: bye", Remote: true}
+	if got := remote.Error(); !strings.Contains(got, "peer disconnected: paramigo: bye") {
+		t.Errorf("the peer's words changed: %q", got)
+	}
+}

@@ -99,10 +99,24 @@ func ParsePrivateKeyFile(path string, passphrase []byte) (*PrivateKey, error) {
 	}
 	k, err := ParsePrivateKey(data, passphrase)
 	if err != nil {
-		return nil, fmt.Errorf("keys: private key file %s: %w", path, err)
+		return nil, &fileError{path: path, err: err}
 	}
 	return k, nil
 }
+
+// fileError names the key file a parse error came from, saying "keys:"
+// once: "keys: private key file id_ed25519: passphrase required to
+// decrypt private key".
+type fileError struct {
+	path string
+	err  error
+}
+
+func (e *fileError) Error() string {
+	return "keys: private key file " + e.path + ": " + strings.TrimPrefix(e.err.Error(), "keys: ")
+}
+
+func (e *fileError) Unwrap() error { return e.err }
 
 func parsePrivateKey(data, passphrase []byte, lim kdfLimits) (*PrivateKey, error) {
 	trimmed := bytes.TrimSpace(data)
