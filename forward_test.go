@@ -327,3 +327,56 @@ func TestRemoteForwardAnsweredAfterDial(t *testing.T) {
 		conn.Close()
 	}
 }
+
+// TestSOCKSHonoursContext: when ServeSOCKS's ctx ends it returns the
+// context's error, stops listening and closes the connections it
+// proxies, whose clients then read EOF.
+func TestSOCKSHonoursContext(t *testing.T) {
+	target, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	upperServer(t, target)
+	tport := target.Addr().(*net.TCPAddr).Port
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	var d net.Dialer
+	go func() { served <- ServeSOCKS(ctx, l, d.DialContext) }()
+
+	s, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Write([]byte{4, 1, byte(tport >> 8), byte(tport), 127, 0, 0, 1, 'u', 0})
+	buf := make([]byte, 8)
+	if _, err := io.ReadFull(s, buf); err != nil || buf[1] != 0x5a {
+		t.Fatalf("socks4 reply %v %v", buf, err)
+	}
+	roundTrip(t, s, "before the end")
+
+	cancel()
+	select {
+	case err := <-served:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("ServeSOCKS returned %v, want context.Canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("ServeSOCKS did not return after its context ended")
+	}
+	s.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, err := s.Read(buf); err == nil {
+		t.Fatalf("the proxied connection is still open (read %d bytes)", n)
+	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		t.Fatal("the proxied connection stayed open after the context ended")
+	}
+	if c, err := net.DialTimeout("tcp", l.Addr().String(), time.Second); err == nil {
+		c.Close()
+		t.Fatal("still listening after the context ended")
+	}
+}

@@ -18,11 +18,17 @@ type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 
 // ServeSOCKS runs a SOCKS4, SOCKS4a and SOCKS5 (no authentication,
 // CONNECT only) proxy on l, opening each connection with dial: ssh -D
-// when dial is a Transport's Dial. It returns when l is closed.
+// when dial is a Transport's Dial. It returns nil when l is closed, and
+// ctx's error when ctx ends, which closes l and every connection it
+// proxies.
 func ServeSOCKS(ctx context.Context, l net.Listener, dial DialFunc) error {
+	defer context.AfterFunc(ctx, func() { l.Close() })()
 	for {
 		c, err := l.Accept()
 		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			if errors.Is(err, net.ErrClosed) {
 				return nil
 			}
@@ -36,6 +42,7 @@ func ServeSOCKS(ctx context.Context, l net.Listener, dial DialFunc) error {
 const socksHandshakeTimeout = 30 * time.Second
 
 func serveSOCKSConn(ctx context.Context, c net.Conn, dial DialFunc) {
+	defer context.AfterFunc(ctx, func() { c.Close() })()
 	c.SetDeadline(time.Now().Add(socksHandshakeTimeout))
 	br := bufio.NewReader(c)
 	ver, err := br.ReadByte()
@@ -75,6 +82,7 @@ func serveSOCKSConn(ctx context.Context, c net.Conn, dial DialFunc) {
 		c.Close()
 		return
 	}
+	defer context.AfterFunc(ctx, func() { remote.Close() })()
 	reply(true, 0)
 	c.SetDeadline(time.Time{})
 	Pipe(&bufferedConn{Conn: c, r: br}, remote)
