@@ -2,19 +2,13 @@ package keys
 
 import (
 	"bytes"
-	"crypto"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/des"
-	"crypto/dsa" //lint:ignore SA1019 DSS keys are read and written for legacy peers
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/rsa"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
 	"io"
-	"math/big"
 
 	"golang.org/x/crypto/chacha20"
 	"golang.org/x/crypto/poly1305" //lint:ignore SA1019 chacha20-poly1305@openssh.com is built from the raw parts, as OpenSSH defines it
@@ -296,52 +290,10 @@ func parseOpenSSHSection(section []byte, encrypted bool) (*PrivateKey, error) {
 	if err := r.Err(); err != nil {
 		return nil, malformed("OpenSSH private key: key type", err)
 	}
-	var (
-		key crypto.PrivateKey
-		err error
-	)
-	switch typ {
-	case KeyTypeEd25519:
-		pub, priv := r.Bytes(), r.Bytes()
-		if err := r.Err(); err != nil {
-			return nil, malformed("ssh-ed25519 private key", err)
-		}
-		if len(pub) != ed25519.PublicKeySize {
-			return nil, malformed("ssh-ed25519 public key length", nil)
-		}
-		key, err = newEd25519Private(priv, pub)
-	case KeyTypeECDSA256, KeyTypeECDSA384, KeyTypeECDSA521:
-		c := curveByType(typ)
-		name, point, d := r.Text(), r.Bytes(), r.MPInt()
-		if err := r.Err(); err != nil {
-			return nil, malformed(typ+" private key", err)
-		}
-		if name != c.name {
-			return nil, malformed(typ+" private key: curve name "+name+" does not match", nil)
-		}
-		if d.Sign() <= 0 {
-			return nil, malformed(typ+" private scalar is not positive", nil)
-		}
-		pub, perr := ecdsa.ParseUncompressedPublicKey(c.curve, point)
-		if perr != nil {
-			return nil, malformed(typ+" public point", perr)
-		}
-		key, err = newECDSAPrivate(c, d.Bytes(), pub)
-	case KeyTypeRSA:
-		n, e, d, iqmp, p, q := r.MPInt(), r.MPInt(), r.MPInt(), r.MPInt(), r.MPInt(), r.MPInt()
-		if err := r.Err(); err != nil {
-			return nil, malformed("ssh-rsa private key", err)
-		}
-		key, err = newRSAPrivate(n, e, d, iqmp, p, q)
-	case KeyTypeDSA:
-		p, q, g, y, x := r.MPInt(), r.MPInt(), r.MPInt(), r.MPInt(), r.MPInt()
-		if err := r.Err(); err != nil {
-			return nil, malformed("ssh-dss private key", err)
-		}
-		key, err = newDSAPrivate(p, q, g, y, x)
-	default:
-		return nil, &UnsupportedKeyError{Type: typ}
+	if IsCertAlgorithm(typ) {
+		return nil, malformed("OpenSSH private key: a certificate in the private section", nil)
 	}
+	k, err := readPrivateFields(r, typ, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -357,7 +309,8 @@ func parseOpenSSHSection(section []byte, encrypted bool) (*PrivateKey, error) {
 			return nil, malformed("OpenSSH private key: padding is not 1, 2, 3, ...", nil)
 		}
 	}
-	return NewPrivateKey(key, comment)
+	k.Comment = comment
+	return k, nil
 }
 
 // marshalOpenSSH writes k in openssh-key-v1 exactly as ssh-keygen lays it
@@ -401,7 +354,7 @@ func marshalOpenSSH(k *PrivateKey, comment string, passphrase []byte, cipherName
 	var s wire.Builder
 	s.AddRaw(check[:])
 	s.AddRaw(check[:])
-	if err := appendOpenSSHPrivate(&s, k); err != nil {
+	if err := AppendWirePrivateKey(&s, k, nil); err != nil {
 		return nil, err
 	}
 	s.AddString(comment)
@@ -431,55 +384,6 @@ func marshalOpenSSH(k *PrivateKey, comment string, passphrase []byte, cipherName
 	}
 	w.AddRaw(section)
 	return armorOpenSSH(w.Bytes()), nil
-}
-
-// appendOpenSSHPrivate writes the key type and private fields.
-func appendOpenSSHPrivate(s *wire.Builder, k *PrivateKey) error {
-	switch key := k.key.(type) {
-	case ed25519.PrivateKey:
-		s.AddString(KeyTypeEd25519)
-		s.AddBytes(key[ed25519.SeedSize:])
-		s.AddBytes(key)
-	case *ecdsa.PrivateKey:
-		c := curveOf(key.Curve)
-		if c == nil {
-			return &UnsupportedKeyError{Type: "ecdsa " + key.Curve.Params().Name}
-		}
-		point, err := key.PublicKey.Bytes()
-		if err != nil {
-			return err
-		}
-		d, err := key.Bytes()
-		if err != nil {
-			return err
-		}
-		s.AddString(c.keyType)
-		s.AddString(c.name)
-		s.AddBytes(point)
-		s.AddMPInt(new(big.Int).SetBytes(d))
-	case *rsa.PrivateKey:
-		iqmp, err := rsaParts(key)
-		if err != nil {
-			return err
-		}
-		s.AddString(KeyTypeRSA)
-		s.AddMPInt(key.N)
-		s.AddMPInt(big.NewInt(int64(key.E)))
-		s.AddMPInt(key.D)
-		s.AddMPInt(iqmp)
-		s.AddMPInt(key.Primes[0])
-		s.AddMPInt(key.Primes[1])
-	case *dsa.PrivateKey:
-		s.AddString(KeyTypeDSA)
-		s.AddMPInt(key.P)
-		s.AddMPInt(key.Q)
-		s.AddMPInt(key.G)
-		s.AddMPInt(key.Y)
-		s.AddMPInt(key.X)
-	default:
-		return &UnsupportedKeyError{Type: fmt.Sprintf("%T", k.key)}
-	}
-	return nil
 }
 
 // armorOpenSSH wraps the binary key in ssh-keygen's armor.
