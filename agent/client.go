@@ -124,9 +124,21 @@ func (c *Client) call(ctx context.Context, req []byte, what string) ([]byte, err
 		}()
 	}
 	reply, err := c.exchange(req, what)
+	if errors.Is(err, ErrMalformed) {
+		// An empty frame was read whole: the stream is still in step.
+		return nil, err
+	}
 	if err != nil {
 		// A failed write or read leaves a partial message behind, so the
 		// connection cannot carry another request.
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			// The conn's deadline is the context's, but the two clocks
+			// fire apart: give the context a moment to say it is done.
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
 		if cerr := ctx.Err(); cerr != nil {
 			err = fmt.Errorf("agent: %s: %w (%v)", what, cerr, err)
 		}
@@ -250,6 +262,32 @@ func (c *Client) QueryExtensions(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	return parseNameList(b)
+}
+
+// ExtensionSessionBind is OpenSSH's extension that binds an agent
+// connection to the SSH session it authenticates or is forwarded over
+// (PROTOCOL.agent §1), which destination-restricted keys rely on.
+const ExtensionSessionBind = "session-bind@openssh.com"
+
+// BindSession tells the agent which session this connection serves, as
+// ssh does before using agent keys: the server's host key, the session
+// identifier (the exchange hash of the first key exchange), the host
+// key's signature over it from that exchange, and whether the
+// connection is a forwarded one. The agent checks the signature.
+func (c *Client) BindSession(ctx context.Context, hostKey keys.PublicKey, sessionID []byte, sig *keys.Signature, forwarding bool) error {
+	var w wire.Builder
+	w.AddBytes(hostKey.Marshal())
+	w.AddBytes(sessionID)
+	w.AddBytes(sig.Marshal())
+	w.AddBool(forwarding)
+	b, err := c.Extension(ctx, ExtensionSessionBind, w.Bytes())
+	if err != nil {
+		return err
+	}
+	if len(b) != 0 {
+		return malformed("reply to session-bind", fmt.Sprintf("%d bytes after SSH_AGENT_SUCCESS", len(b)), nil)
+	}
+	return nil
 }
 
 // Signers returns a keys.Signer for each key the agent holds that this

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/paramigo/paramigo/internal/sshtest"
@@ -41,6 +42,11 @@ func (c *recordingConn) Read(b []byte) (int, error) {
 	c.read = append(c.read, b[:n]...)
 	c.mu.Unlock()
 	return n, err
+}
+
+// SyscallConn lets Server learn the peer's user through the recorder.
+func (c *recordingConn) SyscallConn() (syscall.RawConn, error) {
+	return c.Conn.(syscall.Conn).SyscallConn()
 }
 
 // saveSeeds writes each framed message of stream as a seed of the fuzz

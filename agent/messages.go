@@ -397,7 +397,7 @@ func parseExtensionReply(b []byte) ([]byte, error) {
 func parseNameList(b []byte) ([]string, error) {
 	r := wire.NewReader(b)
 	var names []string
-	for r.Len() > 0 {
+	for r.Len() > 0 && r.Err() == nil {
 		names = append(names, r.Text())
 	}
 	if r.Err() != nil {
@@ -411,6 +411,18 @@ func marshalNameList(names []string) []byte {
 	var w wire.Builder
 	for _, n := range names {
 		w.AddString(n)
+	}
+	return w.Bytes()
+}
+
+// marshalIdentities builds SSH_AGENT_IDENTITIES_ANSWER.
+func marshalIdentities(list []*Key) []byte {
+	var w wire.Builder
+	w.AddByte(msgIdentitiesAnswer)
+	w.AddUint32(uint32(len(list)))
+	for _, k := range list {
+		w.AddBytes(k.Blob)
+		w.AddString(k.Comment)
 	}
 	return w.Bytes()
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
+	"syscall"
 
 	"github.com/paramigo/paramigo/keys"
 	"github.com/paramigo/paramigo/wire"
@@ -61,14 +63,7 @@ func handle(ctx context.Context, a Agent, b []byte) []byte {
 			if err != nil {
 				return failure
 			}
-			var w wire.Builder
-			w.AddByte(msgIdentitiesAnswer)
-			w.AddUint32(uint32(len(list)))
-			for _, k := range list {
-				w.AddBytes(k.Blob)
-				w.AddString(k.Comment)
-			}
-			return w.Bytes()
+			return marshalIdentities(list)
 		case msgRemoveAll:
 			return status(a.RemoveAll(ctx))
 		}
@@ -117,11 +112,17 @@ var ErrServerClosed = errors.New("agent: server closed")
 
 // Server serves an Agent on every connection a listener accepts, such as
 // a Unix socket for SSH_AUTH_SOCK. Whoever can connect can use the keys,
-// so the socket belongs in a directory only its owner can enter.
+// so the socket belongs in a directory only its owner can enter; on Linux
+// and macOS the Server also closes Unix socket connections from any user
+// but its own and root, as ssh-agent does.
 type Server struct {
 	// Agent answers the requests; required.
 	Agent Agent
+	// AllowOtherUsers serves Unix socket peers of any user id.
+	AllowOtherUsers bool
 
+	ctx    context.Context
+	cancel context.CancelFunc
 	mu     sync.Mutex
 	ls     map[net.Listener]struct{}
 	conns  map[net.Conn]struct{}
@@ -160,7 +161,12 @@ func (s *Server) Serve(l net.Listener) error {
 			defer s.wg.Done()
 			defer s.untrack(nil, conn)
 			defer conn.Close()
-			Serve(conn, s.Agent)
+			if !s.AllowOtherUsers && !samePeer(conn) {
+				return
+			}
+			ctx, cancel := context.WithCancel(s.ctx)
+			defer cancel()
+			serve(ctx, conn, s.Agent)
 		}()
 	}
 }
@@ -173,6 +179,7 @@ func (s *Server) track(l net.Listener, c net.Conn) bool {
 	}
 	if s.ls == nil {
 		s.ls, s.conns = map[net.Listener]struct{}{}, map[net.Conn]struct{}{}
+		s.ctx, s.cancel = context.WithCancel(context.Background())
 	}
 	if l != nil {
 		s.ls[l] = struct{}{}
@@ -195,6 +202,9 @@ func (s *Server) untrack(l net.Listener, c net.Conn) {
 func (s *Server) Close() error {
 	s.mu.Lock()
 	s.closed = true
+	if s.cancel != nil {
+		s.cancel()
+	}
 	for l := range s.ls {
 		l.Close()
 	}
@@ -204,4 +214,19 @@ func (s *Server) Close() error {
 	s.mu.Unlock()
 	s.wg.Wait()
 	return nil
+}
+
+// samePeer reports whether c's peer may use the agent: the same user as
+// this process, or root. Connections whose peer cannot be learnt (not a
+// Unix socket, or a system without peer credentials) are let through.
+func samePeer(c net.Conn) bool {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return true
+	}
+	uid, ok, err := peerUID(sc)
+	if err != nil {
+		return false
+	}
+	return !ok || uid == 0 || uid == os.Getuid()
 }

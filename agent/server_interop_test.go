@@ -21,6 +21,12 @@ import (
 // every connection is recorded so its requests become fuzz seeds.
 func serveKeyring(t *testing.T, ring *Keyring) string {
 	t.Helper()
+	return serveAgent(t, &Server{Agent: ring})
+}
+
+// serveAgent runs srv on a fresh Unix socket, as serveKeyring.
+func serveAgent(t *testing.T, srv *Server) string {
+	t.Helper()
 	// Unix socket paths are short; t.TempDir under a long test name is not.
 	dir, err := os.MkdirTemp("", "paramigo-agent-")
 	if err != nil {
@@ -32,7 +38,6 @@ func serveKeyring(t *testing.T, ring *Keyring) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &Server{Agent: ring}
 	var mu sync.Mutex
 	var conns []*recordingConn
 	done := make(chan error, 1)
@@ -273,5 +278,49 @@ func TestInteropKeyringSSHLogin(t *testing.T) {
 	}
 	if !strings.Contains(sshd.Log(), `ID agent-login`) {
 		t.Fatalf("sshd did not accept the certificate:\n%s", sshd.Log())
+	}
+}
+
+// TestServerRefusesOtherUsers: as ssh-agent does, a Server closes Unix
+// socket connections from another user (ssh-add run as nobody), even
+// when the socket's permissions let that user connect, and serves them
+// with AllowOtherUsers.
+func TestServerRefusesOtherUsers(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to run ssh-add as another user")
+	}
+	runuser, err := exec.LookPath("runuser")
+	if err != nil {
+		t.Skip("no runuser")
+	}
+	addBin := sshtest.RequirePeer(t, sshtest.PeerSSHAdd)
+	k, err := keys.GenerateKey(nil, "ed25519", 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring := &Keyring{}
+	if err := ring.Add(context.Background(), AddedKey{PrivateKey: k, Comment: "mine"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, allow := range []bool{false, true} {
+		sock := serveAgent(t, &Server{Agent: ring, AllowOtherUsers: allow})
+		if err := os.Chmod(filepath.Dir(sock), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(sock, 0o777); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(runuser, "-u", "nobody", "--", addBin, "-l")
+		cmd.Env = []string{"SSH_AUTH_SOCK=" + sock, "PATH=/usr/bin:/bin"}
+		out, err := cmd.CombinedOutput()
+		t.Logf("ssh-add -l as nobody, AllowOtherUsers %v: %v\n%s", allow, err, out)
+		listed := strings.Contains(string(out), keys.Fingerprint(k.PublicKey()))
+		if listed != allow {
+			t.Fatalf("AllowOtherUsers %v: ssh-add -l as nobody: %v\n%s", allow, err, out)
+		}
+		// Root (and our own user) is always served.
+		if out, _, code := sshAdd(t, sock, "", "-l"); code != 0 || !strings.Contains(out, "mine") {
+			t.Fatalf("ssh-add -l as ourselves: %d %s", code, out)
+		}
 	}
 }

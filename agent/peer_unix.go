@@ -1,0 +1,23 @@
+//go:build linux || darwin
+
+package agent
+
+import "syscall"
+
+// peerUID returns the user id of the process at the other end of a Unix
+// socket; ok is false when c is not one.
+func peerUID(c syscall.Conn) (uid int, ok bool, err error) {
+	raw, err := c.SyscallConn()
+	if err != nil {
+		return 0, false, err
+	}
+	var cerr error
+	if err := raw.Control(func(fd uintptr) { uid, cerr = fdPeerUID(int(fd)) }); err != nil {
+		return 0, false, err
+	}
+	if cerr != nil {
+		// Not a Unix socket: a TCP connection has no peer credentials.
+		return 0, false, nil
+	}
+	return uid, true, nil
+}
