@@ -261,6 +261,8 @@ func (p *pass) readConfigs() error {
 		sys = "/etc/ssh/ssh_config"
 	}
 	active = true
+	p.system = true
+	defer func() { p.system = false }()
 	return p.readFile(sys, &active, false, 0, false)
 }
 

@@ -219,3 +219,44 @@ func TestBadConfigsMatchSSH(t *testing.T) {
 		}
 	}
 }
+
+// TestMatchExecTokensMatchSSH lets ssh and Resolve each run the same Match
+// exec commands (the real shell, no hook) and compares what the commands
+// saw: the expanded tokens, and which ones ran at all.
+func TestMatchExecTokensMatchSSH(t *testing.T) {
+	ssh := sshtest.RequirePeer(t, sshtest.PeerSSH)
+	dir := t.TempDir()
+	conf := `Host *
+  HostKeyAlias KeyAlias
+Match exec "echo first %C %L %d %h %k %l %n %p %r %u %i >> @OUT@"
+  HostName %h.example.com
+Match host nomatch exec "echo skipped >> @OUT@"
+Match final exec "echo final %h %n %C >> @OUT@"
+`
+	run := func(name string, resolve bool) string {
+		out := filepath.Join(dir, name+".out")
+		cf := filepath.Join(dir, name+".conf")
+		if err := os.WriteFile(cf, []byte(strings.ReplaceAll(conf, "@OUT@", out)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if resolve {
+			if _, _, err := resolveG("Web", Options{ConfigFile: cf, User: "ops", Port: 2200}); err != nil {
+				t.Fatal(err)
+			}
+		} else if r := runSSHG(t, ssh, "-F", cf, "-l", "ops", "-p", "2200", "Web"); r.failed {
+			t.Fatalf("ssh -G: %s", r.errOut)
+		}
+		data, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(data)
+	}
+	want, got := run("ssh", false), run("ours", true)
+	if want != got {
+		t.Errorf("Match exec saw\n%s\nunder ssh, but\n%s\nunder Resolve", want, got)
+	}
+	if strings.Count(want, "\n") != 3 {
+		t.Errorf("expected both passes' commands to run: %q", want)
+	}
+}

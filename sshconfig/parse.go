@@ -3,6 +3,7 @@ package sshconfig
 import (
 	"math"
 	"net"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -338,6 +339,7 @@ func Keywords() []string {
 	for k := range keywords {
 		out = append(out, k)
 	}
+	sort.Strings(out)
 	return out
 }
 

@@ -93,6 +93,7 @@ type pass struct {
 	originalHost string // the name as typed
 	final        bool
 	wantFinal    bool
+	system       bool // reading the system-wide file: includes are under /etc/ssh
 }
 
 // maxIncludeDepth is ssh's READCONF_MAX_DEPTH.
@@ -236,10 +237,17 @@ func (p *pass) includeLine(l *line, activep *bool, depth int) error {
 		if arg == "" {
 			return l.errf(ErrBadValue, "keyword %s empty argument", l.keyword)
 		}
-		// Relative paths live in ~/.ssh, as for any user configuration.
+		// Relative paths live in ~/.ssh for user files and /etc/ssh for
+		// the system file, which may not name ~ at all.
+		if arg[0] == '~' && p.system {
+			return l.errf(ErrInclude, "bad include path %s.", arg)
+		}
 		pattern := arg
 		if !filepath.IsAbs(arg) && arg[0] != '~' {
 			pattern = "~/.ssh/" + arg
+			if p.system {
+				pattern = "/etc/ssh/" + arg
+			}
 		}
 		expanded, err := p.r.tildeExpand(pattern)
 		if err != nil {
@@ -267,11 +275,17 @@ func (p *pass) readFile(path string, activep *bool, neverMatch bool, depth int, 
 	if depth > maxIncludeDepth {
 		return plainErr(ErrInclude, "Too many recursive configuration includes")
 	}
+	fi, err := os.Stat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	// Only regular files: a glob reaching a FIFO or device would block
+	// or never end.
+	if err == nil && !fi.Mode().IsRegular() && path != os.DevNull {
+		return plainErr(ErrInclude, "Can't open user config file %s: not a regular file", path)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil
-		}
 		return plainErr(ErrInclude, "Can't open user config file %s: %v", path, err)
 	}
 	if checkPerm {
