@@ -143,30 +143,42 @@ func TestInteropClientSSHAgent(t *testing.T) {
 	}
 	os.Remove(deny)
 
-	// A certificate added with its private key is listed as the certificate
-	// and signs.
+	// Our keys of each type, plain and with a certificate, in the wire
+	// forms ssh-agent must decode to sign with them.
 	ca, err := keys.GenerateKey(nil, keys.KeyTypeEd25519, 0, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rsaKey, err := keys.GenerateKey(nil, keys.KeyTypeRSA, 2048, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert := &keys.Certificate{Key: rsaKey.PublicKey(), CertType: keys.UserCert, KeyID: "agent-test",
-		ValidPrincipals: []string{"someone"}, ValidBefore: keys.CertTimeInfinity}
-	if err := keys.SignCertificate(nil, ca, cert, ""); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Add(ctx, AddedKey{PrivateKey: rsaKey, Certificate: cert, Comment: "ours-cert"}); err != nil {
-		t.Fatalf("Add certificate: %v", err)
-	}
-	if sig, err := c.Sign(ctx, cert, data, SignRSASHA512); err != nil || sig.Format != keys.SigAlgoRSASHA512 || cert.Verify(data, sig) != nil {
-		t.Fatalf("sign with certificate: %v", err)
-	}
-	out, _, _ = sshAdd(t, ag.Socket, "", "-L")
-	if !strings.Contains(out, "ssh-rsa-cert-v01@openssh.com ") {
-		t.Fatalf("ssh-add -L does not list the certificate:\n%s", out)
+	for _, spec := range []sshtest.KeySpec{{Type: "ed25519"}, {Type: "ecdsa", Bits: 256}, {Type: "ecdsa", Bits: 521}, {Type: "rsa", Bits: 2048}} {
+		k, err := keys.GenerateKey(nil, spec.Type, spec.Bits, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cert := &keys.Certificate{Key: k.PublicKey(), CertType: keys.UserCert, KeyID: "agent-test-" + spec.String(),
+			ValidPrincipals: []string{"someone"}, ValidBefore: keys.CertTimeInfinity}
+		if err := keys.SignCertificate(nil, ca, cert, ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Add(ctx, AddedKey{PrivateKey: k, Comment: "ours-" + spec.String()}); err != nil {
+			t.Fatalf("Add %s: %v", spec, err)
+		}
+		if err := c.Add(ctx, AddedKey{PrivateKey: k, Certificate: cert, Comment: "ours-cert-" + spec.String()}); err != nil {
+			t.Fatalf("Add %s certificate: %v", spec, err)
+		}
+		for _, pub := range []keys.PublicKey{k.PublicKey(), cert} {
+			flags := SignFlags(0)
+			if spec.Type == "rsa" {
+				flags = SignRSASHA512
+			}
+			sig, err := c.Sign(ctx, pub, data, flags)
+			if err != nil || pub.Verify(data, sig) != nil {
+				t.Fatalf("ssh-agent signing with our %s: %v", pub.Type(), err)
+			}
+		}
+		out, _, _ = sshAdd(t, ag.Socket, "", "-L")
+		if !strings.Contains(out, cert.Type()+" ") {
+			t.Fatalf("ssh-add -L does not list the %s certificate:\n%s", spec, out)
+		}
 	}
 
 	// Lifetime: ssh-agent forgets the key once its second has passed.
@@ -242,8 +254,12 @@ func TestInteropClientSSHAgent(t *testing.T) {
 	if err := c.BindSession(ctx, host.PublicKey(), sessionID, hsig, false); err != nil {
 		t.Fatalf("session-bind: %v", err)
 	}
-	if !strings.Contains(ag.Log(), "process_ext_session_bind: recorded ED25519 "+keys.Fingerprint(host.PublicKey())) {
-		t.Errorf("ssh-agent's log does not show the binding:\n%s", ag.Log())
+	// ssh-agent's debug line may reach its log after the reply reached us.
+	bound := "process_ext_session_bind: recorded ED25519 " + keys.Fingerprint(host.PublicKey())
+	for deadline := time.Now().Add(sshtest.DefaultTimeout); !strings.Contains(ag.Log(), bound); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("ssh-agent's log does not show the binding:\n%s", ag.Log())
+		}
 	}
 	names, err := c.QueryExtensions(ctx)
 	// ssh-agent 9.2 (Debian 12) does not know "query" and says so with

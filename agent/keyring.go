@@ -35,6 +35,8 @@ type Keyring struct {
 	// lockSalt and lockHash keep the lock passphrase salted and hashed
 	// rather than in the clear, as ssh-agent does.
 	lockSalt, lockHash []byte
+	// unlockFails counts wrong unlock passphrases since the last good one.
+	unlockFails int
 	// now is time.Now, replaceable so lifetime tests need not sleep.
 	now func() time.Time
 }
@@ -201,18 +203,30 @@ func (k *Keyring) Lock(ctx context.Context, passphrase []byte) error {
 }
 
 // Unlock unlocks the keyring when passphrase is the one it was locked
-// with, compared in constant time; ErrFailure otherwise.
+// with, compared in constant time; ErrFailure otherwise. As in ssh-agent,
+// each wrong passphrase since the last good one delays the answer by a
+// further 100ms (up to 10s), so guessing is slow.
 func (k *Keyring) Unlock(ctx context.Context, passphrase []byte) error {
 	k.mu.Lock()
-	defer k.mu.Unlock()
 	if !k.locked {
+		k.mu.Unlock()
 		return fmt.Errorf("%w: not locked", ErrFailure)
 	}
-	if subtle.ConstantTimeCompare(lockHash(k.lockSalt, passphrase), k.lockHash) != 1 {
-		return fmt.Errorf("%w: wrong passphrase", ErrFailure)
+	if subtle.ConstantTimeCompare(lockHash(k.lockSalt, passphrase), k.lockHash) == 1 {
+		k.locked, k.lockSalt, k.lockHash, k.unlockFails = false, nil, nil, 0
+		k.mu.Unlock()
+		return nil
 	}
-	k.locked, k.lockSalt, k.lockHash = false, nil, nil
-	return nil
+	k.unlockFails = min(k.unlockFails+1, 100)
+	delay := time.Duration(k.unlockFails) * 100 * time.Millisecond
+	k.mu.Unlock()
+	t := time.NewTimer(delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return fmt.Errorf("%w: wrong passphrase", ErrFailure)
 }
 
 // Extension answers the "query" extension with the extensions the keyring
