@@ -35,6 +35,9 @@ type Channel struct {
 	stderr *buffer
 
 	wmu sync.Mutex // serializes writers, so packets keep order
+	// reqMu keeps requests that want a reply in the order their reply
+	// channels are queued: replies come back in request order.
+	reqMu sync.Mutex
 
 	// closeQueued: our CLOSE is on its way; nothing may follow it.
 	// Guarded by the transport's write lock (see gateLocked).
@@ -345,9 +348,11 @@ func (c *Channel) Closed() <-chan struct{} { return c.closed }
 func (c *Channel) SendRequest(ctx context.Context, name string, wantReply bool, payload []byte) (bool, error) {
 	r := &msg.ChannelRequest{RecipientChannel: c.remoteID, Type: name, WantReply: wantReply, Data: payload}
 	var reply chan bool
+	c.reqMu.Lock()
 	c.mu.Lock()
 	if c.gotClose || c.sentClose || c.err != nil {
 		c.mu.Unlock()
+		c.reqMu.Unlock()
 		return false, fmt.Errorf("paramigo: %s request on closed channel %d: %w", name, c.localID, io.EOF)
 	}
 	if wantReply {
@@ -355,7 +360,18 @@ func (c *Channel) SendRequest(ctx context.Context, name string, wantReply bool, 
 		c.replies = append(c.replies, reply)
 	}
 	c.mu.Unlock()
-	if err := c.m.t.writePacketFor(c, false, r.Marshal()); err != nil {
+	err := c.m.t.writePacketCtx(ctx, c, false, r.Marshal())
+	if err != nil && wantReply {
+		// Not sent, so no reply will come for it: it is still the last
+		// queued, for reqMu kept others from queueing after it.
+		c.mu.Lock()
+		if n := len(c.replies); n > 0 && c.replies[n-1] == reply {
+			c.replies = c.replies[:n-1]
+		}
+		c.mu.Unlock()
+	}
+	c.reqMu.Unlock()
+	if err != nil {
 		return false, err
 	}
 	if !wantReply {

@@ -314,13 +314,13 @@ func (m *mux) handleGlobalRequest(p []byte) error {
 func (m *mux) sendGlobalRequest(ctx context.Context, name string, wantReply bool, payload []byte) (bool, []byte, error) {
 	g := &msg.GlobalRequest{Type: name, WantReply: wantReply, Data: payload}
 	if !wantReply {
-		return false, nil, m.t.writePacket(g.Marshal())
+		return false, nil, m.t.writePacketCtx(ctx, nil, false, g.Marshal())
 	}
 	m.greqMu.Lock()
 	defer m.greqMu.Unlock()
 	m.greqPending.Add(1)
 	sent := time.Now()
-	if err := m.t.writePacket(g.Marshal()); err != nil {
+	if err := m.t.writePacketCtx(ctx, nil, false, g.Marshal()); err != nil {
 		m.greqPending.Add(-1)
 		return false, nil, err
 	}
@@ -459,7 +459,7 @@ func (t *Transport) OpenChannel(ctx context.Context, typ string, extra []byte) (
 	}
 	o := &msg.ChannelOpen{Type: typ, SenderChannel: c.localID, InitialWindow: c.localWindow,
 		MaxPacket: t.mux.maxPacket(), Data: extra}
-	if err := t.writePacket(o.Marshal()); err != nil {
+	if err := t.writePacketCtx(ctx, nil, false, o.Marshal()); err != nil {
 		t.mux.remove(c.localID)
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package paramigo
 
 import (
+	"context"
 	"encoding/binary"
 	"net"
 	"os"
@@ -234,25 +235,35 @@ func (q *outQueue) written(out []byte, err error) error {
 
 // waitRoom blocks while more than maxQueued bytes wait, so a fast writer
 // cannot buffer without bound; it gives up at deadline (zero: never).
-func (q *outQueue) waitRoom(deadline time.Time) error {
+func (q *outQueue) waitRoom(deadline time.Time) error { return q.waitRoomCtx(nil, deadline) }
+
+// waitRoomCtx is waitRoom that also gives up when ctx (if not nil) ends,
+// with ctx's error.
+func (q *outQueue) waitRoomCtx(ctx context.Context, deadline time.Time) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(q.buf) <= maxQueued || q.err != nil || q.closed {
 		return q.err
 	}
-	expired := false
+	stopped := false
+	wake := func() {
+		q.mu.Lock()
+		stopped = true
+		q.space.Broadcast()
+		q.mu.Unlock()
+	}
 	if !deadline.IsZero() {
-		timer := time.AfterFunc(time.Until(deadline), func() {
-			q.mu.Lock()
-			expired = true
-			q.space.Broadcast()
-			q.mu.Unlock()
-		})
-		defer timer.Stop()
+		defer time.AfterFunc(time.Until(deadline), wake).Stop()
+	}
+	if ctx != nil {
+		defer context.AfterFunc(ctx, wake)()
 	}
 	q.cond.Signal() // held bytes, if any, go out meanwhile
 	for len(q.buf) > maxQueued && q.err == nil && !q.closed {
-		if expired {
+		if stopped {
+			if ctx != nil && ctx.Err() != nil {
+				return ctx.Err()
+			}
 			return os.ErrDeadlineExceeded
 		}
 		q.space.Wait()
