@@ -71,9 +71,10 @@ type Config struct {
 }
 
 // HostKeyCallback decides whether to trust a server's host key; hostport
-// is the address the client dialled, as "host:port". knownhosts.File's
-// policies return one. A nil error accepts the key.
-type HostKeyCallback func(hostport string, key keys.PublicKey) error
+// is the address the client dialled, as "host:port". A nil error accepts
+// the key. It names the function type itself, so a knownhosts.Verifier
+// (knownhosts cannot import this package) is assigned as it is.
+type HostKeyCallback = func(hostport string, key keys.PublicKey) error
 
 // ClientConfig configures the client side of a transport.
 type ClientConfig struct {

@@ -35,7 +35,7 @@
 //	cfg := &paramigo.ClientConfig{
 //		User:            "deploy",
 //		Auth:            []paramigo.AuthMethod{paramigo.PublicKeys(signer)},
-//		HostKeyCallback: paramigo.HostKeyCallback(hosts.Verifier(knownhosts.Reject, nil)),
+//		HostKeyCallback: hosts.Verifier(knownhosts.Reject, nil),
 //	}
 //	t, err := paramigo.Dial(ctx, "tcp", "build.example.com:22", cfg)
 //	if err != nil {

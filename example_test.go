@@ -137,7 +137,7 @@ func Example_knownHosts() {
 	cfg := &paramigo.ClientConfig{
 		User:            "gopher",
 		Auth:            []paramigo.AuthMethod{paramigo.Password("correct horse")},
-		HostKeyCallback: paramigo.HostKeyCallback(hosts.Verifier(knownhosts.Reject, nil)),
+		HostKeyCallback: hosts.Verifier(knownhosts.Reject, nil),
 	}
 	t, err := paramigo.Dial(ctx, "tcp", addr, cfg)
 	if err != nil {

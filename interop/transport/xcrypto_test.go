@@ -457,7 +457,7 @@ func knownHostsCallback(t testing.TB, lines ...string) paramigo.HostKeyCallback 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return paramigo.HostKeyCallback(f.Verifier(knownhosts.Reject, &knownhosts.Options{Logger: slog.New(slog.DiscardHandler)}))
+	return f.Verifier(knownhosts.Reject, &knownhosts.Options{Logger: slog.New(slog.DiscardHandler)})
 }
 
 // ourSession runs testCommand after "negotiated" over tr and returns the
