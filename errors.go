@@ -24,18 +24,24 @@ var (
 // DisconnectReason is an SSH_MSG_DISCONNECT reason code (RFC 4250 §4.2.2).
 type DisconnectReason = msg.DisconnectReason
 
-// Disconnect reason codes, for DisconnectError.Reason and Transport.Disconnect.
+// Disconnect reason codes, all fifteen of RFC 4250 §4.2.2, for
+// DisconnectError.Reason and Transport.Disconnect.
 const (
-	DisconnectProtocolError              = msg.DisconnectProtocolError
-	DisconnectKeyExchangeFailed          = msg.DisconnectKeyExchangeFailed
-	DisconnectMACError                   = msg.DisconnectMACError
-	DisconnectCompressionError           = msg.DisconnectCompressionError
-	DisconnectServiceNotAvailable        = msg.DisconnectServiceNotAvailable
-	DisconnectHostKeyNotVerifiable       = msg.DisconnectHostKeyNotVerifiable
-	DisconnectConnectionLost             = msg.DisconnectConnectionLost
-	DisconnectByApplication              = msg.DisconnectByApplication
-	DisconnectTooManyConnections         = msg.DisconnectTooManyConnections
-	DisconnectNoMoreAuthMethodsAvailable = msg.DisconnectNoMoreAuthMethodsAvailable
+	DisconnectHostNotAllowedToConnect     = msg.DisconnectHostNotAllowedToConnect
+	DisconnectProtocolError               = msg.DisconnectProtocolError
+	DisconnectKeyExchangeFailed           = msg.DisconnectKeyExchangeFailed
+	DisconnectReserved                    = msg.DisconnectReserved
+	DisconnectMACError                    = msg.DisconnectMACError
+	DisconnectCompressionError            = msg.DisconnectCompressionError
+	DisconnectServiceNotAvailable         = msg.DisconnectServiceNotAvailable
+	DisconnectProtocolVersionNotSupported = msg.DisconnectProtocolVersionNotSupported
+	DisconnectHostKeyNotVerifiable        = msg.DisconnectHostKeyNotVerifiable
+	DisconnectConnectionLost              = msg.DisconnectConnectionLost
+	DisconnectByApplication               = msg.DisconnectByApplication
+	DisconnectTooManyConnections          = msg.DisconnectTooManyConnections
+	DisconnectAuthCancelledByUser         = msg.DisconnectAuthCancelledByUser
+	DisconnectNoMoreAuthMethodsAvailable  = msg.DisconnectNoMoreAuthMethodsAvailable
+	DisconnectIllegalUserName             = msg.DisconnectIllegalUserName
 )
 
 // DisconnectError is an SSH_MSG_DISCONNECT, sent by the peer (Remote) or
