@@ -636,11 +636,11 @@ func TestHostilePackets(t *testing.T) {
 	var padPast = append([]byte{200, msg.MsgIgnore}, make([]byte, 14)...)
 	runAttacks(t, []attack{
 		{name: "wrong MAC after NEWKEYS", script: badMAC(func(n int) int { return n - 1 }),
-			reason: DisconnectMACError, check: wantPacketError(cipher.ErrMAC)},
+			reason: DisconnectMACError, check: wantPacketError(ErrMAC)},
 		{name: "altered ciphertext after NEWKEYS (AES-GCM)", peer: gcm, script: badMAC(func(n int) int { return n / 2 }),
-			reason: DisconnectMACError, check: wantPacketError(cipher.ErrMAC)},
+			reason: DisconnectMACError, check: wantPacketError(ErrMAC)},
 		{name: "altered ciphertext after NEWKEYS (CTR+ETM)", peer: etm, script: badMAC(func(n int) int { return n / 2 }),
-			reason: DisconnectMACError, check: wantPacketError(cipher.ErrMAC)},
+			reason: DisconnectMACError, check: wantPacketError(ErrMAC)},
 		{name: "padding length 3 before NEWKEYS", script: sealBody(false, pad16[:12], 0),
 			reason: framingReason, check: wantPacketError(cipher.ErrPadding)},
 		{name: "padding length past the packet before NEWKEYS", script: sealBody(false, padPast[:12], 0),
@@ -885,13 +885,13 @@ func TestHostileSequenceReset(t *testing.T) {
 	runAttacks(t, []attack{
 		{name: "strict kex, peer does not reset", peer: func(c bool) scripted.Config {
 			return scripted.Config{KexInit: kexInit(c, ctr), SendReset: scripted.SeqResetNever}
-		}, script: sendIgnore, reason: DisconnectMACError, check: wantPacketError(cipher.ErrMAC)},
+		}, script: sendIgnore, reason: DisconnectMACError, check: wantPacketError(ErrMAC)},
 		{name: "no strict kex, peer resets anyway", peer: func(c bool) scripted.Config {
 			return scripted.Config{KexInit: kexInit(c, func(m *msg.KexInit) {
 				ctr(m)
 				m.KexAlgos = kex.WithoutMarkers(m.KexAlgos)
 			}), SendReset: scripted.SeqResetAlways}
-		}, script: sendIgnore, reason: DisconnectMACError, check: wantPacketError(cipher.ErrMAC)},
+		}, script: sendIgnore, reason: DisconnectMACError, check: wantPacketError(ErrMAC)},
 	})
 
 	// Our writer resets too: a peer that expects the old numbering after
@@ -910,7 +910,7 @@ func TestHostileSequenceReset(t *testing.T) {
 					}
 					err := u.auth()
 					if recv == scripted.SeqResetNever {
-						if !errors.Is(err, cipher.ErrMAC) {
+						if !errors.Is(err, ErrMAC) {
 							t.Fatalf("peer without reset read our packet: %v", err)
 						}
 						u.peer.Close()
@@ -1676,23 +1676,23 @@ func TestHostileVersion(t *testing.T) {
 		send  string
 		want  func(err error) bool
 	}{
-		{"SSH-1.5", bothSides, "SSH-1.5-OpenSSH_2.0\r\n", func(err error) bool { return errors.Is(err, packet.ErrProtocolVersion) }},
+		{"SSH-1.5", bothSides, "SSH-1.5-OpenSSH_2.0\r\n", func(err error) bool { return errors.Is(err, ErrProtocolVersion) }},
 		// An HTTP server answers the version line with a 400 and
 		// closes; a client keeps reading pre-banner lines until then.
 		{"HTTP", bothSides, "HTTP/1.1 400 Bad Request\r\n\r\n", func(err error) bool {
-			var ne *packet.NotSSHError
+			var ne *NotSSHError
 			return errors.As(err, &ne) && strings.Contains(ne.Got, "HTTP/1.1 400")
 		}},
 		{"overlong line", bothSides, strings.Repeat("x", 300) + "\r\n", func(err error) bool {
-			var ne *packet.NotSSHError
+			var ne *NotSSHError
 			return errors.As(err, &ne)
 		}},
 		{"too many pre-banner lines", []side{ourClient}, lines(packet.MaxPreambleLines+1) + "SSH-2.0-x\r\n", func(err error) bool {
-			var ne *packet.NotSSHError
+			var ne *NotSSHError
 			return errors.As(err, &ne)
 		}},
 		{"pre-banner lines to a server", []side{ourServer}, "hello\r\nSSH-2.0-x\r\n", func(err error) bool {
-			var ne *packet.NotSSHError
+			var ne *NotSSHError
 			return errors.As(err, &ne)
 		}},
 	} {

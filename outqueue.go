@@ -235,10 +235,12 @@ func (q *outQueue) written(out []byte, err error) error {
 
 // waitRoom blocks while more than maxQueued bytes wait, so a fast writer
 // cannot buffer without bound; it gives up at deadline (zero: never).
-func (q *outQueue) waitRoom(deadline time.Time) error { return q.waitRoomCtx(nil, deadline) }
+func (q *outQueue) waitRoom(deadline time.Time) error {
+	return q.waitRoomCtx(context.Background(), deadline)
+}
 
-// waitRoomCtx is waitRoom that also gives up when ctx (if not nil) ends,
-// with ctx's error.
+// waitRoomCtx is waitRoom that also gives up when ctx ends, with ctx's
+// error.
 func (q *outQueue) waitRoomCtx(ctx context.Context, deadline time.Time) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -255,14 +257,14 @@ func (q *outQueue) waitRoomCtx(ctx context.Context, deadline time.Time) error {
 	if !deadline.IsZero() {
 		defer time.AfterFunc(time.Until(deadline), wake).Stop()
 	}
-	if ctx != nil {
+	if ctx.Done() != nil {
 		defer context.AfterFunc(ctx, wake)()
 	}
 	q.cond.Signal() // held bytes, if any, go out meanwhile
 	for len(q.buf) > maxQueued && q.err == nil && !q.closed {
 		if stopped {
-			if ctx != nil && ctx.Err() != nil {
-				return ctx.Err()
+			if err := ctx.Err(); err != nil {
+				return err
 			}
 			return os.ErrDeadlineExceeded
 		}

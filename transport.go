@@ -414,19 +414,19 @@ func gateLocked(c *Channel, closing bool) error {
 
 // writePacketFor is writePacket for a message of channel c.
 func (t *Transport) writePacketFor(c *Channel, closing bool, payload []byte) error {
-	return t.writePacketCtx(nil, c, closing, payload)
+	return t.writePacketCtx(context.Background(), c, closing, payload)
 }
 
 // writePacketCtx is writePacketFor whose waits (for room in the queue, for
-// a key exchange to finish) end with ctx's error when ctx (if not nil)
-// ends first: a caller's ctx bounds the send, not only the reply.
+// a key exchange to finish) end with ctx's error when ctx ends first: a
+// caller's ctx bounds the send, not only the reply.
 func (t *Transport) writePacketCtx(ctx context.Context, c *Channel, closing bool, payload []byte) error {
 	if err := t.out.waitRoomCtx(ctx, time.Time{}); err != nil {
 		return err
 	}
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
-	if t.kexSent && ctx != nil {
+	if t.kexSent && ctx.Done() != nil {
 		defer context.AfterFunc(ctx, func() {
 			t.wmu.Lock()
 			t.wcond.Broadcast()
@@ -434,8 +434,8 @@ func (t *Transport) writePacketCtx(ctx context.Context, c *Channel, closing bool
 		})()
 	}
 	for t.kexSent && t.err == nil {
-		if ctx != nil && ctx.Err() != nil {
-			return ctx.Err()
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		t.wcond.Wait()
 	}

@@ -19,7 +19,6 @@ import (
 	"time"
 
 	"github.com/paramigo/paramigo"
-	"github.com/paramigo/paramigo/internal/packet"
 	"github.com/paramigo/paramigo/keys"
 	"github.com/paramigo/paramigo/knownhosts"
 )
@@ -476,7 +475,7 @@ func (c *sshCommand) reportConnectionError(err error, host, ip string, wc *sshWa
 	var aerr *paramigo.AuthError
 	var nerr *paramigo.AlgorithmNegotiationError
 	var derr *paramigo.DisconnectError
-	var notSSH *packet.NotSSHError
+	var notSSH *paramigo.NotSSHError
 	switch {
 	case c.timedOut.Load():
 		if !wc.gotData.Load() {
