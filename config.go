@@ -6,7 +6,6 @@ import (
 	"net"
 	"time"
 
-	"github.com/paramigo/paramigo/internal/kex"
 	"github.com/paramigo/paramigo/keys"
 )
 
@@ -171,7 +170,7 @@ type ServerConfig struct {
 	AuthFailureDelay time.Duration
 	// Moduli supplies groups for diffie-hellman-group-exchange (nil: the
 	// RFC 3526 fallback groups).
-	Moduli *kex.Moduli
+	Moduli *Moduli
 }
 
 // ConnMetadata describes the connection an authentication hook is asked
