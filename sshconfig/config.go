@@ -274,7 +274,6 @@ func (r *resolver) canonicalize(host string, s *settings) (string, error) {
 	if lookup == nil {
 		lookup = defaultLookup
 	}
-	resolved := false
 	if s.canonHostname != canonNo && (direct || s.canonHostname == canonAlways) {
 		if ip := net.ParseIP(host); ip != nil {
 			return ip.String(), nil
@@ -307,11 +306,11 @@ func (r *resolver) canonicalize(host string, s *settings) (string, error) {
 			if s.canonFallbackLocal == 0 {
 				return "", plainErr(ErrConfig, "ssh: Could not resolve host \"%s\"", host)
 			}
-		} else {
-			resolved = false
 		}
 	}
-	if !resolved && hasPermittedCNAMEs(s) && (direct || s.canonHostname == canonAlways) {
+	// Not canonicalised: with CNAME rules, ssh still resolves the bare name
+	// (addresses need no lookup) and may follow its CNAME.
+	if hasPermittedCNAMEs(s) && (direct || s.canonHostname == canonAlways) && net.ParseIP(host) == nil {
 		cname, ok, err := lookup(r.ctx, host)
 		if err != nil || !ok {
 			if direct {
@@ -349,14 +348,15 @@ func (r *resolver) followCNAME(s *settings, direct bool, name, cname string) str
 	return name
 }
 
+// defaultLookup asks the system resolver (hosts file included) whether
+// name exists, then for its canonical name when DNS has one.
 func defaultLookup(ctx context.Context, name string) (string, bool, error) {
-	cname, err := net.DefaultResolver.LookupCNAME(ctx, name)
-	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) && dnsErr.IsNotFound {
+	if _, err := net.DefaultResolver.LookupHost(ctx, name); err != nil {
 		return "", false, nil
 	}
+	cname, err := net.DefaultResolver.LookupCNAME(ctx, name)
 	if err != nil {
-		return "", false, nil
+		return name, true, nil
 	}
 	return cname, true, nil
 }

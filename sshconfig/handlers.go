@@ -724,10 +724,16 @@ func fingerprintHashKW(p *pass, l *line) error {
 }
 
 func proxyJumpKW(p *pass, l *line) error {
-	spec := strings.TrimLeft(l.raw, whitespace+"=")
+	// ssh 9.2 reads only the first whitespace-separated word here and
+	// ignores the rest of the line.
+	full := strings.TrimLeft(l.raw, whitespace+"=")
+	spec := full
+	if i := strings.IndexAny(spec, " \t"); i >= 0 {
+		spec = spec[:i]
+	}
 	l.consume()
 	if !parseJump(spec, p.s, l.active) {
-		return l.errf(ErrBadValue, "Invalid ProxyJump \"%s\"", spec)
+		return l.errf(ErrBadValue, "Invalid ProxyJump \"%s\"", full)
 	}
 	return nil
 }

@@ -167,7 +167,7 @@ func algoKW(f func(*settings) **string, all []string, what string) handler {
 			return l.errf(ErrBadValue, "Missing argument.")
 		}
 		if !strings.HasPrefix(arg, "-") && !namesValid(trimListOp(arg), all, false) {
-			return l.errf(ErrBadValue, "Bad SSH2 %s '%s'.", what, arg)
+			return l.errf(ErrBadValue, "Bad %s '%s'.", what, arg)
 		}
 		if ptr := f(p.s); l.active && *ptr == nil {
 			*ptr = sp(arg)
@@ -252,8 +252,8 @@ func init() {
 		"hostkeyalias":                     stringKW(func(s *settings) **string { return &s.hostKeyAlias }),
 		"proxycommand":                     proxyCommandKW,
 		"port":                             portKW,
-		"ciphers":                          algoKW(func(s *settings) **string { return &s.ciphers }, allCiphers, "cipher spec"),
-		"macs":                             algoKW(func(s *settings) **string { return &s.macs }, allMACs, "MAC spec"),
+		"ciphers":                          algoKW(func(s *settings) **string { return &s.ciphers }, allCiphers, "SSH2 cipher spec"),
+		"macs":                             algoKW(func(s *settings) **string { return &s.macs }, allMACs, "SSH2 MAC spec"),
 		"remoteforward":                    forwardKW,
 		"localforward":                     forwardKW,
 		"permitremoteopen":                 permitRemoteOpenKW,
@@ -302,7 +302,7 @@ func init() {
 		"permitlocalcommand":               flagKW(func(s *settings) *int { return &s.permitLocalCommand }),
 		"remotecommand":                    commandKW(func(s *settings) **string { return &s.remoteCommand }),
 		"visualhostkey":                    flagKW(func(s *settings) *int { return &s.visualHostKey }),
-		"kexalgorithms":                    algoKW(func(s *settings) **string { return &s.kexAlgorithms }, allKex, "KexAlgorithms"),
+		"kexalgorithms":                    algoKW(func(s *settings) **string { return &s.kexAlgorithms }, allKex, "SSH2 KexAlgorithms"),
 		"ipqos":                            ipqosKW,
 		"requesttty":                       multiKW(func(s *settings) *int { return &s.requestTTY }, msRequestTTY),
 		"sessiontype":                      multiKW(func(s *settings) *int { return &s.sessionType }, msSessionType),
