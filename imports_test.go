@@ -14,8 +14,8 @@ import (
 const modulePath = "github.com/paramigo/paramigo"
 
 // TestImportBoundaries pins the layering docs/design.md draws: the leaves
-// (wire, keys, knownhosts, sshconfig, agent, sftp and everything under
-// internal/) never import the root, directly or through another package,
+// (wire, keys, knownhosts, ttymodes, sshconfig, agent, sftp and everything
+// under internal/) never import the root, directly or through another package,
 // so they stay usable alone; and nothing outside cmd/ imports cmd/. Only
 // non-test files count, as they make up what a user links.
 func TestImportBoundaries(t *testing.T) {
@@ -40,7 +40,7 @@ func TestImportBoundaries(t *testing.T) {
 			}
 		})
 	}
-	leaves := []string{"wire", "keys", "knownhosts", "sshconfig", "agent", "sftp", "internal/"}
+	leaves := []string{"wire", "keys", "knownhosts", "ttymodes", "sshconfig", "agent", "sftp", "internal/"}
 	for pkg := range pkgs {
 		rel := strings.TrimPrefix(strings.TrimPrefix(pkg, modulePath), "/")
 		isLeaf := slices.ContainsFunc(leaves, func(l string) bool {

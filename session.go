@@ -9,10 +9,12 @@ import (
 	"sync"
 
 	"github.com/paramigo/paramigo/internal/msg"
+	"github.com/paramigo/paramigo/ttymodes"
 )
 
-// TerminalModes are pty modes for RequestPTY (RFC 4254 §8).
-type TerminalModes = msg.TerminalModes
+// TerminalModes are pty modes for RequestPTY (RFC 4254 §8); package
+// ttymodes has the opcodes.
+type TerminalModes = ttymodes.Modes
 
 // requestOK sends a channel request that must succeed.
 func (c *Channel) requestOK(ctx context.Context, name string, payload []byte) error {

@@ -15,9 +15,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/paramigo/paramigo/internal/msg"
 	"github.com/paramigo/paramigo/internal/pty"
 	"github.com/paramigo/paramigo/internal/sshtest"
+	"github.com/paramigo/paramigo/ttymodes"
 )
 
 // sshOnTerminal is a client (paramigo ssh, or OpenSSH's ssh) running on
@@ -214,8 +214,8 @@ func TestSSHShellPTYParamigoServe(t *testing.T) {
 func TestSSHPTYModesOpenSSH(t *testing.T) {
 	s := startInteropSSHD(t, sshtest.SSHDOptions{})
 	setup := func(slave *os.File) {
-		err := pty.ApplyModes(slave, msg.TerminalModes{{Op: msg.VINTR, Value: 2}, {Op: msg.VERASE, Value: 8},
-			{Op: msg.VKILL, Value: 0}, {Op: msg.IXANY, Value: 1}, {Op: msg.ECHOCTL, Value: 0}, {Op: msg.IUTF8, Value: 1}})
+		err := pty.ApplyModes(slave, ttymodes.Modes{{Op: ttymodes.VINTR, Value: 2}, {Op: ttymodes.VERASE, Value: 8},
+			{Op: ttymodes.VKILL, Value: 0}, {Op: ttymodes.IXANY, Value: 1}, {Op: ttymodes.ECHOCTL, Value: 0}, {Op: ttymodes.IUTF8, Value: 1}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -307,12 +307,12 @@ func TestSSHModesFromTermios(t *testing.T) {
 	tio.Cc[unix.VERASE] = 0x7f
 	modes := sshModesFromTermios(&tio)
 	// ssh's order: speeds, then the characters, then the flags.
-	if len(modes) != 2+len(sshTTYChars)+len(sshTTYFlags) || modes[0] != (msg.TerminalMode{Op: msg.TTY_OP_OSPEED, Value: 9600}) ||
-		modes[1] != (msg.TerminalMode{Op: msg.TTY_OP_ISPEED, Value: 9600}) || modes[2].Op != msg.VINTR {
+	if len(modes) != 2+len(sshTTYChars)+len(sshTTYFlags) || modes[0] != (ttymodes.Mode{Op: ttymodes.TTY_OP_OSPEED, Value: 9600}) ||
+		modes[1] != (ttymodes.Mode{Op: ttymodes.TTY_OP_ISPEED, Value: 9600}) || modes[2].Op != ttymodes.VINTR {
 		t.Fatalf("modes %v", modes)
 	}
-	for op, want := range map[msg.TerminalOpcode]uint32{msg.VINTR: 3, msg.VERASE: 0x7f, msg.VKILL: 255, msg.ECHO: 1,
-		msg.ICANON: 1, msg.ISIG: 0, msg.OPOST: 1, msg.ONLCR: 1, msg.ICRNL: 0, msg.CS8: 1, msg.CS7: 1, msg.PARENB: 0} {
+	for op, want := range map[ttymodes.Opcode]uint32{ttymodes.VINTR: 3, ttymodes.VERASE: 0x7f, ttymodes.VKILL: 255, ttymodes.ECHO: 1,
+		ttymodes.ICANON: 1, ttymodes.ISIG: 0, ttymodes.OPOST: 1, ttymodes.ONLCR: 1, ttymodes.ICRNL: 0, ttymodes.CS8: 1, ttymodes.CS7: 1, ttymodes.PARENB: 0} {
 		if got, ok := modes.Get(op); !ok || got != want {
 			t.Errorf("%v = %d, %v; want %d", op, got, ok, want)
 		}

@@ -8,44 +8,44 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/paramigo/paramigo"
-	"github.com/paramigo/paramigo/internal/msg"
+	"github.com/paramigo/paramigo/ttymodes"
 )
 
 // sshTTYChars are the control characters ssh's ttymodes.h sends on
 // Linux, in its order (VDSUSP, VFLUSH, VSWTCH and VSTATUS do not exist here).
 var sshTTYChars = []struct {
-	op msg.TerminalOpcode
+	op ttymodes.Opcode
 	cc int
 }{
-	{msg.VINTR, unix.VINTR}, {msg.VQUIT, unix.VQUIT}, {msg.VERASE, unix.VERASE}, {msg.VKILL, unix.VKILL},
-	{msg.VEOF, unix.VEOF}, {msg.VEOL, unix.VEOL}, {msg.VEOL2, unix.VEOL2}, {msg.VSTART, unix.VSTART},
-	{msg.VSTOP, unix.VSTOP}, {msg.VSUSP, unix.VSUSP}, {msg.VREPRINT, unix.VREPRINT},
-	{msg.VWERASE, unix.VWERASE}, {msg.VLNEXT, unix.VLNEXT}, {msg.VDISCARD, unix.VDISCARD},
+	{ttymodes.VINTR, unix.VINTR}, {ttymodes.VQUIT, unix.VQUIT}, {ttymodes.VERASE, unix.VERASE}, {ttymodes.VKILL, unix.VKILL},
+	{ttymodes.VEOF, unix.VEOF}, {ttymodes.VEOL, unix.VEOL}, {ttymodes.VEOL2, unix.VEOL2}, {ttymodes.VSTART, unix.VSTART},
+	{ttymodes.VSTOP, unix.VSTOP}, {ttymodes.VSUSP, unix.VSUSP}, {ttymodes.VREPRINT, unix.VREPRINT},
+	{ttymodes.VWERASE, unix.VWERASE}, {ttymodes.VLNEXT, unix.VLNEXT}, {ttymodes.VDISCARD, unix.VDISCARD},
 }
 
 // sshTTYFlag is one termios flag and the field that holds it.
 type sshTTYFlag struct {
-	op    msg.TerminalOpcode
+	op    ttymodes.Opcode
 	field int // 0 iflag, 1 lflag, 2 oflag, 3 cflag
 	bit   uint32
 }
 
 // sshTTYFlags are ttymodes.h's flags, in its order.
 var sshTTYFlags = []sshTTYFlag{
-	{msg.IGNPAR, 0, unix.IGNPAR}, {msg.PARMRK, 0, unix.PARMRK}, {msg.INPCK, 0, unix.INPCK},
-	{msg.ISTRIP, 0, unix.ISTRIP}, {msg.INLCR, 0, unix.INLCR}, {msg.IGNCR, 0, unix.IGNCR},
-	{msg.ICRNL, 0, unix.ICRNL}, {msg.IUCLC, 0, unix.IUCLC}, {msg.IXON, 0, unix.IXON},
-	{msg.IXANY, 0, unix.IXANY}, {msg.IXOFF, 0, unix.IXOFF}, {msg.IMAXBEL, 0, unix.IMAXBEL},
-	{msg.IUTF8, 0, unix.IUTF8},
-	{msg.ISIG, 1, unix.ISIG}, {msg.ICANON, 1, unix.ICANON}, {msg.XCASE, 1, unix.XCASE},
-	{msg.ECHO, 1, unix.ECHO}, {msg.ECHOE, 1, unix.ECHOE}, {msg.ECHOK, 1, unix.ECHOK},
-	{msg.ECHONL, 1, unix.ECHONL}, {msg.NOFLSH, 1, unix.NOFLSH}, {msg.TOSTOP, 1, unix.TOSTOP},
-	{msg.IEXTEN, 1, unix.IEXTEN}, {msg.ECHOCTL, 1, unix.ECHOCTL}, {msg.ECHOKE, 1, unix.ECHOKE},
-	{msg.PENDIN, 1, unix.PENDIN},
-	{msg.OPOST, 2, unix.OPOST}, {msg.OLCUC, 2, unix.OLCUC}, {msg.ONLCR, 2, unix.ONLCR},
-	{msg.OCRNL, 2, unix.OCRNL}, {msg.ONOCR, 2, unix.ONOCR}, {msg.ONLRET, 2, unix.ONLRET},
-	{msg.CS7, 3, unix.CS7}, {msg.CS8, 3, unix.CS8}, {msg.PARENB, 3, unix.PARENB},
-	{msg.PARODD, 3, unix.PARODD},
+	{ttymodes.IGNPAR, 0, unix.IGNPAR}, {ttymodes.PARMRK, 0, unix.PARMRK}, {ttymodes.INPCK, 0, unix.INPCK},
+	{ttymodes.ISTRIP, 0, unix.ISTRIP}, {ttymodes.INLCR, 0, unix.INLCR}, {ttymodes.IGNCR, 0, unix.IGNCR},
+	{ttymodes.ICRNL, 0, unix.ICRNL}, {ttymodes.IUCLC, 0, unix.IUCLC}, {ttymodes.IXON, 0, unix.IXON},
+	{ttymodes.IXANY, 0, unix.IXANY}, {ttymodes.IXOFF, 0, unix.IXOFF}, {ttymodes.IMAXBEL, 0, unix.IMAXBEL},
+	{ttymodes.IUTF8, 0, unix.IUTF8},
+	{ttymodes.ISIG, 1, unix.ISIG}, {ttymodes.ICANON, 1, unix.ICANON}, {ttymodes.XCASE, 1, unix.XCASE},
+	{ttymodes.ECHO, 1, unix.ECHO}, {ttymodes.ECHOE, 1, unix.ECHOE}, {ttymodes.ECHOK, 1, unix.ECHOK},
+	{ttymodes.ECHONL, 1, unix.ECHONL}, {ttymodes.NOFLSH, 1, unix.NOFLSH}, {ttymodes.TOSTOP, 1, unix.TOSTOP},
+	{ttymodes.IEXTEN, 1, unix.IEXTEN}, {ttymodes.ECHOCTL, 1, unix.ECHOCTL}, {ttymodes.ECHOKE, 1, unix.ECHOKE},
+	{ttymodes.PENDIN, 1, unix.PENDIN},
+	{ttymodes.OPOST, 2, unix.OPOST}, {ttymodes.OLCUC, 2, unix.OLCUC}, {ttymodes.ONLCR, 2, unix.ONLCR},
+	{ttymodes.OCRNL, 2, unix.OCRNL}, {ttymodes.ONOCR, 2, unix.ONOCR}, {ttymodes.ONLRET, 2, unix.ONLRET},
+	{ttymodes.CS7, 3, unix.CS7}, {ttymodes.CS8, 3, unix.CS8}, {ttymodes.PARENB, 3, unix.PARENB},
+	{ttymodes.PARODD, 3, unix.PARODD},
 }
 
 // sshBaudRates maps termios speed codes to bits per second (ssh's
@@ -75,13 +75,13 @@ func sshTerminalModes(f *os.File) paramigo.TerminalModes {
 func sshModesFromTermios(t *unix.Termios) paramigo.TerminalModes {
 	// glibc's cfgetospeed and cfgetispeed both read CBAUD on Linux.
 	baud := sshBaudRates[t.Cflag&(unix.CBAUD|unix.CBAUDEX)]
-	modes := paramigo.TerminalModes{{Op: msg.TTY_OP_OSPEED, Value: baud}, {Op: msg.TTY_OP_ISPEED, Value: baud}}
+	modes := paramigo.TerminalModes{{Op: ttymodes.TTY_OP_OSPEED, Value: baud}, {Op: ttymodes.TTY_OP_ISPEED, Value: baud}}
 	for _, c := range sshTTYChars {
 		v := uint32(t.Cc[c.cc])
 		if v == 0 { // _POSIX_VDISABLE
 			v = 255
 		}
-		modes = append(modes, msg.TerminalMode{Op: c.op, Value: v})
+		modes = append(modes, ttymodes.Mode{Op: c.op, Value: v})
 	}
 	fields := [4]uint32{t.Iflag, t.Lflag, t.Oflag, t.Cflag}
 	for _, fl := range sshTTYFlags {
@@ -89,7 +89,7 @@ func sshModesFromTermios(t *unix.Termios) paramigo.TerminalModes {
 		if fields[fl.field]&fl.bit != 0 {
 			v = 1
 		}
-		modes = append(modes, msg.TerminalMode{Op: fl.op, Value: v})
+		modes = append(modes, ttymodes.Mode{Op: fl.op, Value: v})
 	}
 	return modes
 }

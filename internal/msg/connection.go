@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"github.com/paramigo/paramigo/ttymodes"
 	"github.com/paramigo/paramigo/wire"
 )
 
@@ -1141,171 +1142,15 @@ func (p *BreakRequest) Unmarshal(b []byte) error {
 	return err
 }
 
-// TerminalOpcode is an encoded terminal mode opcode (RFC 4254 §8). Opcodes
-// 1 to 159 carry a uint32 argument; 160 to 255 are undefined and stop
-// parsing.
-type TerminalOpcode byte
+// TerminalModes are a pty-req's terminal modes (package ttymodes).
+type TerminalModes = ttymodes.Modes
 
-// Terminal mode opcodes (RFC 4254 §8, IUTF8 from RFC 8160). The names are
-// the POSIX and RFC spellings so they can be looked up in termios(3).
-const (
-	TTY_OP_END TerminalOpcode = 0 // ends the mode list
-
-	VINTR    TerminalOpcode = 1
-	VQUIT    TerminalOpcode = 2
-	VERASE   TerminalOpcode = 3
-	VKILL    TerminalOpcode = 4
-	VEOF     TerminalOpcode = 5
-	VEOL     TerminalOpcode = 6
-	VEOL2    TerminalOpcode = 7
-	VSTART   TerminalOpcode = 8
-	VSTOP    TerminalOpcode = 9
-	VSUSP    TerminalOpcode = 10
-	VDSUSP   TerminalOpcode = 11
-	VREPRINT TerminalOpcode = 12
-	VWERASE  TerminalOpcode = 13
-	VLNEXT   TerminalOpcode = 14
-	VFLUSH   TerminalOpcode = 15
-	VSWTCH   TerminalOpcode = 16
-	VSTATUS  TerminalOpcode = 17
-	VDISCARD TerminalOpcode = 18
-
-	IGNPAR  TerminalOpcode = 30
-	PARMRK  TerminalOpcode = 31
-	INPCK   TerminalOpcode = 32
-	ISTRIP  TerminalOpcode = 33
-	INLCR   TerminalOpcode = 34
-	IGNCR   TerminalOpcode = 35
-	ICRNL   TerminalOpcode = 36
-	IUCLC   TerminalOpcode = 37
-	IXON    TerminalOpcode = 38
-	IXANY   TerminalOpcode = 39
-	IXOFF   TerminalOpcode = 40
-	IMAXBEL TerminalOpcode = 41
-	IUTF8   TerminalOpcode = 42
-
-	ISIG    TerminalOpcode = 50
-	ICANON  TerminalOpcode = 51
-	XCASE   TerminalOpcode = 52
-	ECHO    TerminalOpcode = 53
-	ECHOE   TerminalOpcode = 54
-	ECHOK   TerminalOpcode = 55
-	ECHONL  TerminalOpcode = 56
-	NOFLSH  TerminalOpcode = 57
-	TOSTOP  TerminalOpcode = 58
-	IEXTEN  TerminalOpcode = 59
-	ECHOCTL TerminalOpcode = 60
-	ECHOKE  TerminalOpcode = 61
-	PENDIN  TerminalOpcode = 62
-
-	OPOST  TerminalOpcode = 70
-	OLCUC  TerminalOpcode = 71
-	ONLCR  TerminalOpcode = 72
-	OCRNL  TerminalOpcode = 73
-	ONOCR  TerminalOpcode = 74
-	ONLRET TerminalOpcode = 75
-
-	CS7    TerminalOpcode = 90
-	CS8    TerminalOpcode = 91
-	PARENB TerminalOpcode = 92
-	PARODD TerminalOpcode = 93
-
-	TTY_OP_ISPEED TerminalOpcode = 128 // input baud rate
-	TTY_OP_OSPEED TerminalOpcode = 129 // output baud rate
-)
-
-// firstUndefinedOpcode starts the range RFC 4254 §8 leaves undefined:
-// a receiver cannot know their argument size, so parsing stops there.
-const firstUndefinedOpcode = 160
-
-var opcodeNames = map[TerminalOpcode]string{
-	TTY_OP_END: "TTY_OP_END",
-	VINTR:      "VINTR", VQUIT: "VQUIT", VERASE: "VERASE", VKILL: "VKILL", VEOF: "VEOF",
-	VEOL: "VEOL", VEOL2: "VEOL2", VSTART: "VSTART", VSTOP: "VSTOP", VSUSP: "VSUSP",
-	VDSUSP: "VDSUSP", VREPRINT: "VREPRINT", VWERASE: "VWERASE", VLNEXT: "VLNEXT",
-	VFLUSH: "VFLUSH", VSWTCH: "VSWTCH", VSTATUS: "VSTATUS", VDISCARD: "VDISCARD",
-	IGNPAR: "IGNPAR", PARMRK: "PARMRK", INPCK: "INPCK", ISTRIP: "ISTRIP", INLCR: "INLCR",
-	IGNCR: "IGNCR", ICRNL: "ICRNL", IUCLC: "IUCLC", IXON: "IXON", IXANY: "IXANY",
-	IXOFF: "IXOFF", IMAXBEL: "IMAXBEL", IUTF8: "IUTF8",
-	ISIG: "ISIG", ICANON: "ICANON", XCASE: "XCASE", ECHO: "ECHO", ECHOE: "ECHOE",
-	ECHOK: "ECHOK", ECHONL: "ECHONL", NOFLSH: "NOFLSH", TOSTOP: "TOSTOP", IEXTEN: "IEXTEN",
-	ECHOCTL: "ECHOCTL", ECHOKE: "ECHOKE", PENDIN: "PENDIN",
-	OPOST: "OPOST", OLCUC: "OLCUC", ONLCR: "ONLCR", OCRNL: "OCRNL", ONOCR: "ONOCR",
-	ONLRET: "ONLRET",
-	CS7:    "CS7", CS8: "CS8", PARENB: "PARENB", PARODD: "PARODD",
-	TTY_OP_ISPEED: "TTY_OP_ISPEED", TTY_OP_OSPEED: "TTY_OP_OSPEED",
-}
-
-// String returns the RFC name, such as "ECHO", or "TTY_OP(n)" for an
-// opcode the RFC does not name.
-func (op TerminalOpcode) String() string {
-	if s, ok := opcodeNames[op]; ok {
-		return s
-	}
-	return fmt.Sprintf("TTY_OP(%d)", byte(op))
-}
-
-// TerminalMode is one opcode and its argument: a character for the V*
-// opcodes, 0 or 1 for flags, a baud rate for the speeds.
-type TerminalMode struct {
-	Op    TerminalOpcode
-	Value uint32
-}
-
-// TerminalModes is a list of terminal modes in wire order. Order matters
-// when an opcode repeats: the receiver applies them in turn, so the last
-// one wins.
-type TerminalModes []TerminalMode
-
-// Marshal encodes the modes for PtyRequest.Modes, ending with TTY_OP_END.
-// Entries with opcode 0 or 160 and above are skipped: a receiver would stop
-// parsing at them and drop everything after.
-func (t TerminalModes) Marshal() []byte {
-	b := make([]byte, 0, 5*len(t)+1)
-	for _, m := range t {
-		if m.Op == TTY_OP_END || m.Op >= firstUndefinedOpcode {
-			continue
-		}
-		b = append(b, byte(m.Op))
-		b = binary.BigEndian.AppendUint32(b, m.Value)
-	}
-	return append(b, byte(TTY_OP_END))
-}
-
-// Get returns the value of the last entry for op, as a receiver applying
-// the list in order would end up with.
-func (t TerminalModes) Get(op TerminalOpcode) (uint32, bool) {
-	for i := len(t) - 1; i >= 0; i-- {
-		if t[i].Op == op {
-			return t[i].Value, true
-		}
-	}
-	return 0, false
-}
-
-// ParseTerminalModes decodes encoded terminal modes (RFC 4254 §8), keeping
-// unknown opcodes below 160 with their values. Parsing ends at TTY_OP_END,
-// at the end of b (paramiko sends an empty string, with no TTY_OP_END), or
-// at an opcode of 160 or more: the RFC says those stop parsing, so what
-// follows one is ignored, as OpenSSH does. Bytes after TTY_OP_END are
-// refused, and a value cut short is an error.
+// ParseTerminalModes decodes a pty-req's terminal modes (ttymodes.Parse),
+// naming the message in its error.
 func ParseTerminalModes(b []byte) (TerminalModes, error) {
-	const kind = ReqPtyReq + " terminal modes"
-	var modes TerminalModes
-	r := wire.NewReader(b)
-	for r.Len() > 0 && r.Err() == nil {
-		op := TerminalOpcode(r.Byte())
-		if op == TTY_OP_END {
-			break
-		}
-		if op >= firstUndefinedOpcode {
-			return modes, nil
-		}
-		v := r.Uint32()
-		modes = append(modes, TerminalMode{Op: op, Value: v})
-	}
-	if err := finishPayload(r, MsgChannelRequest, kind); err != nil {
-		return nil, err
+	modes, err := ttymodes.Parse(b)
+	if err != nil {
+		return nil, &PayloadError{Msg: MsgChannelRequest, Kind: ReqPtyReq + " terminal modes", Err: err}
 	}
 	return modes, nil
 }

@@ -18,13 +18,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paramigo/paramigo/ttymodes"
 	"github.com/paramigo/paramigo/wire"
 )
 
 func randModes(r *rand.Rand) TerminalModes {
 	var t TerminalModes
 	for range r.IntN(6) {
-		t = append(t, TerminalMode{Op: TerminalOpcode(1 + r.IntN(firstUndefinedOpcode-1)), Value: r.Uint32()})
+		t = append(t, ttymodes.Mode{Op: ttymodes.Opcode(1 + r.IntN(160-1)), Value: r.Uint32()})
 	}
 	return t
 }
@@ -180,7 +181,7 @@ func TestConnectionKnownEncodings(t *testing.T) {
 		{&StreamLocalForwardRequest{SocketPath: "/s"}, "00000002 2f73"},
 		{&HostKeys{Keys: [][]byte{{1}, {2, 3}}}, "00000001 01 00000002 0203"},
 		{&HostKeys{}, ""},
-		{&PtyRequest{Term: "vt100", Columns: 80, Rows: 24, Modes: TerminalModes{{ECHO, 0}, {TTY_OP_OSPEED, 38400}}.Marshal()},
+		{&PtyRequest{Term: "vt100", Columns: 80, Rows: 24, Modes: TerminalModes{{Op: ttymodes.ECHO, Value: 0}, {Op: ttymodes.TTY_OP_OSPEED, Value: 38400}}.Marshal()},
 			"00000005" + acHex("vt100") + "00000050 00000018 00000000 00000000 0000000b 35 00000000 81 00009600 00"},
 		{&X11Request{SingleConnection: true, AuthProtocol: "MIT-MAGIC-COOKIE-1", AuthCookie: "ab", ScreenNumber: 1},
 			"01 00000012" + acHex("MIT-MAGIC-COOKIE-1") + "00000002 6162 00000001"},
@@ -284,37 +285,6 @@ func TestParseChannelDataErrors(t *testing.T) {
 	}
 }
 
-func TestTerminalModesRoundTrip(t *testing.T) {
-	var all TerminalModes
-	for op := range opcodeNames {
-		if op != TTY_OP_END {
-			all = append(all, TerminalMode{Op: op, Value: uint32(op) * 1000})
-		}
-	}
-	slices.SortFunc(all, func(a, b TerminalMode) int { return int(a.Op) - int(b.Op) })
-	all = append(all, TerminalMode{Op: 159, Value: 7}, TerminalMode{Op: ECHO, Value: 0}) // unknown opcode; a repeat
-	enc := all.Marshal()
-	if len(enc) != 5*len(all)+1 || enc[len(enc)-1] != byte(TTY_OP_END) {
-		t.Fatalf("encoding of %d modes is %d bytes", len(all), len(enc))
-	}
-	back, err := ParseTerminalModes(enc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(back, all) {
-		t.Fatalf("round trip\n got %v\nwant %v", back, all)
-	}
-	if v, ok := back.Get(ECHO); !ok || v != 0 {
-		t.Errorf("Get(ECHO) = %d, %v; want the last value, 0", v, ok)
-	}
-	if v, ok := back.Get(TTY_OP_ISPEED); !ok || v != 128000 {
-		t.Errorf("Get(TTY_OP_ISPEED) = %d, %v", v, ok)
-	}
-	if _, ok := back.Get(200); ok {
-		t.Error("Get found an opcode that is not there")
-	}
-}
-
 func TestTerminalModesParsing(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -324,8 +294,8 @@ func TestTerminalModesParsing(t *testing.T) {
 	}{
 		{"empty, as paramiko sends", "", nil, nil},
 		{"only end", "00", nil, nil},
-		{"no end", "35 00000001", TerminalModes{{ECHO, 1}}, nil},
-		{"stop at 160", "35 00000001 a0 ffff", TerminalModes{{ECHO, 1}}, nil},
+		{"no end", "35 00000001", TerminalModes{{Op: ttymodes.ECHO, Value: 1}}, nil},
+		{"stop at 160", "35 00000001 a0 ffff", TerminalModes{{Op: ttymodes.ECHO, Value: 1}}, nil},
 		{"stop at 255", "ff 35 00000001", nil, nil},
 		{"after end", "35 00000001 00 01", nil, wire.ErrTrailingData},
 		{"cut value", "35 000000", nil, wire.ErrTruncated},
@@ -347,7 +317,7 @@ func TestTerminalModesParsing(t *testing.T) {
 		}
 	}
 	// Marshal drops what a receiver would stop at.
-	enc := TerminalModes{{VINTR, 3}, {TTY_OP_END, 9}, {160, 1}, {255, 1}, {ICANON, 1}}.Marshal()
+	enc := TerminalModes{{Op: ttymodes.VINTR, Value: 3}, {Op: ttymodes.TTY_OP_END, Value: 9}, {Op: 160, Value: 1}, {Op: 255, Value: 1}, {Op: ttymodes.ICANON, Value: 1}}.Marshal()
 	if want := "01000000033300000001" + "00"; hex.EncodeToString(enc) != want {
 		t.Errorf("got %x, want %s", enc, want)
 	}
@@ -364,18 +334,14 @@ func TestConnectionNames(t *testing.T) {
 		{OpenResourceShortage.String(), "SSH_OPEN_RESOURCE_SHORTAGE"},
 		{OpenFailureReason(0).String(), "SSH_OPEN_UNKNOWN_REASON(0)"},
 		{OpenFailureReason(1 << 31).String(), "SSH_OPEN_UNKNOWN_REASON(2147483648)"},
-		{ECHO.String(), "ECHO"},
-		{TTY_OP_ISPEED.String(), "TTY_OP_ISPEED"},
-		{IUTF8.String(), "IUTF8"},
-		{TerminalOpcode(20).String(), "TTY_OP(20)"},
+		{ttymodes.ECHO.String(), "ECHO"},
+		{ttymodes.TTY_OP_ISPEED.String(), "TTY_OP_ISPEED"},
+		{ttymodes.IUTF8.String(), "IUTF8"},
+		{ttymodes.Opcode(20).String(), "TTY_OP(20)"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)
 		}
-	}
-	// Every opcode of RFC 4254 §8 (and RFC 8160's IUTF8) has its name.
-	if len(opcodeNames) != 1+18+13+13+6+4+2 {
-		t.Errorf("%d opcode names", len(opcodeNames))
 	}
 }
 
@@ -681,18 +647,18 @@ func checkOpenSSHPty(t *testing.T, p *PtyRequest) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for op, want := range map[TerminalOpcode]uint32{VINTR: 3, VEOF: 4, ECHO: 1, ICANON: 1, ISIG: 1} {
+	for op, want := range map[ttymodes.Opcode]uint32{ttymodes.VINTR: 3, ttymodes.VEOF: 4, ttymodes.ECHO: 1, ttymodes.ICANON: 1, ttymodes.ISIG: 1} {
 		if v, ok := modes.Get(op); !ok || v != want {
 			t.Errorf("%v = %d, %v; want %d", op, v, ok, want)
 		}
 	}
-	if _, ok := modes.Get(TTY_OP_OSPEED); !ok {
+	if _, ok := modes.Get(ttymodes.TTY_OP_OSPEED); !ok {
 		t.Error("no output speed")
 	}
 	if len(modes) < 30 {
 		t.Errorf("only %d modes: %v", len(modes), modes)
 	}
-	// OpenSSH writes each opcode once, ending with TTY_OP_END: our
+	// OpenSSH writes each opcode once, ending with ttymodes.TTY_OP_END: our
 	// encoding of what we parsed is its encoding.
 	if re := modes.Marshal(); !bytes.Equal(re, p.Modes) {
 		t.Errorf("modes re-encode as %x, want %x", re, p.Modes)
@@ -841,7 +807,7 @@ func FuzzConnection(f *testing.F) {
 			f.Add(l.payload)
 		}
 	}
-	f.Add(TerminalModes{{VINTR, 3}, {ECHO, 1}, {TTY_OP_ISPEED, 38400}}.Marshal())
+	f.Add(TerminalModes{{Op: ttymodes.VINTR, Value: 3}, {Op: ttymodes.ECHO, Value: 1}, {Op: ttymodes.TTY_OP_ISPEED, Value: 38400}}.Marshal())
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, c := range connectionCases {
 			checkCanonical(t, c.kind, data)

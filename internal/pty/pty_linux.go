@@ -9,7 +9,7 @@ import (
 	"os"
 	"strconv"
 
-	"github.com/paramigo/paramigo/internal/msg"
+	"github.com/paramigo/paramigo/ttymodes"
 	"golang.org/x/sys/unix"
 )
 
@@ -74,7 +74,7 @@ func GetSize(f *os.File) (cols, rows, widthPx, heightPx int, err error) {
 
 // ApplyModes sets the terminal modes the client sent (RFC 4254 §8) that
 // have a termios equivalent; the rest are ignored, as sshd does.
-func ApplyModes(f *os.File, modes msg.TerminalModes) error {
+func ApplyModes(f *os.File, modes ttymodes.Modes) error {
 	t, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
 	if err != nil {
 		return err

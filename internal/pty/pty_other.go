@@ -8,7 +8,7 @@ import (
 	"errors"
 	"os"
 
-	"github.com/paramigo/paramigo/internal/msg"
+	"github.com/paramigo/paramigo/ttymodes"
 )
 
 // ErrUnsupported reports a platform without pseudo-terminal support here.
@@ -26,4 +26,4 @@ func GetSize(f *os.File) (cols, rows, widthPx, heightPx int, err error) {
 }
 
 // ApplyModes sets terminal modes.
-func ApplyModes(f *os.File, modes msg.TerminalModes) error { return ErrUnsupported }
+func ApplyModes(f *os.File, modes ttymodes.Modes) error { return ErrUnsupported }
