@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -260,3 +261,7 @@ Match final exec "echo final %h %n %C >> @OUT@"
 		t.Errorf("expected both passes' commands to run: %q", want)
 	}
 }
+
+func asErr(err error, target **Error) bool { return errors.As(err, target) }
+
+func sortStrings(s []string) { sort.Strings(s) }
