@@ -213,6 +213,17 @@ func Resolve(ctx context.Context, destination string, o Options) (*Config, error
 	if err := r.expandTokens(s, host, hostArg); err != nil {
 		return nil, err
 	}
+	if s.forwardAgentSock != nil {
+		// ssh checks the socket exists, and only refuses to go on when
+		// forwarding failures are fatal.
+		if _, err := os.Stat(*s.forwardAgentSock); err != nil {
+			e := plainErr(ErrConfig, "Cannot forward agent socket path \"%s\": %s", *s.forwardAgentSock, errText(err))
+			if s.exitOnForwardFailure == 1 {
+				return nil, e
+			}
+			r.warn(e)
+		}
+	}
 	c := buildConfig(s, host, hostArg)
 	c.Warnings = r.warnings
 	return c, nil
@@ -249,7 +260,7 @@ func (p *pass) readConfigs() error {
 			return nil
 		}
 		if _, err := os.Stat(o.ConfigFile); err != nil {
-			return plainErr(ErrConfig, "Can't open user config file %s: %v", o.ConfigFile, errors.Unwrap(err))
+			return plainErr(ErrConfig, "Can't open user config file %s: %s", o.ConfigFile, errText(err))
 		}
 		return p.readFile(o.ConfigFile, &active, false, 0, false)
 	}
@@ -831,6 +842,19 @@ func buildConfig(s *settings, host, hostArg string) *Config {
 	c.ControlPath = deref(s.controlPath)
 	c.BatchMode = s.batchMode == 1
 	return c
+}
+
+// errText is the strerror-like tail of an OS error.
+func errText(err error) string {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	s := err.Error()
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func iptos(v int) string {

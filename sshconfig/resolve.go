@@ -32,10 +32,9 @@ type Options struct {
 	User string
 	Port int
 
-	// LocalUser, Home and UID describe the local account (%u, %d, %i, ~);
-	// empty/negative means the current user from the password database,
-	// which is also what ssh uses (not $HOME). Set UID to -1 (or leave the
-	// zero value with LocalUser empty) for the current uid.
+	// LocalUser, Home and UID describe the local account (%u, %d, %i, ~).
+	// Without LocalUser the current user is taken from the password
+	// database, as ssh does (not $HOME); UID is only read with LocalUser.
 	LocalUser string
 	Home      string
 	UID       int
