@@ -113,6 +113,10 @@ func (c *Client) call(ctx context.Context, req []byte, what string) ([]byte, err
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	if len(req) > MaxMessageSize {
+		// Refused before a byte is written, so the connection stays usable.
+		return nil, fmt.Errorf("%w: %s of %d bytes (limit %d)", ErrTooLarge, what, len(req), MaxMessageSize)
+	}
 	if d, ok := c.rw.(deadliner); ok {
 		dl, _ := ctx.Deadline()
 		d.SetDeadline(dl)

@@ -101,6 +101,63 @@ func TestHostileAgentReplies(t *testing.T) {
 	if _, err := c.Sign(ctx, k.PublicKey(), []byte("d"), 0); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("wrong signature format: %v", err)
 	}
+	// A request over the limit is refused before it is sent, and the
+	// client stays usable.
+	if _, err := c.Sign(ctx, k.PublicKey(), make([]byte, MaxMessageSize), 0); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("oversized sign request: %v", err)
+	}
+	if _, err := c.Sign(ctx, k.PublicKey(), []byte("d"), 0); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("request after an oversized one: %v", err)
+	}
+}
+
+// TestServerCloseEndsConfirm: Server.Close cancels the context of a
+// request waiting on the Confirm hook, so closing never waits on a
+// prompt nobody answers.
+func TestServerCloseEndsConfirm(t *testing.T) {
+	k, err := keys.GenerateKey(nil, "ed25519", 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting := make(chan struct{})
+	ring := &Keyring{Confirm: func(ctx context.Context, _ *Key) bool {
+		close(waiting)
+		<-ctx.Done()
+		return true
+	}}
+	if err := ring.Add(context.Background(), AddedKey{PrivateKey: k, Confirm: true}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &Server{Agent: ring}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(l) }()
+	conn, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := NewClient(conn)
+	defer c.Close()
+	signed := make(chan error, 1)
+	go func() {
+		_, err := c.Sign(testContext(t), k.PublicKey(), []byte("d"), 0)
+		signed <- err
+	}()
+	select {
+	case <-waiting:
+	case err := <-signed:
+		t.Fatalf("sign request ended before reaching the hook: %v", err)
+	}
+	srv.Close()
+	if err := <-served; !errors.Is(err, ErrServerClosed) {
+		t.Fatalf("Serve: %v", err)
+	}
+	if err := <-signed; err == nil {
+		t.Fatal("a sign request cut off by Close succeeded")
+	}
 }
 
 // TestHostileAgentSilent: an agent that never answers holds the client

@@ -4,8 +4,8 @@ package agent
 
 import "syscall"
 
-// peerUID returns the user id of the process at the other end of a Unix
-// socket; ok is false when c is not one.
+// peerUID returns the user id of the process at the other end of the
+// Unix socket c.
 func peerUID(c syscall.Conn) (uid int, ok bool, err error) {
 	raw, err := c.SyscallConn()
 	if err != nil {
@@ -16,8 +16,7 @@ func peerUID(c syscall.Conn) (uid int, ok bool, err error) {
 		return 0, false, err
 	}
 	if cerr != nil {
-		// Not a Unix socket: a TCP connection has no peer credentials.
-		return 0, false, nil
+		return 0, false, cerr
 	}
 	return uid, true, nil
 }

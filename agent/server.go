@@ -221,7 +221,7 @@ func (s *Server) Close() error {
 // Unix socket, or a system without peer credentials) are let through.
 func samePeer(c net.Conn) bool {
 	sc, ok := c.(syscall.Conn)
-	if !ok {
+	if !ok || c.LocalAddr() == nil || c.LocalAddr().Network() != "unix" {
 		return true
 	}
 	uid, ok, err := peerUID(sc)
