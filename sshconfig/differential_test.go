@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -38,7 +39,7 @@ var (
 		"StrictHostKeyChecking": {"accept-new", "off"}, "UpdateHostKeys": {"ask"}, "RequestTTY": {"no", "force"},
 		"BatchMode": {"yes"}, "ClearAllForwardings": {"yes"}, "PubkeyAuthentication": {"host-bound"},
 		"IgnoreUnknown": {"Foo*"}, "CompressionLevel": {"1"}, "Cipher": {"des"},
-		"Include": {"/nonexistent-paramigo/*"}, "LogVerbose": {"a:*", "none x"},
+		"Include": {"@INC@/*.conf", "/nonexistent-paramigo/*"}, "LogVerbose": {"a:*", "none x"},
 	}
 	genSeps  = []string{" ", "=", " = ", "\t", "  =\t"}
 	genHosts = []string{"h.x", "H.X", "a.b.c", "10.1.2.3", "web.h.x", "u@h.x"}
@@ -96,7 +97,20 @@ func TestGeneratedConfigsMatchSSH(t *testing.T) {
 	const n = 400
 	agreedFailures := 0
 	for i := 0; i < n; i++ {
-		conf := genConfig(r, keys)
+		// Up to two drop-ins for "Include @INC@/*.conf" (which they may
+		// not repeat: a self-include would only test the depth limit).
+		inc := filepath.Join(dir, "inc")
+		os.RemoveAll(inc)
+		if err := os.Mkdir(inc, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for j := r.IntN(3); j > 0; j-- {
+			text := strings.ReplaceAll(genConfig(r, keys), "@INC@/*.conf", "/nonexistent-paramigo/*")
+			if err := os.WriteFile(filepath.Join(inc, strconv.Itoa(j)+".conf"), []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		conf := strings.ReplaceAll(genConfig(r, keys), "@INC@", inc)
 		host := genHosts[r.IntN(len(genHosts))]
 		a := genArgs[r.IntN(len(genArgs))]
 		path := filepath.Join(dir, "gen.conf")
