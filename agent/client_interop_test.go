@@ -32,7 +32,7 @@ func dialRecording(t *testing.T, sock string) *Client {
 	return NewClient(rc)
 }
 
-func testContext(t *testing.T) context.Context {
+func testContext(t testing.TB) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), sshtest.DefaultTimeout)
 	t.Cleanup(cancel)
 	return ctx
@@ -72,7 +72,18 @@ func TestInteropClientSSHAgent(t *testing.T) {
 		fromFiles = append(fromFiles, added{path, k})
 	}
 
-	list, err := c.List(ctx)
+	// Dial finds the agent through SSH_AUTH_SOCK, as ssh does.
+	t.Setenv("SSH_AUTH_SOCK", "")
+	if _, err := Dial(ctx, ""); !errors.Is(err, ErrNoAgent) {
+		t.Fatalf("Dial without SSH_AUTH_SOCK: %v", err)
+	}
+	t.Setenv("SSH_AUTH_SOCK", ag.Socket)
+	viaEnv, err := Dial(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer viaEnv.Close()
+	list, err := viaEnv.List(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,7 +51,7 @@ func (c *recordingConn) SyscallConn() (syscall.RawConn, error) {
 
 // saveSeeds writes each framed message of stream as a seed of the fuzz
 // target, named by its hash so reruns do not pile up copies.
-func saveSeeds(t *testing.T, target string, stream []byte) {
+func saveSeeds(t testing.TB, target string, stream []byte) {
 	t.Helper()
 	if !*record {
 		return

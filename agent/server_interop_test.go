@@ -25,7 +25,7 @@ func serveKeyring(t *testing.T, ring *Keyring) string {
 }
 
 // serveAgent runs srv on a fresh Unix socket, as serveKeyring.
-func serveAgent(t *testing.T, srv *Server) string {
+func serveAgent(t testing.TB, srv *Server) string {
 	t.Helper()
 	// Unix socket paths are short; t.TempDir under a long test name is not.
 	dir, err := os.MkdirTemp("", "paramigo-agent-")
