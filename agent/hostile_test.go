@@ -113,7 +113,8 @@ func TestHostileAgentReplies(t *testing.T) {
 
 // TestServerCloseEndsConfirm: Server.Close cancels the context of a
 // request waiting on the Confirm hook, so closing never waits on a
-// prompt nobody answers.
+// prompt nobody answers, and the request is refused even though this
+// hook says yes once woken.
 func TestServerCloseEndsConfirm(t *testing.T) {
 	k, err := keys.GenerateKey(nil, "ed25519", 0, nil)
 	if err != nil {

@@ -111,7 +111,9 @@ func (k *Keyring) Sign(ctx context.Context, key keys.PublicKey, data []byte, fla
 	}
 	if rk.confirm {
 		c := rk.key
-		if k.Confirm == nil || !k.Confirm(ctx, &c) {
+		// A request whose context ended while the hook ran (its connection
+		// or server closed) is refused whatever the hook said.
+		if k.Confirm == nil || !k.Confirm(ctx, &c) || ctx.Err() != nil {
 			return nil, fmt.Errorf("%w: use of %s not confirmed", ErrFailure, keys.Fingerprint(rk.key.PublicKey))
 		}
 	}
