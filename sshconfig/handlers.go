@@ -708,21 +708,6 @@ func streamLocalBindMaskKW(p *pass, l *line) error {
 	return nil
 }
 
-func fingerprintHashKW(p *pass, l *line) error {
-	arg, _ := l.next()
-	if arg == "" {
-		return l.errf(ErrBadValue, "Missing argument.")
-	}
-	v, ok := msDigest.parse(arg)
-	if !ok {
-		return l.errf(ErrBadValue, "Invalid hash algorithm \"%s\".", arg)
-	}
-	if l.active && p.s.fingerprintHash == -1 {
-		p.s.fingerprintHash = v
-	}
-	return nil
-}
-
 func proxyJumpKW(p *pass, l *line) error {
 	// ssh 9.2 reads only the first whitespace-separated word here and
 	// ignores the rest of the line.

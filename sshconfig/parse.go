@@ -18,7 +18,6 @@ type line struct {
 	file    string
 	num     int
 	active  bool
-	cmdline bool
 }
 
 func (l *line) errf(kind error, format string, a ...any) error {
@@ -44,14 +43,20 @@ type handler func(p *pass, l *line) error
 func flagKW(f func(*settings) *int) handler { return multiKW(f, msFlag) }
 
 func multiKW(f func(*settings) *int, m multistate) handler {
+	return choiceKW(f, m, "missing argument.", "unsupported option \"%s\".")
+}
+
+// choiceKW takes one word from table m, with ssh's texts for a missing
+// and an unknown word.
+func choiceKW(f func(*settings) *int, m multistate, missing, unknown string) handler {
 	return func(p *pass, l *line) error {
 		arg, _ := l.next()
 		if arg == "" {
-			return l.errf(ErrBadValue, "missing argument.")
+			return l.errf(ErrBadValue, "%s", missing)
 		}
 		v, ok := m.parse(arg)
 		if !ok {
-			return l.errf(ErrBadValue, "unsupported option \"%s\".", arg)
+			return l.errf(ErrBadValue, unknown, arg)
 		}
 		if ptr := f(p.s); l.active && *ptr == -1 {
 			*ptr = v
@@ -183,9 +188,9 @@ func trimListOp(s string) string {
 	return s
 }
 
+// ignoreKW swallows keywords ssh accepts and ignores (Protocol and the
+// deprecated ones, which it only mentions at debug level).
 func ignoreKW(p *pass, l *line) error { l.consume(); return nil }
-
-func deprecatedKW(p *pass, l *line) error { l.consume(); return nil }
 
 func unsupportedKW(p *pass, l *line) error {
 	p.r.warn(l.errf(ErrUnsupported, "Unsupported option \"%s\"", l.keyword))
@@ -199,15 +204,15 @@ var keywords map[string]handler
 func init() {
 	keywords = map[string]handler{
 		"protocol":              ignoreKW,
-		"cipher":                deprecatedKW,
-		"fallbacktorsh":         deprecatedKW,
-		"globalknownhostsfile2": deprecatedKW,
-		"rhostsauthentication":  deprecatedKW,
-		"userknownhostsfile2":   deprecatedKW,
-		"useroaming":            deprecatedKW,
-		"usersh":                deprecatedKW,
-		"useprivilegedport":     deprecatedKW,
-		"useblacklistedkeys":    deprecatedKW, // Debian
+		"cipher":                ignoreKW,
+		"fallbacktorsh":         ignoreKW,
+		"globalknownhostsfile2": ignoreKW,
+		"rhostsauthentication":  ignoreKW,
+		"userknownhostsfile2":   ignoreKW,
+		"useroaming":            ignoreKW,
+		"usersh":                ignoreKW,
+		"useprivilegedport":     ignoreKW,
+		"useblacklistedkeys":    ignoreKW, // Debian
 
 		"afstokenpassing":         unsupportedKW,
 		"kerberosauthentication":  unsupportedKW,
@@ -321,7 +326,7 @@ func init() {
 		"streamlocalbindmask":         streamLocalBindMaskKW,
 		"streamlocalbindunlink":       flagKW(func(s *settings) *int { return &s.streamLocalBindUnlink }),
 		"revokedhostkeys":             stringKW(func(s *settings) **string { return &s.revokedHostKeys }),
-		"fingerprinthash":             fingerprintHashKW,
+		"fingerprinthash":             choiceKW(func(s *settings) *int { return &s.fingerprintHash }, msDigest, "Missing argument.", "Invalid hash algorithm \"%s\"."),
 		"updatehostkeys":              multiKW(func(s *settings) *int { return &s.updateHostkeys }, msYesNoAsk),
 		"hostbasedacceptedalgorithms": pubkeyAlgosKW(func(s *settings) **string { return &s.hostbasedAlgorithms }),
 		"hostbasedkeytypes":           pubkeyAlgosKW(func(s *settings) **string { return &s.hostbasedAlgorithms }),

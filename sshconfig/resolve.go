@@ -173,7 +173,7 @@ func (p *pass) processLine(text, file string, num int, activep *bool, neverMatch
 	if !ok {
 		return lineErr(file, num, ErrBadValue, "invalid quotes")
 	}
-	l := &line{keyword: keyword, args: args, raw: rest, file: file, num: num, active: *activep, cmdline: cmdline}
+	l := &line{keyword: keyword, args: args, raw: rest, file: file, num: num, active: *activep}
 	switch keyword {
 	case "host":
 		if cmdline {
