@@ -80,22 +80,107 @@ const maxPasswordChanges = 3
 const maxKeyboardInteractiveRounds = 64
 
 // AuthMethod is one way for a client to prove who it is, tried in the
-// order of ClientConfig.Auth. Make one with Password, PasswordCallback,
-// PublicKeys, PublicKeysCallback, KeyboardInteractive or
-// RetryableAuthMethod.
+// order of ClientConfig.Auth while the server lists its Name. Make one
+// with Password, PasswordCallback, PublicKeys, PublicKeysCallback,
+// KeyboardInteractive or RetryableAuthMethod, or implement it for a
+// method this package lacks (GSS-API, a hardware token) over an
+// AuthConversation.
 type AuthMethod interface {
-	// method returns the wire name, for matching the server's list.
-	method() string
-	// run makes the attempt; an error aborts authentication.
-	run(c *clientAuth) (authResult, error)
+	// Name returns the method's wire name ("password",
+	// "gssapi-with-mic"), matched against the server's list.
+	Name() string
+	// Auth makes the attempt through conv; an error aborts
+	// authentication.
+	Auth(ctx context.Context, conv *AuthConversation) (AuthResult, error)
 }
 
-// authResult is how one method ended and what the server said last.
-type authResult struct {
-	outcome auth.Outcome
-	methods []string // the server's list from the last failure
-	partial bool
+// AuthOutcome is how one authentication attempt ended.
+type AuthOutcome int
+
+// The ways an attempt ends.
+const (
+	// AuthFailure: the server refused; the method is not tried again.
+	AuthFailure AuthOutcome = iota
+	// AuthPartial: the method succeeded but the server wants more (RFC
+	// 4252 §5.1 partial success).
+	AuthPartial
+	// AuthSuccess: the server accepted; authentication is over.
+	AuthSuccess
+	// AuthSkipped: the method had nothing to offer (no keys, say) and sent
+	// nothing.
+	AuthSkipped
+)
+
+// planOutcome is o in the method planner's terms.
+func planOutcome(o AuthOutcome) auth.Outcome {
+	switch o {
+	case AuthPartial:
+		return auth.Partial
+	case AuthSuccess:
+		return auth.Success
+	case AuthSkipped:
+		return auth.Skipped
+	}
+	return auth.Failure
 }
+
+// AuthResult is how one method ended and what the server said last.
+type AuthResult struct {
+	Outcome AuthOutcome
+	// Methods is the server's list of methods that may continue, from
+	// its last USERAUTH_FAILURE.
+	Methods []string
+	// Partial is that failure's partial-success flag.
+	Partial bool
+}
+
+// AuthConversation is an authentication method's line to the server:
+// paramiko's auth_handler for one method, for an AuthMethod implemented
+// outside this package. Send a USERAUTH_REQUEST with Send, method-specific
+// messages (numbers 60 to 79) with WriteMessage, and read the answers with
+// Read; Result reads a USERAUTH_SUCCESS or USERAUTH_FAILURE.
+type AuthConversation struct {
+	c *clientAuth
+}
+
+// User is the name being authenticated.
+func (a *AuthConversation) User() string { return a.c.user }
+
+// SessionID is the session identifier signatures cover (RFC 4252 §7).
+func (a *AuthConversation) SessionID() []byte { return a.c.t.SessionID() }
+
+// ServerSigAlgs returns the server's server-sig-algs extension (RFC 8308),
+// and whether it sent one.
+func (a *AuthConversation) ServerSigAlgs() ([]string, bool) {
+	return slices.Clone(a.c.sigAlgs), a.c.sigSeen
+}
+
+// Send writes a USERAUTH_REQUEST for method with its method-specific
+// payload (what follows the method name).
+func (a *AuthConversation) Send(method string, payload []byte) error {
+	return a.c.send(method, payload)
+}
+
+// WriteMessage writes one authentication message of the method's own
+// (payload starts with its message number, 60 to 79).
+func (a *AuthConversation) WriteMessage(payload []byte) error {
+	if len(payload) == 0 || payload[0] < 60 || payload[0] > 79 {
+		return fmt.Errorf("paramigo: an authentication method may send messages 60 to 79 only")
+	}
+	return a.c.t.writePacket(payload)
+}
+
+// Read returns the server's next authentication message; banners on the
+// way go to ClientConfig.Banner.
+func (a *AuthConversation) Read() ([]byte, error) { return a.c.read() }
+
+// Result interprets a USERAUTH_SUCCESS or USERAUTH_FAILURE message; any
+// other message ends the connection with a protocol error.
+func (a *AuthConversation) Result(p []byte) (AuthResult, error) { return a.c.result(p) }
+
+// ProtocolError ends the connection over a message the method cannot
+// accept, and returns err.
+func (a *AuthConversation) ProtocolError(err error) error { return a.c.protocolError(err) }
 
 // clientAuth is the state of one client authentication run, dropped when
 // it ends.
@@ -148,18 +233,18 @@ func (t *Transport) clientAuth(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if res.outcome == auth.Success {
+	if res.Outcome == AuthSuccess {
 		t.log.Debug("ssh: authenticated", "user", c.user, "method", msg.MethodNone)
 		return nil
 	}
 	names := make([]string, len(cfg.Auth))
 	for i, m := range cfg.Auth {
 		if m != nil {
-			names[i] = m.method() // a nil method keeps "", which no server lists
+			names[i] = m.Name() // a nil method keeps "", which no server lists
 		}
 	}
 	plan := auth.NewClient(names)
-	plan.ServerMethods(res.methods, res.partial)
+	plan.ServerMethods(res.Methods, res.Partial)
 	tried := []string{msg.MethodNone}
 	for {
 		i, ok := plan.Next()
@@ -167,18 +252,18 @@ func (t *Transport) clientAuth(ctx context.Context) error {
 			break
 		}
 		m := cfg.Auth[i]
-		t.log.Debug("ssh: trying authentication method", "method", m.method(), "server offers", plan.Remaining())
-		res, err := m.run(c)
+		t.log.Debug("ssh: trying authentication method", "method", m.Name(), "server offers", plan.Remaining())
+		res, err := m.Auth(ctx, &AuthConversation{c: c})
 		if err != nil {
 			return err
 		}
-		plan.Finished(i, res.outcome)
-		if res.outcome == auth.Success {
-			t.log.Debug("ssh: authenticated", "user", c.user, "method", m.method())
+		plan.Finished(i, planOutcome(res.Outcome))
+		if res.Outcome == AuthSuccess {
+			t.log.Debug("ssh: authenticated", "user", c.user, "method", m.Name())
 			return nil
 		}
-		if res.outcome != auth.Skipped {
-			plan.ServerMethods(res.methods, res.partial)
+		if res.Outcome != AuthSkipped {
+			plan.ServerMethods(res.Methods, res.Partial)
 		}
 	}
 	for _, m := range plan.Tried() {
@@ -245,39 +330,39 @@ func (c *clientAuth) send(method string, payload []byte) error {
 }
 
 // request sends a request and waits for SUCCESS or FAILURE.
-func (c *clientAuth) request(method string, payload []byte) (authResult, error) {
+func (c *clientAuth) request(method string, payload []byte) (AuthResult, error) {
 	if err := c.send(method, payload); err != nil {
-		return authResult{}, err
+		return AuthResult{}, err
 	}
 	p, err := c.read()
 	if err != nil {
-		return authResult{}, err
+		return AuthResult{}, err
 	}
 	return c.result(p)
 }
 
 // result interprets SUCCESS or FAILURE; anything else is a protocol error.
-func (c *clientAuth) result(p []byte) (authResult, error) {
+func (c *clientAuth) result(p []byte) (AuthResult, error) {
 	switch p[0] {
 	case msg.MsgUserAuthSuccess:
 		var m msg.UserAuthSuccess
 		if err := m.Unmarshal(p); err != nil {
-			return authResult{}, c.protocolError(err)
+			return AuthResult{}, c.protocolError(err)
 		}
-		return authResult{outcome: auth.Success}, nil
+		return AuthResult{Outcome: AuthSuccess}, nil
 	case msg.MsgUserAuthFailure:
 		var m msg.UserAuthFailure
 		if err := m.Unmarshal(p); err != nil {
-			return authResult{}, c.protocolError(err)
+			return AuthResult{}, c.protocolError(err)
 		}
-		r := authResult{outcome: auth.Failure, methods: m.Methods, partial: m.PartialSuccess}
+		r := AuthResult{Outcome: AuthFailure, Methods: m.Methods, Partial: m.PartialSuccess}
 		if m.PartialSuccess {
-			r.outcome = auth.Partial
+			r.Outcome = AuthPartial
 			c.partial = true
 		}
 		return r, nil
 	}
-	return authResult{}, c.unexpected("SSH_MSG_USERAUTH_SUCCESS or SSH_MSG_USERAUTH_FAILURE", p[0])
+	return AuthResult{}, c.unexpected("SSH_MSG_USERAUTH_SUCCESS or SSH_MSG_USERAUTH_FAILURE", p[0])
 }
 
 // unexpected disconnects over a message that has no place here.
@@ -312,44 +397,45 @@ func PasswordCallback(prompt func() (string, error)) AuthMethod {
 	return &passwordMethod{get: prompt}
 }
 
-func (m *passwordMethod) method() string { return msg.MethodPassword }
+func (m *passwordMethod) Name() string { return msg.MethodPassword }
 
-func (m *passwordMethod) run(c *clientAuth) (authResult, error) {
+func (m *passwordMethod) Auth(_ context.Context, conv *AuthConversation) (AuthResult, error) {
+	c := conv.c
 	pw, err := m.get()
 	if err != nil {
-		return authResult{}, fmt.Errorf("paramigo: password: %w", err)
+		return AuthResult{}, fmt.Errorf("paramigo: password: %w", err)
 	}
 	payload := (&msg.PasswordPayload{Password: pw}).Marshal()
 	if err := c.send(msg.MethodPassword, payload); err != nil {
-		return authResult{}, err
+		return AuthResult{}, err
 	}
 	for changes := 0; ; changes++ {
 		p, err := c.read()
 		if err != nil {
-			return authResult{}, err
+			return AuthResult{}, err
 		}
 		if p[0] != msg.MsgUserAuthPasswdChangeReq {
 			return c.result(p)
 		}
 		var req msg.UserAuthPasswdChangeReq
 		if err := req.Unmarshal(p); err != nil {
-			return authResult{}, c.protocolError(err)
+			return AuthResult{}, c.protocolError(err)
 		}
 		change := c.t.client.PasswordChange
 		if change == nil {
-			return authResult{}, &PasswordChangeRequiredError{Prompt: req.Prompt}
+			return AuthResult{}, &PasswordChangeRequiredError{Prompt: req.Prompt}
 		}
 		if changes >= maxPasswordChanges {
-			return authResult{}, fmt.Errorf("paramigo: server refused %d new passwords: %w", changes,
+			return AuthResult{}, fmt.Errorf("paramigo: server refused %d new passwords: %w", changes,
 				&PasswordChangeRequiredError{Prompt: req.Prompt})
 		}
 		newPw, err := change(req.Prompt)
 		if err != nil {
-			return authResult{}, fmt.Errorf("paramigo: password change: %w", err)
+			return AuthResult{}, fmt.Errorf("paramigo: password change: %w", err)
 		}
 		payload := (&msg.PasswordPayload{Change: true, Password: pw, NewPassword: newPw}).Marshal()
 		if err := c.send(msg.MethodPassword, payload); err != nil {
-			return authResult{}, err
+			return AuthResult{}, err
 		}
 	}
 }
@@ -383,14 +469,15 @@ func PublicKeysCallback(get func() ([]keys.Signer, error)) AuthMethod {
 	return &publicKeyMethod{get: get}
 }
 
-func (m *publicKeyMethod) method() string { return msg.MethodPublicKey }
+func (m *publicKeyMethod) Name() string { return msg.MethodPublicKey }
 
-func (m *publicKeyMethod) run(c *clientAuth) (authResult, error) {
+func (m *publicKeyMethod) Auth(_ context.Context, conv *AuthConversation) (AuthResult, error) {
+	c := conv.c
 	signers, err := m.get()
 	if err != nil {
-		return authResult{}, fmt.Errorf("paramigo: getting public keys: %w", err)
+		return AuthResult{}, fmt.Errorf("paramigo: getting public keys: %w", err)
 	}
-	last := authResult{outcome: auth.Skipped}
+	last := AuthResult{Outcome: AuthSkipped}
 	for _, s := range signers {
 		if s == nil || s.PublicKey() == nil {
 			continue
@@ -408,11 +495,11 @@ func (m *publicKeyMethod) run(c *clientAuth) (authResult, error) {
 		for _, algo := range algos {
 			res, ok, err := c.queryKey(algo, blob)
 			if err != nil {
-				return authResult{}, err
+				return AuthResult{}, err
 			}
 			if !ok {
 				last = res
-				if !slices.Contains(res.methods, msg.MethodPublicKey) {
+				if !slices.Contains(res.Methods, msg.MethodPublicKey) {
 					return res, nil
 				}
 				continue // the server may know another algorithm for the key
@@ -426,17 +513,17 @@ func (m *publicKeyMethod) run(c *clientAuth) (authResult, error) {
 					c.t.log.Debug("ssh: signing failed", "type", pub.Type(), "err", se.err)
 					break
 				}
-				return authResult{}, err
+				return AuthResult{}, err
 			}
-			switch res.outcome {
-			case auth.Success:
+			switch res.Outcome {
+			case AuthSuccess:
 				return res, nil
-			case auth.Partial:
+			case AuthPartial:
 				c.usedKeys[string(blob)] = true
 				return res, nil
 			}
 			last = res
-			if !slices.Contains(res.methods, msg.MethodPublicKey) {
+			if !slices.Contains(res.Methods, msg.MethodPublicKey) {
 				return res, nil
 			}
 			break // signature refused: next key
@@ -447,14 +534,14 @@ func (m *publicKeyMethod) run(c *clientAuth) (authResult, error) {
 
 // queryKey asks whether the server would accept key with algo; ok reports
 // SSH_MSG_USERAUTH_PK_OK, otherwise res holds the failure.
-func (c *clientAuth) queryKey(algo string, blob []byte) (res authResult, ok bool, err error) {
+func (c *clientAuth) queryKey(algo string, blob []byte) (res AuthResult, ok bool, err error) {
 	payload := (&msg.PublicKeyPayload{Algorithm: algo, PubKey: blob}).Marshal()
 	if err := c.send(msg.MethodPublicKey, payload); err != nil {
-		return authResult{}, false, err
+		return AuthResult{}, false, err
 	}
 	p, err := c.read()
 	if err != nil {
-		return authResult{}, false, err
+		return AuthResult{}, false, err
 	}
 	if p[0] != msg.MsgUserAuthPKOK {
 		res, err := c.result(p)
@@ -462,12 +549,12 @@ func (c *clientAuth) queryKey(algo string, blob []byte) (res authResult, ok bool
 	}
 	var m msg.UserAuthPKOK
 	if err := m.Unmarshal(p); err != nil {
-		return authResult{}, false, c.protocolError(err)
+		return AuthResult{}, false, c.protocolError(err)
 	}
 	if m.Algorithm != algo || !bytes.Equal(m.PubKey, blob) {
-		return authResult{}, false, c.protocolError(fmt.Errorf("paramigo: server sent PK_OK for %s key %q, we offered %s", m.Algorithm, shortBlob(m.PubKey), algo))
+		return AuthResult{}, false, c.protocolError(fmt.Errorf("paramigo: server sent PK_OK for %s key %q, we offered %s", m.Algorithm, shortBlob(m.PubKey), algo))
 	}
-	return authResult{}, true, nil
+	return AuthResult{}, true, nil
 }
 
 // signError wraps a signer's refusal, which skips the key rather than
@@ -478,14 +565,14 @@ func (e *signError) Error() string { return "paramigo: signing: " + e.err.Error(
 func (e *signError) Unwrap() error { return e.err }
 
 // signKey sends the signed request (RFC 4252 §7) and waits for the answer.
-func (c *clientAuth) signKey(s keys.Signer, algo string, blob []byte) (authResult, error) {
+func (c *clientAuth) signKey(s keys.Signer, algo string, blob []byte) (AuthResult, error) {
 	data := msg.PublicKeySignedData(c.t.sessionID, c.user, msg.ServiceConnection, algo, blob)
 	sig, err := s.Sign(c.t.rand, data, algo)
 	if err != nil {
-		return authResult{}, &signError{err: err}
+		return AuthResult{}, &signError{err: err}
 	}
 	if want := keys.SignatureFormat(algo); sig.Format != want {
-		return authResult{}, &signError{err: fmt.Errorf("signer made a %s signature for %s", sig.Format, want)}
+		return AuthResult{}, &signError{err: fmt.Errorf("signer made a %s signature for %s", sig.Format, want)}
 	}
 	payload := (&msg.PublicKeyPayload{HasSig: true, Algorithm: algo, PubKey: blob, Signature: sig.Marshal()}).Marshal()
 	return c.request(msg.MethodPublicKey, payload)
@@ -522,26 +609,27 @@ func KeyboardInteractive(answer func(name, instruction string, prompts []Keyboar
 	return &keyboardInteractiveMethod{answer: answer}
 }
 
-func (m *keyboardInteractiveMethod) method() string { return msg.MethodKeyboardInteractive }
+func (m *keyboardInteractiveMethod) Name() string { return msg.MethodKeyboardInteractive }
 
-func (m *keyboardInteractiveMethod) run(c *clientAuth) (authResult, error) {
+func (m *keyboardInteractiveMethod) Auth(_ context.Context, conv *AuthConversation) (AuthResult, error) {
+	c := conv.c
 	if err := c.send(msg.MethodKeyboardInteractive, (&msg.KeyboardInteractivePayload{}).Marshal()); err != nil {
-		return authResult{}, err
+		return AuthResult{}, err
 	}
 	for round := 0; ; round++ {
 		p, err := c.read()
 		if err != nil {
-			return authResult{}, err
+			return AuthResult{}, err
 		}
 		if p[0] != msg.MsgUserAuthInfoRequest {
 			return c.result(p)
 		}
 		if round >= maxKeyboardInteractiveRounds {
-			return authResult{}, c.protocolError(fmt.Errorf("paramigo: keyboard-interactive: more than %d rounds", maxKeyboardInteractiveRounds))
+			return AuthResult{}, c.protocolError(fmt.Errorf("paramigo: keyboard-interactive: more than %d rounds", maxKeyboardInteractiveRounds))
 		}
 		var req msg.UserAuthInfoRequest
 		if err := req.Unmarshal(p); err != nil {
-			return authResult{}, c.protocolError(err)
+			return AuthResult{}, c.protocolError(err)
 		}
 		prompts := make([]KeyboardInteractivePrompt, len(req.Prompts))
 		for i, q := range req.Prompts {
@@ -549,14 +637,14 @@ func (m *keyboardInteractiveMethod) run(c *clientAuth) (authResult, error) {
 		}
 		answers, err := m.answer(req.Name, req.Instruction, prompts)
 		if err != nil {
-			return authResult{}, fmt.Errorf("paramigo: keyboard-interactive: %w", err)
+			return AuthResult{}, fmt.Errorf("paramigo: keyboard-interactive: %w", err)
 		}
 		if len(answers) != len(prompts) {
-			return authResult{}, fmt.Errorf("paramigo: keyboard-interactive: %d answers for %d prompts", len(answers), len(prompts))
+			return AuthResult{}, fmt.Errorf("paramigo: keyboard-interactive: %d answers for %d prompts", len(answers), len(prompts))
 		}
 		resp := &msg.UserAuthInfoResponse{Answers: answers}
 		if err := c.t.writePacket(resp.Marshal()); err != nil {
-			return authResult{}, err
+			return AuthResult{}, err
 		}
 	}
 }
@@ -575,14 +663,15 @@ func RetryableAuthMethod(m AuthMethod, maxTries int) AuthMethod {
 	return &retryableMethod{m: m, maxTries: maxTries}
 }
 
-func (r *retryableMethod) method() string { return r.m.method() }
+func (r *retryableMethod) Name() string { return r.m.Name() }
 
-func (r *retryableMethod) run(c *clientAuth) (authResult, error) {
-	var res authResult
+func (r *retryableMethod) Auth(_ context.Context, conv *AuthConversation) (AuthResult, error) {
+	c := conv.c
+	var res AuthResult
 	for i := 0; r.maxTries <= 0 || i < r.maxTries; i++ {
 		var err error
-		res, err = r.m.run(c)
-		if err != nil || res.outcome != auth.Failure || !slices.Contains(res.methods, r.m.method()) {
+		res, err = r.m.Auth(c.ctx, conv)
+		if err != nil || res.Outcome != AuthFailure || !slices.Contains(res.Methods, r.m.Name()) {
 			return res, err
 		}
 		if i+1 >= auth.MaxClientAttempts {
