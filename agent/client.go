@@ -85,18 +85,20 @@ func Dial(ctx context.Context, path string) (*Client, error) {
 	return NewClient(conn), nil
 }
 
-// Close closes the connection when it can be closed; later requests fail
-// with ErrClientClosed.
+// Close closes the connection when it can be closed, which also ends a
+// request waiting on it; later requests fail with ErrClientClosed.
 func (c *Client) Close() error {
+	var err error
+	if c.closer != nil {
+		// Closed before taking the lock, which a request in flight holds.
+		err = c.closer.Close()
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.err == nil {
 		c.err = ErrClientClosed
 	}
-	if c.closer != nil {
-		return c.closer.Close()
-	}
-	return nil
+	return err
 }
 
 type deadliner interface {

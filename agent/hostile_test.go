@@ -184,6 +184,26 @@ func TestHostileAgentSilent(t *testing.T) {
 	if _, err := NewClient(c2r).List(ctx2); !errors.Is(err, context.Canceled) {
 		t.Fatalf("List cancelled: %v, want Canceled", err)
 	}
+	// And Close ends a request that has no deadline at all.
+	c3r, c3w := net.Pipe()
+	defer c3w.Close()
+	go io.Copy(io.Discard, c3w)
+	c3 := NewClient(c3r)
+	listed := make(chan error, 1)
+	go func() {
+		_, err := c3.List(context.Background())
+		listed <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	if err := c3.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-listed; err == nil {
+		t.Fatal("List on a closed client succeeded")
+	}
+	if _, err := c3.List(context.Background()); !errors.Is(err, ErrClientClosed) {
+		t.Fatalf("List after Close: %v", err)
+	}
 }
 
 // TestHostileAgentRequests sends Serve what a hostile client could: a
