@@ -231,12 +231,16 @@ func (k *Keyring) Unlock(ctx context.Context, passphrase []byte) error {
 	return fmt.Errorf("%w: wrong passphrase", ErrFailure)
 }
 
-// Extension answers the "query" extension with the extensions the keyring
-// supports (only "query" itself); any other name is ErrFailure, the
-// answer the protocol prescribes for an unknown extension.
+// Extension answers "query" with the extensions the keyring supports,
+// and records session-bind@openssh.com on the connection (see
+// [Bindings]) once the host key's signature verifies. Any other name is
+// ErrFailure, the answer the protocol prescribes for an unknown extension.
 func (k *Keyring) Extension(ctx context.Context, name string, contents []byte) ([]byte, error) {
-	if name != ExtensionQuery {
-		return nil, fmt.Errorf("%w: unsupported extension %q", ErrFailure, name)
+	switch name {
+	case ExtensionQuery:
+		return marshalNameList([]string{ExtensionQuery, ExtensionSessionBind}), nil
+	case ExtensionSessionBind:
+		return nil, bindSession(ctx, contents)
 	}
-	return marshalNameList([]string{ExtensionQuery}), nil
+	return nil, fmt.Errorf("%w: unsupported extension %q", ErrFailure, name)
 }

@@ -56,11 +56,11 @@ func TestKeyringRules(t *testing.T) {
 
 	if b, err := ring.Extension(ctx, ExtensionQuery, nil); err != nil {
 		t.Fatal(err)
-	} else if names, err := parseNameList(b); err != nil || len(names) != 1 || names[0] != ExtensionQuery {
+	} else if names, err := parseNameList(b); err != nil || len(names) != 2 || names[0] != ExtensionQuery || names[1] != ExtensionSessionBind {
 		t.Fatalf("query answer %q, %v", names, err)
 	}
-	if _, err := ring.Extension(ctx, ExtensionSessionBind, nil); !errors.Is(err, ErrFailure) {
-		t.Fatalf("session-bind on a Keyring: %v, want ErrFailure (unsupported)", err)
+	if _, err := ring.Extension(ctx, ExtensionSessionBind, []byte{0, 0, 0, 1}); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("cut-short session-bind: %v, want ErrMalformed", err)
 	}
 
 	if err := ring.Lock(ctx, []byte("pw")); err != nil {

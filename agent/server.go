@@ -18,7 +18,8 @@ import (
 // of file (nil) or fails. A request that does not parse, or that a
 // refuses, is answered with SSH_AGENT_FAILURE and the connection goes on;
 // a request over MaxMessageSize ends it, as the stream cannot be resumed.
-// The context handed to a ends when Serve returns.
+// The context handed to a ends when Serve returns; [Bindings] gives the
+// sessions bound on the connection so far.
 func Serve(rw io.ReadWriter, a Agent) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -26,6 +27,7 @@ func Serve(rw io.ReadWriter, a Agent) error {
 }
 
 func serve(ctx context.Context, rw io.ReadWriter, a Agent) error {
+	ctx = context.WithValue(ctx, bindingsCtxValue, &connBindings{})
 	for {
 		req, err := readMessage(rw, "request")
 		if err != nil {

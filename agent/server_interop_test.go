@@ -1,12 +1,15 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -220,14 +223,33 @@ func sshKeygen(t *testing.T, args ...string) {
 func TestInteropKeyringSSHLogin(t *testing.T) {
 	var confirms atomic.Int32
 	var allow atomic.Bool
+	var hostKeys []keys.PublicKey
+	// bindErr is what the hook found wrong with the connection's
+	// session-bind: ssh binds the connection to sshd's host key and the
+	// session before it asks for a signature.
+	bindErr := make(chan string, 8)
 	ring := &Keyring{Confirm: func(ctx context.Context, k *Key) bool {
 		confirms.Add(1)
+		b := Bindings(ctx)
+		switch {
+		case len(b) != 1 || b[0].Forwarding || len(b[0].SessionID) == 0:
+			bindErr <- fmt.Sprintf("bindings %+v", b)
+		case !slices.ContainsFunc(hostKeys, func(h keys.PublicKey) bool { return bytes.Equal(h.Marshal(), b[0].HostKey.Marshal()) }):
+			bindErr <- "bound to a host key sshd does not have: " + keys.Fingerprint(b[0].HostKey)
+		}
 		return allow.Load()
 	}}
 	sock := serveKeyring(t, ring)
 	dir := t.TempDir()
 	caPath, _ := genKey(t, dir, "ed25519", 0, "ca")
 	sshd := sshtest.StartSSHD(t, sshtest.SSHDOptions{Config: []string{"TrustedUserCAKeys " + caPath + ".pub"}})
+	for _, line := range sshd.HostPublicKeys {
+		pub, _, err := keys.ParsePublicKeyLine([]byte(line))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hostKeys = append(hostKeys, pub)
+	}
 	client := sshd.Client(t, sshtest.SSHOptions{Config: []string{"IdentityAgent " + sock, "IdentitiesOnly no"}})
 	login := func() (string, int) {
 		t.Helper()
@@ -259,6 +281,11 @@ func TestInteropKeyringSSHLogin(t *testing.T) {
 	allow.Store(true)
 	if out, code := login(); code != 0 || confirms.Load() == 0 {
 		t.Fatalf("ssh with a confirmed key: %d, %d confirmations\n%s", code, confirms.Load(), out)
+	}
+	select {
+	case e := <-bindErr:
+		t.Fatalf("session-bind from ssh: %s", e)
+	default:
 	}
 	allow.Store(false)
 	before := confirms.Load()
