@@ -204,10 +204,10 @@ func (s *Session) sessionLogType(reqType string) string {
 func (s *Session) logStart(reqType string) {
 	host, port := peerAddr(s.RemoteAddr())
 	typ := s.sessionLogType(reqType)
-	s.t.log.Info(fmt.Sprintf("Starting session: %s for %s from %s port %d id %d", typ, s.User(), host, port, s.ID()),
-		"session", typ, "user", s.User(), "remote", host, "port", port, "id", s.ID(), "pty", s.pty != nil)
+	s.t.log.Info(fmt.Sprintf("Starting session: %s for %s from %s port %d id %d", typ, s.User(), host, port, s.ch.ID()),
+		"session", typ, "user", s.User(), "remote", host, "port", port, "id", s.ch.ID(), "pty", s.pty != nil)
 	if s.command != "" {
-		s.t.log.Debug("ssh: session command", "id", s.ID(), "command", s.command, "original", s.original)
+		s.t.log.Debug("ssh: session command", "id", s.ch.ID(), "command", s.command, "original", s.original)
 	}
 }
 
@@ -216,7 +216,7 @@ func (s *Session) logStart(reqType string) {
 // neither when the client closed the channel first.
 func (s *Session) logClose(status int, sig *ExitSignal, ended bool) {
 	host, port := peerAddr(s.RemoteAddr())
-	attrs := []any{"user", s.User(), "remote", host, "port", port, "id", s.ID()}
+	attrs := []any{"user", s.User(), "remote", host, "port", port, "id", s.ch.ID()}
 	switch {
 	case sig != nil:
 		attrs = append(attrs, "signal", sig.Signal)
@@ -225,5 +225,5 @@ func (s *Session) logClose(status int, sig *ExitSignal, ended bool) {
 	default:
 		attrs = append(attrs, "closed_by_client", true)
 	}
-	s.t.log.Info(fmt.Sprintf("Close session: user %s from %s port %d id %d", s.User(), host, port, s.ID()), attrs...)
+	s.t.log.Info(fmt.Sprintf("Close session: user %s from %s port %d id %d", s.User(), host, port, s.ch.ID()), attrs...)
 }

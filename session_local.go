@@ -227,7 +227,7 @@ func (l *local) startPipes(s *Session, cmd *exec.Cmd) (func() error, error) {
 	growPipe(stdin)
 	cmd.Stdin = stdinRead
 	cmd.Stdout = stdoutWrite
-	cmd.Stderr = s.Channel.Stderr()
+	cmd.Stderr = s.Stderr()
 	cmd.SysProcAttr = sessionAttr()
 	cmd.Env = l.sessionEnv(s, "")
 	err = startSession(cmd, l.userRC(s))
@@ -239,15 +239,15 @@ func (l *local) startPipes(s *Session, cmd *exec.Cmd) (func() error, error) {
 		stdout.Close()
 		return nil, err
 	}
-	s.Channel.stdout.setDirect(writeNow(stdin))
+	s.ch.stdout.setDirect(writeNow(stdin))
 	go func() {
-		io.Copy(stdin, s.Channel)
+		io.Copy(stdin, s.ch)
 		stdin.Close()
 	}()
 	copied := make(chan struct{})
 	go func() {
 		defer close(copied)
-		copyOutput(s.Channel, rawReaderFor(stdout))
+		copyOutput(s.ch, rawReaderFor(stdout))
 		stdout.Close()
 	}()
 	return func() error {
@@ -304,9 +304,9 @@ func (l *local) startPTY(s *Session, cmd *exec.Cmd) (func() error, error) {
 		// Reading the master ends with EIO once the last process holding
 		// the terminal exits.
 		defer wg.Done()
-		io.Copy(s.Channel, master)
+		io.Copy(s.ch, master)
 	}()
-	go func() { io.Copy(master, s.Channel) }()
+	go func() { io.Copy(master, s.ch) }()
 	stop, resizerDone := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(resizerDone)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"time"
 
 	"github.com/paramigo/paramigo/internal/msg"
 )
@@ -55,11 +56,12 @@ type WindowSize struct {
 // X11Request is a client's x11-req.
 type X11Request = msg.X11Request
 
-// Session is the server side of one session channel. It reads and writes
-// like the channel (stdin in, stdout out; Stderr for stderr) and carries
-// what the client asked for before starting.
+// Session is the server side of one session channel: it reads the
+// client's stdin and writes stdout (Stderr for stderr), and carries what
+// the client asked for before starting. It offers no client-side requests:
+// those belong to a Channel the client opens.
 type Session struct {
-	*Channel
+	ch  *Channel
 	t   *Transport
 	ctx context.Context
 
@@ -76,6 +78,38 @@ type Session struct {
 	started   bool
 	exitSig   *ExitSignal
 }
+
+// Read reads what the client sends to the session: the command's stdin.
+func (s *Session) Read(p []byte) (int, error) { return s.ch.Read(p) }
+
+// WriteTo writes the client's stdin to w until EOF, without a copy through
+// a buffer of the caller's, so io.Copy(w, s) is as fast as the channel.
+func (s *Session) WriteTo(w io.Writer) (int64, error) { return s.ch.WriteTo(w) }
+
+// Write sends p to the client as the session's stdout.
+func (s *Session) Write(p []byte) (int, error) { return s.ch.Write(p) }
+
+// Stderr is the session's stderr to the client (extended data, RFC 4254
+// §5.2).
+func (s *Session) Stderr() io.Writer { return s.ch.Stderr() }
+
+// CloseWrite sends EOF: the client reads no more stdout or stderr. The
+// exit status still goes when the SessionFunc returns.
+func (s *Session) CloseWrite() error { return s.ch.CloseWrite() }
+
+// SetDeadline, SetReadDeadline and SetWriteDeadline bound Read and Write
+// as net.Conn's do.
+func (s *Session) SetDeadline(t time.Time) error { return s.ch.SetDeadline(t) }
+
+// SetReadDeadline bounds Read.
+func (s *Session) SetReadDeadline(t time.Time) error { return s.ch.SetReadDeadline(t) }
+
+// SetWriteDeadline bounds Write.
+func (s *Session) SetWriteDeadline(t time.Time) error { return s.ch.SetWriteDeadline(t) }
+
+// Closed is closed once the session's channel is closed on both sides or
+// the connection ended.
+func (s *Session) Closed() <-chan struct{} { return s.ch.Closed() }
 
 // SetExitSignal reports that the command died of a signal; the session
 // then ends with exit-signal instead of exit-status.
@@ -145,7 +179,7 @@ func (ss *SessionServer) ServeChannel(ctx context.Context, t *Transport, nc *New
 		case <-ctx.Done():
 		}
 	}()
-	s := &Session{Channel: ch, t: t, ctx: ctx, winch: make(chan WindowSize, 1), signals: make(chan string, 8)}
+	s := &Session{ch: ch, t: t, ctx: ctx, winch: make(chan WindowSize, 1), signals: make(chan string, 8)}
 	done := make(chan int, 1)
 	running := false
 	for {
