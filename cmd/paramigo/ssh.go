@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/paramigo/paramigo"
+	"github.com/paramigo/paramigo/agent"
 	"github.com/paramigo/paramigo/keys"
 	"github.com/paramigo/paramigo/knownhosts"
 )
@@ -58,6 +59,7 @@ type sshCommand struct {
 
 	signersOnce sync.Once
 	signers     []keys.Signer // the identities, read when first needed
+	agent       *agent.Client // the agent at SSH_AUTH_SOCK, once asked
 
 	timerMu  sync.Mutex
 	timer    *time.Timer // ConnectTimeout for the handshake
@@ -270,6 +272,11 @@ func (c *sshCommand) algorithms(files knownhosts.Files, name string, port int) p
 
 // connectAndRun connects, authenticates, forwards and runs the session.
 func (c *sshCommand) connectAndRun() int {
+	defer func() {
+		if c.agent != nil {
+			c.agent.Close()
+		}
+	}()
 	o := c.opts
 	host := strings.ToLower(o.host)
 	files, userFile, userPath := c.knownHostsFiles()

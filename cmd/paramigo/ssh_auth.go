@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/paramigo/paramigo"
+	"github.com/paramigo/paramigo/agent"
 	"github.com/paramigo/paramigo/keys"
 	"github.com/paramigo/paramigo/wire"
 )
@@ -166,8 +168,122 @@ func (c *sshCommand) loadSigners() ([]keys.Signer, error) {
 	return c.signers, nil
 }
 
+// sshCandidate is one key publickey authentication will offer.
+type sshCandidate struct {
+	s        keys.Signer
+	label    string // the file, or the agent's comment
+	explicit bool
+	agent    bool
+}
+
+// readIdentities puts the keys in ssh's order (pubkey_prepare): the
+// agent's keys first, in the agent's order, each signing through the
+// agent even when an identity file holds it too (so its passphrase is
+// never asked); then the identity files the agent does not hold. With
+// IdentitiesOnly, only the agent's keys that an identity file names.
 func (c *sshCommand) readIdentities() []keys.Signer {
-	var out []keys.Signer
+	files := c.readIdentityFiles()
+	var order []sshCandidate
+	used := make([]bool, len(files))
+	for _, ak := range c.agentIdentities() {
+		found := false
+		for i, f := range files {
+			if !used[i] && string(f.s.PublicKey().Marshal()) == string(ak.s.PublicKey().Marshal()) {
+				used[i], found = true, true
+				order = append(order, sshCandidate{s: ak.s, label: f.label, explicit: f.explicit, agent: true})
+				break
+			}
+		}
+		if !found && !c.opts.identitiesOnly {
+			order = append(order, ak)
+		}
+	}
+	for i, f := range files {
+		if !used[i] {
+			order = append(order, f)
+		}
+	}
+	out := make([]keys.Signer, 0, len(order))
+	for _, k := range order {
+		suffix := ""
+		if k.explicit {
+			suffix += " explicit"
+		}
+		if k.agent {
+			suffix += " agent"
+		}
+		pub := k.s.PublicKey()
+		fp := pub
+		if cert, ok := pub.(*keys.Certificate); ok {
+			fp = cert.Key // ssh prints the certified key's fingerprint
+		}
+		c.debugf("Will attempt key: %s %s %s%s", k.label, sshKeyType(pub), keys.Fingerprint(fp), suffix)
+		out = append(out, k.s)
+	}
+	return out
+}
+
+// agentSocket is where IdentityAgent points, as ssh reads it: the
+// environment's SSH_AUTH_SOCK by default or when named, another variable
+// as $NAME or ${NAME}, "none" for no agent, else a path (~ expanded).
+func (c *sshCommand) agentSocket() string {
+	v := c.opts.identityAgent
+	switch {
+	case v == "" || v == "SSH_AUTH_SOCK":
+		return c.getenv("SSH_AUTH_SOCK")
+	case strings.EqualFold(v, "none"):
+		return ""
+	case strings.HasPrefix(v, "${") && strings.HasSuffix(v, "}"):
+		return c.getenv(v[2 : len(v)-1])
+	case strings.HasPrefix(v, "$"):
+		return c.getenv(v[1:])
+	}
+	return sshExpandTilde(v, c.home)
+}
+
+// agentIdentities lists the keys of the agent IdentityAgent names, as
+// signers that sign through it; none without an agent (ssh goes on
+// without one, saying why at debug level).
+func (c *sshCommand) agentIdentities() []sshCandidate {
+	sock := c.agentSocket()
+	if sock == "" {
+		return nil
+	}
+	ctx := context.Background()
+	cl, err := agent.Dial(ctx, sock)
+	if err != nil {
+		c.debugf("get_agent_identities: ssh_get_authentication_socket: %v", err)
+		return nil
+	}
+	list, err := cl.List(ctx)
+	if err != nil {
+		cl.Close()
+		c.debugf("get_agent_identities: ssh_fetch_identitylist: %v", err)
+		return nil
+	}
+	signers, err := cl.Signers(ctx)
+	if err != nil {
+		cl.Close()
+		c.debugf("get_agent_identities: ssh_fetch_identitylist: %v", err)
+		return nil
+	}
+	c.agent = cl
+	c.debugf("get_agent_identities: agent returned %d keys", len(list))
+	comments := map[string]string{}
+	for _, k := range list {
+		comments[string(k.Blob)] = k.Comment
+	}
+	out := make([]sshCandidate, 0, len(signers))
+	for _, s := range signers {
+		out = append(out, sshCandidate{s: s, label: comments[string(s.PublicKey().Marshal())], agent: true})
+	}
+	return out
+}
+
+// readIdentityFiles loads the identity files, each followed by its
+// KEY-cert.pub when there is one.
+func (c *sshCommand) readIdentityFiles() []sshCandidate {
+	var out []sshCandidate
 	for _, id := range c.ids {
 		data, err := os.ReadFile(id.path)
 		if err != nil {
@@ -191,21 +307,12 @@ func (c *sshCommand) readIdentities() []keys.Signer {
 		if s == nil {
 			continue
 		}
-		c.debugf("Will attempt key: %s %s %s%s", id.path, sshKeyType(s.PublicKey()), keys.Fingerprint(s.PublicKey()), sshExplicitSuffix(id))
-		out = append(out, s)
+		out = append(out, sshCandidate{s: s, label: id.path, explicit: id.explicit})
 		if cs := c.loadCertificate(id.path+"-cert.pub", s); cs != nil {
-			c.debugf("Will attempt key: %s %s %s%s", id.path+"-cert.pub", sshKeyType(cs.PublicKey()), keys.Fingerprint(s.PublicKey()), sshExplicitSuffix(id))
-			out = append(out, cs)
+			out = append(out, sshCandidate{s: cs, label: id.path + "-cert.pub", explicit: id.explicit})
 		}
 	}
 	return out
-}
-
-func sshExplicitSuffix(id sshIdentity) string {
-	if id.explicit {
-		return " explicit"
-	}
-	return ""
 }
 
 // loadCertificate pairs a certificate file with its key, if there is one.

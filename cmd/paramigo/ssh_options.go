@@ -48,7 +48,7 @@ given for an option wins, as in ssh): Ciphers, MACs, KexAlgorithms,
 HostKeyAlgorithms, PubkeyAcceptedAlgorithms (with +, - and ^ lists),
 Compression, StrictHostKeyChecking, UserKnownHostsFile,
 GlobalKnownHostsFile, HashKnownHosts, HostKeyAlias, IdentityFile,
-IdentitiesOnly, PreferredAuthentications, PubkeyAuthentication,
+IdentitiesOnly, IdentityAgent, PreferredAuthentications, PubkeyAuthentication,
 PasswordAuthentication, KbdInteractiveAuthentication,
 NumberOfPasswordPrompts, BatchMode, ConnectTimeout, ConnectionAttempts,
 ServerAliveInterval, ServerAliveCountMax, RekeyLimit, AddressFamily, Port,
@@ -74,6 +74,7 @@ type sshOptions struct {
 
 	identityFiles  []string // -i and IdentityFile in order; "none" suppresses the defaults
 	identitiesOnly bool
+	identityAgent  string // IdentityAgent: "" for SSH_AUTH_SOCK, "none", an $ENV name or a socket path
 
 	// Algorithm lists as given (ssh's list syntax), "" for the default.
 	ciphers, macs, kexAlgorithms, hostKeyAlgorithms, pubkeyAlgorithms string
@@ -569,7 +570,7 @@ var sshOptionTable = map[string]sshOption{
 	"forwardagent":            {parse: offOnly("no", "false")},
 	"forwardx11":              {parse: offOnly("no", "false")},
 	"addkeystoagent":          {parse: offOnly("no", "false")},
-	"identityagent":           {parse: offOnly("none")},
+	"identityagent":           {parse: stringOption(func(o *sshOptions) *string { return &o.identityAgent })},
 	"controlmaster":           {parse: offOnly("no", "false")},
 	"controlpath":             {parse: offOnly("none")},
 	"forkafterauthentication": {parse: offOnly("no", "false")},
