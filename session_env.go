@@ -77,8 +77,8 @@ func passwdShell(file, uid string) string {
 // LOGNAME, HOME, MAIL, PATH, SHELL, TZ (when the server has it) and TERM
 // (with a pty), then the authorized_keys environment= values
 // (Permissions.Environment), then the operator's LocalOptions.Env
-// (sshd's SetEnv), then SSH_CLIENT, SSH_CONNECTION, SSH_TTY and
-// SSH_ORIGINAL_COMMAND. So a client may set LANG but never USER or PATH,
+// (sshd's SetEnv), then SSH_CLIENT, SSH_CONNECTION, SSH_TTY,
+// SSH_AUTH_SOCK (a forwarded agent) and SSH_ORIGINAL_COMMAND. So a client may set LANG but never USER or PATH,
 // and nothing else of the server's own environment reaches a session.
 func (l *local) sessionEnv(s *Session, tty string) []string {
 	var env envList
@@ -109,6 +109,9 @@ func (l *local) sessionEnv(s *Session, tty string) []string {
 	env.set("SSH_CONNECTION", rh+" "+rp+" "+lh+" "+lp)
 	if tty != "" {
 		env.set("SSH_TTY", tty)
+	}
+	if s.authSock != "" {
+		env.set("SSH_AUTH_SOCK", s.authSock)
 	}
 	if s.OriginalCommand() != "" {
 		env.set("SSH_ORIGINAL_COMMAND", s.OriginalCommand())

@@ -2,6 +2,7 @@ package paramigo
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -39,6 +40,13 @@ type LocalOptions struct {
 	// command and shell (sshd's PermitUserRC no). By default it runs, as
 	// sshd's does, unless the session's Permissions.NoUserRC is set.
 	NoUserRC bool
+	// AgentForwarding lets a client forward its agent (ssh -A, sshd's
+	// AllowAgentForwarding): a session that asks gets a socket of its own
+	// in a private directory, named in SSH_AUTH_SOCK, whose connections
+	// reach the client's agent. Off by default here; a key's
+	// no-agent-forwarding (Permissions.NoAgentForwarding) withholds it
+	// whatever this says.
+	AgentForwarding bool
 }
 
 // LocalSessions returns a SessionServer that runs commands and shells on
@@ -71,7 +79,7 @@ func LocalSessions(opts LocalOptions) *SessionServer {
 		p = defaultPath(u)
 	}
 	l := &local{shell: shell, dir: opts.Dir, env: opts.Env, path: p, user: u, noUserRC: opts.NoUserRC}
-	return &SessionServer{
+	ss := &SessionServer{
 		Exec:  l.run,
 		Shell: l.run,
 		AcceptEnv: func(s *Session, name, value string) bool {
@@ -86,6 +94,10 @@ func LocalSessions(opts LocalOptions) *SessionServer {
 			return false
 		},
 	}
+	if opts.AgentForwarding {
+		ss.AllowAgentForwarding = func(*Session) bool { return true }
+	}
+	return ss
 }
 
 type local struct {
@@ -165,6 +177,15 @@ func (l *local) userRC(s *Session) string {
 
 // run executes the session's command or shell and returns its status.
 func (l *local) run(s *Session) int {
+	if s.AgentForwarding() {
+		sock, stop, err := listenAgent(s)
+		if err != nil {
+			fmt.Fprintf(s.Stderr(), "paramigo: agent forwarding: %v\n", err)
+		} else {
+			defer stop()
+			s.authSock = sock
+		}
+	}
 	cmd := l.command(s)
 	var (
 		err  error

@@ -72,6 +72,7 @@ type Session struct {
 	env       []string
 	pty       *PTYRequest
 	agent     bool
+	authSock  string // the agent socket LocalSessions made for it
 	x11       *X11Request
 	winch     chan WindowSize
 	signals   chan string

@@ -162,7 +162,9 @@ func serve(ctx context.Context, e *env, o serveOptions) int {
 		}
 	}
 	var mux paramigo.ServeMux
-	mux.OnSession(paramigo.LocalSessions(paramigo.LocalOptions{Dir: o.root}))
+	// Agent forwarding as sshd allows it by default; a key's
+	// no-agent-forwarding still withholds it.
+	mux.OnSession(paramigo.LocalSessions(paramigo.LocalOptions{Dir: o.root, AgentForwarding: true}))
 	fwd := &paramigo.ForwardServer{
 		AllowDirect: func(*paramigo.Transport, string, int) bool { return true },
 		AllowListen: func(*paramigo.Transport, string, int) bool { return true },

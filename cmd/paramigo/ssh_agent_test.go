@@ -72,3 +72,52 @@ func TestSSHInteropAgentKeys(t *testing.T) {
 		t.Fatalf("an encrypted identity the agent holds: exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestServeAgentForwarding: OpenSSH's ssh -A to paramigo serve hands the
+// session a forwarded agent as sshd does: ssh-add -l inside it lists what
+// it lists inside a session of sshd's, and a second hop from the session
+// to sshd logs in with the forwarded key alone. Without -A the session
+// has no agent.
+func TestServeAgentForwarding(t *testing.T) {
+	ag := sshtest.StartSSHAgent(t)
+	s := startInteropSSHD(t, sshtest.SSHDOptions{})
+	if _, errOut, code, err := ag.SSHAdd(t, s.key); err != nil || code != 0 {
+		t.Fatalf("ssh-add: exit %d %v %s", code, err, errOut)
+	}
+	ak := t.TempDir() + "/authorized_keys"
+	pub, err := os.ReadFile(s.key + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(ak, pub, 0o600)
+	r := startServe(t, ak)
+	run := func(forward bool, remote string) (string, string, int) {
+		t.Helper()
+		opts := []string{"-o", "BatchMode=yes", "-o", "IdentitiesOnly=no"}
+		if forward {
+			opts = append(opts, "-A")
+		} else {
+			opts = append(opts, "-a")
+		}
+		cmd := r.ssh(t, opts, remote)
+		cmd.Env = append(ag.Env(), "HOME="+t.TempDir())
+		var stdout, stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		cmd.Run()
+		return stdout.String(), stderr.String(), cmd.ProcessState.ExitCode()
+	}
+	out, errOut, code := run(true, "ssh-add -l")
+	theirs := runOpenSSH(t, map[string]string{"SSH_AUTH_SOCK": ag.Socket, "HOME": t.TempDir()}, "",
+		append([]string{"-A"}, s.args("127.0.0.1", "ssh-add -l")...)...)
+	if code != 0 || out == "" || out != theirs.stdout {
+		t.Fatalf("ssh-add -l in a paramigo serve session: exit %d, %q (stderr %q); in sshd's: exit %d, %q", code, out, errOut, theirs.code, theirs.stdout)
+	}
+	if out, _, code := run(false, "ssh-add -l"); code == 0 {
+		t.Fatalf("without -A the session reached an agent: %q", out)
+	}
+	// The second hop: from the session to sshd, with no key file.
+	hop := "ssh -F none -p " + s.port + " -o UserKnownHostsFile=" + s.kh + " -o StrictHostKeyChecking=yes -o BatchMode=yes 127.0.0.1 echo second-hop"
+	if out, errOut, code := run(true, hop); code != 0 || out != "second-hop\n" {
+		t.Fatalf("second hop through the forwarded agent: exit %d, %q, stderr %q", code, out, errOut)
+	}
+}

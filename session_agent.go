@@ -1,0 +1,46 @@
+package paramigo
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// listenAgent gives a session whose client forwards its agent (ssh -A) a
+// socket of its own, as sshd does (/tmp/ssh-XXXXXXXXXX/agent.PID, in a
+// directory only this account can enter): each connection to it is
+// carried to the client's agent over a new auth-agent@openssh.com
+// channel. stop closes the socket and removes its directory.
+func listenAgent(s *Session) (path string, stop func(), err error) {
+	dir, err := os.MkdirTemp("", "ssh-")
+	if err != nil {
+		return "", nil, err
+	}
+	path = filepath.Join(dir, "agent."+strconv.Itoa(os.Getpid()))
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				ch, err := s.t.OpenAgentChannel(s.Context())
+				if err != nil {
+					c.Close()
+					return
+				}
+				Pipe(c, &chanConn{Channel: ch, laddr: s.t.LocalAddr(), raddr: s.t.RemoteAddr()})
+			}()
+		}
+	}()
+	return path, func() {
+		l.Close()
+		os.RemoveAll(dir)
+	}, nil
+}
