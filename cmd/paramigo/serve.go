@@ -26,8 +26,8 @@ import (
 const serveHelp = `usage: paramigo serve [--listen ADDR] [--host-key FILE]... [--authorized-keys FILE] [--root DIR]
                       [--grace DURATION] [--no-password]
 
-Runs an SSH server: exec, shell with a PTY, and local/remote port
-forwarding on loopback. With no arguments it listens on 127.0.0.1:2222,
+Runs an SSH server: exec, shell with a PTY, local/remote port
+forwarding and agent forwarding (ssh -A) on loopback. With no arguments it listens on 127.0.0.1:2222,
 keeps an Ed25519 host key in your config directory, accepts the keys in
 ~/.ssh/authorized_keys and a password it prints, and prints a ready ssh
 command line.
