@@ -121,3 +121,30 @@ func TestServeAgentForwarding(t *testing.T) {
 		t.Fatalf("second hop through the forwarded agent: exit %d, %q, stderr %q", code, out, errOut)
 	}
 }
+
+// TestSSHInteropForwardAgent: paramigo ssh -A lends the session the
+// agent as ssh -A does: ssh-add -l inside an sshd session prints the same
+// for both clients, a second hop from the session logs in with the lent
+// key, and -a (or no -A) lends nothing.
+func TestSSHInteropForwardAgent(t *testing.T) {
+	ag := sshtest.StartSSHAgent(t)
+	s := startInteropSSHD(t, sshtest.SSHDOptions{})
+	if _, errOut, code, err := ag.SSHAdd(t, s.key); err != nil || code != 0 {
+		t.Fatalf("ssh-add: exit %d %v %s", code, err, errOut)
+	}
+	env := map[string]string{"HOME": t.TempDir(), "SSH_AUTH_SOCK": ag.Socket}
+	r := runBoth(t, env, "", s.args("-A", "127.0.0.1", "ssh-add -l")...)
+	if r.code != 0 || !strings.Contains(r.stdout, "ED25519") {
+		t.Fatalf("ssh-add -l behind -A: exit %d, %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if r := runBoth(t, env, "", s.args("-a", "127.0.0.1", "ssh-add -l")...); r.code == 0 {
+		t.Fatalf("-a lent the agent: %q", r.stdout)
+	}
+	if r := runBoth(t, env, "", s.args("-o", "ForwardAgent=yes", "127.0.0.1", "ssh-add -l")...); r.code != 0 {
+		t.Fatalf("ForwardAgent=yes: exit %d, stderr %q", r.code, r.stderr)
+	}
+	hop := "ssh -F none -p " + s.port + " -o UserKnownHostsFile=" + s.kh + " -o StrictHostKeyChecking=yes -o BatchMode=yes 127.0.0.1 echo second-hop"
+	if r := runBoth(t, env, "", s.args("-A", "127.0.0.1", hop)...); r.code != 0 || r.stdout != "second-hop\n" {
+		t.Fatalf("second hop through the lent agent: exit %d, %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}

@@ -16,7 +16,7 @@ import (
 	"github.com/paramigo/paramigo/knownhosts"
 )
 
-const sshHelp = `usage: paramigo ssh [-46aCgNnqTtVvx] [-c cipher_spec] [-D [bind_address:]port]
+const sshHelp = `usage: paramigo ssh [-46AaCgNnqTtVvx] [-c cipher_spec] [-D [bind_address:]port]
                     [-e escape_char] [-F none] [-i identity_file]
                     [-L address] [-l login_name] [-m mac_spec] [-o option]
                     [-p port] [-R address] destination [command [argument ...]]
@@ -48,7 +48,7 @@ given for an option wins, as in ssh): Ciphers, MACs, KexAlgorithms,
 HostKeyAlgorithms, PubkeyAcceptedAlgorithms (with +, - and ^ lists),
 Compression, StrictHostKeyChecking, UserKnownHostsFile,
 GlobalKnownHostsFile, HashKnownHosts, HostKeyAlias, IdentityFile,
-IdentitiesOnly, IdentityAgent, PreferredAuthentications, PubkeyAuthentication,
+IdentitiesOnly, IdentityAgent, ForwardAgent, PreferredAuthentications, PubkeyAuthentication,
 PasswordAuthentication, KbdInteractiveAuthentication,
 NumberOfPasswordPrompts, BatchMode, ConnectTimeout, ConnectionAttempts,
 ServerAliveInterval, ServerAliveCountMax, RekeyLimit, AddressFamily, Port,
@@ -75,6 +75,7 @@ type sshOptions struct {
 	identityFiles  []string // -i and IdentityFile in order; "none" suppresses the defaults
 	identitiesOnly bool
 	identityAgent  string // IdentityAgent: "" for SSH_AUTH_SOCK, "none", an $ENV name or a socket path
+	forwardAgent   bool   // -A, ForwardAgent: lend the session our agent
 
 	// Algorithm lists as given (ssh's list syntax), "" for the default.
 	ciphers, macs, kexAlgorithms, hostKeyAlgorithms, pubkeyAlgorithms string
@@ -270,10 +271,13 @@ func (o *sshOptions) flag(f byte) error {
 	case 'g':
 		o.gatewayPorts = true
 		o.seen["gatewayports"] = true
-	case 'a', 'x':
-		// No agent or X11 forwarding: already all paramigo ssh does.
+	case 'A', 'a':
+		o.forwardAgent = f == 'A'
+		o.seen["forwardagent"] = true
+	case 'x':
+		// No X11 forwarding: already all paramigo ssh does.
 	default:
-		if strings.ContainsRune("ABbEfGIJKkMOQSsWwXYy", rune(f)) {
+		if strings.ContainsRune("BbEfGIJKkMOQSsWwXYy", rune(f)) {
 			return &sshUsageError{msg: fmt.Sprintf("paramigo ssh: option -%c is not supported yet", f)}
 		}
 		return &sshUsageError{msg: "unknown option -- " + string(f)}
@@ -567,7 +571,7 @@ var sshOptionTable = map[string]sshOption{
 
 	// Options whose "off" value is all paramigo ssh does; accepted so
 	// scripts that spell them out keep working, refused otherwise.
-	"forwardagent":            {parse: offOnly("no", "false")},
+	"forwardagent":            {parse: yesNoOption(func(o *sshOptions) *bool { return &o.forwardAgent })},
 	"forwardx11":              {parse: offOnly("no", "false")},
 	"addkeystoagent":          {parse: offOnly("no", "false")},
 	"identityagent":           {parse: stringOption(func(o *sshOptions) *string { return &o.identityAgent })},

@@ -336,7 +336,7 @@ func TestSSHCommandLineErrors(t *testing.T) {
 		{[]string{"-o", "Ciphers", "h", "x"}, `command-line line 0: no argument after keyword "ciphers"`},
 		{[]string{"-o", "User=", "h", "x"}, `command-line line 0: no argument after keyword "user"`},
 		{[]string{"-o", `UserKnownHostsFile="a b`, "h", "x"}, "command-line line 0: invalid quotes"},
-		{[]string{"-o", "ForwardAgent=yes", "h", "x"}, `command-line line 0: paramigo ssh supports only "no" here, not "yes"`},
+		{[]string{"-o", "AddKeysToAgent=yes", "h", "x"}, `command-line line 0: paramigo ssh supports only "no" here, not "yes"`},
 		{[]string{"-p", "x", "h", "x"}, "Bad port 'x'"},
 		{[]string{"-p", "0", "h", "x"}, "Bad port '0'"},
 		{[]string{"-c", "bogus", "h", "x"}, "Unknown cipher type 'bogus'"},
