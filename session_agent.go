@@ -8,7 +8,7 @@ import (
 )
 
 // listenAgent gives a session whose client forwards its agent (ssh -A) a
-// socket of its own, as sshd does (/tmp/ssh-XXXXXXXXXX/agent.PID, in a
+// socket of its own, as sshd does (/tmp/ssh-RANDOM/agent.PID, in a
 // directory only this account can enter): each connection to it is
 // carried to the client's agent over a new auth-agent@openssh.com
 // channel. stop closes the socket and removes its directory.
