@@ -16,7 +16,9 @@ const modulePath = "github.com/paramigo/paramigo"
 // TestImportBoundaries pins the layering docs/design.md draws: the leaves
 // (wire, keys, knownhosts, ttymodes, sshconfig, agent, sftp and everything
 // under internal/) never import the root, directly or through another package,
-// so they stay usable alone; and nothing outside cmd/ imports cmd/. Only
+// so they stay usable alone; nothing outside cmd/ imports cmd/; the
+// command's packages import no internal package but those cmdInternal
+// allows, and none imports the command tests' harness (clitest). Only
 // non-test files count, as they make up what a user links.
 func TestImportBoundaries(t *testing.T) {
 	pkgs := modulePackages(t)
@@ -58,12 +60,30 @@ func TestImportBoundaries(t *testing.T) {
 				t.Errorf("%s imports %s (the library never imports the command)", pkg, d)
 			}
 		}
+		for _, d := range pkgs[pkg] {
+			drel := strings.TrimPrefix(d, modulePath+"/")
+			harness := rel == "cmd/paramigo/internal/clitest" // drives sshtest, as tests do
+			if strings.HasPrefix(rel, "cmd/") && !harness && strings.HasPrefix(drel, "internal/") && cmdInternal[drel] == "" {
+				t.Errorf("%s imports %s (the command is built on the public API)", pkg, d)
+			}
+			if drel == "cmd/paramigo/internal/clitest" {
+				t.Errorf("%s imports %s (a harness for tests alone)", pkg, d)
+			}
+		}
 	}
-	for _, want := range []string{modulePath + "/wire", modulePath + "/keys", modulePath + "/knownhosts"} {
+	for _, want := range []string{modulePath + "/wire", modulePath + "/keys", modulePath + "/knownhosts", modulePath + "/cmd/paramigo/internal/cli"} {
 		if _, ok := pkgs[want]; !ok {
 			t.Errorf("package %s not found: the walk is broken", want)
 		}
 	}
+}
+
+// cmdInternal lists the library's internal packages the command may
+// import, each with what the public API has no counterpart for: the
+// command is what a user could write, so whatever else it needs belongs
+// in the public API.
+var cmdInternal = map[string]string{
+	"internal/pty": "the terminal's size in pixels, which ssh sends in pty-req and window-change",
 }
 
 // modulePackages maps each package of this module (outside testdata and

@@ -20,6 +20,7 @@ import (
 
 	"github.com/paramigo/paramigo"
 	"github.com/paramigo/paramigo/agent"
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/cli"
 	"github.com/paramigo/paramigo/keys"
 	"github.com/paramigo/paramigo/knownhosts"
 )
@@ -102,7 +103,7 @@ func (c *sshCommand) run(args []string) int {
 		return 0
 	}
 	if sshVersionFlag(args) {
-		fmt.Fprintln(c.stderr, versionLine(debug.ReadBuildInfo()))
+		fmt.Fprintln(c.stderr, cli.VersionLine(debug.ReadBuildInfo()))
 		return 0
 	}
 	opts, err := parseSSHArgs(args)
@@ -287,7 +288,7 @@ func (c *sshCommand) connectAndRun() int {
 	for _, f := range files {
 		found := f.Find(lookupName, lookupPort)
 		for _, e := range found {
-			c.logf(levelDebug3, "record_hostkey: found key type %s in file %s", keyTypeLabel(e.Key), e.Location())
+			c.logf(levelDebug3, "record_hostkey: found key type %s in file %s", keys.ShortTypeName(e.Key), e.Location())
 		}
 		if len(found) > 0 { // as ssh, which is silent about files with none
 			c.logf(levelDebug3, "load_hostkeys_file: loaded %d keys from %s", len(found), knownhosts.HostPort(lookupName, lookupPort))

@@ -99,7 +99,7 @@ func TestServeAgentForwarding(t *testing.T) {
 		} else {
 			opts = append(opts, "-a")
 		}
-		cmd := r.ssh(t, opts, remote)
+		cmd := r.SSH(t, opts, remote)
 		cmd.Env = append(ag.Env(), "HOME="+t.TempDir())
 		var stdout, stderr strings.Builder
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr

@@ -116,7 +116,7 @@ func TestServeCompressionRekey(t *testing.T) {
 	}
 	opts := []string{"-i", key, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-C", "-v", "-o", "RekeyLimit=256K"}
 	var stderr bytes.Buffer
-	cmd := r.ssh(t, opts, "sha256sum")
+	cmd := r.SSH(t, opts, "sha256sum")
 	cmd.Stdin, cmd.Stderr = bytes.NewReader(data), &stderr
 	out, err := cmd.Output()
 	if err != nil || !strings.HasPrefix(string(out), hex.EncodeToString(sum[:])) {
@@ -129,7 +129,7 @@ func TestServeCompressionRekey(t *testing.T) {
 		t.Fatalf("only %d key exchanges during the upload", n)
 	}
 	stderr.Reset()
-	cmd = r.ssh(t, opts, "cat "+file)
+	cmd = r.SSH(t, opts, "cat "+file)
 	cmd.Stderr = &stderr
 	out, err = cmd.Output()
 	if err != nil || !bytes.Equal(out, data) {

@@ -606,8 +606,8 @@ func TestSSHForwardingParamigoServe(t *testing.T) {
 	target := echoUpper(t)
 	env := map[string]string{"HOME": t.TempDir()}
 	args := func(extra ...string) []string {
-		base := append([]string{"-F", "none", "-o", "UserKnownHostsFile=" + r.knownHosts, "-o", "StrictHostKeyChecking=yes",
-			"-p", r.port, "-l", currentUser(t)}, opts...)
+		base := append([]string{"-F", "none", "-o", "UserKnownHostsFile=" + r.KnownHosts, "-o", "StrictHostKeyChecking=yes",
+			"-p", r.Port, "-l", currentUser(t)}, opts...)
 		return append(append(base, extra...), "127.0.0.1")
 	}
 

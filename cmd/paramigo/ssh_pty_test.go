@@ -197,8 +197,8 @@ func TestSSHShellPTY(t *testing.T) {
 func TestSSHShellPTYParamigoServe(t *testing.T) {
 	opts, ak := keyLogin(t)
 	r := startServe(t, ak)
-	args := append([]string{"-F", "none", "-o", "UserKnownHostsFile=" + r.knownHosts, "-o", "StrictHostKeyChecking=yes",
-		"-o", "KexAlgorithms=curve25519-sha256", "-p", r.port, "-l", currentUser(t)}, opts...)
+	args := append([]string{"-F", "none", "-o", "UserKnownHostsFile=" + r.KnownHosts, "-o", "StrictHostKeyChecking=yes",
+		"-o", "KexAlgorithms=curve25519-sha256", "-p", r.Port, "-l", currentUser(t)}, opts...)
 	shellSession(t, append(args, "127.0.0.1"))
 	// -t with a command, against our server too.
 	st := startOnPTY(t, false, sshTermEnv(t), nil, append(args, "-t", "127.0.0.1", "tty; stty size; echo term=$TERM; exit 5")...)

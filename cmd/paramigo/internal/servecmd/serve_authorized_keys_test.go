@@ -1,4 +1,4 @@
-package main
+package servecmd_test
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/clitest"
 	"github.com/paramigo/paramigo/internal/sshtest"
 )
 
@@ -28,14 +29,14 @@ func TestServeAuthorizedKeysOptions(t *testing.T) {
 	if err := os.WriteFile(ak, []byte(lines), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := startServe(t, ak)
-	if want := "ignoring " + ak + ":2: "; !strings.Contains(r.stderr.String(), want) {
-		t.Errorf("serve's stderr does not name the bad line (%q):\n%s", want, r.stderr.String())
+	r := clitest.StartServe(t, ak)
+	if want := "ignoring " + ak + ":2: "; !strings.Contains(r.Stderr.String(), want) {
+		t.Errorf("serve's stderr does not name the bad line (%q):\n%s", want, r.Stderr.String())
 	}
 	run := func(key string, extra ...string) (string, string, int) {
 		t.Helper()
 		opts := append([]string{"-i", key, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"}, extra...)
-		cmd := r.ssh(t, opts, "id")
+		cmd := r.SSH(t, opts, "id")
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
 		cmd.Run()

@@ -1,26 +1,31 @@
-package main
+// Package servecmd is `paramigo serve`: an SSH server for the user who
+// starts it, on loopback by default, over the library's Server,
+// LocalSessions and ForwardServer. It holds the flags, the printing and the
+// wiring; what a server needs beyond that lives in the library.
+package servecmd
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
 	"os/signal"
 	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/paramigo/paramigo"
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/cli"
 	"github.com/paramigo/paramigo/keys"
+	"github.com/paramigo/paramigo/knownhosts"
 )
 
 const serveHelp = `usage: paramigo serve [--listen ADDR] [--host-key FILE]... [--authorized-keys FILE] [--root DIR]
@@ -60,20 +65,39 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 
-func runServe(e *env, args []string) int {
+// defaultListen is where serve listens unless told otherwise: loopback
+// only, so a first run exposes nothing.
+const defaultListen = "127.0.0.1:2222"
+
+// flags declares serve's flags over o, with their defaults, printing
+// errors and -h to w.
+func flags(o *Options, w io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	fs.SetOutput(w)
 	fs.Usage = func() {
-		fmt.Fprint(e.stderr, serveHelp+"\nFlags:\n")
+		fmt.Fprint(w, serveHelp+"\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	listen := fs.String("listen", "127.0.0.1:2222", "address to listen on")
-	var hostKeys multiFlag
-	fs.Var(&hostKeys, "host-key", "host key file (repeatable; default: generated once in the config dir)")
-	authKeys := fs.String("authorized-keys", "", "authorized_keys file (default ~/.ssh/authorized_keys)")
-	root := fs.String("root", "", "working directory for sessions (default: your home)")
-	grace := fs.Duration("grace", 10*time.Second, "how long running sessions may finish on shutdown")
-	noPassword := fs.Bool("no-password", false, "offer no password, only keys")
+	fs.StringVar(&o.Listen, "listen", defaultListen, "address to listen on")
+	fs.Var((*multiFlag)(&o.HostKeys), "host-key", "host key file (repeatable; default: generated once in the config dir)")
+	fs.StringVar(&o.AuthorizedKeys, "authorized-keys", "", "authorized_keys file (default ~/.ssh/authorized_keys)")
+	fs.StringVar(&o.Root, "root", "", "working directory for sessions (default: your home)")
+	fs.DurationVar(&o.Grace, "grace", 10*time.Second, "how long running sessions may finish on shutdown")
+	fs.BoolVar(&o.NoPassword, "no-password", false, "offer no password, only keys")
+	return fs
+}
+
+// Usage prints what `paramigo serve -h` prints: the help text and every
+// flag with its default.
+func Usage(w io.Writer) {
+	flags(&Options{}, w).Usage()
+}
+
+// Run is `paramigo serve args...`: it serves until SIGINT or SIGTERM and
+// returns the exit status (2 for a usage error, 1 when serving fails).
+func Run(e *cli.Env, args []string) int {
+	var o Options
+	fs := flags(&o, e.Stderr)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -81,39 +105,44 @@ func runServe(e *env, args []string) int {
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(e.stderr, "paramigo serve: unexpected argument %q\n", fs.Arg(0))
+		fmt.Fprintf(e.Stderr, "paramigo serve: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return serve(ctx, e, serveOptions{listen: *listen, hostKeys: hostKeys, authorizedKeys: *authKeys,
-		root: *root, grace: *grace, password: !*noPassword})
+	return Serve(ctx, e, o)
 }
 
-type serveOptions struct {
-	listen         string
-	hostKeys       []string
-	authorizedKeys string
-	root           string
-	grace          time.Duration
-	password       bool
-	ready          func(addr string) // tests learn the bound address here
+// Options is one server run as serve's flags describe it.
+type Options struct {
+	Listen         string   // --listen; "": defaultListen
+	HostKeys       []string // --host-key; none: the generated default
+	AuthorizedKeys string   // --authorized-keys; "": ~/.ssh/authorized_keys
+	Root           string   // --root
+	Grace          time.Duration
+	NoPassword     bool
+	// Ready, when set, learns the bound address once the server listens
+	// and has printed how to connect (tests run it on port 0).
+	Ready func(addr string)
 }
 
-func serve(ctx context.Context, e *env, o serveOptions) int {
+// Serve runs the server o describes until ctx ends, then shuts it down
+// within o.Grace. It returns the exit status: 0 after a shutdown, 1 when
+// the server cannot start or stops serving.
+func Serve(ctx context.Context, e *cli.Env, o Options) int {
 	fail := func(err error) int {
-		fmt.Fprintf(e.stderr, "paramigo serve: %v\n", err)
+		fmt.Fprintf(e.Stderr, "paramigo serve: %v\n", err)
 		return 1
 	}
 	me, err := user.Current()
 	if err != nil {
 		return fail(err)
 	}
-	signers, hostKeyDesc, err := loadHostKeys(o.hostKeys)
+	signers, hostKeyDesc, err := loadHostKeys(o.HostKeys)
 	if err != nil {
 		return fail(err)
 	}
-	akPath := o.authorizedKeys
+	akPath := o.AuthorizedKeys
 	explicitAK := akPath != ""
 	if !explicitAK {
 		akPath = filepath.Join(me.HomeDir, ".ssh", "authorized_keys")
@@ -126,10 +155,10 @@ func serve(ctx context.Context, e *env, o serveOptions) int {
 	// login, as sshd does, so edits count without a restart.
 	authorized, badLines := keys.ParseAuthorizedKeys(akData, akPath, nil)
 	for _, bad := range badLines {
-		fmt.Fprintf(e.stderr, "paramigo serve: ignoring %v\n", bad)
+		fmt.Fprintf(e.Stderr, "paramigo serve: ignoring %v\n", bad)
 	}
 	var password string
-	if o.password {
+	if !o.NoPassword {
 		password = runPassword()
 	}
 	if len(authorized) == 0 && password == "" {
@@ -164,17 +193,21 @@ func serve(ctx context.Context, e *env, o serveOptions) int {
 	var mux paramigo.ServeMux
 	// Agent forwarding as sshd allows it by default; a key's
 	// no-agent-forwarding still withholds it.
-	mux.OnSession(paramigo.LocalSessions(paramigo.LocalOptions{Dir: o.root, AgentForwarding: true}))
+	mux.OnSession(paramigo.LocalSessions(paramigo.LocalOptions{Dir: o.Root, AgentForwarding: true}))
 	fwd := &paramigo.ForwardServer{
 		AllowDirect: func(*paramigo.Transport, string, int) bool { return true },
 		AllowListen: func(*paramigo.Transport, string, int) bool { return true },
 	}
 	fwd.Register(&mux)
-	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	checker.Logger = logger
 	srv := &paramigo.Server{Config: cfg, Handler: &mux, Logger: logger}
 
-	l, err := net.Listen("tcp", o.listen)
+	listen := o.Listen
+	if listen == "" {
+		listen = defaultListen
+	}
+	l, err := net.Listen("tcp", listen)
 	if err != nil {
 		return fail(err)
 	}
@@ -184,9 +217,9 @@ func serve(ctx context.Context, e *env, o serveOptions) int {
 		return fail(err)
 	}
 	if warning := exposureWarning(addr, password != "", me.Username); warning != "" {
-		fmt.Fprintln(e.stderr, warning)
+		fmt.Fprintln(e.Stderr, warning)
 	}
-	w := e.stdout
+	w := e.Stdout
 	fmt.Fprintf(w, "paramigo serve: listening on %s (sessions run as %s)\n", addr, me.Username)
 	fmt.Fprint(w, hostKeyDesc)
 	if len(authorized) > 0 {
@@ -200,8 +233,8 @@ func serve(ctx context.Context, e *env, o serveOptions) int {
 		host = "127.0.0.1"
 	}
 	fmt.Fprintf(w, "connect with:\n  ssh -o UserKnownHostsFile=%s -p %d %s@%s\n", khPath, addr.Port, me.Username, host)
-	if o.ready != nil {
-		o.ready(addr.String())
+	if o.Ready != nil {
+		o.Ready(addr.String())
 	}
 
 	served := make(chan error, 1)
@@ -211,11 +244,11 @@ func serve(ctx context.Context, e *env, o serveOptions) int {
 		return fail(err)
 	case <-ctx.Done():
 	}
-	fmt.Fprintln(e.stderr, "paramigo serve: shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), o.grace)
+	fmt.Fprintln(e.Stderr, "paramigo serve: shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), o.Grace)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
-		fmt.Fprintln(e.stderr, "paramigo serve: sessions still running after the grace period were closed")
+		fmt.Fprintln(e.Stderr, "paramigo serve: sessions still running after the grace period were closed")
 	}
 	return 0
 }
@@ -255,7 +288,7 @@ func loadHostKeys(paths []string) ([]keys.Signer, string, error) {
 			return nil, "", fmt.Errorf("host key %s: %w", p, err)
 		}
 		signers = append(signers, k)
-		fmt.Fprintf(&desc, "host key: %s %s (%s)\n", keyTypeLabel(k.PublicKey()), keys.Fingerprint(k.PublicKey()), p)
+		fmt.Fprintf(&desc, "host key: %s %s (%s)\n", keys.ShortTypeName(k.PublicKey()), keys.Fingerprint(k.PublicKey()), p)
 	}
 	return signers, desc.String(), nil
 }
@@ -278,22 +311,6 @@ func generateHostKey(path string) error {
 		return err
 	}
 	return os.WriteFile(path+".pub", keys.MarshalAuthorizedKey(k.PublicKey(), k.Comment), 0o644)
-}
-
-// keyTypeLabel is ssh-keygen's short type name ("ED25519", "RSA").
-func keyTypeLabel(k keys.PublicKey) string {
-	switch t := k.Type(); {
-	case t == keys.KeyTypeEd25519:
-		return "ED25519"
-	case strings.HasPrefix(t, "ecdsa-"):
-		return "ECDSA"
-	case t == keys.KeyTypeRSA:
-		return "RSA"
-	case t == keys.KeyTypeDSA:
-		return "DSA"
-	default:
-		return strings.ToUpper(t)
-	}
 }
 
 // runPassword makes the password of one run of the server: 3 groups of
@@ -348,15 +365,13 @@ func writeKnownHosts(addr *net.TCPAddr, signers []keys.Signer) (string, error) {
 	if addr.IP.IsUnspecified() {
 		host = "127.0.0.1"
 	}
-	name := "[" + host + "]:" + strconv.Itoa(addr.Port)
-	if addr.Port == 22 {
-		name = host
+	p := filepath.Join(dir, fmt.Sprintf("known_hosts_%d", addr.Port))
+	f, err := knownhosts.Parse(nil, p)
+	if err != nil {
+		return "", err
 	}
-	var b bytes.Buffer
 	for _, s := range signers {
-		b.WriteString(name + " ")
-		b.Write(keys.MarshalAuthorizedKey(s.PublicKey(), ""))
+		f.Add(host, addr.Port, s.PublicKey(), false)
 	}
-	p := filepath.Join(dir, "known_hosts_"+strconv.Itoa(addr.Port))
-	return p, os.WriteFile(p, b.Bytes(), 0o600)
+	return p, f.WriteFile(p)
 }
