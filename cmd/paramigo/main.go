@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/cli"
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/keygencmd"
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/servecmd"
 )
 
@@ -45,10 +46,7 @@ func commands() []command {
 			},
 			func(w io.Writer) { fmt.Fprint(w, sshHelp) }},
 		{"keygen", "generate and manage keys, certificates and known_hosts (ssh-keygen's flags)",
-			func(e *cli.Env, args []string) int {
-				return runKeygen(&env{stdin: e.Stdin, stdout: e.Stdout, stderr: e.Stderr, getenv: e.Env}, args)
-			},
-			func(w io.Writer) { (&keygen{e: &env{stderr: w}}).usage() }},
+			keygencmd.Run, keygencmd.Usage},
 	}
 }
 

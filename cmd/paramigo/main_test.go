@@ -27,6 +27,7 @@ func runMain(args ...string) (code int, stdout, stderr string) {
 type syncBuffer = clitest.SyncBuffer
 
 var (
+	sshKeygen       = clitest.SSHKeygen
 	startServe      = clitest.StartServe
 	currentUser     = clitest.CurrentUser
 	keyLogin        = clitest.KeyLogin
@@ -36,6 +37,18 @@ var (
 	freePort        = clitest.FreePort
 	startBackground = clitest.StartBackground
 )
+
+// TestHelperProcess is not a test: terminal tests run the test binary
+// again as "paramigo ARGS" with a pseudo-terminal as its controlling
+// terminal, and this is where that run lands.
+func TestHelperProcess(t *testing.T) {
+	clitest.RunHelper(func(e *cli.Env, args []string) int { return run(args, e.Stdin, e.Stdout, e.Stderr) })
+}
+
+// helperCommand runs this test binary as "paramigo sub args...".
+func helperCommand(sub string, args ...string) *exec.Cmd {
+	return clitest.HelperCommand(append([]string{sub}, args...)...)
+}
 
 // TestVersionFlagLikeSSH: -V behaves as ssh's does, checked against ssh
 // itself: one line on stderr and status 0 wherever getopt reaches it, even

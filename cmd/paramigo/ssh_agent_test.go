@@ -65,7 +65,7 @@ func TestSSHInteropAgentKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(encrypted, data, 0o600)
-	if r := sshKeygen(t, dir, "", "-p", "-P", "", "-N", "secret phrase", "-f", encrypted); r.code != 0 {
+	if r := sshKeygen(t, dir, "", "-p", "-P", "", "-N", "secret phrase", "-f", encrypted); r.Code != 0 {
 		t.Fatalf("ssh-keygen -p: %+v", r)
 	}
 	if r := runBoth(t, env, "", with("-o", "IdentitiesOnly=yes", "-i", encrypted)...); r.code != 0 || r.stdout != "agent-ok\n" {

@@ -1,6 +1,6 @@
 //go:build linux
 
-package main
+package keygencmd
 
 import (
 	"bytes"
@@ -13,35 +13,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/clitest"
 	"github.com/paramigo/paramigo/internal/pty"
 	"github.com/paramigo/paramigo/internal/sshtest"
 	"github.com/paramigo/paramigo/keys"
 )
 
 // TestHelperProcess is not a test: terminal tests run the test binary
-// again as "paramigo SUBCOMMAND ARGS" (PARAMIGO_HELPER=SUBCOMMAND) with a
-// pseudo-terminal as its controlling terminal, and this is where that
-// run lands.
+// again as "paramigo keygen ARGS" with a pseudo-terminal as its
+// controlling terminal, and this is where that run lands.
 func TestHelperProcess(t *testing.T) {
-	sub := os.Getenv("PARAMIGO_HELPER")
-	if sub == "" {
-		return
-	}
-	args := os.Args
-	for i, a := range args {
-		if a == "--" {
-			args = args[i+1:]
-			break
-		}
-	}
-	os.Exit(run(append([]string{sub}, args...), os.Stdin, os.Stdout, os.Stderr))
-}
-
-// helperCommand runs this test binary as "paramigo sub args...".
-func helperCommand(sub string, args ...string) *exec.Cmd {
-	cmd := exec.Command(os.Args[0], append([]string{"-test.run=^TestHelperProcess$", "--"}, args...)...)
-	cmd.Env = []string{"PARAMIGO_HELPER=" + sub}
-	return cmd
+	clitest.RunHelper(Run)
 }
 
 // kgTerminal is a child "paramigo keygen" on a pseudo-terminal.
@@ -62,7 +44,7 @@ func startOnTerminal(t *testing.T, peer string, stdin *os.File, args ...string) 
 	if err != nil {
 		t.Skipf("no pseudo-terminal: %v", err)
 	}
-	cmd := helperCommand("keygen", args...)
+	cmd := clitest.HelperCommand(args...)
 	cmd.Env = append(os.Environ(), cmd.Env...)
 	if peer != "" {
 		cmd = exec.Command(peer, args...)

@@ -1,4 +1,4 @@
-package main
+package keygencmd
 
 import (
 	"bufio"
@@ -344,7 +344,7 @@ func (g *keygen) doShowCert() int {
 		if g.file == "-" || lnum != 1 {
 			header = path + ":" + strconv.Itoa(lnum)
 		}
-		fmt.Fprint(g.e.stdout, c.Describe(header))
+		fmt.Fprint(g.e.Stdout, c.Describe(header))
 	}
 	if !ok {
 		return 1

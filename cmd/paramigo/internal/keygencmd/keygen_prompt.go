@@ -1,4 +1,4 @@
-package main
+package keygencmd
 
 import (
 	"errors"
@@ -37,16 +37,16 @@ var kgOpenTTY = func() (*os.File, error) { return os.OpenFile("/dev/tty", os.O_R
 // prompt on stderr. End of input gives an empty passphrase, which is what
 // makes "ssh-keygen -f key < /dev/null" write an unencrypted key.
 func (g *keygen) readPassphrase(prompt string) (string, error) {
-	if f, ok := g.e.stdin.(*os.File); ok {
+	if f, ok := g.e.Stdin.(*os.File); ok {
 		if tty, err := kgOpenTTY(); err == nil {
 			defer tty.Close()
 			return kgReadHidden(tty, tty, prompt)
 		}
 		if term.IsTerminal(int(f.Fd())) {
-			return kgReadHidden(f, g.e.stderr, prompt)
+			return kgReadHidden(f, g.e.Stderr, prompt)
 		}
 	}
-	fmt.Fprint(g.e.stderr, prompt)
+	fmt.Fprint(g.e.Stderr, prompt)
 	s, err := g.in.ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return "", err
@@ -72,8 +72,8 @@ func (g *keygen) confirmOverwrite(path string) bool {
 	if _, err := os.Stat(path); err != nil {
 		return true
 	}
-	fmt.Fprintf(g.e.stdout, "%s already exists.\n", path)
-	fmt.Fprint(g.e.stdout, "Overwrite (y/n)? ")
+	fmt.Fprintf(g.e.Stdout, "%s already exists.\n", path)
+	fmt.Fprint(g.e.Stdout, "Overwrite (y/n)? ")
 	answer, ok := g.readLine()
 	return ok && answer != "" && (answer[0] == 'y' || answer[0] == 'Y')
 }
@@ -83,7 +83,7 @@ func (g *keygen) confirmOverwrite(path string) bool {
 // input, where ssh-keygen exits with status 1.
 func (g *keygen) askFilename(prompt string) bool {
 	def := g.home() + "/.ssh/" + kgDefaultIdentityName(g.keyType)
-	fmt.Fprintf(g.e.stdout, "%s (%s): ", prompt, def)
+	fmt.Fprintf(g.e.Stdout, "%s (%s): ", prompt, def)
 	answer, ok := g.readLine()
 	if !ok {
 		return false

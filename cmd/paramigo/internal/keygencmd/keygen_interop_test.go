@@ -1,20 +1,17 @@
 //go:build unix
 
-package main
+package keygencmd
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"syscall"
 	"testing"
 
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/clitest"
 	"github.com/paramigo/paramigo/internal/sshtest"
 	"github.com/paramigo/paramigo/keys"
 )
@@ -24,44 +21,19 @@ import (
 // print the same thing and exit the same way. They skip when ssh-keygen
 // is missing, and fail then under PARAMIGO_REQUIRE_PEERS=1.
 
-// sshKeygen runs the real ssh-keygen in dir. It gets its own session, so
-// it has no controlling terminal and reads any prompt's answer from
-// stdin, as "paramigo keygen" does in-process. Its stderr is normalised
-// to what paramigo prints: OpenSSH ends log lines with "\r\n", names
-// itself where paramigo says "paramigo keygen", and prefixes some fatal
-// messages with the C function's name.
+// sshKeygen runs the real ssh-keygen in dir (clitest.SSHKeygen: no
+// controlling terminal, prompts answered from stdin, as "paramigo keygen"
+// in-process). Its stderr is normalised to what paramigo prints: OpenSSH
+// ends log lines with "\r\n", names itself where paramigo says "paramigo
+// keygen", and prefixes some fatal messages with the C function's name.
 func sshKeygen(t testing.TB, dir, stdin string, args ...string) kgResult {
 	t.Helper()
-	path := sshtest.RequirePeer(t, sshtest.PeerSSHKeygen)
-	ctx, cancel := context.WithTimeout(context.Background(), sshtest.DefaultTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, path, args...)
-	cmd.Dir = dir
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	var env []string
-	for _, kv := range os.Environ() {
-		if name, _, _ := strings.Cut(kv, "="); name != "DISPLAY" && name != "SSH_ASKPASS" && name != "WAYLAND_DISPLAY" {
-			env = append(env, kv)
-		}
-	}
-	cmd.Env = env
-	err := cmd.Run()
-	code := 0
-	var exit *exec.ExitError
-	switch {
-	case errors.As(err, &exit):
-		code = exit.ExitCode()
-	case err != nil:
-		t.Fatalf("ssh-keygen %q: %v", args, err)
-	}
-	stderr := strings.ReplaceAll(errb.String(), "\r\n", "\n")
+	r := clitest.SSHKeygen(t, dir, stdin, args...)
+	stderr := strings.ReplaceAll(r.Stderr, "\r\n", "\n")
 	stderr = regexp.MustCompile(`(?m)^ssh-keygen: `).ReplaceAllString(stderr, keygenProg+": ")
 	// fatal_f() names the C function; paramigo does not.
 	stderr = regexp.MustCompile(`(?m)^do_[a-z0-9_]+: `).ReplaceAllString(stderr, "")
-	return kgResult{out.String(), stderr, code}
+	return kgResult{r.Stdout, stderr, r.Code}
 }
 
 // sameAsKeygen runs both tools with the same arguments (ssh-keygen in

@@ -1,4 +1,4 @@
-package main
+package keygencmd
 
 import (
 	"errors"
@@ -47,7 +47,7 @@ func (g *keygen) doGenerate() int {
 		bits = 0
 	}
 	if !g.quiet {
-		fmt.Fprintf(g.e.stdout, "Generating public/private %s key pair.\n", name)
+		fmt.Fprintf(g.e.Stdout, "Generating public/private %s key pair.\n", name)
 	}
 	priv, err := keys.GenerateKey(nil, typ, bits, nil)
 	if err != nil {
@@ -77,7 +77,7 @@ func (g *keygen) doGenerate() int {
 				pass = p
 				break
 			}
-			fmt.Fprintln(g.e.stdout, "Passphrases do not match.  Try again.")
+			fmt.Fprintln(g.e.Stdout, "Passphrases do not match.  Try again.")
 		}
 	}
 	comment := kgUserAtHost()
@@ -90,7 +90,7 @@ func (g *keygen) doGenerate() int {
 		return 1
 	}
 	if !g.quiet {
-		fmt.Fprintf(g.e.stdout, "Your identification has been saved in %s\n", g.file)
+		fmt.Fprintf(g.e.Stdout, "Your identification has been saved in %s\n", g.file)
 	}
 	pubPath := g.file + ".pub"
 	pub := priv.PublicKey()
@@ -98,11 +98,11 @@ func (g *keygen) doGenerate() int {
 		return g.fatal("Unable to save public key to %s: %s", pubPath, kgSshErrText(err))
 	}
 	if !g.quiet {
-		fmt.Fprintf(g.e.stdout, "Your public key has been saved in %s\n", pubPath)
-		fmt.Fprintf(g.e.stdout, "The key fingerprint is:\n")
-		fmt.Fprintf(g.e.stdout, "%s %s\n", kgFingerprint(pub, g.fpHash), comment)
-		fmt.Fprintf(g.e.stdout, "The key's randomart image is:\n")
-		fmt.Fprintf(g.e.stdout, "%s\n", kgRandomart(pub, g.fpHash))
+		fmt.Fprintf(g.e.Stdout, "Your public key has been saved in %s\n", pubPath)
+		fmt.Fprintf(g.e.Stdout, "The key fingerprint is:\n")
+		fmt.Fprintf(g.e.Stdout, "%s %s\n", kgFingerprint(pub, g.fpHash), comment)
+		fmt.Fprintf(g.e.Stdout, "The key's randomart image is:\n")
+		fmt.Fprintf(g.e.Stdout, "%s\n", kgRandomart(pub, g.fpHash))
 	}
 	return 0
 }

@@ -1,4 +1,4 @@
-package main
+package keygencmd
 
 import (
 	"bytes"
@@ -35,13 +35,13 @@ func (g *keygen) doExport() int {
 		if len(comment) > 60 {
 			comment = comment[:60]
 		}
-		g.e.stdout.Write(keys.MarshalRFC4716(k, comment))
+		g.e.Stdout.Write(keys.MarshalRFC4716(k, comment))
 	default:
 		out, err := keys.MarshalPublicKeyPEM(k, g.convertFormat)
 		if err != nil {
 			return g.fatal("unsupported key type %s", kgKeyName(k))
 		}
-		g.e.stdout.Write(out)
+		g.e.Stdout.Write(out)
 	}
 	return 0
 }
@@ -80,7 +80,7 @@ func (g *keygen) doImport() int {
 			return g.fatal("unrecognised raw private key format")
 		}
 	}
-	fmt.Fprintln(g.e.stdout, kgPublicLine(k, ""))
+	fmt.Fprintln(g.e.Stdout, kgPublicLine(k, ""))
 	return 0
 }
 
@@ -123,7 +123,7 @@ func (g *keygen) doChangePassphrase() int {
 		return g.fatal("Failed to load key %s: %s", g.file, kgSshErrText(err))
 	}
 	if pk.hasComment() {
-		fmt.Fprintf(g.e.stdout, "Key has comment '%s'\n", pk.key.Comment)
+		fmt.Fprintf(g.e.Stdout, "Key has comment '%s'\n", pk.key.Comment)
 	}
 	var pass string
 	if g.newPassphrase != nil {
@@ -134,7 +134,7 @@ func (g *keygen) doChangePassphrase() int {
 			return g.fatal("%s: %v", keygenProg, err)
 		}
 		if !match {
-			fmt.Fprintln(g.e.stdout, "Pass phrases do not match.  Try again.")
+			fmt.Fprintln(g.e.Stdout, "Pass phrases do not match.  Try again.")
 			return 1
 		}
 		pass = p
@@ -147,7 +147,7 @@ func (g *keygen) doChangePassphrase() int {
 		g.logf("Saving key \"%s\" failed: %s", g.file, kgSshErrText(err))
 		return 1
 	}
-	fmt.Fprintln(g.e.stdout, "Your identification has been saved with the new passphrase.")
+	fmt.Fprintln(g.e.Stdout, "Your identification has been saved with the new passphrase.")
 	return 0
 }
 
@@ -187,15 +187,15 @@ func (g *keygen) doChangeComment() int {
 		return 1
 	}
 	if pk.hasComment() {
-		fmt.Fprintf(g.e.stdout, "Old comment: %s\n", pk.key.Comment)
+		fmt.Fprintf(g.e.Stdout, "Old comment: %s\n", pk.key.Comment)
 	} else {
-		fmt.Fprintln(g.e.stdout, "No existing comment")
+		fmt.Fprintln(g.e.Stdout, "No existing comment")
 	}
 	var comment string
 	if g.comment != nil {
 		comment = *g.comment
 	} else {
-		fmt.Fprint(g.e.stdout, "New comment: ")
+		fmt.Fprint(g.e.Stdout, "New comment: ")
 		line, ok := g.readLine()
 		if !ok {
 			return 1
@@ -203,7 +203,7 @@ func (g *keygen) doChangeComment() int {
 		comment = line
 	}
 	if pk.hasComment() && comment == pk.key.Comment {
-		fmt.Fprintln(g.e.stdout, "No change to comment")
+		fmt.Fprintln(g.e.Stdout, "No change to comment")
 		return 0
 	}
 	if err := g.savePrivate(g.file, pk.key, format, pass, comment); err != nil {
@@ -214,9 +214,9 @@ func (g *keygen) doChangeComment() int {
 		return g.fatal("Unable to save public key to %s.pub: %s", g.file, kgSshErrText(err))
 	}
 	if comment != "" {
-		fmt.Fprintf(g.e.stdout, "Comment '%s' applied\n", comment)
+		fmt.Fprintf(g.e.Stdout, "Comment '%s' applied\n", comment)
 	} else {
-		fmt.Fprintln(g.e.stdout, "Comment removed")
+		fmt.Fprintln(g.e.Stdout, "Comment removed")
 	}
 	return 0
 }

@@ -1,4 +1,4 @@
-package main
+package keygencmd
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/cli"
 	"github.com/paramigo/paramigo/keys"
 	"github.com/paramigo/paramigo/knownhosts"
 )
@@ -30,7 +31,7 @@ func (r kgResult) String() string {
 func keygenRun(t testing.TB, stdin string, args ...string) kgResult {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code := run(append([]string{"keygen"}, args...), strings.NewReader(stdin), &out, &errb)
+	code := Run(&cli.Env{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb}, args)
 	return kgResult{out.String(), errb.String(), code}
 }
 

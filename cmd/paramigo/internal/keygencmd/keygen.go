@@ -1,8 +1,13 @@
-package main
+// Package keygencmd is `paramigo keygen`: ssh-keygen's flags, prompts,
+// messages and exit statuses for key generation, fingerprints, format
+// conversion, passphrase changes, certificates and known_hosts
+// maintenance, over the keys and knownhosts packages.
+package keygencmd
 
 import (
 	"bufio"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/user"
@@ -11,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/cli"
 	"github.com/paramigo/paramigo/keys"
 )
 
@@ -25,7 +31,7 @@ var keygenNow = time.Now
 // exit status: 0, 1 for the cases where ssh-keygen calls exit(1), 255
 // where it calls fatal().
 type keygen struct {
-	e  *env
+	e  *cli.Env
 	in *bufio.Reader // stdin, shared by every prompt so none over-reads
 
 	quiet   bool
@@ -69,11 +75,10 @@ type keygen struct {
 	args []string
 }
 
-// runKeygen is "paramigo keygen": ssh-keygen's flags, prompts, output and
-// exit statuses for key generation, fingerprints, format conversion,
-// passphrase changes, certificates and known_hosts maintenance.
-func runKeygen(e *env, args []string) int {
-	g := &keygen{e: e, in: bufio.NewReader(e.stdin), fpHash: "sha256", convertFormat: "rfc4716", validTo: keys.CertTimeInfinity}
+// Run is "paramigo keygen args...": it returns ssh-keygen's exit status
+// for the same command line.
+func Run(e *cli.Env, args []string) int {
+	g := &keygen{e: e, in: bufio.NewReader(e.Stdin), fpHash: "sha256", convertFormat: "rfc4716", validTo: keys.CertTimeInfinity}
 	if code, ok := g.parseFlags(args); !ok {
 		return code
 	}
@@ -137,7 +142,7 @@ func (g *keygen) parseFlags(args []string) (int, bool) {
 					val = args[i]
 					i++
 				} else {
-					fmt.Fprintf(g.e.stderr, "option requires an argument -- %c\n", c)
+					fmt.Fprintf(g.e.Stderr, "option requires an argument -- %c\n", c)
 					return g.usage(), false
 				}
 				if code, ok := g.setOption(c, val); !ok {
@@ -145,7 +150,7 @@ func (g *keygen) parseFlags(args []string) (int, bool) {
 				}
 				j = len(a)
 			default:
-				fmt.Fprintf(g.e.stderr, "unknown option -- %c\n", c)
+				fmt.Fprintf(g.e.Stderr, "unknown option -- %c\n", c)
 				return g.usage(), false
 			}
 		}
@@ -289,19 +294,19 @@ func kgStrtonum(s string, lo, hi int64) (int64, string) {
 func (g *keygen) dispatch() int {
 	if g.caKey != "" {
 		if len(g.args) < 1 {
-			fmt.Fprintln(g.e.stderr, "Too few arguments.")
+			fmt.Fprintln(g.e.Stderr, "Too few arguments.")
 			return g.usage()
 		}
 	} else if len(g.args) > 0 {
-		fmt.Fprintln(g.e.stderr, "Too many arguments.")
+		fmt.Fprintln(g.e.Stderr, "Too many arguments.")
 		return g.usage()
 	}
 	if g.changePass && g.changeComment {
-		fmt.Fprintln(g.e.stderr, "Can only have one of -p and -c.")
+		fmt.Fprintln(g.e.Stderr, "Can only have one of -p and -c.")
 		return g.usage()
 	}
 	if g.fingerprint && (g.deleteHost || g.hashHosts) {
-		fmt.Fprintln(g.e.stderr, "Cannot use -l with -H or -R.")
+		fmt.Fprintln(g.e.Stderr, "Cannot use -l with -H or -R.")
 		return g.usage()
 	}
 	switch {
@@ -330,10 +335,9 @@ func (g *keygen) dispatch() int {
 	return g.doGenerate()
 }
 
-// usage prints the forms this command supports, in ssh-keygen's layout,
-// and returns ssh-keygen's status for a usage error.
-func (g *keygen) usage() int {
-	fmt.Fprint(g.e.stderr, `usage: paramigo keygen [-q] [-a rounds] [-b bits] [-C comment] [-f output_keyfile]
+// usageText lists the forms this command supports, in ssh-keygen's
+// layout.
+const usageText = `usage: paramigo keygen [-q] [-a rounds] [-b bits] [-C comment] [-f output_keyfile]
                        [-m format] [-N new_passphrase] [-t dsa | ecdsa | ed25519 | rsa]
                        [-Z cipher]
        paramigo keygen -p [-a rounds] [-f keyfile] [-m format] [-N new_passphrase]
@@ -349,34 +353,45 @@ func (g *keygen) usage() int {
        paramigo keygen -I certificate_identity -s ca_key [-h] [-n principals]
                        [-O option] [-V validity_interval] [-z serial_number] file ...
        paramigo keygen -L [-f input_keyfile]
-`)
+`
+
+// Usage prints what a usage error prints: the forms this command
+// supports, in ssh-keygen's layout.
+func Usage(w io.Writer) {
+	fmt.Fprint(w, usageText)
+}
+
+// usage prints the usage text on stderr and returns ssh-keygen's status
+// for a usage error.
+func (g *keygen) usage() int {
+	Usage(g.e.Stderr)
 	return 1
 }
 
 // fatal prints a message as ssh-keygen's fatal() does and returns its
 // exit status.
 func (g *keygen) fatal(format string, a ...any) int {
-	fmt.Fprintf(g.e.stderr, format+"\n", a...)
+	fmt.Fprintf(g.e.Stderr, format+"\n", a...)
 	return 255
 }
 
 // logf prints an informational or error line on stderr (ssh-keygen's
 // logit and error).
 func (g *keygen) logf(format string, a ...any) {
-	fmt.Fprintf(g.e.stderr, format+"\n", a...)
+	fmt.Fprintf(g.e.Stderr, format+"\n", a...)
 }
 
 // debugf prints a debug line, which ssh-keygen shows under -v.
 func (g *keygen) debugf(format string, a ...any) {
 	if g.verbose {
-		fmt.Fprintf(g.e.stderr, "debug1: "+format+"\n", a...)
+		fmt.Fprintf(g.e.Stderr, "debug1: "+format+"\n", a...)
 	}
 }
 
 // home is the user's home directory. ssh-keygen asks the password
 // database; $HOME comes first here so a test or a sandbox can redirect it.
 func (g *keygen) home() string {
-	if h := g.e.getenv("HOME"); h != "" {
+	if h := g.e.Env("HOME"); h != "" {
 		return h
 	}
 	if h, err := os.UserHomeDir(); err == nil {

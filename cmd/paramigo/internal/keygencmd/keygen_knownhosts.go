@@ -1,4 +1,4 @@
-package main
+package keygencmd
 
 import (
 	"fmt"
@@ -43,7 +43,7 @@ func (g *keygen) doKnownHosts() int {
 		removed = f.Remove(g.hostName, knownhosts.DefaultPort)
 		if !g.quiet {
 			for _, e := range removed {
-				fmt.Fprintf(g.e.stdout, "# Host %s found: line %d\n", g.hostName, e.Line)
+				fmt.Fprintf(g.e.Stdout, "# Host %s found: line %d\n", g.hostName, e.Line)
 			}
 		}
 	} else {
@@ -83,8 +83,8 @@ func (g *keygen) doKnownHosts() int {
 	if backup == "" {
 		backup = path + ".old"
 	}
-	fmt.Fprintf(g.e.stdout, "%s updated.\n", path)
-	fmt.Fprintf(g.e.stdout, "Original contents retained as %s\n", backup)
+	fmt.Fprintf(g.e.Stdout, "%s updated.\n", path)
+	fmt.Fprintf(g.e.Stdout, "Original contents retained as %s\n", backup)
 	if hashed > 0 {
 		g.logf("WARNING: %s contains unhashed entries", backup)
 		g.logf("Delete this file to ensure privacy of hostnames")
@@ -105,7 +105,7 @@ func (g *keygen) findKnownHost(f *knownhosts.File) int {
 	found := f.Find(g.hostName, knownhosts.DefaultPort)
 	for _, e := range found {
 		if !g.quiet {
-			fmt.Fprintln(g.e.stdout, knownhosts.FoundHeader(g.hostName, e))
+			fmt.Fprintln(g.e.Stdout, knownhosts.FoundHeader(g.hostName, e))
 		}
 		switch {
 		case g.hashHosts:
@@ -115,12 +115,12 @@ func (g *keygen) findKnownHost(f *knownhosts.File) int {
 			if e.Comment != "" {
 				comment = " " + e.Comment
 			}
-			fmt.Fprintf(g.e.stdout, "%s %s %s%s\n", g.hostName, kgKeyName(e.Key), kgFingerprint(e.Key, g.fpHash), comment)
+			fmt.Fprintf(g.e.Stdout, "%s %s %s%s\n", g.hostName, kgKeyName(e.Key), kgFingerprint(e.Key, g.fpHash), comment)
 			if g.verbose {
-				fmt.Fprintf(g.e.stdout, "%s\n", kgRandomart(e.Key, g.fpHash))
+				fmt.Fprintf(g.e.Stdout, "%s\n", kgRandomart(e.Key, g.fpHash))
 			}
 		default:
-			fmt.Fprintln(g.e.stdout, e.Text)
+			fmt.Fprintln(g.e.Stdout, e.Text)
 		}
 	}
 	if len(found) == 0 {
@@ -134,7 +134,7 @@ func (g *keygen) findKnownHost(f *knownhosts.File) int {
 // printed as they are.
 func (g *keygen) printHashedLine(e knownhosts.Entry) {
 	if e.Hashed() || strings.ContainsAny(e.Hosts, "*?!") || e.Marker != knownhosts.MarkerNone {
-		fmt.Fprintln(g.e.stdout, e.Text)
+		fmt.Fprintln(g.e.Stdout, e.Text)
 		return
 	}
 	rawKey := strings.TrimLeft(strings.TrimLeft(e.Text, " \t")[len(e.Hosts):], " \t")
@@ -142,7 +142,7 @@ func (g *keygen) printHashedLine(e knownhosts.Entry) {
 		if name == "" {
 			break
 		}
-		fmt.Fprintf(g.e.stdout, "%s %s\n", knownhosts.HashHost(strings.ToLower(name), nil), rawKey)
+		fmt.Fprintf(g.e.Stdout, "%s %s\n", knownhosts.HashHost(strings.ToLower(name), nil), rawKey)
 	}
 }
 

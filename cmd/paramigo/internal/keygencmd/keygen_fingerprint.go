@@ -1,4 +1,4 @@
-package main
+package keygencmd
 
 import (
 	"bufio"
@@ -19,9 +19,9 @@ func (g *keygen) printFingerprint(k keys.PublicKey, comment *string) {
 	if comment != nil {
 		c = *comment
 	}
-	fmt.Fprintf(g.e.stdout, "%d %s %s (%s)\n", kgKeySize(k), kgFingerprint(k, g.fpHash), c, kgKeyName(k))
+	fmt.Fprintf(g.e.Stdout, "%d %s %s (%s)\n", kgKeySize(k), kgFingerprint(k, g.fpHash), c, kgKeyName(k))
 	if g.verbose {
-		fmt.Fprintf(g.e.stdout, "%s\n", kgRandomart(k, g.fpHash))
+		fmt.Fprintf(g.e.Stdout, "%s\n", kgRandomart(k, g.fpHash))
 	}
 }
 
@@ -184,6 +184,6 @@ func (g *keygen) doPrintPublic() int {
 	if pk.hasComment() {
 		comment = pk.key.Comment
 	}
-	fmt.Fprintln(g.e.stdout, kgPublicLine(pk.key.PublicKey(), comment))
+	fmt.Fprintln(g.e.Stdout, kgPublicLine(pk.key.PublicKey(), comment))
 	return 0
 }
