@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -197,7 +198,7 @@ func (g *keygen) setOption(c byte, v string) (int, bool) {
 		g.bits = int(n)
 	case 'E':
 		h := strings.ToLower(v)
-		if _, ok := kgFingerprintHashes[h]; !ok {
+		if !slices.Contains(keys.FingerprintHashes(), h) {
 			return g.fatal("Invalid hash algorithm \"%s\"", v), false
 		}
 		g.fpHash = h

@@ -231,7 +231,7 @@ func (g *keygen) doCASign() int {
 			return g.fatal("load pubkey \"%s\": %s", path, kgSshErrText(err))
 		}
 		if _, isCert := pub.(*keys.Certificate); isCert {
-			return g.fatal("key \"%s\" type %s cannot be certified", path, kgKeyName(pub))
+			return g.fatal("key \"%s\" type %s cannot be certified", path, keys.ShortTypeName(pub))
 		}
 		cert := &keys.Certificate{
 			Key:             pub,

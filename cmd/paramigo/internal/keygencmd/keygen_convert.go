@@ -31,7 +31,7 @@ func (g *keygen) doExport() int {
 	case "rfc4716":
 		// ssh-keygen's comment buffer holds 60 bytes, so that the quoted
 		// header fits RFC 4716's 72-byte lines.
-		comment := fmt.Sprintf("%d-bit %s, converted by %s from OpenSSH", kgKeySize(k), kgKeyName(k), kgUserAtHost())
+		comment := fmt.Sprintf("%d-bit %s, converted by %s from OpenSSH", keys.Bits(k), keys.ShortTypeName(k), kgUserAtHost())
 		if len(comment) > 60 {
 			comment = comment[:60]
 		}
@@ -39,7 +39,7 @@ func (g *keygen) doExport() int {
 	default:
 		out, err := keys.MarshalPublicKeyPEM(k, g.convertFormat)
 		if err != nil {
-			return g.fatal("unsupported key type %s", kgKeyName(k))
+			return g.fatal("unsupported key type %s", keys.ShortTypeName(k))
 		}
 		g.e.Stdout.Write(out)
 	}

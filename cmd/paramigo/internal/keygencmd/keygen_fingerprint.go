@@ -19,9 +19,9 @@ func (g *keygen) printFingerprint(k keys.PublicKey, comment *string) {
 	if comment != nil {
 		c = *comment
 	}
-	fmt.Fprintf(g.e.Stdout, "%d %s %s (%s)\n", kgKeySize(k), kgFingerprint(k, g.fpHash), c, kgKeyName(k))
+	fmt.Fprintf(g.e.Stdout, "%d %s %s (%s)\n", keys.Bits(k), g.fp(k), c, keys.ShortTypeName(k))
 	if g.verbose {
-		fmt.Fprintf(g.e.Stdout, "%s\n", kgRandomart(k, g.fpHash))
+		fmt.Fprintf(g.e.Stdout, "%s\n", g.art(k))
 	}
 }
 

@@ -100,9 +100,9 @@ func (g *keygen) doGenerate() int {
 	if !g.quiet {
 		fmt.Fprintf(g.e.Stdout, "Your public key has been saved in %s\n", pubPath)
 		fmt.Fprintf(g.e.Stdout, "The key fingerprint is:\n")
-		fmt.Fprintf(g.e.Stdout, "%s %s\n", kgFingerprint(pub, g.fpHash), comment)
+		fmt.Fprintf(g.e.Stdout, "%s %s\n", g.fp(pub), comment)
 		fmt.Fprintf(g.e.Stdout, "The key's randomart image is:\n")
-		fmt.Fprintf(g.e.Stdout, "%s\n", kgRandomart(pub, g.fpHash))
+		fmt.Fprintf(g.e.Stdout, "%s\n", g.art(pub))
 	}
 	return 0
 }

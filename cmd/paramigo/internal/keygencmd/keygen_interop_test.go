@@ -479,8 +479,8 @@ func TestKeygenInteropGenerate(t *testing.T) {
 				if pub, err := os.ReadFile(path + ".pub"); err == nil {
 					if k, _, err := keys.ParsePublicKeyLine(pub); err == nil {
 						for _, h := range []string{"sha256", "md5"} {
-							r.stdout = strings.ReplaceAll(r.stdout, kgRandomart(k, h), "RANDOMART")
-							r.stdout = strings.ReplaceAll(r.stdout, kgFingerprint(k, h), "FINGERPRINT")
+							r.stdout = strings.ReplaceAll(r.stdout, kgArt(t, k, h), "RANDOMART")
+							r.stdout = strings.ReplaceAll(r.stdout, kgFP(t, k, h), "FINGERPRINT")
 						}
 					}
 				}

@@ -2,20 +2,10 @@ package keygencmd
 
 import (
 	"bytes"
-	"crypto/dsa" //lint:ignore SA1019 ssh-dss keys are still listed and sized for ssh-keygen parity
-	"crypto/ecdsa"
-	"crypto/ed25519"
-	"crypto/md5"
-	"crypto/rsa"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -62,176 +52,16 @@ func kgParseKeyType(name string) (typ string, bits int) {
 	return "", 0
 }
 
-// kgPlainKey returns the key a certificate certifies, or k itself:
-// fingerprints and sizes are always of the plain key, as in OpenSSH.
-func kgPlainKey(k keys.PublicKey) keys.PublicKey {
-	if c, ok := k.(*keys.Certificate); ok && c.Key != nil {
-		return c.Key
-	}
-	return k
+// fp and art are k's fingerprint and randomart with -E's hash, which
+// setOption has checked against keys.FingerprintHashes.
+func (g *keygen) fp(k keys.PublicKey) string {
+	s, _ := keys.FingerprintWithHash(k, g.fpHash)
+	return s
 }
 
-// kgKeyName is OpenSSH's sshkey_type: "ED25519", "ECDSA", "RSA", "DSA",
-// with "-CERT" for certificates.
-func kgKeyName(k keys.PublicKey) string {
-	suffix := ""
-	if _, ok := k.(*keys.Certificate); ok {
-		suffix = "-CERT"
-	}
-	switch kgPlainKey(k).Type() {
-	case keys.KeyTypeEd25519:
-		return "ED25519" + suffix
-	case keys.KeyTypeECDSA256, keys.KeyTypeECDSA384, keys.KeyTypeECDSA521:
-		return "ECDSA" + suffix
-	case keys.KeyTypeRSA:
-		return "RSA" + suffix
-	case keys.KeyTypeDSA:
-		return "DSA" + suffix
-	}
-	return "unknown"
-}
-
-// kgKeySize is OpenSSH's sshkey_size: modulus bits for RSA, p's bits for
-// DSA, the curve size for ECDSA, 256 for Ed25519.
-func kgKeySize(k keys.PublicKey) int {
-	ck, ok := kgPlainKey(k).(keys.CryptoPublicKey)
-	if !ok {
-		return 0
-	}
-	switch pub := ck.CryptoPublicKey().(type) {
-	case *rsa.PublicKey:
-		return pub.N.BitLen()
-	case *dsa.PublicKey:
-		return pub.P.BitLen()
-	case *ecdsa.PublicKey:
-		return pub.Curve.Params().BitSize
-	case ed25519.PublicKey:
-		return 256
-	}
-	return 0
-}
-
-// kgFingerprintHash is one of the digests -E accepts.
-type kgFingerprintHash struct {
-	name string // as OpenSSH prints it: "SHA256", "MD5"
-	new  func() hash.Hash
-}
-
-var kgFingerprintHashes = map[string]kgFingerprintHash{
-	"md5":    {"MD5", md5.New},
-	"sha1":   {"SHA1", sha1.New},
-	"sha256": {"SHA256", sha256.New},
-	"sha384": {"SHA384", sha512.New384},
-	"sha512": {"SHA512", sha512.New},
-}
-
-// kgKeyDigest hashes the plain key's blob.
-func kgKeyDigest(k keys.PublicKey, alg string) (name string, sum []byte) {
-	h, ok := kgFingerprintHashes[alg]
-	if !ok {
-		h = kgFingerprintHashes["sha256"]
-	}
-	d := h.new()
-	d.Write(kgPlainKey(k).Marshal())
-	return h.name, d.Sum(nil)
-}
-
-// kgFingerprint is sshkey_fingerprint in its default form: "MD5:" and
-// colon-separated hex for MD5, otherwise the digest name and unpadded
-// base64.
-func kgFingerprint(k keys.PublicKey, alg string) string {
-	name, sum := kgKeyDigest(k, alg)
-	if name == "MD5" {
-		h := hex.EncodeToString(sum)
-		var b strings.Builder
-		b.WriteString("MD5:")
-		for i := 0; i < len(h); i += 2 {
-			if i > 0 {
-				b.WriteByte(':')
-			}
-			b.WriteString(h[i : i+2])
-		}
-		return b.String()
-	}
-	return name + ":" + base64.RawStdEncoding.EncodeToString(sum)
-}
-
-// Randomart field size: OpenSSH's FLDBASE 8.
-const (
-	kgArtWidth  = 8*2 + 1
-	kgArtHeight = 8 + 1
-)
-
-// kgRandomart draws the "drunken bishop" picture of a key's digest, as
-// OpenSSH's fingerprint_randomart (Dirk Loss, Tobias Stoeckmann, Alexander
-// von Gernler: "The drunken bishop: An analysis of the OpenSSH
-// fingerprint visualization algorithm"). The bishop starts in the middle
-// of a 17x9 field and, for every two bits of the digest taken from the
-// low end of each byte, moves one step diagonally (bit 0: right or left,
-// bit 1: down or up), sliding along walls; each square counts its visits,
-// and the counts select characters of " .o+=*BOX@%&#/^", with S and E
-// marking the start and end squares. The frame carries "[TYPE SIZE]" on
-// top and "[HASH]" below, both centred.
-func kgRandomart(k keys.PublicKey, alg string) string {
-	const symbols = " .o+=*BOX@%&#/^SE"
-	last := len(symbols) - 1 // index of 'E'
-	name, sum := kgKeyDigest(k, alg)
-	var field [kgArtWidth][kgArtHeight]int
-	x, y := kgArtWidth/2, kgArtHeight/2
-	for _, b := range sum {
-		for range 4 {
-			if b&1 != 0 {
-				x++
-			} else {
-				x--
-			}
-			if b&2 != 0 {
-				y++
-			} else {
-				y--
-			}
-			x = min(max(x, 0), kgArtWidth-1)
-			y = min(max(y, 0), kgArtHeight-1)
-			if field[x][y] < last-2 {
-				field[x][y]++
-			}
-			b >>= 2
-		}
-	}
-	field[kgArtWidth/2][kgArtHeight/2] = last - 1
-	field[x][y] = last
-
-	// OpenSSH formats the title into a 17-byte buffer: a title that does
-	// not fit at all drops the size; one that just overflows is cut.
-	title := fmt.Sprintf("[%s %d]", kgKeyName(k), kgKeySize(k))
-	if len(title) > kgArtWidth {
-		title = "[" + kgKeyName(k) + "]"
-	}
-	if len(title) > kgArtWidth-1 {
-		title = title[:kgArtWidth-1]
-	}
-	var b strings.Builder
-	kgArtBorder(&b, title)
-	b.WriteByte('\n')
-	for y := range kgArtHeight {
-		b.WriteByte('|')
-		for x := range kgArtWidth {
-			b.WriteByte(symbols[min(field[x][y], last)])
-		}
-		b.WriteString("|\n")
-	}
-	kgArtBorder(&b, "["+name+"]")
-	return b.String()
-}
-
-// kgArtBorder writes a frame line with label centred (rounded left).
-func kgArtBorder(b *strings.Builder, label string) {
-	b.WriteByte('+')
-	left := (kgArtWidth - len(label)) / 2
-	b.WriteString(strings.Repeat("-", left))
-	b.WriteString(label)
-	b.WriteString(strings.Repeat("-", kgArtWidth-left-len(label)))
-	b.WriteByte('+')
+func (g *keygen) art(k keys.PublicKey) string {
+	s, _ := keys.Randomart(k, g.fpHash)
+	return s
 }
 
 // kgReadKeyField parses a key at the start of s the way OpenSSH's

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/paramigo/paramigo/keys"
 	"github.com/paramigo/paramigo/knownhosts"
 )
 
@@ -115,9 +116,9 @@ func (g *keygen) findKnownHost(f *knownhosts.File) int {
 			if e.Comment != "" {
 				comment = " " + e.Comment
 			}
-			fmt.Fprintf(g.e.Stdout, "%s %s %s%s\n", g.hostName, kgKeyName(e.Key), kgFingerprint(e.Key, g.fpHash), comment)
+			fmt.Fprintf(g.e.Stdout, "%s %s %s%s\n", g.hostName, keys.ShortTypeName(e.Key), g.fp(e.Key), comment)
 			if g.verbose {
-				fmt.Fprintf(g.e.Stdout, "%s\n", kgRandomart(e.Key, g.fpHash))
+				fmt.Fprintf(g.e.Stdout, "%s\n", g.art(e.Key))
 			}
 		default:
 			fmt.Fprintln(g.e.Stdout, e.Text)
