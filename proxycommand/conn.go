@@ -125,8 +125,17 @@ func (c *Conn) ioError(op string, err error) error {
 	if c.closed.Load() || errors.Is(err, os.ErrClosed) {
 		return c.opError(op, net.ErrClosed)
 	}
-	if c.proc != nil && (err == io.EOF || errors.Is(err, syscall.EPIPE)) {
-		if e := c.proc.exited(exitWait); e != nil {
+	if c.proc != nil {
+		// End of file and a broken pipe are what a dying command looks
+		// like, so they wait a moment for its status. Anything else (a
+		// deadline, most likely) is the command's failure only if it
+		// has already ended: a background child of a dead command can
+		// hold the pipe open, and then only a deadline ends the Read.
+		var wait time.Duration
+		if err == io.EOF || errors.Is(err, syscall.EPIPE) {
+			wait = exitWait
+		}
+		if e := c.proc.exited(wait); e != nil {
 			return e
 		}
 	}

@@ -275,6 +275,19 @@ func TestCommandExitsEarly(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a child keeps the pipe open", func(t *testing.T) {
+		// The command is gone but its background child holds stdout, so
+		// no end of file comes: the Read's deadline ends it, with the
+		// command's failure rather than a bare timeout.
+		c := dialT(t, `sh -c 'sleep 5 & echo "bye" >&2; exit 3'`, nil)
+		c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		var err error
+		within(t, 3*time.Second, "Read", func() { _, err = c.Read(make([]byte, 1)) })
+		var e *ExitError
+		if !errors.As(err, &e) || e.ExitCode != 3 || !strings.Contains(e.Stderr, "bye") {
+			t.Fatalf("Read: %v, want *ExitError with status 3 and stderr", err)
+		}
+	})
 	t.Run("Write", func(t *testing.T) {
 		c := dialT(t, `sh -c 'echo "no route" >&2; exit 4'`, nil)
 		var err error

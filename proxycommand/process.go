@@ -161,15 +161,23 @@ func (p *process) copyStderr(out io.Writer) {
 	}
 }
 
-// exited waits up to d for the process to be reaped and returns its
-// ExitError, or nil when it is still running or exited with status 0.
+// exited waits up to d (0: not at all) for the process to be reaped and
+// returns its ExitError, or nil when it is still running or exited with
+// status 0.
 func (p *process) exited(d time.Duration) *ExitError {
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
 	case <-p.done:
-	case <-t.C:
-		return nil
+	default:
+		if d <= 0 {
+			return nil
+		}
+		t := time.NewTimer(d)
+		defer t.Stop()
+		select {
+		case <-p.done:
+		case <-t.C:
+			return nil
+		}
 	}
 	if p.state.Success() {
 		return nil
