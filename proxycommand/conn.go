@@ -99,7 +99,8 @@ func dial(ctx context.Context, command string, opts *Options) (*Conn, error) {
 // Read reads the command's output. When that ends and the command has
 // exited with a failure, the error is an *ExitError saying how; an
 // output that ends with the command still running, or after it exited
-// with status 0, is io.EOF.
+// with status 0, is io.EOF. A Read cut short by its deadline after the
+// command failed returns the *ExitError too.
 func (c *Conn) Read(b []byte) (int, error) {
 	n, err := c.r.Read(b)
 	if err != nil {
