@@ -28,6 +28,10 @@ type Keyring struct {
 	// use. It is called without the keyring's lock held, under the
 	// request's context. Set it before the keyring is used.
 	Confirm func(ctx context.Context, key *Key) bool
+	// DefaultLifetime, when positive, is the lifetime of keys added
+	// without one, as ssh-agent -t sets it; a lifetime the client asks
+	// for (ssh-add -t) wins. Set it before the keyring is used.
+	DefaultLifetime time.Duration
 
 	mu     sync.Mutex
 	keys   []*ringKey
@@ -144,8 +148,11 @@ func (k *Keyring) Add(ctx context.Context, a AddedKey) error {
 	if k.locked {
 		return fmt.Errorf("%w: locked", ErrFailure)
 	}
-	if a.Lifetime > 0 {
-		rk.expires = k.clock().Add(a.Lifetime)
+	if life := a.Lifetime; life > 0 || k.DefaultLifetime > 0 {
+		if life <= 0 {
+			life = k.DefaultLifetime
+		}
+		rk.expires = k.clock().Add(life)
 	}
 	k.expire()
 	if i, _ := k.find(rk.key.Blob); i >= 0 {

@@ -92,3 +92,33 @@ func TestKeyringRules(t *testing.T) {
 		t.Fatalf("Unlock when not locked: %v", err)
 	}
 }
+
+// TestKeyringDefaultLifetime: ssh-agent -t's rule, a key added without a
+// lifetime gets the default and one added with its own keeps it.
+func TestKeyringDefaultLifetime(t *testing.T) {
+	ctx := context.Background()
+	clock := &fakeClock{t: time.Unix(1e9, 0)}
+	ring := &Keyring{now: clock.now, DefaultLifetime: time.Minute}
+	for _, a := range []AddedKey{{Comment: "default"}, {Comment: "own", Lifetime: time.Hour}} {
+		k, err := keys.GenerateKey(nil, "ed25519", 0, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.PrivateKey = k
+		if err := ring.Add(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.advance(time.Minute - time.Second)
+	if list, _ := ring.List(ctx); len(list) != 2 {
+		t.Fatalf("before the default lifetime: %d keys", len(list))
+	}
+	clock.advance(time.Second)
+	if list, _ := ring.List(ctx); len(list) != 1 || list[0].Comment != "own" {
+		t.Fatalf("after the default lifetime: %d keys", len(list))
+	}
+	clock.advance(time.Hour)
+	if list, _ := ring.List(ctx); len(list) != 0 {
+		t.Fatalf("after the key's own lifetime: %d keys", len(list))
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime/debug"
 
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/agentcmd"
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/cli"
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/keygencmd"
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/servecmd"
@@ -47,6 +48,7 @@ func commands() []command {
 			func(w io.Writer) { fmt.Fprint(w, sshHelp) }},
 		{"keygen", "generate and manage keys, certificates and known_hosts (ssh-keygen's flags)",
 			keygencmd.Run, keygencmd.Usage},
+		{"agent", "hold keys for ssh-add, ssh and paramiko (ssh-agent's flags)", agentcmd.Run, agentcmd.Usage},
 	}
 }
 
