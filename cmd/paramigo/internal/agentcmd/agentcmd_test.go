@@ -115,6 +115,18 @@ func TestCommandMode(t *testing.T) {
 	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
 		t.Errorf("after the command: %s left in TMPDIR", ents[0].Name())
 	}
+
+	// SIGTERM to SSH_AGENT_PID ends the agent, as it ends ssh-agent's
+	// process, and the command runs on to its own end.
+	stdout.Reset()
+	script = `kill -TERM "$SSH_AGENT_PID"; i=0; while [ -e "$SSH_AUTH_SOCK" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done
+ssh-add -l >/dev/null 2>&1; echo "ssh-add $?"; exit 3`
+	if code := Run(e, []string{"sh", "-c", script}); code != 3 || stdout.String() != "ssh-add 2\n" {
+		t.Fatalf("after SIGTERM to the agent: exit %d, the command printed %q; stderr %q", code, stdout.String(), stderr.String())
+	}
+	if ents, _ := os.ReadDir(tmp); len(ents) != 0 {
+		t.Errorf("after SIGTERM: %s left in TMPDIR", ents[0].Name())
+	}
 }
 
 // TestHostileClients: clients that send garbage, announce a huge

@@ -1,7 +1,6 @@
 package agentcmd
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -61,10 +60,7 @@ func startDaemon(e *cli.Env, o *options, sock *socket) error {
 	if _, err := io.ReadFull(readyR, word); err != nil || string(word) != readyWord {
 		cmd.Process.Kill()
 		cmd.Wait()
-		os.Remove(sock.path)
-		if sock.dir != "" {
-			os.Remove(sock.dir)
-		}
+		sock.close()
 		return fmt.Errorf("the background agent did not start: %v", err)
 	}
 	pid := cmd.Process.Pid
@@ -82,9 +78,6 @@ func startDaemon(e *cli.Env, o *options, sock *socket) error {
 func runDaemonChild(e *cli.Env, o *options, path string) error {
 	os.Unsetenv(daemonEnv)
 	lf, ready := os.NewFile(3, "listener"), os.NewFile(4, "ready")
-	if lf == nil || ready == nil {
-		return errors.New(daemonEnv + " is set but no socket was handed over")
-	}
 	defer ready.Close()
 	fl, err := net.FileListener(lf)
 	lf.Close()

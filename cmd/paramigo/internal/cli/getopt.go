@@ -15,6 +15,7 @@ type OptionError struct {
 	Missing bool
 }
 
+// Error is getopt's message, as OpenSSH's tools print it.
 func (e *OptionError) Error() string {
 	if e.Missing {
 		return fmt.Sprintf("option requires an argument -- %c", e.Option)
