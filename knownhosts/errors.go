@@ -87,6 +87,9 @@ type RevokedError struct {
 	Key keys.PublicKey
 	// Revoked is the @revoked line that matched.
 	Revoked Entry
+	// WithoutPort reports that the line names the bare host while the
+	// lookup was for "[host]:port" (see Result.WithoutPort).
+	WithoutPort bool
 }
 
 func (e *RevokedError) Error() string {

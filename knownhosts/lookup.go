@@ -84,7 +84,7 @@ func (r Result) Err() error {
 	case Changed:
 		return &KeyError{Host: r.Host, Key: r.Key, Want: r.Want}
 	case Revoked:
-		return &RevokedError{Host: r.Host, Key: r.Key, Revoked: r.Entry}
+		return &RevokedError{Host: r.Host, Key: r.Key, Revoked: r.Entry, WithoutPort: r.WithoutPort}
 	}
 	return &UnknownHostError{Host: r.Host, Key: r.Key}
 }

@@ -119,8 +119,23 @@ func assembleNames(list *string, def string, all []string) (string, bool) {
 			}
 		}
 	}
-	if len(out) == 0 {
-		return "", false
-	}
+	// ssh 9.2 accepts an empty result ("Ciphers -*" prints "ciphers "):
+	// the connection then fails to negotiate.
 	return strings.Join(out, ","), true
+}
+
+// ValidNames reports whether every name in a comma-separated list is one
+// ssh knows for the keyword ("ciphers", "macs", "kexalgorithms", or a key
+// algorithm keyword), as ssh checks its -c and -m flags ("Unknown cipher
+// type").
+func ValidNames(keyword, list string) bool {
+	switch strings.ToLower(keyword) {
+	case "ciphers":
+		return namesValid(list, allCiphers, false)
+	case "macs":
+		return namesValid(list, allMACs, false)
+	case "kexalgorithms":
+		return namesValid(list, allKex, false)
+	}
+	return namesValid(list, allKeyAlgorithms, false)
 }

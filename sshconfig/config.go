@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -23,14 +24,22 @@ type Config struct {
 	User     string
 	Port     int
 
-	IdentityFiles    []string // unexpanded, as ssh -G prints them
-	CertificateFiles []string
-	IdentitiesOnly   bool
-	IdentityAgent    string // expanded; "" when unset
+	IdentityFiles []string // unexpanded, as ssh -G prints them
+	// DefaultIdentityFiles reports that IdentityFiles are ssh's defaults
+	// (~/.ssh/id_rsa, ...), not files the user named: ssh is quiet about
+	// those it cannot read.
+	DefaultIdentityFiles bool
+	CertificateFiles     []string
+	IdentitiesOnly       bool
+	IdentityAgent        string // expanded; "" when unset
 	// ProxyCommand is unexpanded ("" for none); ProxyJump is the full
 	// jump list ("" for none).
 	ProxyCommand string
 	ProxyJump    string
+	// Jump is the last hop of ProxyJump (nil for none): ssh connects to
+	// it, itself through Rest (the hops before it, "" for none), as a
+	// separate ssh run with -l User -p Port -J Rest would.
+	Jump *Jump
 
 	UserKnownHostsFiles   []string // expanded
 	GlobalKnownHostsFiles []string
@@ -50,19 +59,97 @@ type Config struct {
 	LocalForwards   []Forward
 	RemoteForwards  []Forward
 	DynamicForwards []Forward
-	SendEnv         []string
-	SetEnv          []string
-	ForwardAgent    bool
-	RemoteCommand   string // expanded; "" for none
-	RequestTTY      string
-	ControlPath     string // expanded; "" for none
-	BatchMode       bool
+	// OrderedLocalForwards holds LocalForwards and DynamicForwards as one
+	// list, in the order given, which is the order ssh opens their
+	// listeners; Dynamic tells them apart.
+	OrderedLocalForwards []Forward
+	SendEnv              []string
+	SetEnv               []string
+	ForwardAgent         bool
+	RemoteCommand        string // expanded; "" for none
+	RequestTTY           string
+	ControlPath          string // expanded; "" for none
+	BatchMode            bool
+
+	HostKeyAlias  string // lowercased; "" when unset
+	AddressFamily string // "any", "inet" or "inet6"
+	Compression   bool
+	// RekeyBytes is RekeyLimit's amount (0: the cipher's default);
+	// RekeyInterval its time in seconds (0: none).
+	RekeyBytes     int64
+	RekeyInterval  int
+	HashKnownHosts bool
+	CheckHostIP    bool
+
+	// PreferredAuthentications is nil when unset (ssh's built-in order).
+	PreferredAuthentications     []string
+	PubkeyAuthentication         bool
+	PasswordAuthentication       bool
+	KbdInteractiveAuthentication bool
+	NumberOfPasswordPrompts      int
+	// AddKeysToAgent is 0 no, 1 yes, 2 ask, 3 confirm; AddKeysLifetime
+	// the lifetime in seconds (0: none).
+	AddKeysToAgent  int
+	AddKeysLifetime int
+	// ForwardAgentSocket is the socket ForwardAgent names (expanded), ""
+	// when ForwardAgent is yes or no.
+	ForwardAgentSocket string
+	LogLevel           string // QUIET, FATAL, ERROR, INFO, VERBOSE, DEBUG1..3
+	// EscapeChar is the session escape character, -1 for none.
+	EscapeChar int
 
 	// Warnings are problems ssh reports but lets pass ("Unsupported
 	// option"); each is an *Error.
 	Warnings []error
 
-	lines [][2]string
+	lines  [][2]string
+	specs  map[string]string // algorithm lists as written, before defaults
+	tokens map[byte]string
+	r      *resolver
+}
+
+// Jump is one ProxyJump hop.
+type Jump struct {
+	User string // "" when not given: the hop's own configuration decides
+	Host string
+	Port int // 0 when not given
+	// Rest is the ProxyJump list before this hop ("" for none).
+	Rest string
+}
+
+// AlgorithmSpec returns an algorithm list keyword's value as it was
+// written (with its +, - or ^ prefix), "" when nothing set it. -G prints
+// the list applied to OpenSSH's defaults; a client with other defaults
+// applies the spec to its own.
+func (c *Config) AlgorithmSpec(keyword string) string {
+	return c.specs[strings.ToLower(keyword)]
+}
+
+// ExpandPath expands a file name as ssh does for IdentityFile and
+// CertificateFile: a leading ~ or ~user, then the %tokens and ${ENV}.
+func (c *Config) ExpandPath(path string) (string, error) {
+	if c.r == nil {
+		return path, nil
+	}
+	t, err := c.r.tildeExpand(path)
+	if err != nil {
+		return "", err
+	}
+	return expand(t, true, c.tokens, c.r.env)
+}
+
+// ProxyCommandLine is ProxyCommand with its tokens expanded as ssh
+// expands them when it runs the command (%h, %n, %p, %r and %%); "" when
+// there is no ProxyCommand.
+func (c *Config) ProxyCommandLine() (string, error) {
+	if c.ProxyCommand == "" {
+		return "", nil
+	}
+	keys := map[byte]string{}
+	for _, k := range []byte("hnpr") {
+		keys[k] = c.tokens[k]
+	}
+	return expand(c.ProxyCommand, false, keys, nil)
 }
 
 // Get returns the values ssh -G prints for a keyword (lowercase), one per
@@ -100,13 +187,19 @@ func Resolve(ctx context.Context, destination string, o Options) (*Config, error
 	if err != nil {
 		return nil, err
 	}
-	host, urlUser, urlPort, err := splitDestination(destination)
+	host, urlUser, urlPort, err := SplitDestination(destination)
 	if err != nil {
 		return nil, err
 	}
 	s := newSettings()
 	cl := &pass{r: r, s: s}
 	for _, opt := range o.CommandLine {
+		if len(opt) > 3 && opt[0] == '-' && strings.IndexByte("LRD", opt[1]) >= 0 && opt[2] == ' ' {
+			if err := flagForward(s, opt[1], opt[3:], r.env); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if err := cl.processLine(opt, "command-line", 0, nil, false, 0); err != nil {
 			return nil, err
 		}
@@ -164,6 +257,16 @@ func Resolve(ctx context.Context, destination string, o Options) (*Config, error
 		final := &pass{r: r, s: s, host: host, originalHost: hostArg, final: true}
 		if err := final.readConfigs(); err != nil {
 			return nil, err
+		}
+	}
+	specs := map[string]string{}
+	for k, v := range map[string]*string{
+		"ciphers": s.ciphers, "macs": s.macs, "kexalgorithms": s.kexAlgorithms,
+		"hostkeyalgorithms": s.hostKeyAlgorithms, "pubkeyacceptedalgorithms": s.pubkeyAlgorithms,
+		"casignaturealgorithms": s.caSignAlgorithms,
+	} {
+		if v != nil {
+			specs[k] = *v
 		}
 	}
 	if err := fillDefaults(s); err != nil {
@@ -226,11 +329,36 @@ func Resolve(ctx context.Context, destination string, o Options) (*Config, error
 	}
 	c := buildConfig(s, host, hostArg)
 	c.Warnings = r.warnings
+	c.specs = specs
+	c.tokens = r.tokenKeys(s, host, hostArg)
+	c.r = r
 	return c, nil
 }
 
-// splitDestination separates user@ and ssh:// parts from the destination.
-func splitDestination(d string) (host, user string, port int, err error) {
+// flagForward adds a -L, -R or -D forwarding as ssh's command line does.
+func flagForward(s *settings, flag byte, spec string, env func(string) (string, bool)) error {
+	what := map[byte]string{'L': "local", 'R': "remote", 'D': "dynamic"}[flag]
+	fwd, ok := parseForward(spec, flag == 'D', flag == 'R', env)
+	if !ok && flag == 'R' {
+		fwd, ok = parseForward(spec, true, true, env)
+	}
+	if !ok {
+		return plainErr(ErrBadValue, "Bad %s forwarding specification '%s'", what, spec)
+	}
+	list := &s.localForwards
+	if flag == 'R' {
+		list = &s.remoteForwards
+	}
+	if !slices.Contains(*list, fwd) {
+		*list = append(*list, fwd)
+	}
+	return nil
+}
+
+// SplitDestination separates ssh's destination forms, [user@]host and
+// ssh://[user@]host[:port], as ssh does before reading any file; port is
+// 0 when not given. Its error is ssh's "Invalid destination".
+func SplitDestination(d string) (host, user string, port int, err error) {
 	bad := plainErr(ErrConfig, "Invalid destination: %s", d)
 	if len(d) >= 6 && equalFold(d[:6], "ssh://") {
 		u, h, p, ok := parseUserHostPort(strings.TrimSuffix(d, "/"))
@@ -424,6 +552,7 @@ func fillDefaults(s *settings) error {
 	}
 	if len(s.identityFiles) == 0 {
 		s.identityFiles = append([]string(nil), defaultIdentityFiles...)
+		s.identityDefaults = true
 	}
 	setDefault(&s.escapeChar, '~')
 	if len(s.systemHostfiles) == 0 {
@@ -520,16 +649,7 @@ func fillDefaults(s *settings) error {
 // RemoteCommand, ControlPath, IdentityAgent, the ForwardAgent socket,
 // UserKnownHostsFile and forwarding socket paths.
 func (r *resolver) expandTokens(s *settings, host, hostArg string) error {
-	portStr := strconv.Itoa(s.port)
-	alias := hostArg
-	if s.hostKeyAlias != nil {
-		alias = *s.hostKeyAlias
-	}
-	keys := map[byte]string{
-		'C': connectionHash(r.thisHost, host, portStr, *s.user),
-		'L': r.shortHost(), 'i': r.uid, 'k': alias, 'l': r.thisHost, 'n': hostArg,
-		'p': portStr, 'd': r.home, 'h': host, 'r': *s.user, 'u': r.locUser,
-	}
+	keys := r.tokenKeys(s, host, hostArg)
 	pathExpand := func(p *string) error {
 		if p == nil {
 			return nil
@@ -581,6 +701,20 @@ func (r *resolver) expandTokens(s *settings, host, hostArg string) error {
 		}
 	}
 	return nil
+}
+
+// tokenKeys are the values of ssh's default %tokens for one destination.
+func (r *resolver) tokenKeys(s *settings, host, hostArg string) map[byte]string {
+	portStr := strconv.Itoa(s.port)
+	alias := hostArg
+	if s.hostKeyAlias != nil {
+		alias = *s.hostKeyAlias
+	}
+	return map[byte]string{
+		'C': connectionHash(r.thisHost, host, portStr, *s.user),
+		'L': r.shortHost(), 'i': r.uid, 'k': alias, 'l': r.thisHost, 'n': hostArg,
+		'p': portStr, 'd': r.home, 'h': host, 'r': *s.user, 'u': r.locUser,
+	}
 }
 
 func fmtFlag(v int) string {
@@ -728,20 +862,21 @@ func buildConfig(s *settings, host, hostArg string) *Config {
 	for _, f := range s.localForwards {
 		// Like ssh, socket-path forwards (no connect host) print here too.
 		if !f.hasConnect || f.ConnectHost == "socks" {
-			add("dynamicforward", f.side(f.ListenHost, f.hasListen, f.ListenPort, f.ListenPath))
+			add("dynamicforward", f.side(f.ListenHost, f.ListenHostSet, f.ListenPort, f.ListenPath))
 			if f.hasConnect {
 				c.DynamicForwards = append(c.DynamicForwards, f)
 			}
 		}
 	}
+	c.OrderedLocalForwards = s.localForwards
 	for _, f := range s.localForwards {
 		if !(f.ConnectHost == "socks" && f.hasConnect) {
-			add("localforward", f.side(f.ListenHost, f.hasListen, f.ListenPort, f.ListenPath)+" "+f.side(f.ConnectHost, f.hasConnect, f.ConnectPort, f.ConnectPath))
+			add("localforward", f.side(f.ListenHost, f.ListenHostSet, f.ListenPort, f.ListenPath)+" "+f.side(f.ConnectHost, f.hasConnect, f.ConnectPort, f.ConnectPath))
 			c.LocalForwards = append(c.LocalForwards, f)
 		}
 	}
 	for _, f := range s.remoteForwards {
-		add("remoteforward", f.side(f.ListenHost, f.hasListen, f.ListenPort, f.ListenPath)+" "+f.side(f.ConnectHost, f.hasConnect, f.ConnectPort, f.ConnectPath))
+		add("remoteforward", f.side(f.ListenHost, f.ListenHostSet, f.ListenPort, f.ListenPath)+" "+f.side(f.ConnectHost, f.hasConnect, f.ConnectPort, f.ConnectPath))
 		c.RemoteForwards = append(c.RemoteForwards, f)
 	}
 	for _, f := range s.identityFiles {
@@ -818,10 +953,33 @@ func buildConfig(s *settings, host, hostArg string) *Config {
 	}
 
 	c.IdentityFiles = s.identityFiles
+	c.DefaultIdentityFiles = s.identityDefaults
 	c.CertificateFiles = s.certificateFiles
 	c.IdentitiesOnly = s.identitiesOnly == 1
 	c.IdentityAgent = deref(s.identityAgent)
 	c.ProxyCommand = deref(s.proxyCommand)
+	if s.jumpHost != nil {
+		c.Jump = &Jump{User: deref(s.jumpUser), Host: *s.jumpHost, Port: max(s.jumpPort, 0), Rest: deref(s.jumpExtra)}
+	}
+	c.HostKeyAlias = deref(s.hostKeyAlias)
+	c.AddressFamily = msAddrFamily.format(s.addressFamily)
+	c.Compression = s.compression == 1
+	c.RekeyBytes, c.RekeyInterval = s.rekeyLimit, s.rekeyInterval
+	c.HashKnownHosts = s.hashKnownHosts == 1
+	c.CheckHostIP = s.checkHostIP == 1
+	c.PreferredAuthentications = splitNonEmpty(deref(s.preferredAuth))
+	c.PubkeyAuthentication = s.pubkeyAuth != 0
+	c.PasswordAuthentication = s.passwordAuth == 1
+	c.KbdInteractiveAuthentication = s.kbdInteractiveAuth == 1
+	c.NumberOfPasswordPrompts = s.numPasswordPrompts
+	c.AddKeysToAgent = s.addKeysToAgent
+	c.AddKeysLifetime = s.addKeysLifespan
+	c.ForwardAgentSocket = deref(s.forwardAgentSock)
+	c.LogLevel = msLogLevel.format(s.logLevel)
+	c.EscapeChar = s.escapeChar
+	if s.escapeChar == escapeNone {
+		c.EscapeChar = -1
+	}
 	c.UserKnownHostsFiles = s.userHostfiles
 	c.GlobalKnownHostsFiles = s.systemHostfiles
 	c.StrictHostKeyChecking = msStrict.format(s.strictHostKey)

@@ -61,3 +61,26 @@ func FuzzResolve(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseForward: -L, -R and -D specifications (LocalForward and
+// friends join their two words into the same form) never panic, and
+// what is accepted has ports in range and parses the same again.
+func FuzzParseForward(f *testing.F) {
+	for _, seed := range []string{"8080:example.com:80", "[::1]:8080:[fe80::1]:80", `a\:b:5:h:6`, "/tmp/a:/tmp/b",
+		"5:/run/s.sock", "1080", "*:0", "[x", "a:1:h:2:", "\\", "${HOME}/s:h:1", "5:h:ssh"} {
+		f.Add(seed, false, false)
+		f.Add(seed, true, true)
+	}
+	f.Fuzz(func(t *testing.T, spec string, dynamic, remote bool) {
+		fw, ok := parseForward(spec, dynamic, remote, func(string) (string, bool) { return "", false })
+		if !ok {
+			return
+		}
+		if fw.ListenPath == "" && (fw.ListenPort < 0 || fw.ListenPort > 65535 || (!remote && fw.ListenPort == 0)) {
+			t.Errorf("%q: listen port %d accepted", spec, fw.ListenPort)
+		}
+		if again, ok := parseForward(spec, dynamic, remote, func(string) (string, bool) { return "", false }); !ok || again != fw {
+			t.Errorf("%q parsed differently the second time", spec)
+		}
+	})
+}

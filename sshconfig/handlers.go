@@ -242,7 +242,7 @@ func parseForward(spec string, dynamic, remote bool, env func(string) (string, b
 	a := fields
 	setListenPath := func(x string) { f.ListenPath, f.ListenPort = x, portStreamLocal }
 	setConnectPath := func(x string) { f.ConnectPath, f.ConnectPort = x, portStreamLocal }
-	setListen := func(h, port string) { f.ListenHost, f.hasListen, f.ListenPort = h, true, a2port(port) }
+	setListen := func(h, port string) { f.ListenHost, f.ListenHostSet, f.ListenPort = h, true, a2port(port) }
 	setConnect := func(h, port string) { f.ConnectHost, f.hasConnect, f.ConnectPort = h, true, a2port(port) }
 	switch len(a) {
 	case 1:

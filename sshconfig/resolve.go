@@ -25,8 +25,11 @@ type Options struct {
 	ConfigFile string
 	// SystemConfigFile overrides /etc/ssh/ssh_config when ConfigFile is "".
 	SystemConfigFile string
-	// CommandLine holds -o options ("Key value" or "Key=value"); they are
-	// applied before any file, so they win.
+	// CommandLine holds ssh's command-line options in the order given:
+	// -o options ("Key value" or "Key=value") and the -L, -R and -D
+	// forwardings, written "-L spec" in the flags' own syntax
+	// ([bind:]port:host:hostport and the socket forms). They are applied
+	// before any file, so they win.
 	CommandLine []string
 	// User is -l, Port is -p (0: unset).
 	User string

@@ -11,9 +11,15 @@ type Forward struct {
 	ConnectHost string
 	ConnectPort int // -2 when ConnectPath is used
 	ConnectPath string
-	hasListen   bool // ListenHost given explicitly (even as "")
-	hasConnect  bool // ConnectHost given
+	// ListenHostSet reports a bind address given explicitly ("" and "*"
+	// then mean every address, where none given means loopback).
+	ListenHostSet bool
+	hasConnect    bool // ConnectHost given
 }
+
+// Dynamic reports a DynamicForward (or -D): a SOCKS proxy, no fixed
+// target.
+func (f Forward) Dynamic() bool { return f.hasConnect && f.ConnectHost == "socks" }
 
 // portStreamLocal marks a forward side that is a Unix socket path.
 const portStreamLocal = -2
@@ -65,6 +71,7 @@ type settings struct {
 	hostbasedAlgorithms   *string
 	pubkeyAlgorithms      *string
 	identityFiles         []string
+	identityDefaults      bool
 	certificateFiles      []string
 	hostname              *string
 	hostKeyAlias          *string

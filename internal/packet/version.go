@@ -27,9 +27,23 @@ type NotSSHError struct {
 	After    time.Duration // time from the start of the handshake
 	Closed   bool          // the peer closed the connection
 	TimedOut bool          // nothing (more) arrived in time
+	// Err is why the connection ended, when it says more than end of
+	// file (a proxy command's exit status, say).
+	Err error
 }
 
+// Unwrap returns why the connection ended, if known.
+func (e *NotSSHError) Unwrap() error { return e.Err }
+
 func (e *NotSSHError) Error() string {
+	s := e.message()
+	if e.Err != nil {
+		s += ": " + strings.TrimPrefix(e.Err.Error(), "paramigo: ")
+	}
+	return s
+}
+
+func (e *NotSSHError) message() string {
 	switch {
 	case e.TimedOut && e.Got == "":
 		return fmt.Sprintf("paramigo: no SSH identification from peer after %v (silent proxy or wrong port?)", e.After.Round(time.Millisecond))
@@ -86,6 +100,9 @@ func ReadVersion(r *bufio.Reader, allowPreamble bool, start time.Time) (version 
 			e.Got = quoteCut(got)
 		case errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF):
 			e.Closed = true
+			if rerr != io.EOF && rerr != io.ErrUnexpectedEOF {
+				e.Err = rerr
+			}
 		case isTimeout(rerr):
 			e.TimedOut = true
 		default:
