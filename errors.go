@@ -19,6 +19,10 @@ var (
 	ErrHandshakeTimeout = errors.New("paramigo: handshake timed out")
 	// ErrKeepaliveTimeout reports a peer that stopped answering keepalives.
 	ErrKeepaliveTimeout = errors.New("paramigo: peer not responding to keepalives")
+
+	// errNoIdentification marks a handshake that ran out of time before
+	// the peer's version line arrived: a silent server, not a slow one.
+	errNoIdentification = errors.New("no identification from the peer")
 )
 
 // DisconnectReason is an SSH_MSG_DISCONNECT reason code (RFC 4250 §4.2.2).

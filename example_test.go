@@ -32,24 +32,27 @@ func startExampleServer() (addr string, hostKey keys.PublicKey, stop func()) {
 			return 0
 		},
 	})
-	srv := &paramigo.Server{
-		Config: &paramigo.ServerConfig{
-			HostKeys: []keys.Signer{hk},
-			Password: func(c paramigo.ConnMetadata, password string) (*paramigo.Permissions, error) {
-				if c.User() == "gopher" && password == "correct horse" {
-					return &paramigo.Permissions{}, nil
-				}
-				return nil, fmt.Errorf("wrong password")
-			},
+	addr, stop = serveExample(&paramigo.ServerConfig{
+		HostKeys: []keys.Signer{hk},
+		Password: func(c paramigo.ConnMetadata, password string) (*paramigo.Permissions, error) {
+			if c.User() == "gopher" && password == "correct horse" {
+				return &paramigo.Permissions{}, nil
+			}
+			return nil, fmt.Errorf("wrong password")
 		},
-		Handler: &mux,
-	}
+	}, &mux)
+	return addr, hk.PublicKey(), stop
+}
+
+// serveExample runs a server with cfg and mux on a loopback port.
+func serveExample(cfg *paramigo.ServerConfig, mux *paramigo.ServeMux) (addr string, stop func()) {
+	srv := &paramigo.Server{Config: cfg, Handler: mux}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		log.Fatal(err)
 	}
 	go srv.Serve(l)
-	return l.Addr().String(), hk.PublicKey(), func() { srv.Close() }
+	return l.Addr().String(), func() { srv.Close() }
 }
 
 // Connect, check the host key, authenticate and run a command: paramiko's

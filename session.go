@@ -106,10 +106,17 @@ func (t *Transport) Run(ctx context.Context, command string, stdin io.Reader, st
 	if err != nil {
 		return err
 	}
-	defer ch.Close()
 	if err := ch.Exec(ctx, command); err != nil {
+		ch.Close()
 		return err
 	}
+	return runChannel(ctx, ch, stdin, stdout, stderr)
+}
+
+// runChannel copies stdin to a started command and its output to stdout
+// and stderr, concurrently, then waits for the exit status; it closes ch.
+func runChannel(ctx context.Context, ch *Channel, stdin io.Reader, stdout, stderr io.Writer) error {
+	defer ch.Close()
 	if stdout == nil {
 		stdout = io.Discard
 	}

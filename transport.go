@@ -175,13 +175,25 @@ func (t *Transport) handshake(ctx context.Context) error {
 		err = fmt.Errorf("paramigo: sending identification: %w", err)
 		if isTimeoutErr(err) {
 			err = fmt.Errorf("%w: %w", ErrHandshakeTimeout, err)
+		} else {
+			// A peer gone before it read ours usually said something
+			// first (a refusal, garbage, a proxy command's exit): the
+			// read side, which then ends too, tells more.
+			select {
+			case rerr := <-verErr:
+				if rerr != nil {
+					t.fail(rerr)
+					return rerr
+				}
+			case <-time.After(time.Second):
+			}
 		}
 		return t.fail(err)
 	}
 	select {
 	case err := <-verErr:
 		if err != nil && isTimeoutErr(err) {
-			err = fmt.Errorf("%w: %w", ErrHandshakeTimeout, err)
+			err = fmt.Errorf("%w: %w: %w", ErrHandshakeTimeout, errNoIdentification, err)
 		}
 		if err != nil {
 			t.answerIdent(err)
@@ -190,7 +202,7 @@ func (t *Transport) handshake(ctx context.Context) error {
 	case <-ctx.Done():
 		t.fail(ErrHandshakeTimeout)
 		if err := <-verErr; err != nil {
-			return fmt.Errorf("%w: %w", ErrHandshakeTimeout, err)
+			return fmt.Errorf("%w: %w: %w", ErrHandshakeTimeout, errNoIdentification, err)
 		}
 		return t.handshakeErr(ctx)
 	}
