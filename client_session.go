@@ -35,6 +35,17 @@ func (c *Client) algorithms(files knownhosts.Files) (Algorithms, error) {
 		if spec == "" {
 			continue
 		}
+		given := spec
+		spec, dropped := supportedSpec(spec, f.supported)
+		if len(dropped) > 0 {
+			c.log.Debug(fmt.Sprintf("%s: paramigo does not implement %s", f.keyword, strings.Join(dropped, ",")))
+		}
+		if spec == "" {
+			if given[0] == '+' || given[0] == '^' {
+				continue // nothing to add or to put first
+			}
+			return a, fmt.Errorf("paramigo: %s %q: no algorithm paramigo implements", f.keyword, given)
+		}
 		l, err := ApplyAlgorithmList(spec, *f.dst, f.supported)
 		if err != nil {
 			return a, fmt.Errorf("paramigo: %s %q: %w", f.keyword, spec, err)
@@ -61,6 +72,43 @@ func (c *Client) algorithms(files knownhosts.Files) (Algorithms, error) {
 		}
 	}
 	return a, nil
+}
+
+// supportedSpec rewrites an ssh_config algorithm list for what paramigo
+// implements: wildcards expand to the supported names they match, and
+// names OpenSSH knows but paramigo does not (sntrup761, umac) are
+// dropped, so a configuration written for ssh still connects. A "-"
+// list is kept as it is; "" means nothing was left.
+func supportedSpec(spec string, supported []string) (string, []string) {
+	op := ""
+	if spec[0] == '+' || spec[0] == '-' || spec[0] == '^' {
+		op, spec = spec[:1], spec[1:]
+	}
+	if op == "-" {
+		return op + spec, nil
+	}
+	var keep, dropped []string
+	for _, n := range strings.Split(spec, ",") {
+		if strings.ContainsAny(n, "*?") {
+			for _, sup := range supported {
+				if knownhosts.MatchPattern(sup, n) && !slices.Contains(keep, sup) {
+					keep = append(keep, sup)
+				}
+			}
+			continue
+		}
+		if slices.Contains(supported, n) {
+			if !slices.Contains(keep, n) {
+				keep = append(keep, n)
+			}
+		} else if n != "" {
+			dropped = append(dropped, n)
+		}
+	}
+	if len(keep) == 0 {
+		return "", dropped
+	}
+	return op + strings.Join(keep, ","), dropped
 }
 
 // SessionOptions shape a session Exec or Shell opens.
