@@ -45,7 +45,7 @@ func commands() []command {
 			func(e *cli.Env, args []string) int {
 				return runSSH(&env{stdin: e.Stdin, stdout: e.Stdout, stderr: e.Stderr, getenv: e.Env}, args)
 			},
-			func(w io.Writer) { fmt.Fprint(w, sshHelp) }},
+			func(w io.Writer) { io.WriteString(w, sshHelp) }},
 		{"keygen", "generate and manage keys, certificates and known_hosts (ssh-keygen's flags)",
 			keygencmd.Run, keygencmd.Usage},
 		{"agent", "hold keys for ssh-add, ssh and paramiko (ssh-agent's flags)", agentcmd.Run, agentcmd.Usage},

@@ -8,21 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/user"
 	"runtime/debug"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"syscall"
-	"time"
 
 	"github.com/paramigo/paramigo"
-	"github.com/paramigo/paramigo/agent"
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/cli"
-	"github.com/paramigo/paramigo/keys"
-	"github.com/paramigo/paramigo/knownhosts"
+	"github.com/paramigo/paramigo/sshconfig"
 )
 
 // sshExitFailure is ssh's exit status for its own failures: connection,
@@ -41,30 +34,24 @@ type sshCommand struct {
 	stdin   io.Reader
 	stdout  io.Writer
 	stderr  *sshLockedWriter
+	logw    io.Writer // where log lines go: stderr, or -E's file
 	getenv  func(string) string
-	dial    func(ctx context.Context, network, addr string) (net.Conn, error)
+	dial    func(ctx context.Context, network, addr string) (net.Conn, error) // nil: the library's
 	openTTY func() (sshTerminal, error)
 	askpass func(program, prompt string) (string, error)
 	// notify delivers the given signals (those not ignored at start)
 	// until stop is called: signal.Notify, unless a test replaces it.
 	notify func(sigs ...os.Signal) (ch <-chan os.Signal, stop func())
+	// systemConfig replaces /etc/ssh/ssh_config ("": the real one).
+	systemConfig string
 
 	opts       *sshOptions
 	log        *slog.Logger
 	logHandler *sshLogHandler
 	prompt     *sshPrompter
-	wantTTY    bool // a pseudo-terminal is asked for (ssh's tty_flag)
-	home       string
-	ids        []sshIdentity
+	wantTTY    bool   // a pseudo-terminal is asked for (ssh's tty_flag)
 	peer       string // "host ([ip]:port)", for the log
-
-	signersOnce sync.Once
-	signers     []keys.Signer // the identities, read when first needed
-	agent       *agent.Client // the agent at SSH_AUTH_SOCK, once asked
-
-	timerMu  sync.Mutex
-	timer    *time.Timer // ConnectTimeout for the handshake
-	timedOut atomic.Bool
+	client     *paramigo.Client
 }
 
 func newSSHCommand(e *env) *sshCommand {
@@ -73,7 +60,6 @@ func newSSHCommand(e *env) *sshCommand {
 		stdout:  e.stdout,
 		stderr:  &sshLockedWriter{w: e.stderr},
 		getenv:  e.getenv,
-		dial:    (&net.Dialer{}).DialContext,
 		openTTY: sshOpenTTY,
 		notify:  sshNotify,
 	}
@@ -99,14 +85,14 @@ func (c *sshCommand) fatalf(format string, args ...any) { c.logf(levelFatal, for
 
 func (c *sshCommand) run(args []string) int {
 	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-		fmt.Fprint(c.stdout, sshHelp)
+		io.WriteString(c.stdout, sshHelp)
 		return 0
 	}
 	if sshVersionFlag(args) {
 		fmt.Fprintln(c.stderr, cli.VersionLine(debug.ReadBuildInfo()))
 		return 0
 	}
-	opts, err := parseSSHArgs(args)
+	a, err := parseSSHArgs(args)
 	if err != nil {
 		var ue *sshUsageError
 		var ce *sshConfigError
@@ -125,15 +111,56 @@ func (c *sshCommand) run(args []string) int {
 		}
 		return sshExitFailure
 	}
+	if a.logFile != "" {
+		f, err := os.OpenFile(a.logFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			fmt.Fprintf(c.stderr, "Couldn't open logfile %s: %s\n", a.logFile, sshErrnoText(err))
+			return sshExitFailure
+		}
+		defer f.Close()
+		c.logw = &sshLockedWriter{w: f}
+	}
+	co := c.sshConfigOptions(a)
+	opts, err := c.resolve(context.Background(), a, co)
+	if err != nil {
+		c.reportConfigError(err)
+		return sshExitFailure
+	}
 	c.opts = opts
-	h := newSSHLogHandler(c.stderr, opts.logLevel)
+	if c.logw == nil {
+		c.logw = c.stderr
+	}
+	h := newSSHLogHandler(c.logw, opts.logLevel)
 	h.peer = &c.peer
 	c.log = slog.New(h)
 	c.logHandler = h
+	for _, w := range opts.cfg.Warnings {
+		c.errorf("%v", w)
+	}
+	if a.printConfig {
+		if err := opts.cfg.WriteG(c.stdout); err != nil {
+			return sshExitFailure
+		}
+		return 0
+	}
 	c.prompt = &sshPrompter{getenv: c.getenv, openTTY: c.openTTY, askpass: c.askpass, debug: c.debugf}
-	c.finishOptions()
 	c.decideTTY()
-	return c.connectAndRun()
+	return c.connectAndRun(co)
+}
+
+// reportConfigError prints a configuration refusal as ssh does: the
+// line, then for a file "terminating".
+func (c *sshCommand) reportConfigError(err error) {
+	if m := err.Error(); strings.HasPrefix(m, "Bad ") && strings.Contains(m, " forwarding specification '") {
+		fmt.Fprintln(c.stderr, err) // ssh's fprintf, not its logger
+		return
+	}
+	fmt.Fprint(c.stderr, err.Error()+"\r\n")
+	var ce *sshconfig.Error
+	if errors.As(err, &ce) && ce.File != "" && ce.File != "command-line" &&
+		(errors.Is(err, sshconfig.ErrBadOption) || errors.Is(err, sshconfig.ErrBadValue)) {
+		fmt.Fprintf(c.stderr, "%s: terminating, 1 bad configuration options\r\n", ce.File)
+	}
 }
 
 // sshVersionFlag reports whether ssh would print its version for args:
@@ -162,7 +189,17 @@ func sshVersionFlag(args []string) bool {
 				}
 				// Whatever came before -V must parse; a destination is
 				// added, as ssh checks for one only after the options.
-				_, err := parseSSHArgs(append(before, "host"))
+				a, err := parseSSHArgs(append(before, "host"))
+				if err != nil {
+					return false
+				}
+				var lines []string
+				for _, l := range append(a.direct, a.config.CommandLine...) {
+					if !strings.HasPrefix(l, "-i ") {
+						lines = append(lines, l)
+					}
+				}
+				_, err = sshconfig.Resolve(context.Background(), "host", sshconfig.Options{ConfigFile: "none", CommandLine: lines})
 				return err == nil
 			}
 			if strings.IndexByte(sshValueFlags, a[j]) >= 0 {
@@ -176,243 +213,82 @@ func sshVersionFlag(args []string) bool {
 	return false
 }
 
-// finishOptions fills in what depends on the environment: the user, the
-// home directory (for ~ and the default files) and the identities.
-func (c *sshCommand) finishOptions() {
-	o := c.opts
-	c.home = c.getenv("HOME")
-	u, uerr := user.Current()
-	if c.home == "" && uerr == nil {
-		c.home = u.HomeDir
-	}
-	if o.user == "" {
-		if uerr == nil {
-			o.user = u.Username
-		} else {
-			o.user = c.getenv("USER")
-		}
-	}
-	if o.port == 0 {
-		o.port = 22
-	}
-	c.ids = c.identities()
-	c.warnMissingIdentities()
-}
-
-// knownHostsFiles loads the user files, then the global ones; unreadable
-// files are skipped, as ssh does.
-func (c *sshCommand) knownHostsFiles() (files knownhosts.Files, first *knownhosts.File, firstPath string) {
-	userPaths := c.opts.userKnownHostsFiles
-	if userPaths == nil {
-		userPaths = []string{"~/.ssh/known_hosts", "~/.ssh/known_hosts2"}
-	}
-	globalPaths := c.opts.globalKnownHostsFiles
-	if globalPaths == nil {
-		globalPaths = []string{"/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2"}
-	}
-	for i, p := range append(slices.Clone(userPaths), globalPaths...) {
-		p = sshExpandTilde(p, c.home)
-		if i == 0 {
-			firstPath = p
-		}
-		f, err := knownhosts.Load(p)
-		if err != nil {
-			c.debugf("load_hostkeys: %v", err)
-			continue
-		}
-		if i == 0 && i < len(userPaths) {
-			first = f
-		}
-		files = append(files, f)
-	}
-	if len(userPaths) == 0 {
-		firstPath = "none"
-	}
-	return files, first, firstPath
-}
-
-// algorithms builds what to offer from the options.
-func (c *sshCommand) algorithms(files knownhosts.Files, name string, port int) paramigo.Algorithms {
-	o := c.opts
-	a := paramigo.DefaultAlgorithms()
-	for _, f := range []struct {
-		spec, kind string
-		dst        *[]string
-	}{
-		{o.ciphers, "ciphers", &a.Ciphers},
-		{o.macs, "macs", &a.MACs},
-		{o.kexAlgorithms, "kex", &a.Kex},
-		{o.hostKeyAlgorithms, "hostkeys", &a.HostKeys},
-		{o.pubkeyAlgorithms, "publickeys", &a.PublicKeys},
-	} {
-		if f.spec == "" {
-			continue
-		}
-		if l, err := checkAlgorithmSpec(f.spec, f.kind); err == nil {
-			*f.dst = l
-		}
-	}
-	// As ssh: unless the list was given outright, offer first the host key
-	// algorithms of keys already known for the host, so the server shows a
-	// key that can be checked.
-	if h := o.hostKeyAlgorithms; h == "" || h[0] == '+' || h[0] == '-' {
-		a.HostKeys = knownhosts.PreferredAlgorithms(files.HostKeys(name, port), a.HostKeys)
-	}
-	a.Compression = []string{paramigo.CompressionNone}
-	if o.compression {
-		supported := paramigo.SupportedAlgorithms().Compression
-		a.Compression = nil
-		for _, n := range []string{paramigo.CompressionZlibDelay, paramigo.CompressionZlib, paramigo.CompressionNone} {
-			if slices.Contains(supported, n) {
-				a.Compression = append(a.Compression, n)
-			}
-		}
-	}
-	return a
-}
-
 // connectAndRun connects, authenticates, forwards and runs the session.
-func (c *sshCommand) connectAndRun() int {
-	defer func() {
-		if c.agent != nil {
-			c.agent.Close()
-		}
-	}()
+func (c *sshCommand) connectAndRun(co sshconfig.Options) int {
 	o := c.opts
-	host := strings.ToLower(o.host)
-	files, userFile, userPath := c.knownHostsFiles()
-	lookupName, lookupPort := host, o.port
-	if o.hostKeyAlias != "" {
-		lookupName, lookupPort = strings.ToLower(o.hostKeyAlias), knownhosts.DefaultPort
+	c.peer = strings.ToLower(o.host)
+	opts := []paramigo.ConnectOption{
+		paramigo.WithSSHConfig(co),
+		paramigo.WithLogger(c.log),
+		paramigo.WithBanner(c.showBanner),
+		paramigo.WithProxyStderr(c.stderr),
+		paramigo.WithPrompt(func(_ context.Context, p *paramigo.Prompt) (string, error) {
+			return c.prompt.read(p.Text, p.Echo), nil
+		}),
 	}
-	for _, f := range files {
-		found := f.Find(lookupName, lookupPort)
-		for _, e := range found {
-			c.logf(levelDebug3, "record_hostkey: found key type %s in file %s", keys.ShortTypeName(e.Key), e.Location())
-		}
-		if len(found) > 0 { // as ssh, which is silent about files with none
-			c.logf(levelDebug3, "load_hostkeys_file: loaded %d keys from %s", len(found), knownhosts.HostPort(lookupName, lookupPort))
-		}
+	if c.dial != nil {
+		opts = append(opts, paramigo.WithDialer(c.dial))
 	}
-	checker := &hostKeyChecker{c: c, files: files, userFile: userFile, userPath: userPath,
-		policy: o.strictHostKeyChecking, name: lookupName, port: lookupPort, hash: o.hashKnownHosts, home: c.home}
-
-	addr := net.JoinHostPort(o.host, strconv.Itoa(o.port))
-	c.debugf("Connecting to %s port %d.", o.host, o.port)
-	conn, start, err := c.connect(addr)
+	client, err := paramigo.ConnectConfig(context.Background(), o.cfg, opts...)
 	if err != nil {
-		c.reportDialError(host, err)
+		c.reportConnectionError(err)
 		return sshExitFailure
 	}
-	c.debugf("Connection established.")
+	defer client.Close()
+	c.client = client
 	ip := o.host
-	if ta, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
+	if ta, ok := client.RemoteAddr().(*net.TCPAddr); ok {
 		ip = ta.IP.String()
 	}
-	checker.ip = knownhosts.HostPort(ip, o.port)
-	c.peer = fmt.Sprintf("%s ([%s]:%d)", host, ip, o.port)
-	wc := &sshWatchedConn{Conn: conn}
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	if o.connectTimeout > 0 {
-		c.timerMu.Lock()
-		c.timer = time.AfterFunc(time.Until(start.Add(o.connectTimeout)), func() {
-			c.timedOut.Store(true)
-			cancel()
-		})
-		c.timerMu.Unlock()
+	if o.stdioForward != "" {
+		return c.runStdioForward(client, ip)
 	}
-	cfg := c.clientConfig(c.algorithms(files, lookupName, lookupPort), checker.check)
-	c.debugf("Authenticating to %s:%d as '%s'", host, o.port, o.user)
-	t, err := paramigo.NewClientTransport(ctx, wc, addr, cfg)
-	c.stopConnectTimer()
+	return c.runSession(client.Transport, ip)
+}
+
+// runStdioForward is -W: stdin and stdout joined to host:port through
+// the server, until either side ends.
+func (c *sshCommand) runStdioForward(client *paramigo.Client, ip string) int {
+	ctx := context.Background()
+	conn, err := client.DialTCP(ctx, c.opts.stdioForward)
 	if err != nil {
-		c.reportConnectionError(err, host, ip, wc)
+		var oe *paramigo.OpenChannelError
+		if errors.As(err, &oe) {
+			c.errorf("channel 0: open failed: %s: %s", sshOpenReason(oe.Reason), sshSanitize(oe.Message))
+			c.errorf("stdio forwarding failed")
+		} else {
+			c.reportLostConnection(client.Transport, ip, err)
+		}
 		return sshExitFailure
 	}
-	defer t.Close()
-	return c.runSession(t, ip)
-}
-
-// clientConfig is the transport's configuration from the options.
-func (c *sshCommand) clientConfig(algos paramigo.Algorithms, verify paramigo.HostKeyCallback) *paramigo.ClientConfig {
-	o := c.opts
-	return &paramigo.ClientConfig{
-		Config: paramigo.Config{
-			Algorithms: algos,
-			// ssh bounds only connecting and key exchange (ConnectTimeout,
-			// see stopConnectTimer), never the time a person takes to type
-			// a password.
-			HandshakeTimeout: -1,
-			Logger:           c.log,
-			RekeyBytes:       o.rekeyBytes,
-			RekeyInterval:    o.rekeyInterval,
-		},
-		User:              o.user,
-		Auth:              c.authMethods(),
-		HostKeyCallback:   verify,
-		Banner:            c.showBanner,
-		PasswordChange:    c.changePassword,
-		KeepaliveInterval: o.serverAliveInterval,
-		KeepaliveMax:      o.serverAliveCountMax,
-	}
-}
-
-// connect dials addr, ConnectionAttempts times a second apart, each
-// attempt bounded by ConnectTimeout. start is when the successful
-// attempt began: the handshake gets what is left of its timeout.
-func (c *sshCommand) connect(addr string) (conn net.Conn, start time.Time, err error) {
-	o := c.opts
-	for attempt := 1; ; attempt++ {
-		start = time.Now()
-		ctx, cancel := context.Background(), context.CancelFunc(func() {})
-		if o.connectTimeout > 0 {
-			ctx, cancel = context.WithTimeout(ctx, o.connectTimeout)
+	defer conn.Close()
+	done := make(chan struct{})
+	go func() {
+		io.Copy(c.stdout, conn)
+		close(done)
+	}()
+	go func() {
+		if c.stdin != nil && !c.opts.stdinNull {
+			io.Copy(conn, c.stdin)
 		}
-		conn, err = c.dial(ctx, o.network, addr)
-		cancel()
-		if err == nil {
-			return conn, start, nil
+		if cw, ok := conn.(interface{ CloseWrite() error }); ok {
+			cw.CloseWrite()
 		}
-		c.debugf("connect to address %s port %d: %s", o.host, o.port, sshDialErrorReason(err))
-		if attempt >= o.connectionAttempts {
-			return nil, start, err
-		}
-		time.Sleep(time.Second)
+	}()
+	select {
+	case <-done:
+	case <-client.Done():
+		c.reportLostConnection(client.Transport, ip, client.Err())
+		return sshExitFailure
 	}
-}
-
-// stopConnectTimer ends ConnectTimeout's hold once the key exchange got
-// as far as the host key: prompts after that take as long as they take.
-func (c *sshCommand) stopConnectTimer() {
-	c.timerMu.Lock()
-	defer c.timerMu.Unlock()
-	if c.timer != nil {
-		c.timer.Stop()
-	}
-}
-
-// sshWatchedConn notes whether the server sent anything, to tell a silent
-// server from a slow key exchange when the timeout strikes.
-type sshWatchedConn struct {
-	net.Conn
-	gotData atomic.Bool
-}
-
-func (w *sshWatchedConn) Read(p []byte) (int, error) {
-	n, err := w.Conn.Read(p)
-	if n > 0 {
-		w.gotData.Store(true)
-	}
-	return n, err
+	return 0
 }
 
 // showBanner prints the server's pre-authentication banner as ssh does,
 // at INFO level, with control characters made visible.
 func (c *sshCommand) showBanner(msg string) {
 	if c.opts.logLevel <= levelInfo {
-		io.WriteString(c.stderr, sshSanitize(msg))
+		io.WriteString(c.logw, sshSanitize(msg))
 	}
 }
 
@@ -446,17 +322,23 @@ func sshDialErrorReason(err error) string {
 
 // reportDialError prints ssh's message for a connection that could not
 // be made.
-func (c *sshCommand) reportDialError(host string, err error) {
+func (c *sshCommand) reportDialError(err error) bool {
 	var dnsErr *net.DNSError
-	if errors.As(err, &dnsErr) {
+	var nv *paramigo.NoValidConnectionsError
+	switch {
+	case errors.As(err, &dnsErr):
 		reason := "Name or service not known"
 		if dnsErr.IsTimeout || dnsErr.IsTemporary {
 			reason = "Temporary failure in name resolution"
 		}
-		c.errorf("ssh: Could not resolve hostname %s: %s", host, reason)
-		return
+		c.errorf("ssh: Could not resolve hostname %s: %s", strings.ToLower(c.opts.host), reason)
+	case errors.As(err, &nv):
+		last := nv.Attempts[len(nv.Attempts)-1].Err
+		c.errorf("ssh: connect to host %s port %d: %s", c.opts.host, c.opts.port, sshDialErrorReason(last))
+	default:
+		return false
 	}
-	c.errorf("ssh: connect to host %s port %d: %s", c.opts.host, c.opts.port, sshDialErrorReason(err))
+	return true
 }
 
 // sshNoMatchingWhat names a negotiation failure in ssh's words.
@@ -476,24 +358,42 @@ func sshNoMatchingWhat(what string) string {
 	return what
 }
 
-// reportConnectionError prints ssh's message for a failed handshake or
-// authentication.
-func (c *sshCommand) reportConnectionError(err error, host, ip string, wc *sshWatchedConn) {
-	port := c.opts.port
+// reportConnectionError prints ssh's message for a failed connection,
+// handshake or authentication.
+func (c *sshCommand) reportConnectionError(err error) {
+	o := c.opts
+	host, port := strings.ToLower(o.host), o.port
+	ip := host
+	var he *paramigo.HandshakeError
+	if errors.As(err, &he) {
+		if ta, ok := he.RemoteAddr.(*net.TCPAddr); ok {
+			ip = ta.IP.String()
+		}
+	}
 	var aerr *paramigo.AuthError
 	var nerr *paramigo.AlgorithmNegotiationError
 	var derr *paramigo.DisconnectError
 	var notSSH *paramigo.NotSSHError
+	var terr *paramigo.ConnectTimeoutError
+	var herr *paramigo.HopError
 	switch {
-	case c.timedOut.Load():
-		if !wc.gotData.Load() {
+	case errors.As(err, &herr):
+		c.errorf("%s", strings.TrimPrefix(herr.Error(), "paramigo: "))
+	case c.reportDialError(err):
+	case errors.As(err, &terr):
+		if terr.During == "connect" {
+			c.errorf("ssh: connect to host %s port %d: Connection timed out", o.host, port)
+			return
+		}
+		if !terr.BannerReceived {
 			c.infof("Connection timed out during banner exchange")
 		}
 		c.infof("Connection to %s port %d timed out", ip, port)
 	case errors.Is(err, paramigo.ErrHostKeyRejected):
-		c.fatalf("%v", errHostKeyVerification)
+		c.reportHostKeyError(err)
+		c.fatalf("Host key verification failed.")
 	case errors.As(err, &aerr):
-		c.fatalf("%s@%s: Permission denied (%s).", c.opts.user, host, strings.Join(aerr.Remaining, ","))
+		c.fatalf("%s@%s: Permission denied (%s).", o.user, host, strings.Join(aerr.Remaining, ","))
 	case errors.As(err, &nerr):
 		c.infof("Unable to negotiate with %s port %d: no matching %s found. Their offer: %s",
 			ip, port, sshNoMatchingWhat(nerr.What), strings.Join(nerr.Theirs, ","))
@@ -503,15 +403,12 @@ func (c *sshCommand) reportConnectionError(err error, host, ip string, wc *sshWa
 	case errors.As(err, &notSSH) && notSSH.Closed && notSSH.Got == "":
 		c.infof("kex_exchange_identification: Connection closed by remote host")
 		c.infof("Connection closed by %s port %d", ip, port)
-	case errors.Is(err, syscall.ECONNRESET):
-		if !wc.gotData.Load() {
-			c.infof("kex_exchange_identification: read: Connection reset by peer")
+		if notSSH.Err != nil {
+			c.debugf("%v", notSSH.Err)
 		}
+	case errors.Is(err, syscall.ECONNRESET):
 		c.infof("Connection reset by %s port %d", ip, port)
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		if !wc.gotData.Load() {
-			c.infof("kex_exchange_identification: Connection closed by remote host")
-		}
 		c.infof("Connection closed by %s port %d", ip, port)
 	default:
 		c.fatalf("Connection to %s port %d: %s", ip, port, strings.TrimPrefix(err.Error(), "paramigo: "))

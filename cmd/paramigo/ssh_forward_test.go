@@ -18,50 +18,6 @@ import (
 	"github.com/paramigo/paramigo/internal/sshtest"
 )
 
-func TestSSHParseForward(t *testing.T) {
-	for _, tc := range []struct {
-		spec            string
-		dynamic, remote bool
-		want            *sshForward // nil: refused
-	}{
-		{spec: "8080:example.com:80", want: &sshForward{listenPort: 8080, connectHost: "example.com", connectPort: 80}},
-		{spec: "127.0.0.1:8080:h:80", want: &sshForward{listenHost: "127.0.0.1", hasListenHost: true, listenPort: 8080, connectHost: "h", connectPort: 80}},
-		{spec: ":8080:h:80", want: &sshForward{hasListenHost: true, listenPort: 8080, connectHost: "h", connectPort: 80}},
-		{spec: "*:8080:h:80", want: &sshForward{listenHost: "*", hasListenHost: true, listenPort: 8080, connectHost: "h", connectPort: 80}},
-		{spec: "[::1]:8080:[fe80::1]:80", want: &sshForward{listenHost: "::1", hasListenHost: true, listenPort: 8080, connectHost: "fe80::1", connectPort: 80}},
-		{spec: "  5:h:6", want: &sshForward{listenPort: 5, connectHost: "h", connectPort: 6}},
-		{spec: "5:h:ssh", want: &sshForward{listenPort: 5, connectHost: "h", connectPort: 22}},
-		{spec: "5:/run/s.sock", want: &sshForward{listenPort: 5, connectPath: "/run/s.sock", connectPort: -2}},
-		{spec: "/tmp/l.sock:h:6", want: &sshForward{listenPath: "/tmp/l.sock", listenPort: -2, connectHost: "h", connectPort: 6}},
-		{spec: "/tmp/a:/tmp/b", want: &sshForward{listenPath: "/tmp/a", listenPort: -2, connectPath: "/tmp/b", connectPort: -2}},
-		{spec: "h:5:/tmp/b", want: &sshForward{listenHost: "h", hasListenHost: true, listenPort: 5, connectPath: "/tmp/b", connectPort: -2}},
-		{spec: `a\:b:5:h:6`, want: &sshForward{listenHost: "a:b", hasListenHost: true, listenPort: 5, connectHost: "h", connectPort: 6}},
-		{spec: "0:h:1", remote: true, want: &sshForward{connectHost: "h", connectPort: 1}},
-		{spec: "1080", dynamic: true, want: &sshForward{listenPort: 1080, connectHost: "socks"}},
-		{spec: "localhost:1080", dynamic: true, want: &sshForward{listenHost: "localhost", hasListenHost: true, listenPort: 1080, connectHost: "socks"}},
-		{spec: "0", dynamic: true, remote: true, want: &sshForward{connectHost: "socks"}},
-		{spec: "0:h:1"},
-		{spec: "1:h"},
-		{spec: "1:h:0"},
-		{spec: "1:h:2 "},
-		{spec: "x:h:2"},
-		{spec: "a:1:h:2:3"},
-		{spec: "a:b:c"},
-		{spec: `1\:2:h:3`},
-		{spec: "[::1:1:h:2"},
-		{spec: "[::1]x:1:h:2"},
-		{spec: "70000:h:1"},
-		{spec: "0", dynamic: true},
-		{spec: "1:h:2", dynamic: true},
-		{spec: "/" + strings.Repeat("x", 200) + ":h:1"},
-	} {
-		got, ok := parseSSHForward(tc.spec, tc.dynamic, tc.remote)
-		if ok != (tc.want != nil) || (ok && got != *tc.want) {
-			t.Errorf("parseSSHForward(%q, dynamic %v, remote %v) = %+v, %v; want %+v", tc.spec, tc.dynamic, tc.remote, got, ok, tc.want)
-		}
-	}
-}
-
 func TestSSHParseForwardOptions(t *testing.T) {
 	o := mustParse(t, "-L", "1:h:2", "-D", "3", "-o", "LocalForward=4 h:5", "-o", "DynamicForward 6",
 		"-L", "1:h:2", "-R", "0:h:7", "-R", "8", "-o", "RemoteForward=[::1]:9 /tmp/s", "-g", "-N",
@@ -158,7 +114,7 @@ func TestSSHForwardSpecsOpenSSH(t *testing.T) {
 					}
 				}
 			}
-			o, perr := parseSSHArgs([]string{"-" + flag, spec, "h"})
+			o, perr := tryParse(t, "-"+flag, spec, "h")
 			if (err == nil) != (perr == nil) {
 				t.Errorf("-%s %q: ssh -G says %v, paramigo %v", flag, spec, err, perr)
 				continue
@@ -574,29 +530,6 @@ func echoUpperUnix(t *testing.T) string {
 		}
 	}()
 	return path
-}
-
-func FuzzSSHParseForward(f *testing.F) {
-	for _, seed := range []string{"8080:example.com:80", "[::1]:8080:[fe80::1]:80", `a\:b:5:h:6`, "/tmp/a:/tmp/b",
-		"5:/run/s.sock", "1080", "*:0", "[x", "a:1:h:2:", "\\"} {
-		f.Add(seed, false, false)
-		f.Add(seed, true, true)
-	}
-	f.Fuzz(func(t *testing.T, spec string, dynamic, remote bool) {
-		fw, ok := parseSSHForward(spec, dynamic, remote)
-		if !ok {
-			return
-		}
-		if fw.listenPath == "" && (fw.listenPort < 0 || fw.listenPort > 65535 || (!remote && fw.listenPort == 0)) {
-			t.Errorf("%q: listen port %d accepted", spec, fw.listenPort)
-		}
-		if fw.connectPath == "" && (fw.connectPort < 0 || fw.connectPort > 65535 || (!dynamic && fw.connectPort == 0)) {
-			t.Errorf("%q: connect port %d accepted", spec, fw.connectPort)
-		}
-		if again, ok := parseSSHForward(spec, dynamic, remote); !ok || again != fw {
-			t.Errorf("%q parsed differently the second time", spec)
-		}
-	})
 }
 
 // TestSSHForwardingParamigoServe proves our client against our server.

@@ -225,8 +225,11 @@ func TestSSHInteropKeyTypes(t *testing.T) {
 		if r.code != 0 || r.stdout != "default\n" {
 			t.Errorf("~/.ssh/id_ed25519: exit %d %q %q", r.code, r.stdout, r.stderr)
 		}
-		// With -i, the defaults are not used.
-		r = (&sshTest{env: map[string]string{"HOME": home}}).run(append(args[:len(args)-2], "-i", "/nonexistent", "127.0.0.1", "true")...)
+		// With -i naming a file that exists, the defaults are not used (a
+		// missing one is dropped with a warning, and the defaults stay, as
+		// in ssh).
+		other, _ := sshtest.GenerateKeyFile(t, t.TempDir(), "ed25519", 0, "")
+		r = (&sshTest{env: map[string]string{"HOME": home}}).run(append(args[:len(args)-2], "-i", other, "127.0.0.1", "true")...)
 		if r.code != 255 || !strings.HasSuffix(r.stderr, ": Permission denied (publickey,password).\r\n") {
 			t.Errorf("-i should replace the defaults: exit %d %q", r.code, r.stderr)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +29,7 @@ const (
 
 // sshLogLevels maps LogLevel names to levels.
 var sshLogLevels = map[string]slog.Level{
+	"SILENT":  levelQuiet,
 	"QUIET":   levelQuiet,
 	"FATAL":   levelFatal,
 	"ERROR":   levelError,
@@ -65,7 +67,8 @@ type sshLogHandler struct {
 	level *slog.LevelVar // shared with the handlers WithAttrs makes; ~V and ~v change it
 	attrs []slog.Attr
 	// peer names the server in the success line ssh prints at VERBOSE,
-	// "host ([ip]:port)"; set before connecting.
+	// "host ([ip]:port)": the host, set before connecting; the address
+	// comes with the record.
 	peer *string
 }
 
@@ -114,7 +117,11 @@ func (h *sshLogHandler) Handle(_ context.Context, r slog.Record) error {
 		lines = []string{r.Message}
 	case r.Message == "ssh: authenticated" && h.peer != nil:
 		level = levelVerbose
-		lines = []string{fmt.Sprintf("Authenticated to %s using \"%s\".", *h.peer, attrs["method"].String())}
+		peer := *h.peer
+		if host, port, err := net.SplitHostPort(attrs["remote"].String()); err == nil {
+			peer = fmt.Sprintf("%s ([%s]:%s)", *h.peer, host, port)
+		}
+		lines = []string{fmt.Sprintf("Authenticated to %s using \"%s\".", peer, attrs["method"].String())}
 	default:
 		lines = sshStyleLines(r.Message, attrs)
 	}

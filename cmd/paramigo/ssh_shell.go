@@ -15,7 +15,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/paramigo/paramigo"
-	"github.com/paramigo/paramigo/agent"
 	"github.com/paramigo/paramigo/internal/pty"
 )
 
@@ -161,7 +160,7 @@ type sshSession struct {
 func (s *sshSession) run(ctx context.Context) int {
 	c, o := s.c, s.c.opts
 	s.id = s.ids.alloc("client-session", true)
-	ch, err := s.t.OpenSession(ctx)
+	ch, err := c.client.NewSession(ctx, nil)
 	if err != nil {
 		var oe *paramigo.OpenChannelError
 		switch {
@@ -177,9 +176,6 @@ func (s *sshSession) run(ctx context.Context) int {
 	defer ch.Close()
 	s.ch = ch
 	c.noMoreSessions(s.t)
-	if o.forwardAgent {
-		s.forwardAgent(ctx)
-	}
 	if c.wantTTY {
 		if ok := s.requestPTY(ctx); !ok {
 			return sshExitFailure
@@ -560,46 +556,4 @@ func sshEscapeHelp(e byte) string {
 	fmt.Fprintf(&b, " %c%c   - send the escape character by typing it twice\r\n", e, e)
 	b.WriteString("(Note that escapes are only recognized immediately after newline.)\r\n")
 	return b.String()
-}
-
-// forwardAgent lends the session our agent (ssh -A): the server's
-// auth-agent@openssh.com channels are answered by the agent IdentityAgent
-// names, and the request goes out without waiting for its answer's
-// meaning, as ssh sends it (a refusal only shows at debug level).
-func (s *sshSession) forwardAgent(ctx context.Context) {
-	c := s.c
-	if c.agent == nil {
-		sock := c.agentSocket()
-		if sock == "" {
-			return
-		}
-		cl, err := agent.Dial(ctx, sock)
-		if err != nil {
-			c.debugf("Requesting authentication agent forwarding: %v", err)
-			return
-		}
-		c.agent = cl
-	}
-	cl, chans := c.agent, s.t.AgentChannels()
-	go func() {
-		for {
-			select {
-			case nc := <-chans:
-				ch, err := nc.Accept()
-				if err != nil {
-					continue
-				}
-				go func() {
-					agent.Serve(ch, cl)
-					ch.Close()
-				}()
-			case <-s.t.Done():
-				return
-			}
-		}
-	}()
-	c.debugf("Requesting authentication agent forwarding.")
-	if err := s.ch.RequestAgentForwarding(ctx); err != nil {
-		c.debugf("agent forwarding refused: %v", err)
-	}
 }

@@ -101,7 +101,7 @@ func TestSSHEscapeFilter(t *testing.T) {
 		"\r~\r~.":    "\r~\r", // ~ then CR: both sent, CR ends the line
 	} {
 		c := newSSHCommand(&env{stdin: strings.NewReader(""), stdout: &sshTestBuffer{}, stderr: &sshTestBuffer{}, getenv: func(string) string { return "" }})
-		c.opts = defaultSSHOptions()
+		c.opts = mustParse(t, "h")
 		c.logHandler = newSSHLogHandler(c.stderr, levelInfo)
 		s := &sshSession{c: c, ids: &sshChannelIDs{}, escaped: make(chan struct{})}
 		f := &sshEscapeFilter{char: '~', lastWasCR: true, s: s}
