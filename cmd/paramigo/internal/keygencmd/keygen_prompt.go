@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"golang.org/x/term"
+
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/cli"
 )
 
 // This file holds keygen's conversations with the user: line prompts on
@@ -40,10 +42,10 @@ func (g *keygen) readPassphrase(prompt string) (string, error) {
 	if f, ok := g.e.Stdin.(*os.File); ok {
 		if tty, err := kgOpenTTY(); err == nil {
 			defer tty.Close()
-			return kgReadHidden(tty, tty, prompt)
+			return cli.ReadHidden(tty, tty, prompt)
 		}
 		if term.IsTerminal(int(f.Fd())) {
-			return kgReadHidden(f, g.e.Stderr, prompt)
+			return cli.ReadHidden(f, g.e.Stderr, prompt)
 		}
 	}
 	fmt.Fprint(g.e.Stderr, prompt)
@@ -53,17 +55,6 @@ func (g *keygen) readPassphrase(prompt string) (string, error) {
 	}
 	s = strings.TrimSuffix(s, "\n")
 	return strings.TrimSuffix(s, "\r"), nil
-}
-
-// kgReadHidden reads a passphrase from a terminal with echo off.
-func kgReadHidden(tty *os.File, out io.Writer, prompt string) (string, error) {
-	fmt.Fprint(out, prompt)
-	b, err := term.ReadPassword(int(tty.Fd()))
-	fmt.Fprint(out, "\n")
-	if err != nil {
-		return "", fmt.Errorf("reading passphrase: %w", err)
-	}
-	return string(b), nil
 }
 
 // confirmOverwrite asks before replacing an existing file, as ssh-keygen's

@@ -4,6 +4,7 @@ package keygencmd
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/paramigo/paramigo/internal/pty"
 	"github.com/paramigo/paramigo/internal/sshtest"
 	"github.com/paramigo/paramigo/keys"
+	"golang.org/x/sys/unix"
 )
 
 // TestHelperProcess is not a test: terminal tests run the test binary
@@ -29,6 +31,7 @@ func TestHelperProcess(t *testing.T) {
 // kgTerminal is a child "paramigo keygen" on a pseudo-terminal.
 type kgTerminal struct {
 	master *os.File
+	slave  string // its name, to read the terminal's modes
 	cmd    *exec.Cmd
 	mu     sync.Mutex
 	out    bytes.Buffer
@@ -59,7 +62,7 @@ func startOnTerminal(t *testing.T, peer string, stdin *os.File, args ...string) 
 		t.Fatal(err)
 	}
 	slave.Close()
-	term := &kgTerminal{master: master, cmd: cmd, done: make(chan struct{})}
+	term := &kgTerminal{master: master, slave: slave.Name(), cmd: cmd, done: make(chan struct{})}
 	go func() {
 		defer close(term.done)
 		buf := make([]byte, 4096)
@@ -100,10 +103,17 @@ func (k *kgTerminal) waitFor(t *testing.T, s string, n int) {
 	}
 }
 
+// wait waits for the program to exit and for all it wrote to be read:
+// the master reads on until the last copy of the slave is closed.
 func (k *kgTerminal) wait(t *testing.T) {
 	t.Helper()
 	if err := k.cmd.Wait(); err != nil {
 		t.Fatalf("keygen on a terminal: %v; terminal shows %q", err, k.output())
+	}
+	select {
+	case <-k.done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the terminal's output did not end; it shows %q", k.output())
 	}
 }
 
@@ -167,4 +177,67 @@ func TestKeygenTerminalPassphrase(t *testing.T) {
 			t.Errorf("-y on a terminal: %q", term.output())
 		}
 	})
+}
+
+// echo reports whether the terminal echoes what is typed.
+func (k *kgTerminal) echo(t *testing.T) bool {
+	t.Helper()
+	f, err := os.OpenFile(k.slave, os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tio, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tio.Lflag&unix.ECHO != 0
+}
+
+// TestKeygenTerminalInterrupt: ^C at a passphrase prompt ends keygen as
+// it ends ssh-keygen: by SIGINT, with the terminal's echo, which the
+// prompt turned off, back on for the shell.
+func TestKeygenTerminalInterrupt(t *testing.T) {
+	dir := t.TempDir()
+	for _, who := range []string{"paramigo", "ssh-keygen"} {
+		t.Run(who, func(t *testing.T) {
+			peer := ""
+			if who == "ssh-keygen" {
+				peer = sshtest.RequirePeer(t, sshtest.PeerSSHKeygen)
+			}
+			term := startOnTerminal(t, peer, nil, "-q", "-t", "ed25519", "-f", filepath.Join(dir, who))
+			term.waitFor(t, "Enter passphrase (empty for no passphrase): ", 1)
+			for deadline := time.Now().Add(10 * time.Second); term.echo(t); time.Sleep(10 * time.Millisecond) {
+				if time.Now().After(deadline) {
+					t.Fatal("echo still on at the passphrase prompt")
+				}
+			}
+			term.master.Write([]byte{3}) // ^C
+			exited := make(chan error, 1)
+			go func() { exited <- term.cmd.Wait() }()
+			var err error
+			select {
+			case err = <-exited:
+			case <-time.After(2 * time.Second):
+				if who == "paramigo" {
+					t.Fatalf("^C did not end keygen; terminal shows %q", term.output())
+				}
+				// readpassphrase's race: a ^C between writing the prompt
+				// and reading is noted but the read goes on, until a line
+				// ends it and the signal is sent again.
+				term.master.Write([]byte("\r"))
+				err = <-exited
+			}
+			var exit *exec.ExitError
+			if !errors.As(err, &exit) {
+				t.Fatalf("exit %v; terminal shows %q", err, term.output())
+			}
+			if ws := exit.Sys().(syscall.WaitStatus); !ws.Signaled() || ws.Signal() != syscall.SIGINT {
+				t.Errorf("ended by %v, not SIGINT; terminal shows %q", exit, term.output())
+			}
+			if !term.echo(t) {
+				t.Error("echo left off after ^C")
+			}
+		})
+	}
 }
