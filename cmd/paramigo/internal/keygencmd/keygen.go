@@ -6,6 +6,7 @@ package keygencmd
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -110,53 +111,50 @@ var keygenUnsupported = map[byte]string{
 	'w': "FIDO providers (-w)",
 }
 
-// parseFlags reads args the way OpenSSH's getopt(3) does: flags may be
-// combined ("-lf file", "-lffile"), an argument may follow in the same word
-// or the next one, and parsing stops at "--" or at the first word that is
-// not an option (no GNU-style permutation). Values are checked as they
-// are met, in order, as ssh-keygen does.
+// exitStatus stops flag parsing at a bad value, with the status the
+// message already printed calls for.
+type exitStatus int
+
+func (s exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(s)) }
+
+// parseFlags reads args as ssh-keygen's getopt(3) does (cli.Getopt),
+// checking values as they are met, in order, as ssh-keygen does. An
+// unsupported letter is refused where it stands, whether or not
+// ssh-keygen would take an argument after it.
 func (g *keygen) parseFlags(args []string) (int, bool) {
-	i := 0
-	for i < len(args) {
-		a := args[i]
-		if a == "--" {
-			i++
-			break
-		}
-		if len(a) < 2 || a[0] != '-' {
-			break
-		}
-		i++
-		for j := 1; j < len(a); j++ {
-			c := a[j]
-			if what, ok := keygenUnsupported[c]; ok {
-				return g.fatal("%s: %s is not supported", keygenProg, what), false
-			}
-			switch {
-			case strings.IndexByte(keygenFlagLetters, c) >= 0:
-				g.setFlag(c)
-			case strings.IndexByte(keygenArgLetters, c) >= 0:
-				var val string
-				if j+1 < len(a) {
-					val = a[j+1:]
-				} else if i < len(args) {
-					val = args[i]
-					i++
-				} else {
-					fmt.Fprintf(g.e.Stderr, "option requires an argument -- %c\n", c)
-					return g.usage(), false
-				}
-				if code, ok := g.setOption(c, val); !ok {
-					return code, false
-				}
-				j = len(a)
-			default:
-				fmt.Fprintf(g.e.Stderr, "unknown option -- %c\n", c)
-				return g.usage(), false
-			}
-		}
+	var unsupported strings.Builder
+	for c := range keygenUnsupported {
+		unsupported.WriteByte(c)
 	}
-	g.args = args[i:]
+	withArg := strings.Map(func(r rune) rune {
+		if strings.ContainsRune(unsupported.String(), r) {
+			return -1
+		}
+		return r
+	}, keygenArgLetters)
+	operands, err := cli.Getopt(args, keygenFlagLetters+unsupported.String(), withArg, func(c byte, v string) error {
+		if what, ok := keygenUnsupported[c]; ok {
+			return exitStatus(g.fatal("%s: %s is not supported", keygenProg, what))
+		}
+		if strings.IndexByte(keygenFlagLetters, c) >= 0 {
+			g.setFlag(c)
+			return nil
+		}
+		if code, ok := g.setOption(c, v); !ok {
+			return exitStatus(code)
+		}
+		return nil
+	})
+	var status exitStatus
+	var optErr *cli.OptionError
+	switch {
+	case errors.As(err, &status):
+		return int(status), false
+	case errors.As(err, &optErr):
+		fmt.Fprintln(g.e.Stderr, optErr)
+		return g.usage(), false
+	}
+	g.args = operands
 	return 0, true
 }
 

@@ -14,7 +14,6 @@ import (
 	"syscall"
 
 	"github.com/paramigo/paramigo/keys"
-	"github.com/paramigo/paramigo/wire"
 )
 
 // kgMaxKeyFileSize bounds what keygen reads as one key file; real ones are
@@ -153,34 +152,6 @@ func kgLoadPublicLines(path string) (keys.PublicKey, string, error) {
 	return nil, "", keys.ErrMalformed
 }
 
-// kgPublicFromOpenSSHPrivate reads the public key stored in clear in an
-// openssh-key-v1 private key file, encrypted or not, as OpenSSH's
-// sshkey_parse_pubkey_from_private_fileblob_type: it needs no passphrase.
-func kgPublicFromOpenSSHPrivate(data []byte) (keys.PublicKey, error) {
-	const magic = "openssh-key-v1\x00"
-	block, _ := pem.Decode(bytes.TrimSpace(data))
-	if block == nil || block.Type != "OPENSSH PRIVATE KEY" {
-		return nil, fmt.Errorf("%w: not an OpenSSH private key file", keys.ErrMalformed)
-	}
-	b, ok := bytes.CutPrefix(block.Bytes, []byte(magic))
-	if !ok {
-		return nil, fmt.Errorf("%w: OpenSSH private key magic", keys.ErrMalformed)
-	}
-	r := wire.NewReader(b)
-	r.Bytes() // cipher name
-	r.Bytes() // KDF name
-	r.Bytes() // KDF options
-	n := r.Uint32()
-	blob := r.Bytes()
-	if err := r.Err(); err != nil {
-		return nil, fmt.Errorf("%w: OpenSSH private key header: %w", keys.ErrMalformed, err)
-	}
-	if n != 1 {
-		return nil, fmt.Errorf("%w: OpenSSH private key file holds %d keys", keys.ErrMalformed, n)
-	}
-	return keys.ParsePublicKey(blob)
-}
-
 // kgLoadPublic is OpenSSH's sshkey_load_public: path as a public key file,
 // then path.pub, then the public half of an OpenSSH-format private key
 // (which carries no comment: hasComment is false).
@@ -193,7 +164,7 @@ func kgLoadPublic(path string) (k keys.PublicKey, comment string, hasComment boo
 	}
 	data, err := kgReadSmallFile(path)
 	if err == nil {
-		if k, err := kgPublicFromOpenSSHPrivate(data); err == nil {
+		if k, err := keys.PublicKeyOfPrivate(data); err == nil {
 			return k, "", false, nil
 		}
 	}

@@ -476,7 +476,7 @@ func TestKeygenCipherAndRounds(t *testing.T) {
 	if block == nil || !bytes.Contains(block.Bytes, []byte("aes128-ctr")) {
 		t.Error("-Z aes128-ctr not used")
 	}
-	k, err := kgPublicFromOpenSSHPrivate([]byte(kgReadFile(t, path)))
+	k, err := keys.PublicKeyOfPrivate([]byte(kgReadFile(t, path)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -518,9 +518,12 @@ func TestKeygenFlagParsing(t *testing.T) {
 			t.Errorf("%q: %v", tc.args, r)
 		}
 	}
-	r := keygenRun(t, "", "-K")
-	if r.code != 255 || !strings.Contains(r.stderr, "not supported") {
-		t.Errorf("-K: %v", r)
+	// Unsupported letters are refused where they stand, those ssh-keygen
+	// gives an argument (-Y, -M) too, even with none after them.
+	for _, args := range [][]string{{"-K"}, {"-Y"}, {"-lM"}, {"-l", "-D", "x"}} {
+		if r := keygenRun(t, "", args...); r.code != 255 || !strings.Contains(r.stderr, "not supported") {
+			t.Errorf("%q: %v", args, r)
+		}
 	}
 }
 
