@@ -15,6 +15,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/paramigo/paramigo"
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/cli"
 	"github.com/paramigo/paramigo/internal/pty"
 )
 
@@ -368,13 +369,11 @@ func (s *sshSession) copyInput(ctx context.Context) {
 	if c.wantTTY && c.opts.escapeChar != sshEscapeNone {
 		esc = &sshEscapeFilter{char: byte(c.opts.escapeChar), lastWasCR: true, s: s, ctx: ctx}
 	}
-	buf := make([]byte, 32<<10)
 	if esc == nil {
-		// Input that is not typed may come faster than a packet at a
-		// time: whatever a read brings then leaves as packets written back
-		// to back, which sshd takes in fewer, larger reads.
-		buf = make([]byte, 256<<10)
+		s.copyBulkInput()
+		return
 	}
+	buf := make([]byte, 32<<10)
 	for {
 		n, err := c.stdin.Read(buf)
 		if n > 0 {
@@ -394,6 +393,64 @@ func (s *sshSession) copyInput(ctx context.Context) {
 		if err != nil {
 			if err != io.EOF {
 				c.debugf("read stdin: %v", err)
+			}
+			s.ch.CloseWrite()
+			return
+		}
+	}
+}
+
+// copyBulkInput sends input that is not typed (a pipe, a file): reads
+// run ahead of the channel's writes into a few large buffers, so the
+// reading and the sealing and sending overlap, and whatever a read
+// brings leaves as packets written back to back, which sshd takes in
+// fewer, larger reads.
+func (s *sshSession) copyBulkInput() {
+	const nbuf, size = 4, 256 << 10
+	type chunk struct {
+		b   []byte
+		n   int
+		err error
+	}
+	if f, ok := s.c.stdin.(*os.File); ok {
+		cli.GrowPipe(f)
+	}
+	free := make(chan []byte, nbuf)
+	for range nbuf {
+		free <- make([]byte, size)
+	}
+	full := make(chan chunk, nbuf)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			var b []byte
+			select {
+			case b = <-free:
+			case <-done:
+				return
+			}
+			n, err := s.c.stdin.Read(b)
+			select {
+			case full <- chunk{b, n, err}:
+			case <-done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	for ck := range full {
+		if ck.n > 0 {
+			if _, err := s.ch.Write(ck.b[:ck.n]); err != nil {
+				return
+			}
+		}
+		free <- ck.b
+		if ck.err != nil {
+			if ck.err != io.EOF {
+				s.c.debugf("read stdin: %v", ck.err)
 			}
 			s.ch.CloseWrite()
 			return

@@ -4,8 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"net"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"time"
+
+	"github.com/paramigo/paramigo"
 )
 
 // connectTimeout bounds one connection (connect, authenticate, run, close).
@@ -152,6 +158,19 @@ func (b *bench) connectRows(a algos, sshdAddr, oursAddr string) []*connRow {
 			run: binary(b.o.paramigo, pmsshArgs)},
 		{id: "ssh-sshd", client: "OpenSSH `ssh`", server: "sshd", addr: sshdAddr,
 			run: binary(b.o.ssh, sshArgs("true"))},
+		{id: "pmssh-jump", client: "`paramigo ssh`, ProxyJump via sshd", server: "sshd", addr: sshdAddr,
+			run: binary(b.o.paramigo, func(addr string) []string { return []string{"ssh", "-F", b.jumpConfig(addr, a), jumpTarget, "true"} })},
+		{id: "ssh-jump", client: "OpenSSH `ssh`, ProxyJump via sshd", server: "sshd", addr: sshdAddr,
+			run: binary(b.o.ssh, func(addr string) []string { return []string{"-F", b.jumpConfig(addr, a), jumpTarget, "true"} })},
+		{id: "pm-jump", client: "paramigo library (Connect), ProxyJump via sshd", server: "sshd", addr: sshdAddr,
+			run: func(ctx context.Context, addr string) error {
+				c, err := paramigo.Connect(ctx, jumpTarget, paramigo.WithConfigFile(b.jumpConfig(addr, a)))
+				if err != nil {
+					return err
+				}
+				defer c.Close()
+				return c.Run(ctx, "true", nil, nil, nil)
+			}},
 		{id: "xssh-sshd", client: "x/crypto/ssh (`xssh` binary)", server: "sshd", addr: sshdAddr,
 			run: binary(b.o.xssh, func(addr string) []string { return b.xsshArgs(addr, a, "true") })},
 		{id: "pm-sshd", client: "paramigo library (in process)", server: "sshd", addr: sshdAddr,
@@ -170,13 +189,51 @@ func (b *bench) connectRows(a algos, sshdAddr, oursAddr string) []*connRow {
 		if !b.selected(r.id) {
 			continue
 		}
-		if (r.id == "pmssh-sshd" && !have(b.o.paramigo)) || (r.id == "xssh-sshd" && !have(b.o.xssh)) {
+		if ((r.id == "pmssh-sshd" || r.id == "pmssh-jump") && !have(b.o.paramigo)) || (r.id == "xssh-sshd" && !have(b.o.xssh)) {
 			progress("connect: skipping %s: binary not given (-paramigo, -xssh)", r.id)
 			continue
 		}
 		rows = append(rows, r)
 	}
 	return rows
+}
+
+// jumpTarget is the Host the jump rows connect to: sshd, through sshd.
+const jumpTarget = "benchtarget"
+
+// jumpConfig writes (once per address) an ssh_config in which
+// benchtarget is reached through benchjump, both the sshd at addr, with
+// the bench's key and pinned host key: what ssh -J and paramigo ssh -J
+// read alike (a hop gets -F, not -o, so the settings live in the file).
+func (b *bench) jumpConfig(addr string, a algos) string {
+	b.jumpMu.Lock()
+	defer b.jumpMu.Unlock()
+	key := addr + fmt.Sprint(a.kex, a.ciphers)
+	if p, ok := b.jumpConfigs[key]; ok {
+		return p
+	}
+	host, port, _ := net.SplitHostPort(addr)
+	var cfg strings.Builder
+	fmt.Fprintf(&cfg, "Host %s\n\tProxyJump benchjump\n", jumpTarget)
+	fmt.Fprintf(&cfg, "Host benchjump %s\n\tHostName %s\n\tPort %s\n\tUser %s\n\tIdentityFile %s\n", jumpTarget, host, port, b.user, b.keyPath)
+	cfg.WriteString("\tIdentitiesOnly yes\n\tIdentityAgent none\n\tBatchMode yes\n\tGlobalKnownHostsFile none\n")
+	fmt.Fprintf(&cfg, "\tUserKnownHostsFile %s\n\tHostKeyAlias %s\n\tStrictHostKeyChecking yes\n", b.knownHosts, hostAlias)
+	cfg.WriteString("\tCheckHostIP no\n\tUpdateHostKeys no\n\tControlPath none\n\tLogLevel ERROR\n")
+	if a.kex != nil {
+		fmt.Fprintf(&cfg, "\tKexAlgorithms %s\n", strings.Join(a.kex, ","))
+	}
+	if a.ciphers != nil {
+		fmt.Fprintf(&cfg, "\tCiphers %s\n", strings.Join(a.ciphers, ","))
+	}
+	p := filepath.Join(b.tmp, fmt.Sprintf("jump_config_%d", len(b.jumpConfigs)))
+	if err := os.WriteFile(p, []byte(cfg.String()), 0o600); err != nil {
+		panic(err)
+	}
+	if b.jumpConfigs == nil {
+		b.jumpConfigs = map[string]string{}
+	}
+	b.jumpConfigs[key] = p
+	return p
 }
 
 // String is for error messages.

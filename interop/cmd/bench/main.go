@@ -26,6 +26,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -71,7 +72,10 @@ type bench struct {
 	// (nil: sessions run as the current user).
 	cred *syscall.Credential
 	tmp  string
-	env  []string // for client and server processes
+
+	jumpMu      sync.Mutex
+	jumpConfigs map[string]string // address and algorithms → ssh_config for the jump rows
+	env         []string          // for client and server processes
 
 	user, home, shell string // the account sshd and our server log in
 	accountNote       string // who that is, for the report

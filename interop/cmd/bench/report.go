@@ -161,11 +161,20 @@ func (r *report) connectTable(title string, fair bool, rows []*connRow, load0, l
 		r.emit("| %s | %s → %s | %s | %s | %d / %d | %d / %d | %s | %s |\n", row.id, row.client, row.server,
 			ms(median(row.times)), ms(percentile(row.times, 90)), row.flights[0], row.flights[1], row.bytes[0], row.bytes[1], rt, row.kex)
 	}
+	byID := map[string]*connRow{}
 	for _, row := range rows {
+		if row.err == nil {
+			byID[row.id] = row
+		}
 		if row.id == "pm-pms" && row.err == nil {
 			m := median(row.times)
 			r.emit("\nGoal, paramigo ↔ paramigo in one process under 5 ms: %s ms median, %s.\n", ms(m), verdict(m < 5*time.Millisecond))
 		}
+	}
+	if ours, theirs := byID["pmssh-jump"], byID["ssh-jump"]; ours != nil && theirs != nil {
+		o, t := median(ours.times), median(theirs.times)
+		r.emit("\nGoal, `paramigo ssh` through one ProxyJump hop no slower than `ssh -J`: %s ms vs %s ms median (%.2fx the time), %s.\n",
+			ms(o), ms(t), float64(o)/float64(t), verdict(o <= t))
 	}
 	r.emit("\n")
 }
