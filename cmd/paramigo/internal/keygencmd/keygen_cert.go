@@ -226,7 +226,8 @@ func (g *keygen) doCASign() int {
 			}
 		}
 		path := g.expandTilde(arg)
-		pub, comment, hasComment, err := kgLoadPublic(path)
+		pub, comment, err := keys.LoadPublicKeyFile(path)
+		hasComment := comment != "" // only a key from a private key file has none
 		if err != nil {
 			return g.fatal("load pubkey \"%s\": %s", path, kgSshErrText(err))
 		}
@@ -329,8 +330,8 @@ func (g *keygen) doShowCert() int {
 		if cp == "" || cp[0] == '#' {
 			continue
 		}
-		k, _, valid := kgReadKeyField(cp)
-		if !valid {
+		k, _, err := keys.ReadPublicKey(cp)
+		if err != nil {
 			g.logf("%s:%d: invalid key: invalid format", path, lnum)
 			continue
 		}

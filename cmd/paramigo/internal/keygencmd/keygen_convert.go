@@ -19,7 +19,7 @@ func (g *keygen) doExport() int {
 	if _, err := os.Stat(g.file); err != nil {
 		return g.fatal("%s: %s: %s", keygenProg, g.file, kgSshErrText(err))
 	}
-	k, _, _, err := kgLoadPublic(g.file)
+	k, _, err := keys.LoadPublicKeyFile(g.file)
 	if err != nil {
 		pk, code := g.loadIdentity(g.file)
 		if pk == nil {
@@ -55,7 +55,7 @@ func (g *keygen) doImport() int {
 	if _, err := os.Stat(g.file); err != nil {
 		return g.fatal("%s: %s: %s", keygenProg, g.file, kgSshErrText(err))
 	}
-	data, err := kgReadSmallFile(g.file)
+	data, err := keys.ReadKeyFile(g.file)
 	if err != nil {
 		return g.fatal("%s: %s: %s", keygenProg, g.file, kgSshErrText(err))
 	}

@@ -84,8 +84,8 @@ func (g *keygen) doFingerprint() int {
 // key has one. A line starting with a number is an SSH-1 key and skipped.
 func kgFingerprintLine(cp string) (keys.PublicKey, *string, bool) {
 	var comment *string
-	k, rest, ok := kgReadKeyField(cp)
-	if !ok {
+	k, rest, err := keys.ReadPublicKey(cp)
+	if err != nil {
 		if !kgStartsWithSSH1Number(cp) {
 			quoted := false
 			i := 0
@@ -103,7 +103,7 @@ func kgFingerprintLine(cp string) (keys.PublicKey, *string, bool) {
 			comment = &field
 			cp = cp[i+1:]
 		}
-		if k, rest, ok = kgReadKeyField(cp); !ok {
+		if k, rest, err = keys.ReadPublicKey(cp); err != nil {
 			return nil, nil, false
 		}
 	}
@@ -137,7 +137,8 @@ func kgStartsWithSSH1Number(s string) bool {
 // from FILE, FILE.pub or the private key file itself, and the comment
 // from the .pub file or, when that has none, from the private key.
 func (g *keygen) fingerprintPrivate(path string) int {
-	pub, comment, hasComment, perr := kgLoadPublic(path)
+	pub, comment, perr := keys.LoadPublicKeyFile(path)
+	hasComment := comment != "" // only a key from a private key file has none
 	if perr != nil {
 		g.debugf("load public \"%s\": %s", path, kgSshErrText(perr))
 	}

@@ -2,11 +2,8 @@ package keygencmd
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/pem"
 	"errors"
-	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,10 +12,6 @@ import (
 
 	"github.com/paramigo/paramigo/keys"
 )
-
-// kgMaxKeyFileSize bounds what keygen reads as one key file; real ones are
-// a few kilobytes.
-const kgMaxKeyFileSize = 1 << 20
 
 // kgParseKeyType maps a -t argument to a GenerateKey type and the default
 // size, as OpenSSH's sshkey_type_from_name: short names in any case,
@@ -63,112 +56,14 @@ func (g *keygen) art(k keys.PublicKey) string {
 	return s
 }
 
-// kgReadKeyField parses a key at the start of s the way OpenSSH's
-// sshkey_read does: optional blanks, a known key type name followed by a
-// blank, more blanks, and a base64 blob up to the next blank whose type
-// must match. It returns the key and what follows the blob with leading
-// blanks removed.
-func kgReadKeyField(s string) (keys.PublicKey, string, bool) {
-	s = strings.TrimLeft(s, " \t")
-	i := strings.IndexAny(s, " \t")
-	if i <= 0 {
-		return nil, "", false
-	}
-	typ := s[:i]
-	if !kgKnownKeyTypeName(typ) {
-		return nil, "", false
-	}
-	s = strings.TrimLeft(s[i:], " \t")
-	if s == "" {
-		return nil, "", false
-	}
-	j := strings.IndexAny(s, " \t")
-	if j < 0 {
-		j = len(s)
-	}
-	blob, err := base64.StdEncoding.DecodeString(s[:j])
-	if err != nil {
-		return nil, "", false
-	}
-	k, err := keys.ParsePublicKey(blob)
-	if err != nil || k.Type() != typ {
-		return nil, "", false
-	}
-	return k, strings.TrimLeft(s[j:], " \t"), true
-}
-
+// kgKnownKeyTypeName reports a key type name sshkey_read takes: the
+// wire names of the keys and certificates this package reads.
 func kgKnownKeyTypeName(t string) bool {
 	switch t {
 	case keys.KeyTypeEd25519, keys.KeyTypeECDSA256, keys.KeyTypeECDSA384, keys.KeyTypeECDSA521, keys.KeyTypeRSA, keys.KeyTypeDSA:
 		return true
 	}
 	return keys.IsCertAlgorithm(t)
-}
-
-// kgReadSmallFile reads a key file, refusing anything implausibly large.
-func kgReadSmallFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, kgMaxKeyFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(data) > kgMaxKeyFileSize {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", keys.ErrMalformed, path, kgMaxKeyFileSize)
-	}
-	return data, nil
-}
-
-// kgLoadPublicLines is OpenSSH's sshkey_try_load_public: the first line of
-// path that holds a key; the comment is the rest of that line, or the
-// file name when the line has none. A PEM armour line stops the search.
-func kgLoadPublicLines(path string) (keys.PublicKey, string, error) {
-	data, err := kgReadSmallFile(path)
-	if err != nil {
-		return nil, "", err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		if strings.HasPrefix(line, "-----BEGIN") || line == "SSH PRIVATE KEY FILE" {
-			break
-		}
-		k, rest, ok := kgReadKeyField(line)
-		if !ok {
-			continue
-		}
-		if i := strings.IndexAny(rest, "\r\n"); i >= 0 {
-			rest = rest[:i]
-		}
-		if rest == "" {
-			rest = path
-		}
-		return k, rest, nil
-	}
-	return nil, "", keys.ErrMalformed
-}
-
-// kgLoadPublic is OpenSSH's sshkey_load_public: path as a public key file,
-// then path.pub, then the public half of an OpenSSH-format private key
-// (which carries no comment: hasComment is false).
-func kgLoadPublic(path string) (k keys.PublicKey, comment string, hasComment bool, err error) {
-	if k, c, err := kgLoadPublicLines(path); err == nil {
-		return k, c, true, nil
-	}
-	if k, c, err := kgLoadPublicLines(path + ".pub"); err == nil {
-		return k, c, true, nil
-	}
-	data, err := kgReadSmallFile(path)
-	if err == nil {
-		if k, err := keys.PublicKeyOfPrivate(data); err == nil {
-			return k, "", false, nil
-		}
-	}
-	return nil, "", false, &os.PathError{Op: "open", Path: path, Err: syscall.ENOENT}
 }
 
 // kgPrivateFile is a private key as loaded from disk.
@@ -213,7 +108,7 @@ func (g *keygen) loadPrivate(path, passphrase string) (*kgPrivateFile, error) {
 	if err := g.checkKeyPermissions(path); err != nil {
 		return nil, err
 	}
-	data, err := kgReadSmallFile(path)
+	data, err := keys.ReadKeyFile(path)
 	if err != nil {
 		return nil, err
 	}
