@@ -127,44 +127,6 @@ func pubFields(t testing.TB, line string) (typ, b64, comment string) {
 	return f[0], f[1], comment
 }
 
-// keygenLabel is the key type ssh-keygen -l prints in parentheses, and
-// keyBits the size it prints first.
-func keygenLabel(k PublicKey) string {
-	switch k.Type() {
-	case KeyTypeEd25519:
-		return "ED25519"
-	case KeyTypeRSA:
-		return "RSA"
-	case KeyTypeDSA:
-		return "DSA"
-	}
-	return "ECDSA"
-}
-
-func keyBits(t testing.TB, k PublicKey) int {
-	t.Helper()
-	switch k.Type() {
-	case KeyTypeEd25519:
-		return 256
-	case KeyTypeECDSA256:
-		return 256
-	case KeyTypeECDSA384:
-		return 384
-	case KeyTypeECDSA521:
-		return 521
-	}
-	r := wire.NewReader(k.Marshal())
-	r.Text()
-	if k.Type() == KeyTypeRSA {
-		r.MPInt()
-	}
-	n := r.MPInt()
-	if r.Err() != nil {
-		t.Fatal(r.Err())
-	}
-	return n.BitLen()
-}
-
 var keygenSpecs = []struct {
 	typ  string
 	bits string
@@ -220,7 +182,7 @@ func TestKeygenFilesLoad(t *testing.T) {
 					// ssh-keygen -l prints "BITS FINGERPRINT COMMENT (TYPE)",
 					// the comment from the .pub file beside the key.
 					line := strings.TrimSpace(keygen(t, "-l", "-E", "sha256", "-f", path))
-					want := fmt.Sprintf("%d %s %s (%s)", keyBits(t, k.PublicKey()), Fingerprint(k.PublicKey()), comment, keygenLabel(k.PublicKey()))
+					want := fmt.Sprintf("%d %s %s (%s)", Bits(k.PublicKey()), Fingerprint(k.PublicKey()), comment, ShortTypeName(k.PublicKey()))
 					if line != want {
 						t.Errorf("ssh-keygen -l:\n got %s\nwant %s", line, want)
 					}
