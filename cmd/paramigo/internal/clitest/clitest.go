@@ -1,8 +1,11 @@
+//go:build unix
+
 // Package clitest is the test harness the paramigo command packages
 // share: running a subcommand in-process or on a terminal, `paramigo
 // serve` on a free loopback port, and the forwarding targets their tests
 // talk to. Only tests import it (it imports testing); the import test in
-// the root package keeps it out of the command itself.
+// the root package keeps it out of the command itself. What drives
+// sshtest's peers is for Unix, as sshtest is.
 package clitest
 
 import (
