@@ -70,7 +70,12 @@ func dialReason(err error) string {
 // HopError reports a ProxyJump hop that failed: connecting to it, or
 // forwarding from it to the next host.
 type HopError struct {
-	Hop  string // the hop as ProxyJump names it
+	Hop string // the hop as ProxyJump names it
+	// Host, Port and User are the hop's resolved HostName, Port and User
+	// (empty when its configuration could not be read).
+	Host string
+	Port int
+	User string
 	Next string // host:port the hop was asked to reach; "" when the hop itself failed
 	Err  error
 }
@@ -159,13 +164,13 @@ func (c *Client) dialJump(ctx context.Context, s *connectSettings) (net.Conn, er
 	}
 	hop, err := connectResolved(ctx, hopCfg, &hs)
 	if err != nil {
-		return nil, &HopError{Hop: name, Err: err}
+		return nil, &HopError{Hop: name, Host: hopCfg.HostName, Port: hopCfg.Port, User: hopCfg.User, Err: err}
 	}
 	next := net.JoinHostPort(cfg.HostName, strconv.Itoa(cfg.Port))
 	conn, err := hop.DialTCP(ctx, next)
 	if err != nil {
 		hop.Close()
-		return nil, &HopError{Hop: name, Next: next, Err: err}
+		return nil, &HopError{Hop: name, Host: hopCfg.HostName, Port: hopCfg.Port, User: hopCfg.User, Next: next, Err: err}
 	}
 	c.jump = hop
 	return conn, nil

@@ -322,7 +322,7 @@ func sshDialErrorReason(err error) string {
 
 // reportDialError prints ssh's message for a connection that could not
 // be made.
-func (c *sshCommand) reportDialError(err error) bool {
+func (c *sshCommand) reportDialError(err error, hostName string, port int) bool {
 	var dnsErr *net.DNSError
 	var nv *paramigo.NoValidConnectionsError
 	switch {
@@ -331,10 +331,10 @@ func (c *sshCommand) reportDialError(err error) bool {
 		if dnsErr.IsTimeout || dnsErr.IsTemporary {
 			reason = "Temporary failure in name resolution"
 		}
-		c.errorf("ssh: Could not resolve hostname %s: %s", strings.ToLower(c.opts.host), reason)
+		c.errorf("ssh: Could not resolve hostname %s: %s", strings.ToLower(hostName), reason)
 	case errors.As(err, &nv):
 		last := nv.Attempts[len(nv.Attempts)-1].Err
-		c.errorf("ssh: connect to host %s port %d: %s", c.opts.host, c.opts.port, sshDialErrorReason(last))
+		c.errorf("ssh: connect to host %s port %d: %s", hostName, port, sshDialErrorReason(last))
 	default:
 		return false
 	}
@@ -361,8 +361,14 @@ func sshNoMatchingWhat(what string) string {
 // reportConnectionError prints ssh's message for a failed connection,
 // handshake or authentication.
 func (c *sshCommand) reportConnectionError(err error) {
-	o := c.opts
-	host, port := strings.ToLower(o.host), o.port
+	c.reportFailure(err, c.opts.host, c.opts.port, c.opts.user)
+}
+
+// reportFailure is reportConnectionError for the host, port and user
+// that failed: the destination, or a ProxyJump hop, which ssh reports in
+// the words of the ssh it runs for the hop, then its own.
+func (c *sshCommand) reportFailure(err error, hostName string, port int, user string) {
+	host := strings.ToLower(hostName)
 	ip := host
 	var he *paramigo.HandshakeError
 	if errors.As(err, &he) {
@@ -378,11 +384,23 @@ func (c *sshCommand) reportConnectionError(err error) {
 	var herr *paramigo.HopError
 	switch {
 	case errors.As(err, &herr):
-		c.errorf("%s", strings.TrimPrefix(herr.Error(), "paramigo: "))
-	case c.reportDialError(err):
+		var oe *paramigo.OpenChannelError
+		switch {
+		case herr.Next != "" && errors.As(herr.Err, &oe):
+			c.errorf("channel 0: open failed: %s: %s", sshOpenReason(oe.Reason), sshSanitize(oe.Message))
+			c.errorf("stdio forwarding failed")
+		case herr.Host != "":
+			c.reportFailure(herr.Err, herr.Host, herr.Port, herr.User)
+		default:
+			c.errorf("%s", strings.TrimPrefix(herr.Error(), "paramigo: "))
+		}
+		// What ssh then says of its ProxyCommand's connection.
+		c.infof("kex_exchange_identification: Connection closed by remote host")
+		c.infof("Connection closed by UNKNOWN port 65535")
+	case c.reportDialError(err, hostName, port):
 	case errors.As(err, &terr):
 		if terr.During == "connect" {
-			c.errorf("ssh: connect to host %s port %d: Connection timed out", o.host, port)
+			c.errorf("ssh: connect to host %s port %d: Connection timed out", hostName, port)
 			return
 		}
 		if !terr.BannerReceived {
@@ -393,7 +411,7 @@ func (c *sshCommand) reportConnectionError(err error) {
 		c.reportHostKeyError(err)
 		c.fatalf("Host key verification failed.")
 	case errors.As(err, &aerr):
-		c.fatalf("%s@%s: Permission denied (%s).", o.user, host, strings.Join(aerr.Remaining, ","))
+		c.fatalf("%s@%s: Permission denied (%s).", user, host, strings.Join(aerr.Remaining, ","))
 	case errors.As(err, &nerr):
 		c.infof("Unable to negotiate with %s port %d: no matching %s found. Their offer: %s",
 			ip, port, sshNoMatchingWhat(nerr.What), strings.Join(nerr.Theirs, ","))
