@@ -238,6 +238,13 @@ func connectResolved(ctx context.Context, cfg *sshconfig.Config, s *connectSetti
 			c.Close()
 		}
 	}()
+	// As ssh: a file name whose %token or ${VAR} cannot be expanded stops
+	// the connection before it starts.
+	for _, p := range append(append([]string(nil), cfg.IdentityFiles...), cfg.CertificateFiles...) {
+		if _, err := cfg.ExpandPath(p); err != nil {
+			return nil, err
+		}
+	}
 	timeout := time.Duration(cfg.ConnectTimeout) * time.Second
 	start := time.Now()
 	conn, addr, err := c.dial(ctx, s, timeout)

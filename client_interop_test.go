@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"os/exec"
 	"os/user"
 	"path/filepath"
 	"regexp"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/paramigo/paramigo"
+	"github.com/paramigo/paramigo/agent"
 	"github.com/paramigo/paramigo/internal/sshtest"
 	"github.com/paramigo/paramigo/knownhosts"
 	"github.com/paramigo/paramigo/proxycommand"
@@ -263,6 +266,23 @@ func TestClientBadHops(t *testing.T) {
 			t.Fatalf("err = %v, want 2 refused attempts", err)
 		}
 	})
+	t.Run("bad token", func(t *testing.T) {
+		bad := filepath.Join(e.dir, "token_config")
+		os.WriteFile(bad, []byte("Host x\n\tIdentityFile ~/.ssh/id_%z\n"), 0o600)
+		_, err := paramigo.Connect(context.Background(), "x", paramigo.WithConfigFile(bad))
+		if !errors.Is(err, sshconfig.ErrExpand) || !strings.Contains(err.Error(), "%z") {
+			t.Fatalf("err = %v, want ssh's percent_expand refusal", err)
+		}
+	})
+	t.Run("missing Include, failing Match exec", func(t *testing.T) {
+		// Both are quietly not matched, as in ssh: the host resolves.
+		p := filepath.Join(e.dir, "include_config")
+		os.WriteFile(p, []byte("Include /nonexistent/*.conf\nMatch exec \"exit 1\"\n\tPort 1\nHost x\n\tHostName 127.0.0.1\n"), 0o600)
+		cfg, err := sshconfig.Resolve(context.Background(), "x", sshconfig.Options{ConfigFile: p})
+		if err != nil || cfg.Port != 22 || cfg.HostName != "127.0.0.1" {
+			t.Fatalf("Resolve: %v, port %v", err, cfg)
+		}
+	})
 	t.Run("bad config", func(t *testing.T) {
 		bad := filepath.Join(e.dir, "bad_config")
 		os.WriteFile(bad, []byte("Host x\n\tNoSuchKeyword yes\n"), 0o600)
@@ -301,4 +321,82 @@ func TestClientAgentRSA(t *testing.T) {
 func readFile(t *testing.T, p string) string {
 	b, _ := os.ReadFile(p)
 	return string(b)
+}
+
+// TestClientPassphraseAndAddKeysToAgent: an encrypted identity is offered
+// by its public half, its passphrase asked through the prompt hook (with
+// ssh's text) only when sshd would take it, and AddKeysToAgent hands it
+// to the agent, whose copy logs in next time with no question asked.
+func TestClientPassphraseAndAddKeysToAgent(t *testing.T) {
+	e := newClientEnv(t)
+	key, pub := sshtest.GenerateKey(t, sshtest.KeygenOptions{Dir: e.dir, Name: "id_locked", Passphrase: "open sesame"})
+	srv := sshtest.StartSSHD(t, sshtest.SSHDOptions{AuthorizedKeys: []string{pub}})
+
+	sock := filepath.Join(t.TempDir(), "agent.sock")
+	l, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ring := &agent.Keyring{}
+	as := &agent.Server{Agent: ring}
+	go as.Serve(l)
+	defer as.Close()
+
+	e.write(t, fmt.Sprintf("Host mysshd\n\tHostName 127.0.0.1\n\tPort %d\n\tIdentityFile %s\n\tIdentityAgent %s\n\tAddKeysToAgent yes\n\tBatchMode no\n",
+		srv.Port, key, sock))
+	var prompts []*paramigo.Prompt
+	prompt := func(_ context.Context, p *paramigo.Prompt) (string, error) {
+		prompts = append(prompts, p)
+		return "open sesame", nil
+	}
+	c, err := e.connect(t, "mysshd", paramigo.WithPrompt(prompt))
+	if err != nil {
+		t.Fatalf("Connect with an encrypted key: %v\n%s", err, srv.Log())
+	}
+	c.Close()
+	if len(prompts) != 1 || prompts[0].Kind != paramigo.PromptPassphrase || prompts[0].Path != key ||
+		prompts[0].Text != "Enter passphrase for key '"+key+"': " || prompts[0].Echo {
+		t.Fatalf("prompts %+v, want one passphrase question for %s", prompts, key)
+	}
+	list, err := ring.List(context.Background())
+	if err != nil || len(list) != 1 || list[0].Comment != key {
+		t.Fatalf("agent holds %v (%v), want the key added as %s", list, err, key)
+	}
+	prompts = nil
+	c, err = e.connect(t, "mysshd", paramigo.WithPrompt(prompt))
+	if err != nil {
+		t.Fatalf("Connect with the agent's copy: %v", err)
+	}
+	c.Close()
+	if len(prompts) != 0 {
+		t.Errorf("asked %d questions with the key in the agent", len(prompts))
+	}
+}
+
+// TestClientAgentCertificate: a certificate the agent holds (ssh-add of a
+// key beside its -cert.pub) logs in to an sshd that trusts only the CA.
+func TestClientAgentCertificate(t *testing.T) {
+	keygen := sshtest.RequirePeer(t, sshtest.PeerSSHKeygen)
+	e := newClientEnv(t)
+	ca, caPub := sshtest.GenerateKey(t, sshtest.KeygenOptions{Dir: e.dir, Name: "ca"})
+	key, _ := sshtest.GenerateKey(t, sshtest.KeygenOptions{Dir: e.dir, Name: "id_cert"})
+	if out, err := exec.Command(keygen, "-q", "-s", ca, "-I", "test", "-n", currentUser(t), key+".pub").CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen -s: %v %s", err, out)
+	}
+	caFile := filepath.Join(e.dir, "ca.pub")
+	os.WriteFile(caFile, []byte(caPub+"\n"), 0o644)
+	ag := sshtest.StartSSHAgent(t)
+	if _, stderr, code, err := ag.SSHAdd(t, key); err != nil || code != 0 {
+		t.Fatalf("ssh-add: %d %v %s", code, err, stderr)
+	}
+	srv := sshtest.StartSSHD(t, sshtest.SSHDOptions{Config: []string{"TrustedUserCAKeys " + caFile}})
+	e.write(t, fmt.Sprintf("Host mysshd\n\tHostName 127.0.0.1\n\tPort %d\n\tIdentityAgent %s\n\tIdentitiesOnly no\n", srv.Port, ag.Socket))
+	c, err := e.connect(t, "mysshd")
+	if err != nil {
+		t.Fatalf("Connect with the agent's certificate: %v\n%s", err, srv.Log())
+	}
+	c.Close()
+	if !regexp.MustCompile(`Accepted publickey for \S+ from .* ED25519-CERT SHA256:`).MatchString(srv.Log()) {
+		t.Errorf("sshd did not log a certificate login:\n%s", srv.Log())
+	}
 }
