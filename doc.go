@@ -12,9 +12,9 @@
 // gives OpenSSH's known_hosts files and policies. [Transport.Output] and
 // [Transport.Run] run a command, as paramiko's SSHClient.exec_command;
 // [Transport.OpenSession] gives the [Channel] underneath, shaped like a
-// net.Conn, for shells, PTYs, subsystems and signals. [Transport.DialTCP],
-// [Transport.ListenTCP] and [ServeSOCKS] forward ports as ssh -L, -R
-// and -D do.
+// net.Conn, for shells, PTYs, subsystems and signals. [Transport.DialTCP]
+// and [Transport.ListenTCP] forward ports as ssh -L and -R do; the socks
+// package, given [Transport.Dial], serves ssh -D's SOCKS proxy.
 //
 // A server is a [Server] with a [ServerConfig] (host keys, and one
 // callback per authentication method) and a [Handler], usually a

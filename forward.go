@@ -2,9 +2,7 @@ package paramigo
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net"
 	"strconv"
 	"sync"
@@ -371,25 +369,6 @@ func (t *Transport) ListenUnix(ctx context.Context, path string) (*RemoteListene
 	return l, nil
 }
 
-// Pipe copies between two connections until both directions end, passing
-// each side's EOF on as a half-close, and returns the first real error.
-func Pipe(a, b net.Conn) error {
-	var wg sync.WaitGroup
-	errs := make([]error, 2)
-	cp := func(i int, dst, src net.Conn) {
-		defer wg.Done()
-		_, errs[i] = io.Copy(dst, src)
-		if cw, ok := dst.(interface{ CloseWrite() error }); ok {
-			cw.CloseWrite()
-		} else {
-			dst.Close()
-		}
-	}
-	wg.Add(2)
-	go cp(0, a, b)
-	go cp(1, b, a)
-	wg.Wait()
-	a.Close()
-	b.Close()
-	return errors.Join(errs...)
-}
+// DialFunc opens a connection, as net.Dialer.DialContext does;
+// Transport.Dial is one.
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)

@@ -12,6 +12,7 @@ import (
 	"github.com/paramigo/paramigo/internal/msg"
 	"github.com/paramigo/paramigo/keys"
 	"github.com/paramigo/paramigo/knownhosts"
+	"github.com/paramigo/paramigo/socks"
 )
 
 // ForwardServer serves port forwarding for a ServeMux: direct-tcpip and
@@ -78,7 +79,7 @@ func (f *ForwardServer) direct(ctx context.Context, t *Transport, nc *NewChannel
 		conn.Close()
 		return
 	}
-	Pipe(&chanConn{Channel: ch, laddr: t.LocalAddr(), raddr: t.RemoteAddr()}, conn)
+	socks.Pipe(&chanConn{Channel: ch, laddr: t.LocalAddr(), raddr: t.RemoteAddr()}, conn)
 }
 
 func (f *ForwardServer) directUnix(ctx context.Context, t *Transport, nc *NewChannel) {
@@ -102,7 +103,7 @@ func (f *ForwardServer) directUnix(ctx context.Context, t *Transport, nc *NewCha
 		conn.Close()
 		return
 	}
-	Pipe(&chanConn{Channel: ch, laddr: t.LocalAddr(), raddr: t.RemoteAddr()}, conn)
+	socks.Pipe(&chanConn{Channel: ch, laddr: t.LocalAddr(), raddr: t.RemoteAddr()}, conn)
 }
 
 // track remembers a listener for t under key, closing them all when t ends.
@@ -204,7 +205,7 @@ func (f *ForwardServer) acceptLoop(t *Transport, l net.Listener, data func(net.C
 				c.Close()
 				return
 			}
-			Pipe(&chanConn{Channel: ch, laddr: t.LocalAddr(), raddr: t.RemoteAddr()}, c)
+			socks.Pipe(&chanConn{Channel: ch, laddr: t.LocalAddr(), raddr: t.RemoteAddr()}, c)
 		}()
 	}
 }

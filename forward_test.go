@@ -1,17 +1,20 @@
 package paramigo
 
 import (
-	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/paramigo/paramigo/internal/sshtest"
+	"github.com/paramigo/paramigo/socks"
 )
 
 // forwardPair connects our client to our server with forwarding allowed.
@@ -29,41 +32,6 @@ func forwardPair(t *testing.T) *Transport {
 	return dialServer(t, sc, &mux, cc)
 }
 
-// upperServer answers each line with its upper-case form.
-func upperServer(t *testing.T, l net.Listener) {
-	t.Helper()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go answerUpper(c)
-		}
-	}()
-}
-
-// answerUpper answers each line read from c with its upper-case form,
-// then closes c.
-func answerUpper(c net.Conn) {
-	defer c.Close()
-	s := bufio.NewScanner(c)
-	for s.Scan() {
-		io.WriteString(c, strings.ToUpper(s.Text())+"\n")
-	}
-}
-
-func roundTrip(t *testing.T, c net.Conn, line string) {
-	t.Helper()
-	if _, err := io.WriteString(c, line+"\n"); err != nil {
-		t.Fatal(err)
-	}
-	got, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil || got != strings.ToUpper(line)+"\n" {
-		t.Fatalf("got %q, %v", got, err)
-	}
-}
-
 func TestDirectTCPIP(t *testing.T) {
 	c := forwardPair(t)
 	target, err := net.Listen("tcp", "127.0.0.1:0")
@@ -71,12 +39,12 @@ func TestDirectTCPIP(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer target.Close()
-	upperServer(t, target)
+	sshtest.UpperServer(t, target)
 	conn, err := c.DialTCP(context.Background(), target.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	roundTrip(t, conn, "through the tunnel")
+	sshtest.UpperRoundTrip(t, conn, "through the tunnel")
 	conn.Close()
 
 	// A refused target is a clean OpenChannelError; the connection lives on.
@@ -92,7 +60,7 @@ func TestDirectTCPIP(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	roundTrip(t, conn, "still working")
+	sshtest.UpperRoundTrip(t, conn, "still working")
 	conn.Close()
 }
 
@@ -106,12 +74,12 @@ func TestRemoteForwardPortZero(t *testing.T) {
 	if port == 0 {
 		t.Fatal("server did not report the bound port")
 	}
-	upperServer(t, l)
+	sshtest.UpperServer(t, l)
 	conn, err := net.Dial("tcp", l.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	roundTrip(t, conn, "from the far side")
+	sshtest.UpperRoundTrip(t, conn, "from the far side")
 	conn.Close()
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
@@ -130,12 +98,12 @@ func TestStreamLocalForwarding(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer target.Close()
-	upperServer(t, target)
+	sshtest.UpperServer(t, target)
 	conn, err := c.DialUnix(context.Background(), sock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	roundTrip(t, conn, "unix direct")
+	sshtest.UpperRoundTrip(t, conn, "unix direct")
 	conn.Close()
 
 	rsock := filepath.Join(dir, "remote.sock")
@@ -143,12 +111,12 @@ func TestStreamLocalForwarding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	upperServer(t, l)
+	sshtest.UpperServer(t, l)
 	conn, err = net.Dial("unix", rsock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	roundTrip(t, conn, "unix remote")
+	sshtest.UpperRoundTrip(t, conn, "unix remote")
 	conn.Close()
 	l.Close()
 }
@@ -177,14 +145,14 @@ func TestSOCKSThroughTransport(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer target.Close()
-	upperServer(t, target)
+	sshtest.UpperServer(t, target)
 	tport := target.Addr().(*net.TCPAddr).Port
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	go ServeSOCKS(context.Background(), l, c.Dial)
+	go socks.Serve(context.Background(), l, c.Dial)
 
 	// SOCKS5 with a domain name.
 	s, err := net.Dial("tcp", l.Addr().String())
@@ -203,7 +171,7 @@ func TestSOCKSThroughTransport(t *testing.T) {
 	if _, err := io.ReadFull(s, buf); err != nil || buf[1] != 0 {
 		t.Fatalf("socks5 connect reply %v %v", buf, err)
 	}
-	roundTrip(t, s, "socks five")
+	sshtest.UpperRoundTrip(t, s, "socks five")
 	s.Close()
 
 	// SOCKS4 with an address.
@@ -215,7 +183,7 @@ func TestSOCKSThroughTransport(t *testing.T) {
 	if _, err := io.ReadFull(s, buf[:8]); err != nil || buf[1] != 0x5a {
 		t.Fatalf("socks4 reply %v %v", buf[:8], err)
 	}
-	roundTrip(t, s, "socks four")
+	sshtest.UpperRoundTrip(t, s, "socks four")
 	s.Close()
 }
 
@@ -249,7 +217,7 @@ func TestParamikoPortForward(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer target.Close()
-	upperServer(t, target)
+	sshtest.UpperServer(t, target)
 	host, port, _ := net.SplitHostPort(l.Addr().String())
 	th, tp, _ := net.SplitHostPort(target.Addr().String())
 	script := `
@@ -322,61 +290,60 @@ func TestRemoteForwardAnsweredAfterDial(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		go answerUpper(fc)
-		roundTrip(t, conn, "accepted after all")
+		go sshtest.AnswerUpper(fc)
+		sshtest.UpperRoundTrip(t, conn, "accepted after all")
 		conn.Close()
 	}
 }
 
-// TestSOCKSHonoursContext: when ServeSOCKS's ctx ends it returns the
-// context's error, stops listening and closes the connections it
-// proxies, whose clients then read EOF.
-func TestSOCKSHonoursContext(t *testing.T) {
+// TestSOCKSRepliesFromSSHD: through sshd, what it refuses reaches a SOCKS
+// client as the matching reply: a target PermitOpen leaves out is "not
+// allowed by ruleset" (administratively-prohibited is fs.ErrPermission),
+// a permitted one nothing listens on is "connection refused"
+// (connect-failed is ECONNREFUSED), and a listening one is a success.
+func TestSOCKSRepliesFromSSHD(t *testing.T) {
 	target, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer target.Close()
-	upperServer(t, target)
-	tport := target.Addr().(*net.TCPAddr).Port
+	sshtest.UpperServer(t, target)
+	open, closed, other := target.Addr().(*net.TCPAddr).Port, sshtest.FreePort(t), sshtest.FreePort(t)
+	p := startInteropSmallSSHD(t, false, fmt.Sprintf("PermitOpen 127.0.0.1:%d 127.0.0.1:%d", open, closed))
+	tr := interopDial(t, p.Addr, p.config(t))
+
+	ctx := interopContext(t)
+	_, err = tr.Dial(ctx, "tcp", fmt.Sprintf("127.0.0.1:%d", other))
+	if !errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("dialing past PermitOpen: %v, want an error matching fs.ErrPermission alone", err)
+	}
+	_, err = tr.Dial(ctx, "tcp", fmt.Sprintf("127.0.0.1:%d", closed))
+	if !errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, fs.ErrPermission) {
+		t.Errorf("dialing a closed port: %v, want an error matching ECONNREFUSED alone", err)
+	}
+
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	served := make(chan error, 1)
-	var d net.Dialer
-	go func() { served <- ServeSOCKS(ctx, l, d.DialContext) }()
-
-	s, err := net.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	s.Write([]byte{4, 1, byte(tport >> 8), byte(tport), 127, 0, 0, 1, 'u', 0})
-	buf := make([]byte, 8)
-	if _, err := io.ReadFull(s, buf); err != nil || buf[1] != 0x5a {
-		t.Fatalf("socks4 reply %v %v", buf, err)
-	}
-	roundTrip(t, s, "before the end")
-
-	cancel()
-	select {
-	case err := <-served:
-		if !errors.Is(err, context.Canceled) {
-			t.Fatalf("ServeSOCKS returned %v, want context.Canceled", err)
+	defer l.Close()
+	go socks.Serve(ctx, l, tr.Dial)
+	for _, tc := range []struct {
+		port int
+		code byte
+	}{{other, 2}, {closed, 5}, {open, 0}} {
+		s, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("ServeSOCKS did not return after its context ended")
-	}
-	s.SetReadDeadline(time.Now().Add(10 * time.Second))
-	if n, err := s.Read(buf); err == nil {
-		t.Fatalf("the proxied connection is still open (read %d bytes)", n)
-	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
-		t.Fatal("the proxied connection stayed open after the context ended")
-	}
-	if c, err := net.DialTimeout("tcp", l.Addr().String(), time.Second); err == nil {
-		c.Close()
-		t.Fatal("still listening after the context ended")
+		s.SetDeadline(time.Now().Add(20 * time.Second))
+		s.Write([]byte{5, 1, 0, 5, 1, 0, 1, 127, 0, 0, 1, byte(tc.port >> 8), byte(tc.port)})
+		got := make([]byte, 12)
+		if _, err := io.ReadFull(s, got); err != nil || got[1] != 0 || got[3] != tc.code {
+			t.Errorf("port %d: socks5 replies %v %v, want code %d\nsshd log:\n%s", tc.port, got, err, tc.code, p.Log())
+		} else if tc.code == 0 {
+			sshtest.UpperRoundTrip(t, s, "through sshd")
+		}
+		s.Close()
 	}
 }

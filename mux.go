@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/paramigo/paramigo/internal/msg"
@@ -380,6 +382,21 @@ type OpenChannelError struct {
 
 func (e *OpenChannelError) Error() string {
 	return fmt.Sprintf("paramigo: opening %s channel refused: %s: %q", e.Type, e.Reason, e.Message)
+}
+
+// Is lets a refusal be tested as the local failure it stands for, so
+// code written for net.Dial's errors (a SOCKS proxy's reply codes, say)
+// reads the peer's the same way: administratively-prohibited matches
+// fs.ErrPermission, and connect-failed, which sshd sends when its
+// connect(2) fails, syscall.ECONNREFUSED.
+func (e *OpenChannelError) Is(target error) bool {
+	switch e.Reason {
+	case OpenAdministrativelyProhibited:
+		return target == fs.ErrPermission
+	case OpenConnectFailed:
+		return target == syscall.ECONNREFUSED
+	}
+	return false
 }
 
 // NewChannel is a channel the peer asked to open; Accept or Reject it.

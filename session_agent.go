@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/paramigo/paramigo/socks"
 )
 
 // listenAgent gives a session whose client forwards its agent (ssh -A) a
@@ -35,7 +37,7 @@ func listenAgent(s *Session) (path string, stop func(), err error) {
 					c.Close()
 					return
 				}
-				Pipe(c, &chanConn{Channel: ch, laddr: s.t.LocalAddr(), raddr: s.t.RemoteAddr()})
+				socks.Pipe(c, &chanConn{Channel: ch, laddr: s.t.LocalAddr(), raddr: s.t.RemoteAddr()})
 			}()
 		}
 	}()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/paramigo/paramigo"
+	"github.com/paramigo/paramigo/socks"
 )
 
 // sshForward is one -L, -R or -D (ssh's struct Forward): where to
@@ -314,7 +315,7 @@ func sshResolveErrorText(err error) string {
 func (f *sshForwarder) serveLocal(l net.Listener, fw sshForward, id int) {
 	defer f.ids.free(id)
 	if fw.dynamic() {
-		paramigo.ServeSOCKS(f.ctx, &sshCountingListener{Listener: l, f: f}, f.dialRemote)
+		socks.Serve(f.ctx, &sshCountingListener{Listener: l, f: f}, f.dialRemote)
 		return
 	}
 	for {
@@ -363,7 +364,7 @@ func (f *sshForwarder) forwardLocal(conn net.Conn, fw sshForward) {
 		conn.Close()
 		return
 	}
-	paramigo.Pipe(conn, remote)
+	socks.Pipe(conn, remote)
 }
 
 // reportOpenFailure says why the server refused a channel, as ssh does.
@@ -506,7 +507,7 @@ func (f *sshForwarder) startRemote() error {
 func (f *sshForwarder) serveRemote(l *paramigo.RemoteListener, fw sshForward) {
 	if fw.dynamic() {
 		dialer := &net.Dialer{}
-		paramigo.ServeSOCKS(f.ctx, &sshCountingListener{Listener: l, f: f}, func(ctx context.Context, network, addr string) (net.Conn, error) {
+		socks.Serve(f.ctx, &sshCountingListener{Listener: l, f: f}, func(ctx context.Context, network, addr string) (net.Conn, error) {
 			return dialer.DialContext(ctx, f.c.opts.network, addr)
 		})
 		return
@@ -561,5 +562,5 @@ func (f *sshForwarder) forwardRemote(pending *paramigo.ForwardedConn, fw sshForw
 		local.Close()
 		return
 	}
-	paramigo.Pipe(conn, local)
+	socks.Pipe(conn, local)
 }

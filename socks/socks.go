@@ -1,4 +1,8 @@
-package paramigo
+// Package socks is the SOCKS4, SOCKS4a and SOCKS5 proxy server behind
+// ssh -D: it parses a client's request and opens the connection with a
+// dial function of the caller's, such as a paramigo Transport's Dial, so
+// the connection goes through the SSH server. It knows nothing of SSH.
+package socks
 
 import (
 	"bufio"
@@ -7,21 +11,25 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"strconv"
+	"sync"
+	"syscall"
 	"time"
 )
 
 // DialFunc opens a connection, as net.Dialer.DialContext does;
-// Transport.Dial is one.
+// paramigo's Transport.Dial is one.
 type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 
-// ServeSOCKS runs a SOCKS4, SOCKS4a and SOCKS5 (no authentication,
-// CONNECT only) proxy on l, opening each connection with dial: ssh -D
-// when dial is a Transport's Dial. It returns nil when l is closed, and
+// Serve runs a SOCKS4, SOCKS4a and SOCKS5 (no authentication, CONNECT
+// only) proxy on l, opening each connection with dial: ssh -D when dial
+// is a paramigo Transport's Dial. It returns nil when l is closed, and
 // ctx's error when ctx ends, which closes l and every connection it
-// proxies.
-func ServeSOCKS(ctx context.Context, l net.Listener, dial DialFunc) error {
+// proxies. A failed dial is answered with the reply code replyCode
+// picks for its error.
+func Serve(ctx context.Context, l net.Listener, dial DialFunc) error {
 	defer context.AfterFunc(ctx, func() { l.Close() })()
 	for {
 		c, err := l.Accept()
@@ -34,16 +42,16 @@ func ServeSOCKS(ctx context.Context, l net.Listener, dial DialFunc) error {
 			}
 			return err
 		}
-		go serveSOCKSConn(ctx, c, dial)
+		go serveConn(ctx, c, dial)
 	}
 }
 
-// socksHandshakeTimeout bounds a client's SOCKS negotiation.
-const socksHandshakeTimeout = 30 * time.Second
+// handshakeTimeout bounds a client's SOCKS negotiation.
+const handshakeTimeout = 30 * time.Second
 
-func serveSOCKSConn(ctx context.Context, c net.Conn, dial DialFunc) {
+func serveConn(ctx context.Context, c net.Conn, dial DialFunc) {
 	defer context.AfterFunc(ctx, func() { c.Close() })()
-	c.SetDeadline(time.Now().Add(socksHandshakeTimeout))
+	c.SetDeadline(time.Now().Add(handshakeTimeout))
 	br := bufio.NewReader(c)
 	ver, err := br.ReadByte()
 	if err != nil {
@@ -68,17 +76,7 @@ func serveSOCKSConn(ctx context.Context, c net.Conn, dial DialFunc) {
 	}
 	remote, err := dial(ctx, "tcp", target)
 	if err != nil {
-		code := byte(1) // general failure
-		var oe *OpenChannelError
-		if errors.As(err, &oe) {
-			switch oe.Reason {
-			case OpenAdministrativelyProhibited:
-				code = 2
-			case OpenConnectFailed:
-				code = 5
-			}
-		}
-		reply(false, code)
+		reply(false, replyCode(err))
 		c.Close()
 		return
 	}
@@ -86,6 +84,51 @@ func serveSOCKSConn(ctx context.Context, c net.Conn, dial DialFunc) {
 	reply(true, 0)
 	c.SetDeadline(time.Time{})
 	Pipe(&bufferedConn{Conn: c, r: br}, remote)
+}
+
+// replyCode is the SOCKS5 reply for a failed dial: "not allowed by
+// ruleset" for a refusal by policy (fs.ErrPermission, which a paramigo
+// OpenChannelError for administratively-prohibited matches), "connection
+// refused" for ECONNREFUSED (matched by connect-failed, what sshd sends
+// when its connect fails), the unreachable codes for their errnos and
+// "general failure" for anything else. SOCKS4 has one failure code.
+func replyCode(err error) byte {
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		return 2
+	case errors.Is(err, syscall.ENETUNREACH):
+		return 3
+	case errors.Is(err, syscall.EHOSTUNREACH):
+		return 4
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return 5
+	}
+	return 1
+}
+
+// Pipe copies between two connections until both directions end, passing
+// each side's EOF on as a half-close, and returns the first real error:
+// the relay behind every SOCKS connection, and what ssh -L and -R
+// forwarding do with a connection and its channel.
+func Pipe(a, b net.Conn) error {
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	cp := func(i int, dst, src net.Conn) {
+		defer wg.Done()
+		_, errs[i] = io.Copy(dst, src)
+		if cw, ok := dst.(interface{ CloseWrite() error }); ok {
+			cw.CloseWrite()
+		} else {
+			dst.Close()
+		}
+	}
+	wg.Add(2)
+	go cp(0, a, b)
+	go cp(1, b, a)
+	wg.Wait()
+	a.Close()
+	b.Close()
+	return errors.Join(errs...)
 }
 
 // bufferedConn reads through the bufio.Reader that parsed the handshake,
@@ -166,7 +209,12 @@ func socks5Request(br *bufio.Reader, c net.Conn) (string, func(bool, byte), erro
 	if _, err := io.ReadFull(br, port[:]); err != nil {
 		return "", nil, err
 	}
-	return net.JoinHostPort(host, strconv.Itoa(int(binary.BigEndian.Uint16(port[:])))), reply, nil
+	target, err := joinTarget(host, binary.BigEndian.Uint16(port[:]))
+	if err != nil {
+		reply(false, 1)
+		return "", nil, err
+	}
+	return target, reply, nil
 }
 
 func socks4Request(br *bufio.Reader, c net.Conn) (string, func(bool, byte), error) {
@@ -198,7 +246,26 @@ func socks4Request(br *bufio.Reader, c net.Conn) (string, func(bool, byte), erro
 		}
 		host = name
 	}
-	return net.JoinHostPort(host, strconv.Itoa(int(port))), reply, nil
+	target, err := joinTarget(host, port)
+	if err != nil {
+		reply(false, 0)
+		return "", nil, err
+	}
+	return target, reply, nil
+}
+
+// errBadHost reports a requested host name that cannot be written as
+// the "host:port" a DialFunc takes (one holding a bracket, say).
+var errBadHost = errors.New("socks: unusable host name")
+
+// joinTarget writes host and port as a dial address, refusing a name
+// that net.SplitHostPort would not give back whole.
+func joinTarget(host string, port uint16) (string, error) {
+	target := net.JoinHostPort(host, strconv.Itoa(int(port)))
+	if h, _, err := net.SplitHostPort(target); err != nil || h != host || host == "" {
+		return "", fmt.Errorf("%w: %q", errBadHost, host)
+	}
+	return target, nil
 }
 
 func readNulString(br *bufio.Reader) (string, error) {
