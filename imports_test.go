@@ -82,9 +82,7 @@ func TestImportBoundaries(t *testing.T) {
 // import, each with what the public API has no counterpart for: the
 // command is what a user could write, so whatever else it needs belongs
 // in the public API.
-var cmdInternal = map[string]string{
-	"internal/pty": "the terminal's size in pixels, which ssh sends in pty-req and window-change",
-}
+var cmdInternal = map[string]string{}
 
 // modulePackages maps each package of this module (outside testdata and
 // the separate interop module) to the module packages its non-test files

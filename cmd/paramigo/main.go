@@ -1,5 +1,5 @@
-// Command paramigo is the paramigo SSH toolkit's command line: serve, ssh
-// and keygen (sftp, cp and run to come), with OpenSSH's flags where it does
+// Command paramigo is the paramigo SSH toolkit's command line: serve, ssh,
+// keygen and agent (sftp, cp and run to come), with OpenSSH's flags where it does
 // the same job. Each subcommand is its own package under internal/; this
 // one only dispatches.
 package main
@@ -14,19 +14,11 @@ import (
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/cli"
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/keygencmd"
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/servecmd"
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/sshcmd"
 )
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
-}
-
-// env is what the ssh files, not yet in a package of their own, take of
-// the outside world: cli.Env under its old names.
-type env struct {
-	stdin  io.Reader
-	stdout io.Writer
-	stderr io.Writer
-	getenv func(string) string
 }
 
 type command struct {
@@ -41,11 +33,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "run an SSH server on 127.0.0.1:2222 (exec, shell, forwarding)", servecmd.Run, servecmd.Usage},
-		{"ssh", "run a command on a remote host (OpenSSH ssh's flags)",
-			func(e *cli.Env, args []string) int {
-				return runSSH(&env{stdin: e.Stdin, stdout: e.Stdout, stderr: e.Stderr, getenv: e.Env}, args)
-			},
-			func(w io.Writer) { io.WriteString(w, sshHelp) }},
+		{"ssh", "run a command on a remote host (OpenSSH ssh's flags and ssh_config)", sshcmd.Run, sshcmd.Usage},
 		{"keygen", "generate and manage keys, certificates and known_hosts (ssh-keygen's flags)",
 			keygencmd.Run, keygencmd.Usage},
 		{"agent", "hold keys for ssh-add, ssh and paramiko (ssh-agent's flags)", agentcmd.Run, agentcmd.Usage},

@@ -12,6 +12,7 @@ import (
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/cli"
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/clitest"
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/servecmd"
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/sshcmd"
 	"github.com/paramigo/paramigo/internal/sshtest"
 )
 
@@ -22,32 +23,11 @@ func runMain(args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
-// The ssh tests' names for the harness the command packages share, until
-// ssh moves to a package of its own.
-type syncBuffer = clitest.SyncBuffer
-
-var (
-	sshKeygen       = clitest.SSHKeygen
-	startServe      = clitest.StartServe
-	currentUser     = clitest.CurrentUser
-	keyLogin        = clitest.KeyLogin
-	echoUpper       = clitest.EchoUpper
-	lineRoundTrip   = clitest.LineRoundTrip
-	dialRetry       = clitest.DialRetry
-	freePort        = clitest.FreePort
-	startBackground = clitest.StartBackground
-)
-
 // TestHelperProcess is not a test: terminal tests run the test binary
 // again as "paramigo ARGS" with a pseudo-terminal as its controlling
 // terminal, and this is where that run lands.
 func TestHelperProcess(t *testing.T) {
 	clitest.RunHelper(func(e *cli.Env, args []string) int { return run(args, e.Stdin, e.Stdout, e.Stderr) })
-}
-
-// helperCommand runs this test binary as "paramigo sub args...".
-func helperCommand(sub string, args ...string) *exec.Cmd {
-	return clitest.HelperCommand(append([]string{sub}, args...)...)
 }
 
 // TestVersionFlagLikeSSH: -V behaves as ssh's does, checked against ssh
@@ -87,7 +67,9 @@ func TestVersionFlagLikeSSH(t *testing.T) {
 // stdout and with status 0; serve's lists every flag with its default.
 func TestHelp(t *testing.T) {
 	code, stdout, _ := runMain("help", "ssh")
-	if code != 0 || stdout != sshHelp {
+	var sshUsage strings.Builder
+	sshcmd.Usage(&sshUsage)
+	if code != 0 || stdout != sshUsage.String() {
 		t.Errorf("help ssh: exit %d, %q", code, stdout)
 	}
 	if _, own, _ := runMain("ssh", "--help"); own != stdout {

@@ -1,4 +1,4 @@
-package main
+package sshcmd
 
 import (
 	"context"
@@ -16,7 +16,6 @@ import (
 
 	"github.com/paramigo/paramigo"
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/cli"
-	"github.com/paramigo/paramigo/internal/pty"
 )
 
 // sshQuitSignals end ssh's session loop (unless they were ignored when
@@ -488,7 +487,7 @@ type sshLocalTerminal struct {
 // size is the terminal's size in characters and pixels; 0 when unknown,
 // as ssh sends.
 func (t *sshLocalTerminal) size() paramigo.WindowSize {
-	cols, rows, wpx, hpx, err := pty.GetSize(t.f)
+	cols, rows, wpx, hpx, err := cli.TerminalSize(t.f)
 	if err != nil {
 		return paramigo.WindowSize{}
 	}

@@ -1,4 +1,4 @@
-package main
+package sshcmd
 
 import (
 	"bytes"
@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/paramigo/paramigo"
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/cli"
 	"github.com/paramigo/paramigo/keys"
 	"github.com/paramigo/paramigo/knownhosts"
 	"github.com/paramigo/paramigo/sshconfig"
@@ -289,7 +290,7 @@ func TestSSHCommandLineErrors(t *testing.T) {
 	}
 	// Through main's dispatcher too.
 	var out, errb bytes.Buffer
-	if code := run([]string{"ssh", "-o", "nosuchoption=1", "h", "x"}, strings.NewReader(""), &out, &errb); code != 255 ||
+	if code := Run(&cli.Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb}, []string{"-o", "nosuchoption=1", "h", "x"}); code != 255 ||
 		errb.String() != "command-line: line 0: Bad configuration option: nosuchoption\r\n" {
 		t.Errorf("run: exit %d, stderr %q", code, errb.String())
 	}
