@@ -10,6 +10,7 @@ import (
 
 	"github.com/paramigo/paramigo/internal/msg"
 	"github.com/paramigo/paramigo/internal/packet"
+	"github.com/paramigo/paramigo/internal/rawio"
 )
 
 // maxQueued is how many bytes may wait for the network before writers
@@ -24,7 +25,7 @@ const maxQueued = 1 << 20
 // up, which also saves system calls under load.
 type outQueue struct {
 	conn net.Conn
-	raw  *rawWriter // conn's descriptor, for writes that never wait (nil: none)
+	raw  *rawio.Writer // conn's descriptor, for writes that never wait (nil: none)
 
 	mu      sync.Mutex
 	cond    *sync.Cond // signals the flusher
@@ -37,7 +38,7 @@ type outQueue struct {
 }
 
 func newOutQueue(conn net.Conn) *outQueue {
-	q := &outQueue{conn: conn, raw: newRawWriter(conn)}
+	q := &outQueue{conn: conn, raw: rawio.NewWriter(conn)}
 	q.cond = sync.NewCond(&q.mu)
 	q.space = sync.NewCond(&q.mu)
 	go q.flush()
@@ -102,7 +103,7 @@ func (q *outQueue) writeReady() {
 	}
 	out := q.take()
 	q.mu.Unlock()
-	n, err := q.raw.writeNowBytes(out)
+	n, err := q.raw.WriteNowBytes(out)
 	q.mu.Lock()
 	if n < len(out) && err == nil {
 		// Back in front of what was queued meanwhile, for the flusher.
@@ -190,7 +191,7 @@ func (q *outQueue) writeNow() error {
 // has a non-blocking descriptor (see sysWrite), else through conn.
 func (q *outQueue) writeAll(out []byte) error {
 	if q.raw != nil {
-		return q.raw.writeAll(out)
+		return q.raw.WriteAll(out)
 	}
 	_, err := q.conn.Write(out)
 	return err

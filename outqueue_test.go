@@ -3,9 +3,11 @@ package paramigo
 import (
 	"bytes"
 	"io"
+	"net"
 	"testing"
 	"time"
 
+	"github.com/paramigo/paramigo/internal/rawio"
 	"github.com/paramigo/paramigo/internal/sshtest"
 )
 
@@ -17,7 +19,7 @@ func TestWriteReadyKeepsOrder(t *testing.T) {
 	a, b := sshtest.TCPPair(t)
 	q := newOutQueue(a)
 	defer q.close()
-	if q.raw == nil && canWriteNow {
+	if q.raw == nil && rawio.CanWriteNow {
 		t.Fatal("a TCP connection offers no raw descriptor")
 	}
 	want := make([]byte, 16<<20) // more than loopback's socket buffers take
@@ -43,5 +45,19 @@ func TestWriteReadyKeepsOrder(t *testing.T) {
 			i++
 		}
 		t.Fatalf("bytes differ from offset %d", i)
+	}
+}
+
+// TestOutQueueWrapperWritesItself: a caller's type wrapping a socket
+// keeps its own Write: the queue never writes around it to the
+// descriptor underneath (internal/rawio's TestNonBlockingOnly checks the
+// rest of that rule).
+func TestOutQueueWrapperWritesItself(t *testing.T) {
+	a, _ := sshtest.TCPPair(t)
+	w := struct{ *net.TCPConn }{a.(*net.TCPConn)}
+	q := newOutQueue(w)
+	defer q.close()
+	if q.raw != nil {
+		t.Fatal("a wrapper of a TCP connection was written around")
 	}
 }

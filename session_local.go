@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/paramigo/paramigo/internal/pty"
+	"github.com/paramigo/paramigo/internal/rawio"
 )
 
 // LocalOptions configures LocalSessions.
@@ -244,8 +245,8 @@ func (l *local) startPipes(s *Session, cmd *exec.Cmd) (func() error, error) {
 		stdin.Close()
 		return nil, err
 	}
-	growPipe(stdout)
-	growPipe(stdin)
+	rawio.GrowPipe(stdout)
+	rawio.GrowPipe(stdin)
 	cmd.Stdin = stdinRead
 	cmd.Stdout = stdoutWrite
 	cmd.Stderr = s.Stderr()
@@ -268,7 +269,7 @@ func (l *local) startPipes(s *Session, cmd *exec.Cmd) (func() error, error) {
 	copied := make(chan struct{})
 	go func() {
 		defer close(copied)
-		copyOutput(s.ch, rawReaderFor(stdout))
+		copyOutput(s.ch, rawio.ReaderFor(stdout))
 		stdout.Close()
 	}()
 	return func() error {

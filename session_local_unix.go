@@ -5,6 +5,8 @@ package paramigo
 import (
 	"os"
 	"syscall"
+
+	"github.com/paramigo/paramigo/internal/rawio"
 )
 
 // platformSignals are the RFC 4254 signal names only Unix has.
@@ -24,12 +26,12 @@ func ptyAttr() *syscall.SysProcAttr {
 // (os.Pipe's ends are, since the runtime polls them), or a full pipe would
 // stall the connection's reader goroutine.
 func writeNow(f *os.File) func([][]byte) int {
-	w := newRawWriter(f)
+	w := rawio.NewWriter(f)
 	if w == nil {
 		return nil
 	}
 	return func(bufs [][]byte) int {
-		n, err := w.writeNow(bufs)
+		n, err := w.WriteNow(bufs)
 		if err != nil {
 			return -1
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/paramigo/paramigo/internal/cipher"
 	"github.com/paramigo/paramigo/internal/msg"
 	"github.com/paramigo/paramigo/internal/packet"
+	"github.com/paramigo/paramigo/internal/rawio"
 )
 
 // Limits on what a peer can make us hold.
@@ -112,7 +113,7 @@ func newTransport(conn net.Conn, cfg Config, isClient bool) (*Transport, error) 
 		log:       cfg.Logger,
 		rand:      cfg.Rand,
 		start:     time.Now(),
-		br:        bufio.NewReaderSize(rawReaderFor(conn), 64*1024),
+		br:        bufio.NewReaderSize(rawio.ReaderFor(conn), 64*1024),
 		firstKex:  make(chan struct{}),
 		kexWait:   make(chan struct{}),
 		authQueue: make(chan []byte, maxAuthQueue),

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/paramigo/paramigo/internal/rawio"
 )
 
 // Addr is the address of a connection through a proxy command: both ends
@@ -83,8 +85,8 @@ func dial(ctx context.Context, command string, opts *Options) (*Conn, error) {
 		inW.Close()
 		return nil, fmt.Errorf("proxycommand: %w", err)
 	}
-	growPipe(inW)
-	growPipe(outR)
+	rawio.GrowPipe(inW)
+	rawio.GrowPipe(outR)
 	p, err := start(command, opts, inR, outW, "proxy command")
 	inR.Close()
 	outW.Close()

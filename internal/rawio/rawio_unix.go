@@ -1,6 +1,6 @@
 //go:build unix
 
-package paramigo
+package rawio
 
 import (
 	"io"
@@ -11,14 +11,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// canWriteNow: descriptors here take writes that never wait (tests check
-// that sockets get rawWriters).
-const canWriteNow = true
+// CanWriteNow reports that descriptors here take writes that never wait
+// (tests check that sockets get Writers).
+const CanWriteNow = true
 
-// rawWriter writes to one non-blocking descriptor (see nonBlocking); on
+// Writer writes to one non-blocking descriptor (see nonBlocking); on
 // Linux without telling the scheduler (rawsys_linux.go). Its callbacks
 // are made once, so a write allocates nothing; one write at a time.
-type rawWriter struct {
+type Writer struct {
 	raw   syscall.RawConn
 	bufs  [][]byte
 	one   [1][]byte
@@ -28,22 +28,22 @@ type rawWriter struct {
 	all   func(uintptr) bool
 }
 
-// newRawWriter returns a rawWriter for c, or nil where c is not a
+// NewWriter returns a Writer for c, or nil where c is not a
 // non-blocking descriptor of the standard library's.
-func newRawWriter(c any) *rawWriter {
+func NewWriter(c any) *Writer {
 	raw := nonBlocking(c)
 	if raw == nil {
 		return nil
 	}
-	w := &rawWriter{raw: raw}
+	w := &Writer{raw: raw}
 	w.now, w.all = w.writevFD, w.writeAllFD
 	return w
 }
 
-// writeNow writes as much of bufs as the descriptor takes at once, in
+// WriteNow writes as much of bufs as the descriptor takes at once, in
 // one writev, never waiting for the poller: a full socket or pipe is not
 // an error, it took 0 bytes.
-func (w *rawWriter) writeNow(bufs [][]byte) (int, error) {
+func (w *Writer) WriteNow(bufs [][]byte) (int, error) {
 	w.bufs = bufs
 	err := w.raw.Write(w.now)
 	w.bufs = nil
@@ -59,22 +59,22 @@ func (w *rawWriter) writeNow(bufs [][]byte) (int, error) {
 	return 0, os.NewSyscallError("writev", w.errno)
 }
 
-// writeNowBytes is writeNow of one buffer.
-func (w *rawWriter) writeNowBytes(p []byte) (int, error) {
+// WriteNowBytes is WriteNow of one buffer.
+func (w *Writer) WriteNowBytes(p []byte) (int, error) {
 	w.one[0] = p
-	n, err := w.writeNow(w.one[:])
+	n, err := w.WriteNow(w.one[:])
 	w.one[0] = nil
 	return n, err
 }
 
-func (w *rawWriter) writevFD(fd uintptr) bool {
+func (w *Writer) writevFD(fd uintptr) bool {
 	w.n, w.errno = sysWritev(fd, w.bufs)
 	return true
 }
 
-// writeAll writes p, waiting in the runtime's poller while the
+// WriteAll writes p, waiting in the runtime's poller while the
 // descriptor is full (deadlines apply there).
-func (w *rawWriter) writeAll(p []byte) error {
+func (w *Writer) WriteAll(p []byte) error {
 	w.one[0], w.errno = p, 0
 	err := w.raw.Write(w.all)
 	w.one[0] = nil
@@ -87,7 +87,7 @@ func (w *rawWriter) writeAll(p []byte) error {
 	return nil
 }
 
-func (w *rawWriter) writeAllFD(fd uintptr) bool {
+func (w *Writer) writeAllFD(fd uintptr) bool {
 	for p := w.one[0]; len(p) > 0; p = w.one[0] {
 		n, e := sysWrite(fd, p)
 		switch e {
@@ -107,11 +107,11 @@ func (w *rawWriter) writeAllFD(fd uintptr) bool {
 	return true
 }
 
-// rawReader reads a non-blocking descriptor with sysRead, waiting in
+// reader reads a non-blocking descriptor with sysRead, waiting in
 // the runtime's poller only when it is empty (deadlines apply there, as
-// on the socket or file itself). Like rawWriter it allocates nothing per
+// on the socket or file itself). Like Writer it allocates nothing per
 // call and takes one Read at a time.
-type rawReader struct {
+type reader struct {
 	raw   syscall.RawConn
 	p     []byte
 	n     int
@@ -119,15 +119,15 @@ type rawReader struct {
 	fn    func(uintptr) bool
 }
 
-// rawReaderFor returns how bulk data is read from r: through rawReader
+// ReaderFor returns how bulk data is read from r: through reader
 // where r has a non-blocking descriptor (the runtime's sockets and
 // os.Pipe's ends do), else r itself.
-func rawReaderFor(r io.Reader) io.Reader {
+func ReaderFor(r io.Reader) io.Reader {
 	raw := nonBlocking(r)
 	if raw == nil {
 		return r
 	}
-	rr := &rawReader{raw: raw}
+	rr := &reader{raw: raw}
 	rr.fn = rr.readFD
 	return rr
 }
@@ -163,7 +163,7 @@ func nonBlocking(c any) syscall.RawConn {
 	return raw
 }
 
-func (r *rawReader) Read(p []byte) (int, error) {
+func (r *reader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -181,7 +181,7 @@ func (r *rawReader) Read(p []byte) (int, error) {
 	return r.n, nil
 }
 
-func (r *rawReader) readFD(fd uintptr) bool {
+func (r *reader) readFD(fd uintptr) bool {
 	for {
 		r.n, r.errno = sysRead(fd, r.p)
 		if r.errno != unix.EINTR {

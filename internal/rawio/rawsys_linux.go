@@ -1,6 +1,6 @@
 //go:build linux && !race
 
-package paramigo
+package rawio
 
 import (
 	"syscall"

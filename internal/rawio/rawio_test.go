@@ -1,6 +1,6 @@
 //go:build unix
 
-package paramigo
+package rawio
 
 import (
 	"bytes"
@@ -22,9 +22,9 @@ import (
 // io.EOF.
 func TestRawReader(t *testing.T) {
 	a, b := sshtest.TCPPair(t)
-	r, ok := rawReaderFor(a).(*rawReader)
+	r, ok := ReaderFor(a).(*reader)
 	if !ok {
-		t.Fatalf("a TCP connection is read through %T, not rawReader", rawReaderFor(a))
+		t.Fatalf("a TCP connection is read through %T, not reader", ReaderFor(a))
 	}
 	want := make([]byte, 8<<20)
 	for i := range want {
@@ -56,7 +56,7 @@ func TestRawReader(t *testing.T) {
 
 	c, d := sshtest.TCPPair(t)
 	defer d.Close()
-	rc := rawReaderFor(c)
+	rc := ReaderFor(c)
 	go func() {
 		time.Sleep(20 * time.Millisecond)
 		c.Close()
@@ -82,7 +82,7 @@ func TestNonBlockingOnly(t *testing.T) {
 	if err := syscall.SetNonblock(int(pw.Fd()), false); err != nil { // Fd also makes it blocking
 		t.Fatal(err)
 	}
-	if nonBlocking(pw) != nil || writeNow(pw) != nil {
+	if nonBlocking(pw) != nil || NewWriter(pw) != nil || ReaderFor(pw) != io.Reader(pw) {
 		t.Fatal("a blocking pipe was accepted for writes that never wait")
 	}
 	if nonBlocking(struct{}{}) != nil {
@@ -91,9 +91,7 @@ func TestNonBlockingOnly(t *testing.T) {
 	// A caller's type wrapping a socket keeps its own Read and Write.
 	a, _ := sshtest.TCPPair(t)
 	w := struct{ *net.TCPConn }{a.(*net.TCPConn)}
-	q := newOutQueue(w)
-	defer q.close()
-	if nonBlocking(w) != nil || rawReaderFor(w) != io.Reader(w) || q.raw != nil || newRawWriter(w) != nil {
+	if nonBlocking(w) != nil || ReaderFor(w) != io.Reader(w) || NewWriter(w) != nil {
 		t.Fatal("a wrapper of a TCP connection was read or written around")
 	}
 }
@@ -104,7 +102,7 @@ func TestNonBlockingOnly(t *testing.T) {
 // allocate nothing: they run per packet.
 func TestRawWriter(t *testing.T) {
 	a, b := sshtest.TCPPair(t)
-	w := newRawWriter(a)
+	w := NewWriter(a)
 	if w == nil {
 		t.Fatal("a TCP connection offers no non-blocking descriptor")
 	}
@@ -113,7 +111,7 @@ func TestRawWriter(t *testing.T) {
 		want[i] = byte(i / 1000)
 	}
 	done := make(chan error, 1)
-	go func() { done <- w.writeAll(want) }()
+	go func() { done <- w.WriteAll(want) }()
 	time.Sleep(20 * time.Millisecond) // the writer fills the socket and waits
 	got := make([]byte, len(want))
 	b.SetReadDeadline(time.Now().Add(30 * time.Second))
@@ -124,13 +122,13 @@ func TestRawWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r := rawReaderFor(b)
+	r := ReaderFor(b)
 	small := make([]byte, 512)
 	if allocs := testing.AllocsPerRun(100, func() {
-		if err := w.writeAll(small); err != nil {
+		if err := w.WriteAll(small); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := w.writeNowBytes(small); n != len(small) || err != nil {
+		if n, err := w.WriteNowBytes(small); n != len(small) || err != nil {
 			t.Fatal(n, err)
 		}
 		if _, err := io.ReadFull(r, got[:2*len(small)]); err != nil {
@@ -141,7 +139,7 @@ func TestRawWriter(t *testing.T) {
 	}
 
 	a.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
-	if err := w.writeAll(want); !errors.Is(err, os.ErrDeadlineExceeded) {
+	if err := w.WriteAll(want); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("a write nobody drains past its deadline: %v", err)
 	}
 }

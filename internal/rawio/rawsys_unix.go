@@ -1,6 +1,6 @@
 //go:build unix && (!linux || race)
 
-package paramigo
+package rawio
 
 import "syscall"
 
