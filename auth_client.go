@@ -234,7 +234,7 @@ func (t *Transport) clientAuth(ctx context.Context) error {
 		return err
 	}
 	if res.Outcome == AuthSuccess {
-		t.log.Debug("ssh: authenticated", "user", c.user, "method", msg.MethodNone, "remote", t.RemoteAddr().String())
+		t.log.Log(context.Background(), LevelVerbose, "ssh: authenticated", "user", c.user, "method", msg.MethodNone, "remote", t.RemoteAddr().String())
 		return nil
 	}
 	names := make([]string, len(cfg.Auth))
@@ -259,7 +259,7 @@ func (t *Transport) clientAuth(ctx context.Context) error {
 		}
 		plan.Finished(i, planOutcome(res.Outcome))
 		if res.Outcome == AuthSuccess {
-			t.log.Debug("ssh: authenticated", "user", c.user, "method", m.Name(), "remote", t.RemoteAddr().String())
+			t.log.Log(context.Background(), LevelVerbose, "ssh: authenticated", "user", c.user, "method", m.Name(), "remote", t.RemoteAddr().String())
 			return nil
 		}
 		if res.Outcome != AuthSkipped {

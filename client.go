@@ -165,6 +165,17 @@ func Connect(ctx context.Context, destination string, opts ...ConnectOption) (*C
 	return connectResolved(ctx, cfg, &s)
 }
 
+// withConfigLevel applies the configuration's LogLevel to the logger, so
+// "LogLevel QUIET" silences the client and "LogLevel ERROR" its debug
+// lines, whatever the handler would let through.
+func withConfigLevel(l *slog.Logger, cfg *sshconfig.Config) *slog.Logger {
+	level, ok := ParseLogLevel(cfg.LogLevel)
+	if !ok {
+		return l
+	}
+	return slog.New(levelFilter{l.Handler(), level})
+}
+
 // ConnectConfig connects as Connect does, with a configuration already
 // resolved by sshconfig.Resolve (to print it, or check it first, as
 // ssh -G does). Pass the same sshconfig.Options with WithSSHConfig, so
@@ -232,6 +243,9 @@ func (c *Client) Close() error {
 // connectResolved connects to what cfg describes: through the ProxyJump
 // hop, a ProxyCommand, or directly.
 func connectResolved(ctx context.Context, cfg *sshconfig.Config, s *connectSettings) (_ *Client, err error) {
+	ls := *s
+	ls.log = withConfigLevel(s.log, cfg)
+	s = &ls
 	c := newClient(cfg, s)
 	defer func() {
 		if err != nil {

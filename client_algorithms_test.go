@@ -110,3 +110,43 @@ func TestClientHostKeyOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestParseLogLevel: every ssh LogLevel name maps to a level, in ssh's
+// order, and "LogLevel ERROR" in the configuration keeps debug records
+// from a logger that would take them.
+func TestParseLogLevel(t *testing.T) {
+	prev := slog.Level(-100)
+	for _, n := range []string{"DEBUG3", "DEBUG2", "debug1", "VERBOSE", "INFO", "ERROR", "FATAL", "QUIET"} {
+		l, ok := ParseLogLevel(n)
+		if !ok || l <= prev {
+			t.Fatalf("%s: %v %v (after %v)", n, l, ok, prev)
+		}
+		prev = l
+	}
+	if _, ok := ParseLogLevel("LOUD"); ok {
+		t.Error("LOUD accepted")
+	}
+	var got []string
+	h := &recordHandler{records: &got}
+	cfg, err := sshconfig.Resolve(context.Background(), "h", sshconfig.Options{ConfigFile: "none", CommandLine: []string{"LogLevel ERROR"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := withConfigLevel(slog.New(h), cfg)
+	l.Debug("hidden")
+	l.Error("shown")
+	if len(got) != 1 || got[0] != "shown" {
+		t.Errorf("records %q", got)
+	}
+}
+
+// recordHandler keeps each record's message.
+type recordHandler struct{ records *[]string }
+
+func (h *recordHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h *recordHandler) Handle(_ context.Context, r slog.Record) error {
+	*h.records = append(*h.records, r.Message)
+	return nil
+}
+func (h *recordHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *recordHandler) WithGroup(string) slog.Handler      { return h }

@@ -13,33 +13,19 @@ import (
 	"github.com/paramigo/paramigo"
 )
 
-// ssh's LogLevel values as slog levels. The library logs at slog's Debug,
-// which is ssh's DEBUG1, so -v shows it; -vv adds its KEXINIT proposals
-// and window growth, -vvv its round-trip samples.
+// ssh's LogLevel values as slog levels, the library's: it logs at
+// slog's Debug, which is ssh's DEBUG1, so -v shows it; -vv adds its
+// KEXINIT proposals and window growth, -vvv its round-trip samples.
 const (
 	levelDebug3  = paramigo.LevelDebug3
 	levelDebug2  = paramigo.LevelDebug2
 	levelDebug1  = slog.LevelDebug
-	levelVerbose = slog.LevelInfo - 2
+	levelVerbose = paramigo.LevelVerbose
 	levelInfo    = slog.LevelInfo
 	levelError   = slog.LevelError
-	levelFatal   = slog.LevelError + 4
-	levelQuiet   = slog.LevelError + 8
+	levelFatal   = paramigo.LevelFatal
+	levelQuiet   = paramigo.LevelQuiet
 )
-
-// sshLogLevels maps LogLevel names to levels.
-var sshLogLevels = map[string]slog.Level{
-	"SILENT":  levelQuiet,
-	"QUIET":   levelQuiet,
-	"FATAL":   levelFatal,
-	"ERROR":   levelError,
-	"INFO":    levelInfo,
-	"VERBOSE": levelVerbose,
-	"DEBUG":   levelDebug1,
-	"DEBUG1":  levelDebug1,
-	"DEBUG2":  levelDebug2,
-	"DEBUG3":  levelDebug3,
-}
 
 // sshOwnKey marks records of the command's own messages, which are
 // written as they are, with no translation and no attributes.

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/paramigo/paramigo"
 	"github.com/paramigo/paramigo/sshconfig"
 )
 
@@ -412,7 +413,7 @@ func (c *sshCommand) resolve(ctx context.Context, a *sshArgs, o sshconfig.Option
 		}
 		opts.command = cfg.RemoteCommand
 	}
-	opts.logLevel = sshLogLevels[cfg.LogLevel]
+	opts.logLevel, _ = paramigo.ParseLogLevel(cfg.LogLevel)
 	first := func(k string) string {
 		if v := cfg.Get(k); len(v) > 0 {
 			return v[0]
