@@ -312,7 +312,7 @@ func (ids *identities) readFiles() []candidate {
 			continue
 		}
 		explicit := !cfg.DefaultIdentityFiles
-		data, err := os.ReadFile(path)
+		data, err := keys.ReadKeyFile(path)
 		if err != nil {
 			c.log.Debug(fmt.Sprintf("identity file %s: %v", path, errnoText(err)))
 			continue
@@ -325,7 +325,7 @@ func (ids *identities) readFiles() []candidate {
 			// when ssh hands a key to AddKeysToAgent.
 			s = &lazySigner{pub: k.PublicKey(), load: func() keys.Signer { ids.addToAgent(k, path); return k }}
 		case errors.Is(err, keys.ErrPassphraseRequired):
-			if pub := encryptedKeyPublic(data, path); pub != nil {
+			if pub := encryptedKeyPublic(path); pub != nil {
 				s = &lazySigner{pub: pub, load: func() keys.Signer { return ids.decrypt(path, data) }}
 			} else if k := ids.decrypt(path, data); k != nil {
 				s = k
@@ -352,11 +352,7 @@ func (ids *identities) readFiles() []candidate {
 
 // readCertificate reads a certificate file; nil when there is none.
 func readCertificate(path string) keys.PublicKey {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil
-	}
-	pub, _, err := keys.ParsePublicKeyLine(data)
+	pub, _, err := keys.LoadPublicKeyFile(path)
 	if err != nil {
 		return nil
 	}
@@ -484,16 +480,10 @@ func (l *lazySigner) Sign(rand io.Reader, data []byte, algorithm string) (*keys.
 }
 
 // encryptedKeyPublic finds the public half of an encrypted private key
-// file: in clear in an openssh-key-v1 file, or in path.pub.
-func encryptedKeyPublic(data []byte, path string) keys.PublicKey {
-	if pub, err := keys.PublicKeyOfPrivate(data); err == nil {
-		return pub
-	}
-	pubData, err := os.ReadFile(path + ".pub")
-	if err != nil {
-		return nil
-	}
-	pub, _, err := keys.ParsePublicKeyLine(pubData)
+// file as ssh does (sshkey_load_public: KEY.pub, or the half an
+// openssh-key-v1 file keeps in clear).
+func encryptedKeyPublic(path string) keys.PublicKey {
+	pub, _, err := keys.LoadPublicKeyFile(path)
 	if err != nil {
 		return nil
 	}
