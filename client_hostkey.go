@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -261,7 +262,8 @@ func (h *hostKeyCheck) learn(key keys.PublicKey, host, typ string) error {
 
 // checkIP is CheckHostIP for a host whose key is known: the address's
 // own line is added when missing, and a different key listed for the
-// address is warned about, as ssh does.
+// address is warned about, as ssh does (never for a HostKeyAlias, a
+// proxied connection or a loopback address).
 func (h *hostKeyCheck) checkIP(key keys.PublicKey) {
 	if !h.c.config.CheckHostIP || h.ip == "" || h.c.config.HostKeyAlias != "" {
 		return
@@ -269,6 +271,9 @@ func (h *hostKeyCheck) checkIP(key keys.PublicKey) {
 	ipName, ipPort, err := knownhosts.SplitHostPort(h.ip)
 	if err != nil {
 		return
+	}
+	if ip := net.ParseIP(ipName); ip == nil || ip.IsLoopback() {
+		return // as ssh: never for a local address
 	}
 	res := h.files.Lookup(ipName, ipPort, key)
 	switch res.Status {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -398,5 +400,124 @@ func TestClientAgentCertificate(t *testing.T) {
 	c.Close()
 	if !regexp.MustCompile(`Accepted publickey for \S+ from .* ED25519-CERT SHA256:`).MatchString(srv.Log()) {
 		t.Errorf("sshd did not log a certificate login:\n%s", srv.Log())
+	}
+}
+
+// TestClientForwarding: ForwardLocal, ForwardRemote and ForwardDynamic
+// carry connections through sshd as ssh -L, -R and -D do.
+func TestClientForwarding(t *testing.T) {
+	e := newClientEnv(t)
+	srv := sshtest.StartSSHD(t, sshtest.SSHDOptions{AuthorizedKeys: []string{e.pub}})
+	e.write(t, fmt.Sprintf("Host mysshd\n\tHostName 127.0.0.1\n\tPort %d\n", srv.Port))
+	c, err := e.connect(t, "mysshd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	el, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer el.Close()
+	sshtest.UpperServer(t, el)
+	echo := el.Addr().String()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	roundTrip := func(t *testing.T, conn net.Conn) {
+		t.Helper()
+		defer conn.Close()
+		fmt.Fprintln(conn, "hello")
+		buf := make([]byte, 6)
+		if _, err := io.ReadFull(conn, buf); err != nil || string(buf) != "HELLO\n" {
+			t.Fatalf("through the forward: %q, %v", buf, err)
+		}
+	}
+	t.Run("local", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go c.ForwardLocal(ctx, l, echo)
+		conn, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		roundTrip(t, conn)
+	})
+	t.Run("remote", func(t *testing.T) {
+		rl, err := c.ForwardRemote(ctx, "127.0.0.1:0", echo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := net.Dial("tcp", rl.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		roundTrip(t, conn)
+	})
+	t.Run("dynamic", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		go c.ForwardDynamic(ctx, l)
+		conn, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		host, port, _ := net.SplitHostPort(echo)
+		p, _ := strconv.Atoi(port)
+		ip := net.ParseIP(host).To4()
+		// SOCKS4 CONNECT.
+		req := append([]byte{4, 1, byte(p >> 8), byte(p)}, ip...)
+		conn.Write(append(req, 0))
+		reply := make([]byte, 8)
+		if _, err := io.ReadFull(conn, reply); err != nil || reply[1] != 0x5a {
+			t.Fatalf("SOCKS4 reply %v, %v", reply, err)
+		}
+		roundTrip(t, conn)
+	})
+}
+
+// TestClientSessionSettings: SendEnv passes the local variables its
+// patterns match (a "-pattern" only takes back an earlier entry it
+// matches, as in ssh, so PMTEST_* still sends PMTEST_TWO), CertificateFile pairs a certificate
+// kept apart from its key, and RequestTTY force gives a command a
+// terminal.
+func TestClientSessionSettings(t *testing.T) {
+	keygen := sshtest.RequirePeer(t, sshtest.PeerSSHKeygen)
+	e := newClientEnv(t)
+	ca, caPub := sshtest.GenerateKey(t, sshtest.KeygenOptions{Dir: e.dir, Name: "ca"})
+	certDir := t.TempDir()
+	if out, err := exec.Command(keygen, "-q", "-s", ca, "-I", "test", "-n", currentUser(t), e.key+".pub").CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen -s: %v %s", err, out)
+	}
+	cert := filepath.Join(certDir, "elsewhere-cert.pub")
+	if err := os.Rename(e.key+"-cert.pub", cert); err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(e.dir, "ca.pub")
+	os.WriteFile(caFile, []byte(caPub+"\n"), 0o644)
+	// Only the certificate gets in: the plain key is not authorized.
+	srv := sshtest.StartSSHD(t, sshtest.SSHDOptions{Config: []string{"TrustedUserCAKeys " + caFile, "AcceptEnv PMTEST_*"}})
+	t.Setenv("PMTEST_ONE", "1")
+	t.Setenv("PMTEST_TWO", "2")
+	e.write(t, fmt.Sprintf("Host mysshd\n\tHostName 127.0.0.1\n\tPort %d\n\tCertificateFile %s\n\tSendEnv PMTEST_* PMTEST_TWO -PMTEST_TWO\n\tRequestTTY force\n",
+		srv.Port, cert))
+	os.WriteFile(e.knownHosts, nil, 0o600)
+	c, err := e.connect(t, "mysshd", paramigo.WithOptions("StrictHostKeyChecking accept-new"))
+	if err != nil {
+		t.Fatalf("Connect with CertificateFile: %v\n%s", err, srv.Log())
+	}
+	defer c.Close()
+	out, _, err := c.Output(context.Background(), `echo "one=$PMTEST_ONE two=$PMTEST_TWO"; test -t 0 && echo tty`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.ReplaceAll(string(out), "\r", ""); got != "one=1 two=2\ntty\n" {
+		t.Errorf("output %q: want both variables and a terminal", got)
+	}
+	if !strings.Contains(srv.Log(), "ED25519-CERT") {
+		t.Errorf("sshd did not see the certificate:\n%s", srv.Log())
 	}
 }

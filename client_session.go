@@ -117,7 +117,8 @@ type SessionOptions struct {
 	// configuration's SetEnv and the variables SendEnv names. Servers
 	// accept only the names they allow (sshd's AcceptEnv).
 	Env []string
-	// PTY asks for a pseudo-terminal first (nil: none).
+	// PTY asks for a pseudo-terminal first (nil: none, unless the
+	// configuration says RequestTTY force).
 	PTY *PTYOptions
 	// NoAgentForwarding keeps the agent from this session even when
 	// ForwardAgent is set.
@@ -218,7 +219,12 @@ func (c *Client) NewSession(ctx context.Context, opts *SessionOptions) (*Channel
 			c.log.Debug(fmt.Sprintf("Sending env %s = %s refused: %v", name, value, err))
 		}
 	}
-	if p := opts.PTY; p != nil {
+	p := opts.PTY
+	if p == nil && c.config.RequestTTY == "force" {
+		// RequestTTY force: a terminal even with no local one, as ssh -tt.
+		p = &PTYOptions{Term: c.getenv("TERM"), Size: WindowSize{Columns: 80, Rows: 24}}
+	}
+	if p != nil {
 		term := p.Term
 		if term == "" {
 			term = "xterm"
@@ -232,8 +238,8 @@ func (c *Client) NewSession(ctx context.Context, opts *SessionOptions) (*Channel
 }
 
 // sessionEnv is what SetEnv and SendEnv give a session, as ssh sends it:
-// SetEnv's "NAME=value" first, then each local variable SendEnv's
-// patterns name (a "-pattern" removes names an earlier one added).
+// SetEnv's "NAME=value" first, then each local variable a SendEnv
+// pattern matches (sshconfig has already applied "-pattern" removals).
 func (c *Client) sessionEnv() []string {
 	env := slices.Clone(c.config.SetEnv)
 	if len(c.config.SendEnv) == 0 {
@@ -241,20 +247,11 @@ func (c *Client) sessionEnv() []string {
 	}
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
-		send := false
 		for _, pat := range c.config.SendEnv {
-			if neg, ok := strings.CutPrefix(pat, "-"); ok {
-				if knownhosts.MatchPattern(name, neg) {
-					send = false
-				}
-				continue
-			}
 			if knownhosts.MatchPattern(name, pat) {
-				send = true
+				env = append(env, kv)
+				break
 			}
-		}
-		if send {
-			env = append(env, kv)
 		}
 	}
 	return env
