@@ -44,11 +44,11 @@ type akInteropRow struct {
 // TestInteropAuthorizedKeysOptions is the proof of issue 10: the same
 // authorized_keys file gives the same allow, refuse or restriction with
 // OpenSSH's sshd and with a library server built like paramigo serve
-// (LocalSessions, a ForwardServer allowing everything, AuthorizedKeys
+// (localexec.Sessions, a ForwardServer allowing everything, AuthorizedKeys
 // deciding keys), for each option, driven by OpenSSH's ssh. Both run with
 // PermitUserEnvironment on. Agent and X11 forwarding are left out: ssh
 // shows their outcome only inside the session (SSH_AUTH_SOCK, DISPLAY),
-// and LocalSessions, which serve runs, forwards neither, so the allowed
+// and localexec.Sessions, which serve runs, forwards neither, so the allowed
 // side cannot be compared (ssh does not even ask for a reply to
 // auth-agent-req). Both are covered in-process by
 // TestAuthorizedKeysEnforced, with hooks that would grant them.
@@ -378,7 +378,7 @@ func akLibraryServer(t *testing.T, lines []string, edit func(*ServerConfig, *Aut
 		edit(cfg, checker)
 	}
 	var mux ServeMux
-	mux.OnSession(LocalSessions(LocalOptions{}))
+	mux.OnSession(LocalSessionsForTest(""))
 	fwd := &ForwardServer{
 		AllowDirect: func(*Transport, string, int) bool { return true },
 		AllowListen: func(*Transport, string, int) bool { return true },

@@ -359,7 +359,7 @@ func TestPermissionsAllows(t *testing.T) {
 	}
 }
 
-// akServer runs a server built like paramigo serve (LocalSessions and a
+// akServer runs a server built like paramigo serve (localexec.Sessions and a
 // ForwardServer whose hooks allow everything, the checker deciding keys)
 // for one authorized_keys line, with hooks that would grant agent and X11
 // forwarding, so only the permissions can refuse them.
@@ -370,7 +370,7 @@ func akServer(t *testing.T, k *keys.PrivateKey, options string) *Transport {
 	sc.NoClientAuth = false
 	sc.PublicKey, sc.PublicKeyOffered = ak.Authenticate, ak.Offered
 	var mux ServeMux
-	sessions := LocalSessions(LocalOptions{Shell: "/bin/sh"})
+	sessions := LocalSessionsForTest("/bin/sh")
 	sessions.AllowAgentForwarding = func(*Session) bool { return true }
 	sessions.AllowX11 = func(*Session, *X11Request) bool { return true }
 	mux.OnSession(sessions)

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,7 +128,7 @@ func rekeyServer(t *testing.T, c string, key keys.PublicKey, password string) (a
 		}
 	}
 	var mux ServeMux
-	mux.OnSession(LocalSessions(LocalOptions{Shell: "/bin/sh"}))
+	mux.OnSession(LocalSessionsForTest("/bin/sh"))
 	srv := &Server{Config: sc, Handler: &mux}
 	l, err := netListen(t)
 	if err != nil {
@@ -181,7 +182,7 @@ func TestCompressionRekeyOpenSSH(t *testing.T) {
 		t.Run("ssh-to-server/"+c, func(t *testing.T) {
 			ssh := sshtest.RequirePeer(t, sshtest.PeerSSH)
 			addr, counter, hostKeys := rekeyServer(t, c, signer.PublicKey(), "")
-			host, port := splitAddr(addr)
+			host, port, _ := net.SplitHostPort(addr)
 			kh := sshtest.WriteKnownHosts(t, t.TempDir(), addr, hostKeys)
 			run := func(command string, stdin []byte) ([]byte, string) {
 				cmd := exec.Command(ssh, "-F", "none", "-C", "-v", "-o", "UserKnownHostsFile="+kh, "-o", "BatchMode=yes",

@@ -18,10 +18,10 @@
 //
 // A server is a [Server] with a [ServerConfig] (host keys, and one
 // callback per authentication method) and a [Handler], usually a
-// [ServeMux]: [SessionServer] answers session channels with callbacks,
-// [LocalSessions] runs commands and shells as the local user the way
-// sshd does, and [ForwardServer] decides which forwardings a client may
-// use. [NewServerTransport] serves one connection without a Server.
+// [ServeMux]: [SessionServer] answers session channels with callbacks
+// (the localexec package gives one that runs commands and shells as the
+// local user the way sshd does), and [ForwardServer] decides which
+// forwardings a client may use. [NewServerTransport] serves one connection without a Server.
 //
 // The defaults are OpenSSH's modern ones ([DefaultAlgorithms]); older
 // algorithms are available only by naming them in [Algorithms]. Failures
@@ -47,7 +47,7 @@
 // and a server that runs what clients ask as the user it runs as:
 //
 //	var mux paramigo.ServeMux
-//	mux.OnSession(paramigo.LocalSessions(paramigo.LocalOptions{}))
+//	mux.OnSession(localexec.Sessions(localexec.Options{}))
 //	srv := &paramigo.Server{
 //		Config:  &paramigo.ServerConfig{HostKeys: []keys.Signer{hostKey}, PublicKey: checkKey},
 //		Handler: &mux,

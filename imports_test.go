@@ -18,7 +18,8 @@ const modulePath = "github.com/paramigo/paramigo"
 // under internal/) never import the root, directly or through another package,
 // so they stay usable alone; nothing outside cmd/ imports cmd/; the
 // command's packages import no internal package but those cmdInternal
-// allows, and none imports the command tests' harness (clitest). Only
+// allows, and none imports the command tests' harness (clitest); the root
+// never imports localexec. Only
 // non-test files count, as they make up what a user links.
 func TestImportBoundaries(t *testing.T) {
 	pkgs := modulePackages(t)
@@ -71,7 +72,12 @@ func TestImportBoundaries(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{modulePath + "/wire", modulePath + "/keys", modulePath + "/knownhosts", modulePath + "/cmd/paramigo/internal/cli"} {
+	// Running sessions on this machine is localexec's, over the public
+	// session API: the root, which every user links, never needs it.
+	if slices.Contains(deps(modulePath), modulePath+"/localexec") {
+		t.Errorf("%s imports %s/localexec (local command execution stays out of the root)", modulePath, modulePath)
+	}
+	for _, want := range []string{modulePath + "/localexec", modulePath + "/wire", modulePath + "/keys", modulePath + "/knownhosts", modulePath + "/cmd/paramigo/internal/cli"} {
 		if _, ok := pkgs[want]; !ok {
 			t.Errorf("package %s not found: the walk is broken", want)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"sync"
 	"time"
 
@@ -72,7 +73,6 @@ type Session struct {
 	env       []string
 	pty       *PTYRequest
 	agent     bool
-	authSock  string // the agent socket LocalSessions made for it
 	x11       *X11Request
 	winch     chan WindowSize
 	signals   chan string
@@ -85,7 +85,19 @@ func (s *Session) Read(p []byte) (int, error) { return s.ch.Read(p) }
 
 // WriteTo writes the client's stdin to w until EOF, without a copy through
 // a buffer of the caller's, so io.Copy(w, s) is as fast as the channel.
-func (s *Session) WriteTo(w io.Writer) (int64, error) { return s.ch.WriteTo(w) }
+// When w is a non-blocking *os.File (os.Pipe's ends are: a command's
+// stdin), data that arrives while nothing waits ahead of it goes from the
+// connection's reader straight into w for as long as WriteTo runs, with
+// no copy through the channel's buffer and no hand-off to this goroutine.
+func (s *Session) WriteTo(w io.Writer) (int64, error) {
+	if f, ok := w.(*os.File); ok {
+		if direct := writeNow(f); direct != nil {
+			s.ch.stdout.setDirect(direct)
+			defer s.ch.stdout.setDirect(nil)
+		}
+	}
+	return s.ch.WriteTo(w)
+}
 
 // Write sends p to the client as the session's stdout.
 func (s *Session) Write(p []byte) (int, error) { return s.ch.Write(p) }
@@ -129,12 +141,21 @@ func (s *Session) User() string { return s.t.User() }
 // RemoteAddr returns the client's address.
 func (s *Session) RemoteAddr() net.Addr { return s.t.RemoteAddr() }
 
+// LocalAddr returns the address the client connected to, which sshd
+// gives sessions in SSH_CONNECTION.
+func (s *Session) LocalAddr() net.Addr { return s.t.LocalAddr() }
+
+// Permissions returns what authentication granted the connection
+// (Transport.Permissions): a key's environment= values and no-user-rc,
+// say, which a handler running commands applies as sshd does.
+func (s *Session) Permissions() *Permissions { return s.t.Permissions() }
+
 // Command returns the exec command, empty for a shell or subsystem.
 func (s *Session) Command() string { return s.command }
 
 // OriginalCommand returns what the client asked to run when a
 // force-command (from a certificate or the server) replaced it; empty
-// otherwise. LocalSessions exports it as SSH_ORIGINAL_COMMAND.
+// otherwise. localexec.Sessions exports it as SSH_ORIGINAL_COMMAND.
 func (s *Session) OriginalCommand() string { return s.original }
 
 // Subsystem returns the subsystem name, empty otherwise.
@@ -160,6 +181,18 @@ func (s *Session) Signals() <-chan string { return s.signals }
 // AgentForwarding reports whether the client asked to forward its agent
 // and it was allowed.
 func (s *Session) AgentForwarding() bool { return s.agent }
+
+// DialAgent opens a connection to the client's forwarded agent (an
+// auth-agent@openssh.com channel), for a session with AgentForwarding:
+// what sshd does for each connection to the SSH_AUTH_SOCK it gives the
+// session. Closing it sends EOF first, as a forwarded connection does.
+func (s *Session) DialAgent(ctx context.Context) (net.Conn, error) {
+	ch, err := s.t.OpenAgentChannel(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &chanConn{Channel: ch, laddr: s.t.LocalAddr(), raddr: s.t.RemoteAddr()}, nil
+}
 
 // X11 returns the granted x11 request, or nil.
 func (s *Session) X11() *X11Request { return s.x11 }

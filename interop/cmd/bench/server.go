@@ -11,11 +11,12 @@ import (
 
 	"github.com/paramigo/paramigo"
 	"github.com/paramigo/paramigo/keys"
+	"github.com/paramigo/paramigo/localexec"
 )
 
 // ourServer is a paramigo Server in this process on 127.0.0.1, with the
 // same host key and authorized key as the bench sshd. Commands go to
-// LocalSessions (the login shell runs them, as sshd does), except
+// localexec.Sessions (the login shell runs them, as sshd does), except
 // cmdDiscard and cmdNothing, which are served in process.
 type ourServer struct {
 	srv       *paramigo.Server
@@ -36,7 +37,7 @@ func (b *bench) startOurServer(a algos) (*ourServer, error) {
 	sc.Algorithms.Kex = a.kex
 	sc.Algorithms.Ciphers = a.ciphers
 	o := &ourServer{}
-	local := paramigo.LocalSessions(paramigo.LocalOptions{Shell: b.shell, Dir: b.home})
+	local := localexec.Sessions(localexec.Options{Shell: b.shell, Dir: b.home})
 	sessions := &paramigo.SessionServer{
 		Shell:     local.Shell,
 		AcceptEnv: local.AcceptEnv,

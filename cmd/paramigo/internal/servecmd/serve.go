@@ -1,6 +1,6 @@
 // Package servecmd is `paramigo serve`: an SSH server for the user who
 // starts it, on loopback by default, over the library's Server,
-// LocalSessions and ForwardServer. It holds the flags, the printing and the
+// localexec.Sessions and ForwardServer. It holds the flags, the printing and the
 // wiring; what a server needs beyond that lives in the library.
 package servecmd
 
@@ -26,6 +26,7 @@ import (
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/cli"
 	"github.com/paramigo/paramigo/keys"
 	"github.com/paramigo/paramigo/knownhosts"
+	"github.com/paramigo/paramigo/localexec"
 )
 
 const serveHelp = `usage: paramigo serve [--listen ADDR] [--host-key FILE]... [--authorized-keys FILE] [--root DIR]
@@ -193,7 +194,7 @@ func Serve(ctx context.Context, e *cli.Env, o Options) int {
 	var mux paramigo.ServeMux
 	// Agent forwarding as sshd allows it by default; a key's
 	// no-agent-forwarding still withholds it.
-	mux.OnSession(paramigo.LocalSessions(paramigo.LocalOptions{Dir: o.Root, AgentForwarding: true}))
+	mux.OnSession(localexec.Sessions(localexec.Options{Dir: o.Root, AgentForwarding: true}))
 	fwd := &paramigo.ForwardServer{
 		AllowDirect: func(*paramigo.Transport, string, int) bool { return true },
 		AllowListen: func(*paramigo.Transport, string, int) bool { return true },

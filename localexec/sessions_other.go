@@ -1,6 +1,6 @@
 //go:build !unix
 
-package paramigo
+package localexec
 
 import (
 	"os"
@@ -16,10 +16,6 @@ func sessionAttr() *syscall.SysProcAttr { return nil }
 
 // ptyAttr is never used: pseudo-terminals are Unix's (pty.Open fails).
 func ptyAttr() *syscall.SysProcAttr { return nil }
-
-// writeNow has no non-blocking write to offer here: the buffer copies and
-// writeTo writes.
-func writeNow(*os.File) func([][]byte) int { return nil }
 
 // defaultPath keeps the server's PATH: there is no standard one here
 // (OpenSSH's Cygwin build keeps it for the same reason).

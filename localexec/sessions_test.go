@@ -1,8 +1,9 @@
-package paramigo
+package localexec
 
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -13,21 +14,35 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paramigo/paramigo"
 	"github.com/paramigo/paramigo/internal/sshtest"
+	"github.com/paramigo/paramigo/keys"
 )
+
+// testConfigs returns a client that takes any host key and a server
+// with a fresh ed25519 host key that lets anyone in.
+func testConfigs(t testing.TB) (*paramigo.ClientConfig, *paramigo.ServerConfig) {
+	t.Helper()
+	hk, err := keys.GenerateKey(crand.Reader, "ed25519", 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &paramigo.ClientConfig{User: "tester", HostKeyCallback: paramigo.InsecureIgnoreHostKey()},
+		&paramigo.ServerConfig{HostKeys: []keys.Signer{hk}, NoClientAuth: true}
+}
 
 // dialServer runs a Server with handler h on loopback and returns our
 // client connected to it; both end with the test.
-func dialServer(t testing.TB, sc *ServerConfig, h Handler, cc *ClientConfig) *Transport {
+func dialServer(t testing.TB, sc *paramigo.ServerConfig, h paramigo.Handler, cc *paramigo.ClientConfig) *paramigo.Transport {
 	t.Helper()
-	srv := &Server{Config: sc, Handler: h}
+	srv := &paramigo.Server{Config: sc, Handler: h}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
-	c, err := Dial(context.Background(), "tcp", l.Addr().String(), cc)
+	c, err := paramigo.Dial(context.Background(), "tcp", l.Addr().String(), cc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,12 +50,12 @@ func dialServer(t testing.TB, sc *ServerConfig, h Handler, cc *ClientConfig) *Tr
 	return c
 }
 
-// localServer serves LocalSessions on loopback with no authentication.
-func localServer(t *testing.T) *Transport {
+// localServer serves Sessions on loopback with no authentication.
+func localServer(t *testing.T) *paramigo.Transport {
 	t.Helper()
-	cc, sc := defaultConfigs()
-	var mux ServeMux
-	mux.OnSession(LocalSessions(LocalOptions{Shell: "/bin/sh"}))
+	cc, sc := testConfigs(t)
+	var mux paramigo.ServeMux
+	mux.OnSession(Sessions(Options{Shell: "/bin/sh"}))
 	return dialServer(t, sc, &mux, cc)
 }
 
@@ -49,7 +64,7 @@ func TestLocalExec(t *testing.T) {
 	ctx := context.Background()
 	var out, errb bytes.Buffer
 	err := c.Run(ctx, "echo hi; echo err >&2; exit 3", nil, &out, &errb)
-	var ee *ExitError
+	var ee *paramigo.ExitError
 	if !errors.As(err, &ee) || ee.Status != 3 || out.String() != "hi\n" || errb.String() != "err\n" {
 		t.Fatalf("got %q %q %v", out.String(), errb.String(), err)
 	}
@@ -112,7 +127,7 @@ func TestLocalStdinBulk(t *testing.T) {
 func TestLocalExitSignal(t *testing.T) {
 	c := localServer(t)
 	err := c.Run(context.Background(), "kill -TERM $$", nil, nil, nil)
-	var ee *ExitError
+	var ee *paramigo.ExitError
 	if !errors.As(err, &ee) || ee.Signal == nil || ee.Signal.Signal != "TERM" {
 		t.Fatalf("want exit-signal TERM, got %v", err)
 	}
@@ -136,7 +151,7 @@ func TestLocalSignalFromClient(t *testing.T) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	_, err = ch.ExitStatus(ctx)
-	var ee *ExitError
+	var ee *paramigo.ExitError
 	if !errors.As(err, &ee) || ee.Signal == nil || ee.Signal.Signal != "INT" {
 		t.Fatalf("want exit-signal INT, got %v", err)
 	}
@@ -149,7 +164,7 @@ func TestLocalPTY(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := ch.RequestPTY(ctx, "xterm", WindowSize{Columns: 91, Rows: 37, WidthPx: 728, HeightPx: 592}, nil); err != nil {
+	if err := ch.RequestPTY(ctx, "xterm", paramigo.WindowSize{Columns: 91, Rows: 37, WidthPx: 728, HeightPx: 592}, nil); err != nil {
 		t.Fatal(err)
 	}
 	// The pixel size is only visible through the ioctl; python3 (a test
@@ -179,23 +194,23 @@ func netListen(t *testing.T) (net.Listener, error) {
 // critical option would) replaces what the client runs, which stays
 // visible as SSH_ORIGINAL_COMMAND.
 func TestForceCommand(t *testing.T) {
-	_, sc := defaultConfigs()
+	_, sc := testConfigs(t)
 	sc.NoClientAuth = false
-	sc.Password = func(c ConnMetadata, pw string) (*Permissions, error) {
-		return &Permissions{CriticalOptions: map[string]string{"force-command": `echo "forced instead of [$SSH_ORIGINAL_COMMAND]"`}}, nil
+	sc.Password = func(c paramigo.ConnMetadata, pw string) (*paramigo.Permissions, error) {
+		return &paramigo.Permissions{CriticalOptions: map[string]string{"force-command": `echo "forced instead of [$SSH_ORIGINAL_COMMAND]"`}}, nil
 	}
-	var mux ServeMux
-	mux.OnSession(LocalSessions(LocalOptions{Shell: "/bin/sh"}))
-	srv := &Server{Config: sc, Handler: &mux}
+	var mux paramigo.ServeMux
+	mux.OnSession(Sessions(Options{Shell: "/bin/sh"}))
+	srv := &paramigo.Server{Config: sc, Handler: &mux}
 	l, err := netListen(t)
 	if err != nil {
 		t.Fatal(err)
 	}
 	go srv.Serve(l)
 	defer srv.Close()
-	cc, _ := defaultConfigs()
-	cc.Auth = []AuthMethod{Password("any")}
-	c, err := Dial(context.Background(), "tcp", l.Addr().String(), cc)
+	cc, _ := testConfigs(t)
+	cc.Auth = []paramigo.AuthMethod{paramigo.Password("any")}
+	c, err := paramigo.Dial(context.Background(), "tcp", l.Addr().String(), cc)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package paramigo
+package localexec
 
 import (
 	"fmt"
@@ -20,12 +20,12 @@ import (
 //
 // where RC is the ~/.ssh/rc to run first ("" for none) and PATH the
 // command to exec with argv ARGV0 ARGS... Package initialization comes
-// first, so a program serving LocalSessions must not act on os.Args in an
+// first, so a program serving Sessions must not act on os.Args in an
 // init function that runs before this package's.
 const sessionExecArg0 = "paramigo-session-exec"
 
 // init turns this process into the trampoline when it was started as
-// one; every program that imports paramigo (LocalSessions' users) can
+// one; every program that imports localexec (Sessions' users) can
 // thus serve as its own, as moby's reexec and Teleport's do.
 func init() {
 	if len(os.Args) < 4 || os.Args[0] != sessionExecArg0 {

@@ -1,4 +1,4 @@
-package paramigo
+package localexec
 
 import (
 	"net"
@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 
+	"github.com/paramigo/paramigo"
 	"github.com/paramigo/paramigo/socks"
 )
 
@@ -14,7 +15,7 @@ import (
 // directory only this account can enter): each connection to it is
 // carried to the client's agent over a new auth-agent@openssh.com
 // channel. stop closes the socket and removes its directory.
-func listenAgent(s *Session) (path string, stop func(), err error) {
+func listenAgent(s *paramigo.Session) (path string, stop func(), err error) {
 	dir, err := os.MkdirTemp("", "ssh-")
 	if err != nil {
 		return "", nil, err
@@ -32,12 +33,12 @@ func listenAgent(s *Session) (path string, stop func(), err error) {
 				return
 			}
 			go func() {
-				ch, err := s.t.OpenAgentChannel(s.Context())
+				agent, err := s.DialAgent(s.Context())
 				if err != nil {
 					c.Close()
 					return
 				}
-				socks.Pipe(c, &chanConn{Channel: ch, laddr: s.t.LocalAddr(), raddr: s.t.RemoteAddr()})
+				socks.Pipe(c, agent)
 			}()
 		}
 	}()

@@ -1,19 +1,21 @@
-package paramigo
+package localexec
 
 import (
 	"bufio"
 	"os"
 	"os/user"
 	"strings"
+
+	"github.com/paramigo/paramigo"
 )
 
 // Debian's sshd (OpenSSH 9.2, built --with-default-path) gives sessions
 // these PATHs when no PAM module sets one: SUPERUSER_PATH for root,
 // _PATH_STDPATH for everyone else.
 const (
-	// DefaultUserPath is the PATH LocalSessions gives a non-root user.
+	// DefaultUserPath is the PATH Sessions gives a non-root user.
 	DefaultUserPath = "/usr/local/bin:/usr/bin:/bin:/usr/games"
-	// DefaultRootPath is the PATH LocalSessions gives root.
+	// DefaultRootPath is the PATH Sessions gives root.
 	DefaultRootPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 )
 
@@ -24,7 +26,7 @@ const mailDir = "/var/mail"
 // it runs in.
 const userRCPath = ".ssh/rc"
 
-// sessionUser is the account sessions run as: LocalSessions never
+// sessionUser is the account sessions run as: Sessions never
 // switches users, so it is the server process's own, as the password
 // database has it (not as $HOME or $USER claim).
 type sessionUser struct {
@@ -76,11 +78,11 @@ func passwdShell(file, uid string) string {
 // same name: the client's accepted env requests first, then USER,
 // LOGNAME, HOME, MAIL, PATH, SHELL, TZ (when the server has it) and TERM
 // (with a pty), then the authorized_keys environment= values
-// (Permissions.Environment), then the operator's LocalOptions.Env
+// (Permissions.Environment), then the operator's Options.Env
 // (sshd's SetEnv), then SSH_CLIENT, SSH_CONNECTION, SSH_TTY,
 // SSH_AUTH_SOCK (a forwarded agent) and SSH_ORIGINAL_COMMAND. So a client may set LANG but never USER or PATH,
 // and nothing else of the server's own environment reaches a session.
-func (l *local) sessionEnv(s *Session, tty string) []string {
+func (l *local) sessionEnv(s *paramigo.Session, tty, authSock string) []string {
 	var env envList
 	for _, kv := range s.Environ() {
 		if name, value, ok := strings.Cut(kv, "="); ok {
@@ -100,7 +102,7 @@ func (l *local) sessionEnv(s *Session, tty string) []string {
 	if pty := s.PTY(); pty != nil && pty.Term != "" {
 		env.set("TERM", pty.Term)
 	}
-	if p := s.t.Permissions(); p != nil {
+	if p := s.Permissions(); p != nil {
 		env.setAll(p.Environment)
 	}
 	env.setAll(l.env)
@@ -110,8 +112,8 @@ func (l *local) sessionEnv(s *Session, tty string) []string {
 	if tty != "" {
 		env.set("SSH_TTY", tty)
 	}
-	if s.authSock != "" {
-		env.set("SSH_AUTH_SOCK", s.authSock)
+	if authSock != "" {
+		env.set("SSH_AUTH_SOCK", authSock)
 	}
 	if s.OriginalCommand() != "" {
 		env.set("SSH_ORIGINAL_COMMAND", s.OriginalCommand())
@@ -154,9 +156,9 @@ func validEnv(name, value string) bool {
 
 // connectionAddrs splits the connection's remote and local addresses
 // into hosts and ports as sshd prints them in SSH_CONNECTION.
-func connectionAddrs(s *Session) (rhost, rport, lhost, lport string) {
-	rhost, rport = splitAddr(s.t.RemoteAddr().String())
-	lhost, lport = splitAddr(s.t.LocalAddr().String())
+func connectionAddrs(s *paramigo.Session) (rhost, rport, lhost, lport string) {
+	rhost, rport = splitAddr(s.RemoteAddr().String())
+	lhost, lport = splitAddr(s.LocalAddr().String())
 	return
 }
 

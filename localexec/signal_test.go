@@ -1,6 +1,6 @@
 //go:build linux
 
-package paramigo
+package localexec
 
 import (
 	"fmt"
@@ -13,7 +13,7 @@ import (
 )
 
 // TestLocalSessionSignalState reads /proc/self/status in a command run by
-// LocalSessions in a server started under nohup with SIGTERM and SIGUSR2
+// Sessions in a server started under nohup with SIGTERM and SIGUSR2
 // blocked (and python's SIGPIPE and SIGXFSZ ignored) that ignores SIGUSR1
 // itself, with and without a pty: the command has no signal ignored and none blocked, as at sshd.
 // dash, the account's shell, unblocks every signal when it starts, which
@@ -42,7 +42,7 @@ func TestLocalSessionSignalState(t *testing.T) {
 }
 
 // TestLocalSessionHUPEndsCommand sends SIGHUP to a command's shell, on a
-// pty, through sshd and through LocalSessions in the nohup'd server: the
+// pty, through sshd and through Sessions in the nohup'd server: the
 // shell dies of it at both (it would print "survived" if it inherited
 // nohup's SIG_IGN), and ssh reports the same. A second command, ended by
 // ssh going away, shows the hang-up the server sends reaches it too.

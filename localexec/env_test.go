@@ -1,6 +1,6 @@
 //go:build linux
 
-package paramigo
+package localexec
 
 import (
 	"bufio"
@@ -23,12 +23,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paramigo/paramigo"
 	"github.com/paramigo/paramigo/internal/sshtest"
 	"github.com/paramigo/paramigo/keys"
 )
 
 // The helper server: this test binary, started again as a throwaway
-// account, serving LocalSessions the way sshd is configured in
+// account, serving Sessions the way sshd is configured in
 // sessionFixture, on the port the kernel gives it, which it prints with
 // its host key. It reads its settings from the environment, which also
 // holds helperSecret: a session must never see it.
@@ -82,17 +83,17 @@ func runHelperServer(addr, keyFile string) error {
 	if err != nil {
 		return err
 	}
-	cfg := &ServerConfig{HostKeys: []keys.Signer{hk}}
-	cfg.PublicKey = func(c ConnMetadata, k keys.PublicKey) (*Permissions, error) {
+	cfg := &paramigo.ServerConfig{HostKeys: []keys.Signer{hk}}
+	cfg.PublicKey = func(c paramigo.ConnMetadata, k keys.PublicKey) (*paramigo.Permissions, error) {
 		for _, g := range grants {
 			if bytes.Equal(g.key.Marshal(), k.Marshal()) {
-				return &Permissions{Environment: []string{"KEYVAR=from the key"}, NoUserRC: g.norc}, nil
+				return &paramigo.Permissions{Environment: []string{"KEYVAR=from the key"}, NoUserRC: g.norc}, nil
 			}
 		}
 		return nil, fmt.Errorf("unknown key")
 	}
-	var mux ServeMux
-	mux.OnSession(LocalSessions(LocalOptions{
+	var mux paramigo.ServeMux
+	mux.OnSession(Sessions(Options{
 		AcceptEnv: []string{"LANG", "LC_*", "USER"},
 		Env:       []string{"SHLVL=1"}, // the sshtest sshd's SetEnv
 	}))
@@ -101,7 +102,7 @@ func runHelperServer(addr, keyFile string) error {
 		return err
 	}
 	fmt.Printf("READY %s %s", l.Addr(), keys.MarshalAuthorizedKey(hk.PublicKey(), ""))
-	srv := &Server{Config: cfg, Handler: &mux}
+	srv := &paramigo.Server{Config: cfg, Handler: &mux}
 	return srv.Serve(l)
 }
 
@@ -300,7 +301,7 @@ var connVars = map[string]*regexp.Regexp{
 }
 
 // TestLocalSessionEnvMatchesSSHD runs env as the same account through
-// sshd and through LocalSessions (in a server under nohup, with signals
+// sshd and through Sessions (in a server under nohup, with signals
 // blocked and a secret in its environment), with and without a pty, and
 // compares: the same names, the same values but for ports and the pty's
 // number. So: HOME, USER, LOGNAME, SHELL, PATH (Debian's non-root one),
@@ -366,7 +367,7 @@ func TestLocalSessionEnvMatchesSSHD(t *testing.T) {
 }
 
 // TestLocalSessionUserRC writes the account's ~/.ssh/rc and runs a
-// command through sshd and LocalSessions, with a key that allows it and
+// command through sshd and Sessions, with a key that allows it and
 // one with no-user-rc: the rc's output (its directory, its environment,
 // its stdin at EOF) comes first with the first key and not at all with
 // the second, the same at both servers.
@@ -399,9 +400,9 @@ func TestLocalSessionUserRC(t *testing.T) {
 // the exec fail) are refused; the operator's Env overrides what the
 // client sent, and the account's USER overrides the client's.
 func TestLocalSessionEnvRequests(t *testing.T) {
-	cc, sc := defaultConfigs()
-	var mux ServeMux
-	mux.OnSession(LocalSessions(LocalOptions{Shell: "/bin/sh", AcceptEnv: []string{"LC_*", "USER", "LANG"}, Env: []string{"LANG=C"}}))
+	cc, sc := testConfigs(t)
+	var mux paramigo.ServeMux
+	mux.OnSession(Sessions(Options{Shell: "/bin/sh", AcceptEnv: []string{"LC_*", "USER", "LANG"}, Env: []string{"LANG=C"}}))
 	c := dialServer(t, sc, &mux, cc)
 	ctx := context.Background()
 	ch, err := c.OpenSession(ctx)

@@ -1,4 +1,4 @@
-package paramigo
+package localexec
 
 import (
 	"errors"
@@ -12,12 +12,13 @@ import (
 	"sync"
 	"syscall"
 
+	"github.com/paramigo/paramigo"
 	"github.com/paramigo/paramigo/internal/pty"
 	"github.com/paramigo/paramigo/internal/rawio"
 )
 
-// LocalOptions configures LocalSessions.
-type LocalOptions struct {
+// Options configures Sessions.
+type Options struct {
 	// Shell runs commands ("shell -c command") and interactive sessions
 	// (empty: the user's login shell from the password database, as sshd
 	// uses; /bin/sh if it has none).
@@ -50,7 +51,7 @@ type LocalOptions struct {
 	AgentForwarding bool
 }
 
-// LocalSessions returns a SessionServer that runs commands and shells on
+// Sessions returns a SessionServer that runs commands and shells on
 // this machine, as the user running the program: it never switches users.
 // A pty-req gets a real pseudo-terminal (Linux); window changes resize
 // it; signals from the client are delivered to the process; exit codes
@@ -58,11 +59,11 @@ type LocalOptions struct {
 //
 // Sessions get what sshd gives them rather than the server's own state:
 // an environment built from the account and the request (see
-// LocalOptions.Env; no variable of the server's environment but TZ
+// Options.Env; no variable of the server's environment but TZ
 // reaches them), ~/.ssh/rc run first, and on Linux every signal at its
 // default disposition with none blocked, even when the server itself runs
 // under nohup or with signals ignored or blocked.
-func LocalSessions(opts LocalOptions) *SessionServer {
+func Sessions(opts Options) *paramigo.SessionServer {
 	u := currentSessionUser()
 	shell := opts.Shell
 	if shell == "" {
@@ -80,10 +81,10 @@ func LocalSessions(opts LocalOptions) *SessionServer {
 		p = defaultPath(u)
 	}
 	l := &local{shell: shell, dir: opts.Dir, env: opts.Env, path: p, user: u, noUserRC: opts.NoUserRC}
-	ss := &SessionServer{
+	ss := &paramigo.SessionServer{
 		Exec:  l.run,
 		Shell: l.run,
-		AcceptEnv: func(s *Session, name, value string) bool {
+		AcceptEnv: func(s *paramigo.Session, name, value string) bool {
 			if !validEnv(name, value) {
 				return false
 			}
@@ -96,7 +97,7 @@ func LocalSessions(opts LocalOptions) *SessionServer {
 		},
 	}
 	if opts.AgentForwarding {
-		ss.AllowAgentForwarding = func(*Session) bool { return true }
+		ss.AllowAgentForwarding = func(*paramigo.Session) bool { return true }
 	}
 	return ss
 }
@@ -142,7 +143,7 @@ func signalName(sig syscall.Signal) string {
 // shell with -c and the shell's base name as argv[0], or a login shell
 // ("-bash") when there is no command, in the home directory. Its
 // environment is set once a pty, if any, has its name.
-func (l *local) command(s *Session) *exec.Cmd {
+func (l *local) command(s *paramigo.Session) *exec.Cmd {
 	name := path.Base(l.shell)
 	var cmd *exec.Cmd
 	if s.Command() != "" {
@@ -160,13 +161,13 @@ func (l *local) command(s *Session) *exec.Cmd {
 }
 
 // userRC returns the user's ~/.ssh/rc when sshd's do_rc_files would run
-// it for s: it exists, the operator allows it (LocalOptions.NoUserRC) and
+// it for s: it exists, the operator allows it (Options.NoUserRC) and
 // so does the key or certificate (Permissions.NoUserRC). "" otherwise.
-func (l *local) userRC(s *Session) string {
+func (l *local) userRC(s *paramigo.Session) string {
 	if l.noUserRC || s.Subsystem() != "" {
 		return ""
 	}
-	if p := s.t.Permissions(); p != nil && p.NoUserRC {
+	if p := s.Permissions(); p != nil && p.NoUserRC {
 		return ""
 	}
 	rc := filepath.Join(l.user.home, userRCPath)
@@ -177,14 +178,15 @@ func (l *local) userRC(s *Session) string {
 }
 
 // run executes the session's command or shell and returns its status.
-func (l *local) run(s *Session) int {
+func (l *local) run(s *paramigo.Session) int {
+	var authSock string
 	if s.AgentForwarding() {
 		sock, stop, err := listenAgent(s)
 		if err != nil {
 			fmt.Fprintf(s.Stderr(), "paramigo: agent forwarding: %v\n", err)
 		} else {
 			defer stop()
-			s.authSock = sock
+			authSock = sock
 		}
 	}
 	cmd := l.command(s)
@@ -193,12 +195,12 @@ func (l *local) run(s *Session) int {
 		wait func() error
 	)
 	if s.PTY() != nil {
-		wait, err = l.startPTY(s, cmd)
+		wait, err = l.startPTY(s, cmd, authSock)
 	} else {
-		wait, err = l.startPipes(s, cmd)
+		wait, err = l.startPipes(s, cmd, authSock)
 	}
 	if err != nil {
-		return ExitStatusFor(s, err)
+		return paramigo.ExitStatusFor(s, err)
 	}
 	done := make(chan struct{})
 	go func() {
@@ -224,17 +226,17 @@ func (l *local) run(s *Session) int {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			s.SetExitSignal(ExitSignal{Signal: signalName(ws.Signal()), CoreDumped: ws.CoreDump()})
+			s.SetExitSignal(paramigo.ExitSignal{Signal: signalName(ws.Signal()), CoreDumped: ws.CoreDump()})
 			return -1
 		}
 	}
-	return ExitStatusFor(s, err)
+	return paramigo.ExitStatusFor(s, err)
 }
 
 // startPipes runs cmd with stdin, stdout and stderr on the channel. Stdin
 // is copied by a goroutine that is not waited for: a command may exit
 // before the client closes its stdin.
-func (l *local) startPipes(s *Session, cmd *exec.Cmd) (func() error, error) {
+func (l *local) startPipes(s *paramigo.Session, cmd *exec.Cmd, authSock string) (func() error, error) {
 	stdinRead, stdin, err := os.Pipe()
 	if err != nil {
 		return nil, err
@@ -251,7 +253,7 @@ func (l *local) startPipes(s *Session, cmd *exec.Cmd) (func() error, error) {
 	cmd.Stdout = stdoutWrite
 	cmd.Stderr = s.Stderr()
 	cmd.SysProcAttr = sessionAttr()
-	cmd.Env = l.sessionEnv(s, "")
+	cmd.Env = l.sessionEnv(s, "", authSock)
 	err = startSession(cmd, l.userRC(s))
 	// The command holds its own copies.
 	stdinRead.Close()
@@ -261,15 +263,16 @@ func (l *local) startPipes(s *Session, cmd *exec.Cmd) (func() error, error) {
 		stdout.Close()
 		return nil, err
 	}
-	s.ch.stdout.setDirect(writeNow(stdin))
 	go func() {
-		io.Copy(stdin, s.ch)
+		// Session.WriteTo feeds the pipe from the connection's reader
+		// while it has room.
+		io.Copy(stdin, s)
 		stdin.Close()
 	}()
 	copied := make(chan struct{})
 	go func() {
 		defer close(copied)
-		copyOutput(s.ch, rawio.ReaderFor(stdout))
+		copyOutput(s, rawio.ReaderFor(stdout))
 		stdout.Close()
 	}()
 	return func() error {
@@ -303,7 +306,7 @@ func copyOutput(w io.Writer, r io.Reader) {
 
 // startPTY runs cmd on a new pseudo-terminal whose master is joined to
 // the channel.
-func (l *local) startPTY(s *Session, cmd *exec.Cmd) (func() error, error) {
+func (l *local) startPTY(s *paramigo.Session, cmd *exec.Cmd, authSock string) (func() error, error) {
 	master, slave, err := pty.Open()
 	if err != nil {
 		return nil, err
@@ -313,7 +316,7 @@ func (l *local) startPTY(s *Session, cmd *exec.Cmd) (func() error, error) {
 	setSize(slave, req.Window)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
 	cmd.SysProcAttr = ptyAttr()
-	cmd.Env = l.sessionEnv(s, slave.Name())
+	cmd.Env = l.sessionEnv(s, slave.Name(), authSock)
 	if err := startSession(cmd, l.userRC(s)); err != nil {
 		master.Close()
 		slave.Close()
@@ -326,9 +329,9 @@ func (l *local) startPTY(s *Session, cmd *exec.Cmd) (func() error, error) {
 		// Reading the master ends with EIO once the last process holding
 		// the terminal exits.
 		defer wg.Done()
-		io.Copy(s.ch, master)
+		io.Copy(s, master)
 	}()
-	go func() { io.Copy(master, s.ch) }()
+	go func() { io.Copy(master, s) }()
 	stop, resizerDone := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(resizerDone)
@@ -353,6 +356,6 @@ func (l *local) startPTY(s *Session, cmd *exec.Cmd) (func() error, error) {
 	}, nil
 }
 
-func setSize(f *os.File, w WindowSize) error {
+func setSize(f *os.File, w paramigo.WindowSize) error {
 	return pty.SetSize(f, w.Columns, w.Rows, w.WidthPx, w.HeightPx)
 }
