@@ -123,6 +123,9 @@ type SessionOptions struct {
 	// NoAgentForwarding keeps the agent from this session even when
 	// ForwardAgent is set.
 	NoAgentForwarding bool
+	// NoPTY asks for no terminal even under RequestTTY force (a caller
+	// that makes its own pty-req).
+	NoPTY bool
 }
 
 // PTYOptions describe the pseudo-terminal a session asks for.
@@ -166,7 +169,7 @@ func (c *Client) Shell(ctx context.Context, opts *SessionOptions) (*Channel, err
 // Subsystem starts a subsystem ("sftp") in a new session and returns
 // the channel, an io.ReadWriteCloser for the subsystem's protocol.
 func (c *Client) Subsystem(ctx context.Context, name string) (*Channel, error) {
-	ch, err := c.NewSession(ctx, &SessionOptions{NoAgentForwarding: true})
+	ch, err := c.NewSession(ctx, &SessionOptions{NoAgentForwarding: true, NoPTY: true})
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +223,7 @@ func (c *Client) NewSession(ctx context.Context, opts *SessionOptions) (*Channel
 		}
 	}
 	p := opts.PTY
-	if p == nil && c.config.RequestTTY == "force" {
+	if p == nil && !opts.NoPTY && c.config.RequestTTY == "force" {
 		// RequestTTY force: a terminal even with no local one, as ssh -tt.
 		p = &PTYOptions{Term: c.getenv("TERM"), Size: WindowSize{Columns: 80, Rows: 24}}
 	}

@@ -160,7 +160,9 @@ type sshSession struct {
 func (s *sshSession) run(ctx context.Context) int {
 	c, o := s.c, s.c.opts
 	s.id = s.ids.alloc("client-session", true)
-	ch, err := c.client.NewSession(ctx, nil)
+	// The terminal is the command's to ask for (requestPTY): its size and
+	// modes are the local terminal's.
+	ch, err := c.client.NewSession(ctx, &paramigo.SessionOptions{NoPTY: true})
 	if err != nil {
 		var oe *paramigo.OpenChannelError
 		switch {
