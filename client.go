@@ -142,11 +142,13 @@ func WithProxyStderr(w io.Writer) ConnectOption {
 	return func(s *connectSettings) { s.proxyStderr = w }
 }
 
-// Connect resolves destination ([user@]host, host:port is not accepted,
-// ssh://[user@]host[:port] is) through ssh_config and connects as ssh
-// would, returning an authenticated Client. ctx bounds connecting and
-// the handshake; ConnectTimeout bounds them too, as in ssh, but never
-// the time spent answering a prompt.
+// Connect resolves destination through ssh_config and connects as ssh
+// would, returning an authenticated Client. destination is what ssh
+// takes: [user@]host (an alias the configuration may map elsewhere) or
+// ssh://[user@]host[:port]; a port goes in the URL form, WithPort or the
+// configuration. ctx bounds connecting, the handshake and authentication;
+// ConnectTimeout bounds connecting and the key exchange too, as in ssh,
+// but never the time a person takes to answer a prompt.
 func Connect(ctx context.Context, destination string, opts ...ConnectOption) (*Client, error) {
 	var s connectSettings
 	for _, o := range opts {
