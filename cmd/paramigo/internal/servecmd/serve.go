@@ -32,7 +32,7 @@ import (
 const serveHelp = `usage: paramigo serve [--listen ADDR] [--host-key FILE]... [--authorized-keys FILE] [--root DIR]
                       [--grace DURATION] [--no-password]
 
-Runs an SSH server: exec, shell with a PTY, local/remote port
+Runs an SSH server: exec, shell with a PTY, SFTP (sftp, scp), local/remote port
 forwarding and agent forwarding (ssh -A) on loopback. With no arguments it listens on 127.0.0.1:2222,
 keeps an Ed25519 host key in your config directory, accepts the keys in
 ~/.ssh/authorized_keys and a password it prints, and prints a ready ssh
@@ -51,6 +51,9 @@ any number of logins until it stops, so a second terminal or a
 forwarding beside a shell logs in the same way; it is printed once, here,
 and stored nowhere. Listening beyond loopback with it on prints a warning:
 --no-password leaves only keys.
+
+SFTP clients reach only --root (default: your home), under its real path;
+paths outside it, symlinks leading out included, are refused.
 
 Every session runs as the user who started paramigo serve; it never
 switches users, whatever name a client logs in with (only that user's
@@ -82,7 +85,7 @@ func flags(o *Options, w io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.Listen, "listen", defaultListen, "address to listen on")
 	fs.Var((*multiFlag)(&o.HostKeys), "host-key", "host key file (repeatable; default: generated once in the config dir)")
 	fs.StringVar(&o.AuthorizedKeys, "authorized-keys", "", "authorized_keys file (default ~/.ssh/authorized_keys)")
-	fs.StringVar(&o.Root, "root", "", "working directory for sessions (default: your home)")
+	fs.StringVar(&o.Root, "root", "", "working directory for sessions, and all that SFTP reaches (default: your home)")
 	fs.DurationVar(&o.Grace, "grace", 10*time.Second, "how long running sessions may finish on shutdown")
 	fs.BoolVar(&o.NoPassword, "no-password", false, "offer no password, only keys")
 	return fs
@@ -194,7 +197,7 @@ func Serve(ctx context.Context, e *cli.Env, o Options) int {
 	var mux paramigo.ServeMux
 	// Agent forwarding as sshd allows it by default; a key's
 	// no-agent-forwarding still withholds it.
-	mux.OnSession(localexec.Sessions(localexec.Options{Dir: o.Root, AgentForwarding: true}))
+	mux.OnSession(withSFTP(localexec.Sessions(localexec.Options{Dir: o.Root, AgentForwarding: true}), o.Root))
 	fwd := &paramigo.ForwardServer{
 		AllowDirect: func(*paramigo.Transport, string, int) bool { return true },
 		AllowListen: func(*paramigo.Transport, string, int) bool { return true },
