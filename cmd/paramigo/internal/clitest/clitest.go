@@ -63,6 +63,12 @@ type ServeRun struct {
 // until the test ends.
 func StartServe(t *testing.T, authorizedKeys string) *ServeRun {
 	t.Helper()
+	return StartServeRoot(t, authorizedKeys, "")
+}
+
+// StartServeRoot is StartServe with --root root.
+func StartServeRoot(t *testing.T, authorizedKeys, root string) *ServeRun {
+	t.Helper()
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	r := &ServeRun{Stdout: &SyncBuffer{}, Stderr: &SyncBuffer{}}
 	done := make(chan int, 1)
@@ -70,7 +76,7 @@ func StartServe(t *testing.T, authorizedKeys string) *ServeRun {
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &cli.Env{Stdin: strings.NewReader(""), Stdout: r.Stdout, Stderr: r.Stderr, Getenv: os.Getenv}
 	go func() {
-		done <- servecmd.Serve(ctx, e, servecmd.Options{Listen: "127.0.0.1:0", AuthorizedKeys: authorizedKeys,
+		done <- servecmd.Serve(ctx, e, servecmd.Options{Listen: "127.0.0.1:0", AuthorizedKeys: authorizedKeys, Root: root,
 			Grace: 2 * time.Second, Ready: func(a string) { ready <- a }})
 	}()
 	select {
