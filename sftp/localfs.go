@@ -33,9 +33,10 @@ type LocalOptions struct {
 // LocalFS serves a local directory that clients cannot leave: every path
 // operation goes through an os.Root, so "..", absolute paths and
 // symlinks that point outside are refused without a race between check
-// and use.
+// and use. Serving "/" itself, as sftp-server does, needs no such guard
+// and follows absolute symlinks.
 type LocalFS struct {
-	root  *os.Root
+	root  rootFS
 	real  string // the served directory, absolute
 	paths vpaths
 	umask fs.FileMode
@@ -51,9 +52,13 @@ func NewLocalFS(dir string, opts LocalOptions) (*LocalFS, error) {
 	if err != nil {
 		return nil, err
 	}
-	root, err := os.OpenRoot(real)
-	if err != nil {
-		return nil, err
+	var root rootFS = wholeFS{}
+	if filepath.Dir(real) != real {
+		r, err := os.OpenRoot(real)
+		if err != nil {
+			return nil, err
+		}
+		root = r
 	}
 	l := &LocalFS{root: root, real: filepath.ToSlash(real), umask: opts.Umask,
 		users: map[uint32]string{}, groups: map[uint32]string{}}

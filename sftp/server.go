@@ -1,10 +1,12 @@
 package sftp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -34,6 +36,14 @@ type Server struct {
 	// Now is the clock for long names' recent/old date format (nil:
 	// time.Now).
 	Now func() time.Time
+	// Permit decides each request by its RequestName (nil: all), as
+	// sftp-server's -P and -p lists do; a request refused gets
+	// PERMISSION_DENIED.
+	Permit func(request string) bool
+	// Logger records what sftp-server logs at INFO (opens with flags and
+	// mode, closes with bytes read and written, and every change) and
+	// refusals at DEBUG (nil: nothing).
+	Logger *slog.Logger
 }
 
 // maxInFlight bounds the requests read ahead of their handling: with
@@ -96,12 +106,15 @@ func (s *Server) extensions() []ExtensionPair {
 }
 
 type handle struct {
-	id    string
-	file  File
-	dir   Dir
-	flags int
-	queue chan func()
-	done  chan struct{}
+	id   string
+	path string
+	// read and written count bytes for the close log line.
+	read, written uint64
+	file          File
+	dir           Dir
+	flags         int
+	queue         chan func()
+	done          chan struct{}
 	// pending holds directory entries read but not yet sent.
 	pending []fs.FileInfo
 	eof     bool
@@ -148,7 +161,15 @@ func (c *conn) run() error {
 		}
 		p, err := DecodeRequest(data)
 		if err != nil {
+			c.log(slog.LevelDebug, "bad packet", "err", err)
 			c.badPacket(err)
+			release()
+			continue
+		}
+		if name := RequestName(p); c.srv.Permit != nil && p.Type() != TypeInit && !c.srv.Permit(name) {
+			c.log(slog.LevelDebug, "refused request", "request", name)
+			id, _ := RequestID(p)
+			c.status(id, errReadOnly)
 			release()
 			continue
 		}
@@ -204,14 +225,20 @@ func (c *conn) onHandle(id uint32, hid string, release func(), fn func(h *handle
 	h.queue <- func() { defer release(); fn(h) }
 }
 
-func (c *conn) addHandle(f File, d Dir, flags int) (string, error) {
+func (c *conn) log(level slog.Level, msg string, args ...any) {
+	if c.srv.Logger != nil {
+		c.srv.Logger.Log(context.Background(), level, msg, args...)
+	}
+}
+
+func (c *conn) addHandle(f File, d Dir, flags int, path string) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.handles) >= c.max {
 		return "", &StatusError{Code: StatusFailure, Message: "too many open handles"}
 	}
 	c.next++
-	h := &handle{id: strconv.FormatUint(c.next, 10), file: f, dir: d, flags: flags,
+	h := &handle{id: strconv.FormatUint(c.next, 10), file: f, dir: d, flags: flags, path: path,
 		queue: make(chan func(), 16), done: make(chan struct{})}
 	c.handles[h.id] = h
 	c.wg.Add(1)
@@ -310,7 +337,8 @@ func (c *conn) dispatch(p Packet, release func()) {
 				c.status(p.ID.ID, ErrInvalidHandle)
 				return
 			}
-			_, err := h.file.WriteAt(p.Data, int64(p.Offset))
+			n, err := h.file.WriteAt(p.Data, int64(p.Offset))
+			h.written += uint64(n)
 			c.status(p.ID.ID, err)
 		})
 		return
@@ -345,7 +373,15 @@ func (c *conn) dispatch(p Packet, release func()) {
 			release()
 			return
 		}
-		h.queue <- func() { defer release(); c.status(p.ID.ID, h.close()) }
+		h.queue <- func() {
+			defer release()
+			if h.file != nil {
+				c.log(slog.LevelInfo, "close", "path", h.path, "read", h.read, "written", h.written)
+			} else {
+				c.log(slog.LevelInfo, "closedir", "path", h.path)
+			}
+			c.status(p.ID.ID, h.close())
+		}
 		close(h.queue)
 		return
 	case *Extended:
@@ -362,6 +398,7 @@ func (c *conn) dispatch(p Packet, release func()) {
 			return
 		}
 	}
+	c.logRequest(p)
 	switch p := p.(type) {
 	case *Open:
 		flag := openFlags(p.Flags)
@@ -377,10 +414,10 @@ func (c *conn) dispatch(p Packet, release func()) {
 			return
 		}
 		f, err := fsys.OpenFile(p.Path, flag, &p.Attrs)
-		c.handleReply(id, f, nil, flag, err)
+		c.handleReply(id, f, nil, flag, p.Path, err)
 	case *Opendir:
 		d, err := fsys.OpenDir(p.Path)
-		c.handleReply(id, nil, d, 0, err)
+		c.handleReply(id, nil, d, 0, p.Path, err)
 	case *Stat:
 		c.attrs(id)(fsys.Stat(p.Path))
 	case *Lstat:
@@ -406,12 +443,12 @@ func (c *conn) dispatch(p Packet, release func()) {
 	}
 }
 
-func (c *conn) handleReply(id uint32, f File, d Dir, flag int, err error) {
+func (c *conn) handleReply(id uint32, f File, d Dir, flag int, path string, err error) {
 	if err != nil {
 		c.status(id, err)
 		return
 	}
-	hid, err := c.addHandle(f, d, flag)
+	hid, err := c.addHandle(f, d, flag, path)
 	if err != nil {
 		if f != nil {
 			f.Close()
@@ -461,6 +498,7 @@ func (c *conn) read(h *handle, p *Read) {
 		return
 	}
 	got, err := h.file.ReadAt((*bp)[:n], int64(p.Offset))
+	h.read += uint64(got)
 	if got > 0 || n == 0 {
 		c.send(&Data{ID: ID{p.ID.ID}, Data: (*bp)[:got]})
 		return
@@ -559,6 +597,7 @@ func (c *conn) extended(p *Extended, release func()) {
 		return
 	}
 	defer release()
+	c.logExtension(req)
 	switch r := req.(type) {
 	case *PosixRename:
 		if pr, ok := fsys.(PosixRenamer); ok {
@@ -687,4 +726,89 @@ func (c *conn) copyData(r *CopyData) error {
 		}
 	}
 	return nil
+}
+
+// logRequest logs a path request as sftp-server logs it at INFO.
+func (c *conn) logRequest(p Packet) {
+	if c.srv.Logger == nil {
+		return
+	}
+	switch p := p.(type) {
+	case *Open:
+		c.log(slog.LevelInfo, "open", "path", p.Path, "flags", p.Flags, "mode", fmt.Sprintf("0%o", p.Attrs.Permissions&07777))
+	case *Opendir:
+		c.log(slog.LevelInfo, "opendir", "path", p.Path)
+	case *Setstat:
+		c.log(slog.LevelInfo, "setstat", "path", p.Path, "flags", p.Attrs.Flags)
+	case *Remove:
+		c.log(slog.LevelInfo, "remove", "path", p.Path)
+	case *Rename:
+		c.log(slog.LevelInfo, "rename", "old", p.Old, "new", p.New)
+	case *Mkdir:
+		c.log(slog.LevelInfo, "mkdir", "path", p.Path, "mode", fmt.Sprintf("0%o", p.Attrs.Permissions&07777))
+	case *Rmdir:
+		c.log(slog.LevelInfo, "rmdir", "path", p.Path)
+	case *Symlink:
+		c.log(slog.LevelInfo, "symlink", "target", p.Old, "path", p.New)
+	}
+}
+
+// logExtension logs the extended requests that change the file system.
+func (c *conn) logExtension(req ExtensionRequest) {
+	switch r := req.(type) {
+	case *PosixRename:
+		c.log(slog.LevelInfo, "posix-rename", "old", r.Old, "new", r.New)
+	case *Hardlink:
+		c.log(slog.LevelInfo, "hardlink", "old", r.Old, "new", r.New)
+	case *Lsetstat:
+		c.log(slog.LevelInfo, "lsetstat", "path", r.Path, "flags", r.Attrs.Flags)
+	case *CopyData:
+		c.log(slog.LevelInfo, "copy-data", "from", r.ReadHandle, "to", r.WriteHandle, "length", r.Length)
+	}
+}
+
+// requestNames are sftp-server's names for its requests, the words its
+// -P, -p and -Q requests use.
+var requestNames = map[byte]string{
+	TypeOpen: "open", TypeClose: "close", TypeRead: "read", TypeWrite: "write", TypeLstat: "lstat",
+	TypeFstat: "fstat", TypeSetstat: "setstat", TypeFsetstat: "fsetstat", TypeOpendir: "opendir",
+	TypeReaddir: "readdir", TypeRemove: "remove", TypeMkdir: "mkdir", TypeRmdir: "rmdir",
+	TypeRealpath: "realpath", TypeStat: "stat", TypeRename: "rename", TypeReadlink: "readlink",
+	TypeSymlink: "symlink",
+}
+
+var extensionRequestNames = map[string]string{
+	ExtPosixRename: "posix-rename", ExtStatVFS: "statvfs", ExtFStatVFS: "fstatvfs", ExtHardlink: "hardlink",
+	ExtFsync: "fsync", ExtLsetstat: "lsetstat", ExtLimits: "limits", ExtExpandPath: "expand-path",
+	ExtCopyData: "copy-data", ExtHomeDirectory: "home-directory", ExtUsersGroupsByID: "users-groups-by-id",
+}
+
+// RequestName is sftp-server's name for a request ("open", "rename",
+// "posix-rename", ...), as Server.Permit sees it; an unknown extension is
+// its wire name.
+func RequestName(p Packet) string {
+	if e, ok := p.(*Extended); ok {
+		if n, ok := extensionRequestNames[e.Name]; ok {
+			return n
+		}
+		return e.Name
+	}
+	if p.Type() == TypeInit {
+		return "init"
+	}
+	return requestNames[p.Type()]
+}
+
+// RequestNames lists every request name in sftp-server's order (its -Q
+// requests output).
+func RequestNames() []string {
+	var names []string
+	for t := byte(TypeOpen); t <= TypeSymlink; t++ {
+		names = append(names, requestNames[t])
+	}
+	for _, e := range []string{ExtPosixRename, ExtStatVFS, ExtFStatVFS, ExtHardlink, ExtFsync, ExtLsetstat,
+		ExtLimits, ExtExpandPath, ExtCopyData, ExtHomeDirectory, ExtUsersGroupsByID} {
+		names = append(names, extensionRequestNames[e])
+	}
+	return names
 }

@@ -505,3 +505,30 @@ func TestServerAnswersAsSFTPServer(t *testing.T) {
 		}
 	}
 }
+
+// TestLocalFSWholeSystem: serving "/" (as sftp-server does) follows
+// absolute symlinks, which an os.Root would refuse, while a confined
+// LocalFS refuses the same link.
+func TestLocalFSWholeSystem(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "target"), []byte("t"), 0o644)
+	os.Symlink(filepath.Join(dir, "target"), filepath.Join(dir, "abs"))
+	whole, err := NewLocalFS("/", LocalOptions{RealPaths: true, Start: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err := whole.Stat("abs"); err != nil || a.Size != 1 {
+		t.Errorf("whole system: stat through an absolute link: %v", err)
+	}
+	if p, err := whole.RealPath("abs"); err != nil || p != filepath.Join(dir, "target") {
+		t.Errorf("whole system: realpath %q %v", p, err)
+	}
+	confined, err := NewLocalFS(dir, LocalOptions{RealPaths: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer confined.Close()
+	if _, err := confined.Stat("abs"); !errors.Is(err, errEscape) {
+		t.Errorf("confined: %v", err)
+	}
+}
