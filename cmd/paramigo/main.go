@@ -14,6 +14,7 @@ import (
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/cli"
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/keygencmd"
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/servecmd"
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/sftpservercmd"
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/sshcmd"
 )
 
@@ -37,6 +38,8 @@ func commands() []command {
 		{"keygen", "generate and manage keys, certificates and known_hosts (ssh-keygen's flags)",
 			keygencmd.Run, keygencmd.Usage},
 		{"agent", "hold keys for ssh-add, ssh and paramiko (ssh-agent's flags)", agentcmd.Run, agentcmd.Usage},
+		{"sftp-server", "serve SFTP on stdin/stdout for sshd's Subsystem line (sftp-server's flags)",
+			sftpservercmd.Run, sftpservercmd.Usage},
 	}
 }
 
