@@ -1,7 +1,10 @@
 package rawio
 
 import (
+	"io"
 	"os"
+	"syscall"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -22,5 +25,86 @@ import (
 func GrowPipe(f *os.File) {
 	if rc, err := f.SyscallConn(); err == nil {
 		rc.Control(func(fd uintptr) { unix.FcntlInt(fd, unix.F_SETPIPE_SZ, 256<<10) })
+	}
+}
+
+// pipeReader reads a pipe in blocking mode, as a shell hands a command
+// its stdin (`producer | paramigo ssh host cmd`). The runtime reads such
+// a descriptor with system calls it is told about, each a chance for its
+// monitor thread to wake and hand the P to another thread (rawsys_linux.go):
+// fed by a pipe, `paramigo ssh` made twice the context switches of the
+// library sending from memory. So what the pipe already holds (FIONREAD)
+// is read with a raw call, which cannot wait since there is something to
+// take; only an empty pipe is read through the file's own Read, which
+// waits where the scheduler sees it. The descriptor's mode is left alone:
+// it is shared with whoever else holds the pipe. One reader at a time,
+// and the pipe read by no other process meanwhile (one that took the
+// bytes FIONREAD counted would leave the raw read waiting in the kernel).
+type pipeReader struct {
+	f     *os.File
+	raw   syscall.RawConn
+	p     []byte
+	n     int
+	ready bool // the pipe held bytes: n and errno are the raw read's
+	errno syscall.Errno
+	fn    func(uintptr)
+}
+
+// pipeReaderFor returns a pipeReader for f if f is the reading end of a
+// pipe or FIFO in blocking mode, else nil.
+func pipeReaderFor(f *os.File) io.Reader {
+	raw, err := f.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	ok := false
+	raw.Control(func(fd uintptr) {
+		var st unix.Stat_t
+		if unix.Fstat(int(fd), &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
+			return
+		}
+		flags, err := unix.FcntlInt(fd, unix.F_GETFL, 0)
+		ok = err == nil && flags&unix.O_NONBLOCK == 0 && flags&unix.O_ACCMODE != unix.O_WRONLY
+	})
+	if !ok {
+		return nil
+	}
+	r := &pipeReader{f: f, raw: raw}
+	r.fn = r.readWaiting
+	return r
+}
+
+func (r *pipeReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	r.p, r.ready = p, false
+	err := r.raw.Control(r.fn)
+	r.p = nil
+	switch {
+	case err != nil:
+		return 0, err
+	case !r.ready:
+		return r.f.Read(p)
+	case r.errno != 0:
+		return 0, os.NewSyscallError("read", r.errno)
+	case r.n == 0:
+		return 0, io.EOF
+	}
+	return r.n, nil
+}
+
+// readWaiting reads fd raw if the pipe holds bytes.
+func (r *pipeReader) readWaiting(fd uintptr) {
+	var waiting int32 // TIOCINQ is FIONREAD: bytes the pipe holds
+	if _, _, errno := unix.RawSyscall(unix.SYS_IOCTL, fd, unix.TIOCINQ, uintptr(unsafe.Pointer(&waiting))); errno != 0 || waiting <= 0 {
+		return
+	}
+	r.ready = true
+	for {
+		r.n, r.errno = sysRead(fd, r.p)
+		if r.errno != unix.EINTR {
+			return
+		}
 	}
 }

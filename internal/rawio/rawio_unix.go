@@ -121,10 +121,17 @@ type reader struct {
 
 // ReaderFor returns how bulk data is read from r: through reader
 // where r has a non-blocking descriptor (the runtime's sockets and
-// os.Pipe's ends do), else r itself.
+// os.Pipe's ends do), through pipeReader where r is an *os.File reading a
+// pipe in blocking mode (a command's stdin from a shell's pipe), else r
+// itself.
 func ReaderFor(r io.Reader) io.Reader {
 	raw := nonBlocking(r)
 	if raw == nil {
+		if f, ok := r.(*os.File); ok {
+			if pr := pipeReaderFor(f); pr != nil {
+				return pr
+			}
+		}
 		return r
 	}
 	rr := &reader{raw: raw}

@@ -194,6 +194,13 @@ func TestSSHInteropStdinStream(t *testing.T) {
 	if r.code != 0 || r.stdout != string(data) || r.stderr != string(data) {
 		t.Errorf("echo back: exit %d, %d bytes out, %d bytes err", r.code, len(r.stdout), len(r.stderr))
 	}
+	// Stdin a pipe in blocking mode, as a shell hands it, written in
+	// pieces meanwhile: read as the bulk path reads one (Channel.ReadFrom).
+	st.stdin = sshtest.ShellPipe(t, data, 70_000)
+	r = st.run(s.args("127.0.0.1", "sha256sum")...)
+	if r.code != 0 || r.stdout != hex.EncodeToString(sum[:])+"  -\n" || r.stderr != "" {
+		t.Errorf("from a pipe: exit %d, stdout %q, stderr %q; want %x", r.code, r.stdout, r.stderr, sum)
+	}
 }
 
 func TestSSHInteropKeyTypes(t *testing.T) {

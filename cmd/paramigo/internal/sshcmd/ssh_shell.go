@@ -401,62 +401,23 @@ func (s *sshSession) copyInput(ctx context.Context) {
 	}
 }
 
-// copyBulkInput sends input that is not typed (a pipe, a file): reads
-// run ahead of the channel's writes into a few large buffers, so the
-// reading and the sealing and sending overlap, and whatever a read
-// brings leaves as packets written back to back, which sshd takes in
-// fewer, larger reads.
+// copyBulkInput sends input that is not typed (a pipe, a file) through
+// the channel's ReadFrom, on this goroutine: from a pipe it reads what
+// waits without telling the scheduler, in reads of eight packets, so
+// reading, sealing and sending make no hand-offs between goroutines. A
+// reader goroutine running ahead into four 256 KiB buffers did worse:
+// with reads through os.File.Read, `paramigo ssh` → sshd made twice the
+// context switches of the library and used 1.1-1.2 s of CPU per GiB
+// against the library's 0.7 (aes128-gcm); with raw reads it still took
+// more than this loop.
 func (s *sshSession) copyBulkInput() {
-	const nbuf, size = 4, 256 << 10
-	type chunk struct {
-		b   []byte
-		n   int
-		err error
-	}
 	if f, ok := s.c.stdin.(*os.File); ok {
 		cli.GrowPipe(f)
 	}
-	free := make(chan []byte, nbuf)
-	for range nbuf {
-		free <- make([]byte, size)
+	if _, err := s.ch.ReadFrom(s.c.stdin); err != nil && !sshChannelEnd(err) {
+		s.c.debugf("send stdin: %v", err)
 	}
-	full := make(chan chunk, nbuf)
-	done := make(chan struct{})
-	defer close(done)
-	go func() {
-		for {
-			var b []byte
-			select {
-			case b = <-free:
-			case <-done:
-				return
-			}
-			n, err := s.c.stdin.Read(b)
-			select {
-			case full <- chunk{b, n, err}:
-			case <-done:
-				return
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	for ck := range full {
-		if ck.n > 0 {
-			if _, err := s.ch.Write(ck.b[:ck.n]); err != nil {
-				return
-			}
-		}
-		free <- ck.b
-		if ck.err != nil {
-			if ck.err != io.EOF {
-				s.c.debugf("read stdin: %v", ck.err)
-			}
-			s.ch.CloseWrite()
-			return
-		}
-	}
+	s.ch.CloseWrite()
 }
 
 // forwardWindowChanges sends the terminal's size at each SIGWINCH.
