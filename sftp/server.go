@@ -687,28 +687,43 @@ func (c *conn) copyData(r *CopyData) error {
 	if rh == nil || wh == nil || rh.file == nil || wh.file == nil {
 		return ErrInvalidHandle
 	}
+	// One file on both sides could overlap itself: sftp-server refuses
+	// the same handle or the same name, and so do we.
+	if rh == wh || rh.path == wh.path {
+		return &StatusError{Code: StatusFailure, Message: "copy-data within one file"}
+	}
 	if !writes(wh.flags) {
 		return &StatusError{Code: StatusPermissionDenied, Message: "write handle not open for writing"}
 	}
 	if rh.flags&(os.O_WRONLY) != 0 {
 		return &StatusError{Code: StatusPermissionDenied, Message: "read handle not open for reading"}
 	}
-	if rh == wh && r.Length != 0 && r.ReadOffset < r.WriteOffset+r.Length && r.WriteOffset < r.ReadOffset+r.Length {
-		return &StatusError{Code: StatusFailure, Message: "overlapping copy-data ranges"}
-	}
 	drain(rh)
 	if wh != rh {
 		drain(wh)
 	}
+	length := r.Length
+	if length == 0 {
+		// "To the end" means the end as it is now: a copy into the same
+		// file under another name (a hard link) would otherwise chase its
+		// own writes forever.
+		st, err := rh.file.Stat()
+		if err != nil {
+			return err
+		}
+		if st.Size <= r.ReadOffset {
+			return nil
+		}
+		length = st.Size - r.ReadOffset
+	}
+	if r.ReadOffset > 1<<63-1-length || r.WriteOffset > 1<<63-1-length {
+		return &StatusError{Code: StatusFailure, Message: "copy-data range beyond the largest offset"}
+	}
 	bp := readPool.Get().(*[]byte)
 	defer readPool.Put(bp)
-	ro, wo, left := int64(r.ReadOffset), int64(r.WriteOffset), r.Length
-	for left > 0 || r.Length == 0 {
-		n := len(*bp)
-		if r.Length != 0 && uint64(n) > left {
-			n = int(left)
-		}
-		got, err := rh.file.ReadAt((*bp)[:n], ro)
+	ro, wo, left := int64(r.ReadOffset), int64(r.WriteOffset), length
+	for left > 0 {
+		got, err := rh.file.ReadAt((*bp)[:min(uint64(len(*bp)), left)], ro)
 		if got > 0 {
 			if _, werr := wh.file.WriteAt((*bp)[:got], wo); werr != nil {
 				return werr
@@ -717,6 +732,8 @@ func (c *conn) copyData(r *CopyData) error {
 		}
 		if err == io.EOF {
 			if r.Length != 0 && left > 0 {
+				// Asked for more than there was: what there was is
+				// copied, and EOF says so.
 				return io.EOF
 			}
 			return nil

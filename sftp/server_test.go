@@ -215,6 +215,22 @@ func TestServerHostile(t *testing.T) {
 	if r := c.do(&Read{Handle: h, Offset: 1 << 63, Len: 10}); code(r) != StatusEOF {
 		t.Errorf("READ past 2^63: %+v", r)
 	}
+	// copy-data to the end, into the same file through a hard link,
+	// copies the file as it was, once, instead of chasing its own writes.
+	os.Link(filepath.Join(dir, "f"), filepath.Join(dir, "hard"))
+	c.do(&Close{handleRequest{Handle: h}})
+	c.do(&Close{handleRequest{Handle: hs[1]}})
+	rh := handleOf(t, c.do(&Open{Path: "f", Flags: FlagRead}))
+	wh := handleOf(t, c.do(&Open{Path: "hard", Flags: FlagWrite}))
+	if r := c.do(NewExtended(0, &CopyData{rh, 0, 0, wh, 4})); code(r) != StatusOK {
+		t.Errorf("copy-data through a hard link: %+v", r)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "f")); string(got) != "datadata" {
+		t.Errorf("after copy-data: %q", got)
+	}
+	if r := c.do(NewExtended(0, &CopyData{rh, 0, 0, rh, 4})); code(r) != StatusFailure {
+		t.Errorf("copy-data within one handle: %+v", r)
+	}
 	// A length beyond the limit ends the session, cleanly.
 	var hdr [4]byte
 	binary.BigEndian.PutUint32(hdr[:], MaxPacket+1)
@@ -494,6 +510,19 @@ func TestServerAnswersAsSFTPServer(t *testing.T) {
 			return &Open{Path: "trunc", Flags: FlagWrite | FlagCreate | FlagTrunc, Attrs: Attributes{Flags: AttrPermissions, Permissions: 0o600}}
 		},
 		func([]string) Packet { return &Lstat{pathRequest{Path: "trunc"}} },
+		func([]string) Packet { return &Open{Path: "file", Flags: FlagRead} },
+		func([]string) Packet { return &Open{Path: "copy", Flags: FlagWrite | FlagCreate} },
+		func(hs []string) Packet { return NewExtended(0, &CopyData{h(hs, 2), 0, 0, h(hs, 3), 0}) },
+		func(hs []string) Packet { return NewExtended(0, &CopyData{h(hs, 2), 0, 0, h(hs, 3), 3}) },
+		func(hs []string) Packet { return NewExtended(0, &CopyData{h(hs, 2), 0, 1, h(hs, 3), 5}) },
+		func(hs []string) Packet { return &Close{handleRequest{Handle: h(hs, 3)}} },
+		func([]string) Packet { return &Stat{pathRequest{Path: "copy"}} },
+		func([]string) Packet { return &Open{Path: "copy", Flags: FlagRead | FlagWrite} },
+		func(hs []string) Packet { return NewExtended(0, &CopyData{h(hs, 4), 0, 4, h(hs, 4), 2}) },
+		func(hs []string) Packet { return NewExtended(0, &CopyData{h(hs, 4), 0, 2, h(hs, 4), 2}) },
+		func(hs []string) Packet { return NewExtended(0, &CopyData{h(hs, 4), 0, 0, h(hs, 4), 3}) },
+		func(hs []string) Packet { return &Fstat{handleRequest{Handle: h(hs, 4)}} },
+		func(hs []string) Packet { return &Read{Handle: h(hs, 4), Len: 100} },
 	}
 	for i, step := range steps {
 		tp := step(theirH)
