@@ -132,6 +132,7 @@ type CopyData struct {
 // UsersGroupsNames reply).
 type UsersGroupsByID struct{ UIDs, GIDs []uint32 }
 
+// ExtensionName is the request name of PosixRename.
 func (*PosixRename) ExtensionName() string { return ExtPosixRename }
 func (p *PosixRename) appendData(b *wire.Builder) {
 	b.AddString(p.Old)
@@ -139,38 +140,47 @@ func (p *PosixRename) appendData(b *wire.Builder) {
 }
 func (p *PosixRename) decodeData(r *wire.Reader) { p.Old, p.New = r.Text(), r.Text() }
 
+// ExtensionName is the request name of Hardlink.
 func (*Hardlink) ExtensionName() string        { return ExtHardlink }
 func (p *Hardlink) appendData(b *wire.Builder) { b.AddString(p.Old); b.AddString(p.New) }
 func (p *Hardlink) decodeData(r *wire.Reader)  { p.Old, p.New = r.Text(), r.Text() }
 
+// ExtensionName is the request name of StatVFSRequest.
 func (*StatVFSRequest) ExtensionName() string        { return ExtStatVFS }
 func (p *StatVFSRequest) appendData(b *wire.Builder) { b.AddString(p.Path) }
 func (p *StatVFSRequest) decodeData(r *wire.Reader)  { p.Path = r.Text() }
 
+// ExtensionName is the request name of FStatVFSRequest.
 func (*FStatVFSRequest) ExtensionName() string        { return ExtFStatVFS }
 func (p *FStatVFSRequest) appendData(b *wire.Builder) { b.AddString(p.Handle) }
 func (p *FStatVFSRequest) decodeData(r *wire.Reader)  { p.Handle = r.Text() }
 
+// ExtensionName is the request name of Fsync.
 func (*Fsync) ExtensionName() string        { return ExtFsync }
 func (p *Fsync) appendData(b *wire.Builder) { b.AddString(p.Handle) }
 func (p *Fsync) decodeData(r *wire.Reader)  { p.Handle = r.Text() }
 
+// ExtensionName is the request name of Lsetstat.
 func (*Lsetstat) ExtensionName() string        { return ExtLsetstat }
 func (p *Lsetstat) appendData(b *wire.Builder) { b.AddString(p.Path); p.Attrs.appendTo(b) }
 func (p *Lsetstat) decodeData(r *wire.Reader)  { p.Path = r.Text(); p.Attrs.decode(r) }
 
+// ExtensionName is the request name of LimitsRequest.
 func (*LimitsRequest) ExtensionName() string    { return ExtLimits }
 func (*LimitsRequest) appendData(*wire.Builder) {}
 func (*LimitsRequest) decodeData(*wire.Reader)  {}
 
+// ExtensionName is the request name of ExpandPath.
 func (*ExpandPath) ExtensionName() string        { return ExtExpandPath }
 func (p *ExpandPath) appendData(b *wire.Builder) { b.AddString(p.Path) }
 func (p *ExpandPath) decodeData(r *wire.Reader)  { p.Path = r.Text() }
 
+// ExtensionName is the request name of HomeDirectory.
 func (*HomeDirectory) ExtensionName() string        { return ExtHomeDirectory }
 func (p *HomeDirectory) appendData(b *wire.Builder) { b.AddString(p.User) }
 func (p *HomeDirectory) decodeData(r *wire.Reader)  { p.User = r.Text() }
 
+// ExtensionName is the request name of CopyData.
 func (*CopyData) ExtensionName() string { return ExtCopyData }
 func (p *CopyData) appendData(b *wire.Builder) {
 	b.AddString(p.ReadHandle)
@@ -184,6 +194,7 @@ func (p *CopyData) decodeData(r *wire.Reader) {
 	p.WriteHandle, p.WriteOffset = r.Text(), r.Uint64()
 }
 
+// ExtensionName is the request name of UsersGroupsByID.
 func (*UsersGroupsByID) ExtensionName() string { return ExtUsersGroupsByID }
 func (p *UsersGroupsByID) appendData(b *wire.Builder) {
 	b.AddBytes(packIDs(p.UIDs))

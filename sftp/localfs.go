@@ -210,7 +210,15 @@ func (l *LocalFS) setRest(rel string, a *Attributes, f *os.File) error {
 		}
 	}
 	if a.Flags&AttrACModTime != 0 {
-		if err := l.root.Chtimes(rel, a.AccessTime(), a.ModTime()); err != nil {
+		err := errors.ErrUnsupported
+		if f != nil {
+			// Through the descriptor: the name may have moved since open.
+			err = fileChtimes(f, a.AccessTime(), a.ModTime())
+		}
+		if errors.Is(err, errors.ErrUnsupported) {
+			err = l.root.Chtimes(rel, a.AccessTime(), a.ModTime())
+		}
+		if err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package sftp
 import (
 	"os"
 	"syscall"
+	"time"
 )
 
 // nonblock keeps an open of a FIFO from hanging the session: sftp-server
@@ -29,4 +30,18 @@ func fileStatVFS(f *os.File) (*StatVFS, error) {
 		Flag:          uint64(s.Flags) & (StatVFSReadOnly | StatVFSNoSUID),
 		MaxNameLength: uint64(s.Namelen),
 	}, nil
+}
+
+// fileChtimes sets an open file's times with futimes(2).
+func fileChtimes(f *os.File, atime, mtime time.Time) error {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	tv := []syscall.Timeval{syscall.NsecToTimeval(atime.UnixNano()), syscall.NsecToTimeval(mtime.UnixNano())}
+	var ferr error
+	if err := rc.Control(func(fd uintptr) { ferr = syscall.Futimes(int(fd), tv) }); err != nil {
+		return err
+	}
+	return os.NewSyscallError("futimes", ferr)
 }

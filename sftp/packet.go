@@ -97,6 +97,7 @@ type PacketError struct {
 	Err   error
 }
 
+// Error says which packet type failed and why.
 func (e *PacketError) Error() string {
 	return fmt.Sprintf("sftp: bad packet of type %d: %v", e.Type, e.Err)
 }
@@ -307,9 +308,12 @@ func readPairs(r *wire.Reader) []ExtensionPair {
 	return ps
 }
 
-func (*Init) Type() byte                      { return TypeInit }
-func (p *Init) appendBody(b *wire.Builder)    { b.AddUint32(p.Version); appendPairs(b, p.Extensions) }
-func (p *Init) decodeBody(r *wire.Reader)     { p.Version = r.Uint32(); p.Extensions = readPairs(r) }
+// Type is the packet type of Init.
+func (*Init) Type() byte                   { return TypeInit }
+func (p *Init) appendBody(b *wire.Builder) { b.AddUint32(p.Version); appendPairs(b, p.Extensions) }
+func (p *Init) decodeBody(r *wire.Reader)  { p.Version = r.Uint32(); p.Extensions = readPairs(r) }
+
+// Type is the packet type of Version.
 func (*Version) Type() byte                   { return TypeVersion }
 func (p *Version) appendBody(b *wire.Builder) { b.AddUint32(p.Version); appendPairs(b, p.Extensions) }
 func (p *Version) decodeBody(r *wire.Reader)  { p.Version = r.Uint32(); p.Extensions = readPairs(r) }
@@ -322,6 +326,7 @@ type Open struct {
 	Attrs Attributes
 }
 
+// Type is the packet type of Open.
 func (*Open) Type() byte { return TypeOpen }
 func (p *Open) appendBody(b *wire.Builder) {
 	b.AddUint32(p.ID.ID)
@@ -406,18 +411,41 @@ type Rename struct{ twoPathRequest }
 // the reverse of the draft: Old is the link's target, New the link path.
 type Symlink struct{ twoPathRequest }
 
-func (*Close) Type() byte    { return TypeClose }
-func (*Fstat) Type() byte    { return TypeFstat }
-func (*Readdir) Type() byte  { return TypeReaddir }
-func (*Lstat) Type() byte    { return TypeLstat }
-func (*Stat) Type() byte     { return TypeStat }
-func (*Opendir) Type() byte  { return TypeOpendir }
-func (*Remove) Type() byte   { return TypeRemove }
-func (*Rmdir) Type() byte    { return TypeRmdir }
+// Type is the packet type of Close.
+func (*Close) Type() byte { return TypeClose }
+
+// Type is the packet type of Fstat.
+func (*Fstat) Type() byte { return TypeFstat }
+
+// Type is the packet type of Readdir.
+func (*Readdir) Type() byte { return TypeReaddir }
+
+// Type is the packet type of Lstat.
+func (*Lstat) Type() byte { return TypeLstat }
+
+// Type is the packet type of Stat.
+func (*Stat) Type() byte { return TypeStat }
+
+// Type is the packet type of Opendir.
+func (*Opendir) Type() byte { return TypeOpendir }
+
+// Type is the packet type of Remove.
+func (*Remove) Type() byte { return TypeRemove }
+
+// Type is the packet type of Rmdir.
+func (*Rmdir) Type() byte { return TypeRmdir }
+
+// Type is the packet type of Realpath.
 func (*Realpath) Type() byte { return TypeRealpath }
+
+// Type is the packet type of Readlink.
 func (*Readlink) Type() byte { return TypeReadlink }
-func (*Rename) Type() byte   { return TypeRename }
-func (*Symlink) Type() byte  { return TypeSymlink }
+
+// Type is the packet type of Rename.
+func (*Rename) Type() byte { return TypeRename }
+
+// Type is the packet type of Symlink.
+func (*Symlink) Type() byte { return TypeSymlink }
 
 // Read asks for up to Len bytes at Offset of an open file.
 type Read struct {
@@ -427,6 +455,7 @@ type Read struct {
 	Len    uint32
 }
 
+// Type is the packet type of Read.
 func (*Read) Type() byte { return TypeRead }
 func (p *Read) appendBody(b *wire.Builder) {
 	b.AddUint32(p.ID.ID)
@@ -447,6 +476,7 @@ type Write struct {
 	Data   []byte
 }
 
+// Type is the packet type of Write.
 func (*Write) Type() byte { return TypeWrite }
 func (p *Write) appendBody(b *wire.Builder) {
 	b.AddUint32(p.ID.ID)
@@ -465,6 +495,7 @@ type Setstat struct {
 	Attrs Attributes
 }
 
+// Type is the packet type of Setstat.
 func (*Setstat) Type() byte { return TypeSetstat }
 func (p *Setstat) appendBody(b *wire.Builder) {
 	b.AddUint32(p.ID.ID)
@@ -483,6 +514,7 @@ type Fsetstat struct {
 	Attrs  Attributes
 }
 
+// Type is the packet type of Fsetstat.
 func (*Fsetstat) Type() byte { return TypeFsetstat }
 func (p *Fsetstat) appendBody(b *wire.Builder) {
 	b.AddUint32(p.ID.ID)
@@ -501,6 +533,7 @@ type Mkdir struct {
 	Attrs Attributes
 }
 
+// Type is the packet type of Mkdir.
 func (*Mkdir) Type() byte { return TypeMkdir }
 func (p *Mkdir) appendBody(b *wire.Builder) {
 	b.AddUint32(p.ID.ID)
@@ -517,6 +550,7 @@ type Extended struct {
 	Data []byte
 }
 
+// Type is the packet type of Extended.
 func (*Extended) Type() byte { return TypeExtended }
 func (p *Extended) appendBody(b *wire.Builder) {
 	b.AddUint32(p.ID.ID)
@@ -536,6 +570,7 @@ type Status struct {
 	Language string
 }
 
+// Type is the packet type of Status.
 func (*Status) Type() byte { return TypeStatus }
 func (p *Status) appendBody(b *wire.Builder) {
 	b.AddUint32(p.ID.ID)
@@ -557,6 +592,7 @@ type Handle struct {
 	Handle string
 }
 
+// Type is the packet type of Handle.
 func (*Handle) Type() byte                   { return TypeHandle }
 func (p *Handle) appendBody(b *wire.Builder) { b.AddUint32(p.ID.ID); b.AddString(p.Handle) }
 func (p *Handle) decodeBody(r *wire.Reader)  { p.ID.ID, p.Handle = r.Uint32(), r.Text() }
@@ -567,6 +603,7 @@ type Data struct {
 	Data []byte
 }
 
+// Type is the packet type of Data.
 func (*Data) Type() byte                   { return TypeData }
 func (p *Data) appendBody(b *wire.Builder) { b.AddUint32(p.ID.ID); b.AddBytes(p.Data) }
 func (p *Data) decodeBody(r *wire.Reader)  { p.ID.ID, p.Data = r.Uint32(), r.Bytes() }
@@ -585,6 +622,7 @@ type Name struct {
 	Entries []NameEntry
 }
 
+// Type is the packet type of Name.
 func (*Name) Type() byte { return TypeName }
 func (p *Name) appendBody(b *wire.Builder) {
 	b.AddUint32(p.ID.ID)
@@ -618,6 +656,7 @@ type AttrsReply struct {
 	Attrs Attributes
 }
 
+// Type is the packet type of AttrsReply.
 func (*AttrsReply) Type() byte                   { return TypeAttrs }
 func (p *AttrsReply) appendBody(b *wire.Builder) { b.AddUint32(p.ID.ID); p.Attrs.appendTo(b) }
 func (p *AttrsReply) decodeBody(r *wire.Reader)  { p.ID.ID = r.Uint32(); p.Attrs.decode(r) }
@@ -629,6 +668,7 @@ type ExtendedReply struct {
 	Data []byte
 }
 
+// Type is the packet type of ExtendedReply.
 func (*ExtendedReply) Type() byte                   { return TypeExtendedReply }
 func (p *ExtendedReply) appendBody(b *wire.Builder) { b.AddUint32(p.ID.ID); b.AddRaw(p.Data) }
 func (p *ExtendedReply) decodeBody(r *wire.Reader)  { p.ID.ID = r.Uint32(); p.Data = r.Rest() }

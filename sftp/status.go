@@ -52,6 +52,7 @@ type StatusError struct {
 	Language string
 }
 
+// Error words the status as sftp-server's message and the server's own text.
 func (e *StatusError) Error() string {
 	if e.Message == "" || e.Message == StatusMessage(e.Code) {
 		return "sftp: " + StatusMessage(e.Code)
