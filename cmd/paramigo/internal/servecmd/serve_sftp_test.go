@@ -100,6 +100,13 @@ cd ..
 rename big.bin renamed.bin
 ln -s renamed.bin link
 chmod 600 renamed.bin
+cp renamed.bin copied.bin
+ln renamed.bin hard.bin
+chown %[2]d copied.bin
+chgrp %[3]d copied.bin
+ls -n
+ls -lh made
+version
 df
 mkdir gone
 rmdir gone
@@ -108,7 +115,7 @@ rm link
 -ls /etc
 -get /etc/passwd %[1]s/back/passwd
 -cd ..
-`, local)
+`, local, os.Getuid(), os.Getgid())
 	bf := filepath.Join(local, "batch")
 	os.WriteFile(bf, []byte(batch), 0o600)
 	args := append([]string{"-b", bf, "-P", r.Port}, opts...)
@@ -148,6 +155,15 @@ rm link
 	}
 	if fi, err := os.Stat(filepath.Join(root, "renamed.bin")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("chmod 600: %v", err)
+	}
+	// cp is copy-data inside the server; ln a hard link to the same file.
+	sameFile(t, filepath.Join(root, "copied.bin"), big)
+	a, _ := os.Stat(filepath.Join(root, "renamed.bin"))
+	if b, err := os.Stat(filepath.Join(root, "hard.bin")); err != nil || !os.SameFile(a, b) {
+		t.Errorf("ln: hard.bin is not renamed.bin: %v", err)
+	}
+	if !strings.Contains(text, "SFTP protocol version 3") {
+		t.Errorf("version:\n%s", text)
 	}
 	if !dirExists(filepath.Join(root, "made")) || dirExists(filepath.Join(root, "gone")) || fileExists(filepath.Join(root, "link")) {
 		t.Error("mkdir/rmdir/rm did not land")
