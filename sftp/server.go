@@ -231,6 +231,18 @@ func (c *conn) log(level slog.Level, msg string, args ...any) {
 	}
 }
 
+// onFile is onHandle for requests on files: a directory's handle is
+// refused as sftp-server refuses it.
+func (c *conn) onFile(id uint32, hid string, release func(), fn func(h *handle)) {
+	c.onHandle(id, hid, release, func(h *handle) {
+		if h.file == nil {
+			c.status(id, ErrInvalidHandle)
+			return
+		}
+		fn(h)
+	})
+}
+
 func (c *conn) addHandle(f File, d Dir, flags int, path string) (string, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -326,28 +338,20 @@ func (c *conn) dispatch(p Packet, release func()) {
 		c.send(&Version{Version: ProtocolVersion, Extensions: c.srv.extensions()})
 		return
 	case *Read:
-		c.onHandle(p.ID.ID, p.Handle, release, func(h *handle) { c.read(h, p) })
+		c.onFile(p.ID.ID, p.Handle, release, func(h *handle) { c.read(h, p) })
 		return
 	case *Write:
 		if ro {
 			break
 		}
-		c.onHandle(p.ID.ID, p.Handle, release, func(h *handle) {
-			if h.file == nil {
-				c.status(p.ID.ID, ErrInvalidHandle)
-				return
-			}
+		c.onFile(p.ID.ID, p.Handle, release, func(h *handle) {
 			n, err := h.file.WriteAt(p.Data, int64(p.Offset))
 			h.written += uint64(n)
 			c.status(p.ID.ID, err)
 		})
 		return
 	case *Fstat:
-		c.onHandle(p.ID.ID, p.Handle, release, func(h *handle) {
-			if h.file == nil {
-				c.status(p.ID.ID, ErrInvalidHandle)
-				return
-			}
+		c.onFile(p.ID.ID, p.Handle, release, func(h *handle) {
 			c.attrs(p.ID.ID)(h.file.Stat())
 		})
 		return
@@ -355,11 +359,7 @@ func (c *conn) dispatch(p Packet, release func()) {
 		if ro {
 			break
 		}
-		c.onHandle(p.ID.ID, p.Handle, release, func(h *handle) {
-			if h.file == nil {
-				c.status(p.ID.ID, ErrInvalidHandle)
-				return
-			}
+		c.onFile(p.ID.ID, p.Handle, release, func(h *handle) {
 			c.status(p.ID.ID, h.file.Setstat(&p.Attrs))
 		})
 		return
@@ -486,10 +486,6 @@ func (c *conn) nameReply(id uint32) func(string, error) {
 var readPool = sync.Pool{New: func() any { b := make([]byte, MaxReadWrite); return &b }}
 
 func (c *conn) read(h *handle, p *Read) {
-	if h.file == nil {
-		c.status(p.ID.ID, ErrInvalidHandle)
-		return
-	}
 	n := int(min(p.Len, MaxReadWrite))
 	bp := readPool.Get().(*[]byte)
 	defer readPool.Put(bp)

@@ -31,6 +31,21 @@ func randomFile(t *testing.T, path string, n int, mode fs.FileMode) []byte {
 	return b
 }
 
+// randomTree makes files of random bytes under dir (those named "empty"
+// empty, the others sized by their name) and returns their contents.
+func randomTree(t *testing.T, dir string, mode fs.FileMode, names ...string) map[string][]byte {
+	t.Helper()
+	tree := map[string][]byte{}
+	for _, name := range names {
+		n := 3000 * len(name)
+		if strings.HasSuffix(name, "empty") {
+			n = 0
+		}
+		tree[name] = randomFile(t, filepath.Join(dir, name), n, mode)
+	}
+	return tree
+}
+
 // sameFile fails unless path holds want.
 func sameFile(t *testing.T, path string, want []byte) {
 	t.Helper()
@@ -67,14 +82,7 @@ func TestServeSFTPBatch(t *testing.T) {
 	moded := randomFile(t, filepath.Join(local, "moded file.bin"), 70000, 0o640)
 	old := time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)
 	os.Chtimes(filepath.Join(local, "moded file.bin"), old, old)
-	tree := map[string][]byte{}
-	for _, name := range []string{"t/a.txt", "t/sub/b.bin", "t/sub/deeper/ünï cødé.txt", "t/empty"} {
-		n := 3000 * len(name)
-		if strings.HasSuffix(name, "empty") {
-			n = 0
-		}
-		tree[name] = randomFile(t, filepath.Join(local, name), n, 0o600)
-	}
+	tree := randomTree(t, local, 0o600, "t/a.txt", "t/sub/b.bin", "t/sub/deeper/ünï cødé.txt", "t/empty")
 	// reput: the server holds the first part of partial.bin.
 	partial := randomFile(t, filepath.Join(local, "partial.bin"), 300000, 0o644)
 	os.WriteFile(filepath.Join(root, "partial.bin"), partial[:100000], 0o644)
@@ -183,14 +191,7 @@ func TestServeSCP(t *testing.T) {
 	one := randomFile(t, filepath.Join(local, "one file.bin"), 1<<20+7, 0o604)
 	old := time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
 	os.Chtimes(filepath.Join(local, "one file.bin"), old, old)
-	tree := map[string][]byte{}
-	for _, name := range []string{"tree/x", "tree/d/y", "tree/d/e/z", "tree/empty"} {
-		n := 1000 * len(name)
-		if strings.HasSuffix(name, "empty") {
-			n = 0
-		}
-		tree[name] = randomFile(t, filepath.Join(local, name), n, 0o644)
-	}
+	tree := randomTree(t, local, 0o644, "tree/x", "tree/d/y", "tree/d/e/z", "tree/empty")
 	remote := clitest.CurrentUser(t) + "@127.0.0.1:"
 	run := func(args ...string) {
 		t.Helper()
