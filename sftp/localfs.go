@@ -122,7 +122,8 @@ func (l *LocalFS) OpenFile(name string, flag int, attrs *Attributes) (File, erro
 }
 
 // OpenDir opens a directory for listing; the listing starts with "." and
-// "..", as readdir(3) gives them to sftp-server.
+// "..", as readdir(3) gives them to sftp-server (".." of the served
+// directory is itself, as in a chroot).
 func (l *LocalFS) OpenDir(name string) (Dir, error) {
 	var d *localDir
 	err := l.do(name, func(rel string) error {
@@ -138,13 +139,7 @@ func (l *LocalFS) OpenDir(name string) (Dir, error) {
 			f.Close()
 			return err
 		}
-		parent := fi
-		if rel != "." {
-			if p, perr := l.root.Stat(path.Dir(rel)); perr == nil {
-				parent = p
-			}
-		}
-		d = &localDir{f: f, dots: []fs.FileInfo{renamed{fi, "."}, renamed{parent, ".."}}}
+		d = &localDir{f: f, fs: l, rel: rel}
 		return nil
 	})
 	return d, err
@@ -559,17 +554,34 @@ func (f *localFile) StatVFS() (*StatVFS, error) { return fileStatVFS(f.f) }
 func (f *localFile) Close() error               { return f.f.Close() }
 
 type localDir struct {
-	f    *os.File
-	dots []fs.FileInfo
+	f       *os.File
+	fs      *LocalFS
+	rel     string
+	started bool
 }
 
 func (d *localDir) ReadDir(n int) ([]fs.FileInfo, error) {
-	if d.dots != nil {
-		dots := d.dots
-		d.dots = nil
-		return dots, nil
+	if d.started {
+		return d.f.Readdir(n)
 	}
-	return d.f.Readdir(n)
+	d.started = true
+	infos, err := d.f.Readdir(max(n-2, 1))
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	// "." and ".." are stated after reading, as sftp-server states them
+	// after readdir(3), so their access times agree.
+	self, serr := d.f.Stat()
+	if serr != nil {
+		return nil, serr
+	}
+	parent := self
+	if d.rel != "." {
+		if p, perr := d.fs.root.Stat(path.Dir(d.rel)); perr == nil {
+			parent = p
+		}
+	}
+	return append([]fs.FileInfo{renamed{self, "."}, renamed{parent, ".."}}, infos...), nil
 }
 
 func (d *localDir) Close() error { return d.f.Close() }

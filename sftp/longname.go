@@ -8,10 +8,10 @@ import (
 
 // LongName formats a directory entry as ls -l does, the long name SFTP
 // v3 puts beside each name of READDIR (clients without
-// users-groups-by-id@openssh.com print it as is): mode, links, owner,
-// group, size, date and name. Owner and group are names when namer knows
-// them, numbers otherwise; dates within six months of now show the time,
-// older or future ones the year.
+// users-groups-by-id@openssh.com print it as is), in sftp-server's
+// layout: mode, links, owner, group, size, date and name. Owner and group
+// are names when namer knows them, numbers otherwise; a date less than
+// half a year before now shows the time, an older one the year.
 func LongName(name string, a *Attributes, links uint64, namer IDNamer, now time.Time) string {
 	user, group := strconv.FormatUint(uint64(a.UID), 10), strconv.FormatUint(uint64(a.GID), 10)
 	if namer != nil {
@@ -24,11 +24,11 @@ func LongName(name string, a *Attributes, links uint64, namer IDNamer, now time.
 	}
 	mt := a.ModTime()
 	layout := "Jan _2 15:04"
-	const half = 182 * 24 * time.Hour
-	if mt.Before(now.Add(-half)) || mt.After(now.Add(half)) {
+	if now.Sub(mt) >= 365*24*time.Hour/2 {
 		layout = "Jan _2  2006"
 	}
-	return fmt.Sprintf("%s %3d %-8s %-8s %8d %s %s", modeString(a.Permissions), links, user, group,
+	// Two spaces after the mode: ls leaves a column for an ACL mark.
+	return fmt.Sprintf("%s  %3d %-8s %-8s %8d %s %s", modeString(a.Permissions), links, user, group,
 		a.Size, mt.Format(layout), name)
 }
 
