@@ -371,6 +371,9 @@ const maxSymlinks = 40
 // of the directory are refused), every component but the last must
 // exist, and the last may be missing (a name about to be created).
 func (l *LocalFS) RealPath(name string) (string, error) {
+	if name == "" {
+		name = "."
+	}
 	rel, err := l.paths.rel(name)
 	if err != nil {
 		return "", err
@@ -423,7 +426,7 @@ func splitRel(rel string) []string {
 	if rel == "." || rel == "" {
 		return nil
 	}
-	return strings.Split(rel, "/")
+	return strings.Split(strings.TrimSuffix(rel, "/"), "/")
 }
 
 // realRel maps a real absolute path to one relative to the directory,

@@ -21,6 +21,23 @@ type vpaths struct {
 // path outside prefix is refused. Symlinks are left for os.Root to
 // follow and refuse.
 func (v *vpaths) rel(name string) (string, error) {
+	if name == "" {
+		// No file has the empty name (stat("") is ENOENT); REALPATH and
+		// expand-path take it as "." before they get here.
+		return "", errNoName
+	}
+	rel, err := v.clean(name)
+	// A trailing slash stays, so the system refuses "file/" (ENOTDIR)
+	// as it refuses it to sftp-server.
+	if err == nil && rel != "." && strings.HasSuffix(name, "/") {
+		rel += "/"
+	}
+	return rel, err
+}
+
+var errNoName = &StatusError{Code: StatusNoSuchFile, Message: "No such file"}
+
+func (v *vpaths) clean(name string) (string, error) {
 	p := name
 	if !strings.HasPrefix(p, "/") {
 		p = path.Join(v.start, p)
@@ -43,6 +60,9 @@ func (v *vpaths) abs(rel string) string { return path.Join(v.prefix, rel) }
 
 // realPath is FS.RealPath over v: the clean absolute client path.
 func (v *vpaths) realPath(name string) (string, error) {
+	if name == "" {
+		name = "."
+	}
 	rel, err := v.rel(name)
 	if err != nil {
 		return "", err

@@ -537,6 +537,31 @@ func TestServerAnswersAsSFTPServer(t *testing.T) {
 		func(hs []string) Packet { return &Readdir{handleRequest{Handle: h(hs, 5)}} },
 		func(hs []string) Packet { return &Readdir{handleRequest{Handle: h(hs, 5)}} },
 		func(hs []string) Packet { return &Close{handleRequest{Handle: h(hs, 5)}} },
+		func([]string) Packet { return &Open{Path: "app", Flags: FlagWrite | FlagCreate | FlagAppend} },
+		func(hs []string) Packet { return &Write{Handle: h(hs, 6), Data: []byte("aa")} },
+		func(hs []string) Packet { return &Write{Handle: h(hs, 6), Offset: 0, Data: []byte("bbb")} },
+		func(hs []string) Packet { return &Close{handleRequest{Handle: h(hs, 6)}} },
+		func([]string) Packet { return &Stat{pathRequest{Path: "app"}} },
+		func([]string) Packet { return &Stat{pathRequest{Path: "app/"}} },
+		func([]string) Packet { return &Lstat{pathRequest{Path: ""}} },
+		func([]string) Packet { return &Realpath{pathRequest{Path: ""}} },
+		func([]string) Packet { return &Opendir{pathRequest{Path: ""}} },
+		func([]string) Packet { return &Mkdir{Path: "", Attrs: Attributes{}} },
+		func([]string) Packet { return &Remove{pathRequest{Path: ""}} },
+		func([]string) Packet { return &Open{Path: "", Flags: FlagRead} },
+		func([]string) Packet { return &Stat{pathRequest{Path: "dir/../file"}} },
+		func([]string) Packet {
+			return &Setstat{Path: "dir", Attrs: Attributes{Flags: AttrSize, Size: 0}}
+		},
+		func([]string) Packet { return NewExtended(0, &StatVFSRequest{Path: "missing"}) },
+		func([]string) Packet { return &Mkdir{Path: "made/"} },
+		func([]string) Packet { return &Stat{pathRequest{Path: "made/"}} },
+		func([]string) Packet { return &Opendir{pathRequest{Path: "made/"}} },
+		func([]string) Packet { return &Rename{twoPathRequest{Old: "made/", New: "made2/"}} },
+		func([]string) Packet { return &Rmdir{pathRequest{Path: "made2/"}} },
+		func([]string) Packet { return &Realpath{pathRequest{Path: "app/"}} },
+		func([]string) Packet { return &Realpath{pathRequest{Path: "dir/"}} },
+		func([]string) Packet { return &Remove{pathRequest{Path: "app/"}} },
 	}
 	for i, step := range steps {
 		tp := step(theirH)
