@@ -3,6 +3,7 @@ package sftp
 import (
 	"io"
 	"io/fs"
+	"strings"
 )
 
 // ReadOnlyFS serves any io/fs.FS (embed.FS, fstest.MapFS, os.DirFS, a zip
@@ -20,12 +21,19 @@ func NewReadOnlyFS(fsys fs.FS) *ReadOnlyFS {
 
 var errReadOnlyFS = &StatusError{Code: StatusPermissionDenied, Message: "read-only file system"}
 
+// rel is the fs.FS name of a client path: io/fs names carry no
+// trailing slash.
+func (r *ReadOnlyFS) rel(name string) (string, error) {
+	rel, err := r.paths.rel(name)
+	return strings.TrimSuffix(rel, "/"), err
+}
+
 // OpenFile opens for reading; any writing flag is refused.
 func (r *ReadOnlyFS) OpenFile(name string, flag int, _ *Attributes) (File, error) {
 	if writes(flag) {
 		return nil, errReadOnlyFS
 	}
-	rel, err := r.paths.rel(name)
+	rel, err := r.rel(name)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +46,7 @@ func (r *ReadOnlyFS) OpenFile(name string, flag int, _ *Attributes) (File, error
 
 // OpenDir lists a directory.
 func (r *ReadOnlyFS) OpenDir(name string) (Dir, error) {
-	rel, err := r.paths.rel(name)
+	rel, err := r.rel(name)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +64,7 @@ func (r *ReadOnlyFS) Stat(name string) (*Attributes, error) { return r.stat(name
 func (r *ReadOnlyFS) Lstat(name string) (*Attributes, error) { return r.stat(name, fs.Lstat) }
 
 func (r *ReadOnlyFS) stat(name string, fn func(fs.FS, string) (fs.FileInfo, error)) (*Attributes, error) {
-	rel, err := r.paths.rel(name)
+	rel, err := r.rel(name)
 	if err != nil {
 		return nil, err
 	}
@@ -70,7 +78,7 @@ func (r *ReadOnlyFS) stat(name string, fn func(fs.FS, string) (fs.FileInfo, erro
 
 // Readlink reads a symlink where fsys can (fs.ReadLinkFS).
 func (r *ReadOnlyFS) Readlink(name string) (string, error) {
-	rel, err := r.paths.rel(name)
+	rel, err := r.rel(name)
 	if err != nil {
 		return "", err
 	}

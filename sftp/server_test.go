@@ -324,7 +324,7 @@ func TestReadOnlyFS(t *testing.T) {
 	if a, ok := c.do(&Stat{pathRequest{Path: "a.txt"}}).(*AttrsReply); !ok || a.Attrs.Size != 5 || a.Attrs.FileMode() != 0o644 {
 		t.Errorf("stat: %+v", a)
 	}
-	dh := handleOf(t, c.do(&Opendir{pathRequest{Path: "/d"}}))
+	dh := handleOf(t, c.do(&Opendir{pathRequest{Path: "/d/"}}))
 	n, ok := c.do(&Readdir{handleRequest{Handle: dh}}).(*Name)
 	if !ok || len(n.Entries) != 2 || n.Entries[0].Filename != "b.txt" || n.Entries[1].Filename != "e" {
 		t.Errorf("readdir: %+v", n)
