@@ -235,6 +235,10 @@ names = ["with space.txt", "ünïcødé.txt", "new\nline.txt", "empty"]
 for i, n in enumerate(names):
     with s.open(n, "wb") as f:
         f.write((n * 1000 * i).encode())
+# put and get (paramiko prefetches: many reads in flight at once).
+s.put(os.path.join(root, "..", "local.bin"), "big.bin")
+s.get("big.bin", os.path.join(root, "..", "back.bin"))
+s.remove("big.bin")
 res["list"] = sorted(s.listdir("."))
 res["attrs"] = {a.filename: [a.st_size, a.longname] for a in s.listdir_attr(".")}
 with s.open("ünïcødé.txt", "rb") as f:
@@ -281,13 +285,14 @@ print(json.dumps(res))
 `
 
 // TestServeSFTPParamiko: python3-paramiko's SFTPClient against paramigo
-// serve: odd names, listing, modes and times, symlinks, a sparse file
+// serve: put and a prefetching get, odd names, listing, modes and times, symlinks, a sparse file
 // past 4 GiB, and escapes refused with the errors paramiko raises for
 // sftp-server's statuses.
 func TestServeSFTPParamiko(t *testing.T) {
 	sshtest.Paramiko(t)
 	r, root, _ := sftpServe(t)
 	os.Symlink("/etc", filepath.Join(root, "etclink"))
+	local := randomFile(t, filepath.Join(root, "..", "local.bin"), 7<<20+11, 0o644)
 	out, stderr, err := sshtest.RunPython(t, paramikoSFTP, "127.0.0.1", r.Port, clitest.CurrentUser(t), r.Password, root)
 	if err != nil {
 		t.Fatalf("paramiko: %v\n%s", err, stderr)
@@ -328,6 +333,7 @@ func TestServeSFTPParamiko(t *testing.T) {
 		!strings.HasSuffix(fmt.Sprint(a[1]), " ünïcødé.txt") {
 		t.Errorf("listdir_attr long name: %v", attrs["ünïcødé.txt"])
 	}
+	sameFile(t, filepath.Join(root, "..", "back.bin"), local)
 	if fi, err := os.Stat(filepath.Join(root, "sparse")); err != nil || fi.Size() != 6<<30 {
 		t.Errorf("sparse file on disk: %v", err)
 	}
