@@ -99,3 +99,78 @@ func TestOpenSSHDirectReadOnly(t *testing.T) {
 		t.Errorf("the directory changed: %v %q", ents, got)
 	}
 }
+
+// TestOpenSSHBatchSameAsSFTPServer runs one sftp batch, every command
+// with its messages, against OpenSSH's sftp-server and against our
+// server (real paths, each in its own copy of one tree) and compares
+// what sftp printed and what the trees hold afterwards.
+func TestOpenSSHBatchSameAsSFTPServer(t *testing.T) {
+	bin := sshtest.RequirePeer(t, sshtest.PeerSFTP)
+	real := sshtest.RequirePeer(t, sshtest.PeerSFTPServer)
+	local := t.TempDir()
+	data := make([]byte, 1<<20+17)
+	rand.Read(data)
+	os.WriteFile(filepath.Join(local, "up.bin"), data, 0o640)
+	mk := func() string {
+		dir := t.TempDir()
+		os.MkdirAll(filepath.Join(dir, "d", "e"), 0o755)
+		os.WriteFile(filepath.Join(dir, "d", "f.txt"), []byte("hello"), 0o644)
+		os.WriteFile(filepath.Join(dir, "a file"), nil, 0o600)
+		os.Symlink("d/f.txt", filepath.Join(dir, "lnk"))
+		return dir
+	}
+	batch := `pwd
+ls
+ls -l
+ls -la d
+ls -n
+put ` + local + `/up.bin
+put -p ` + local + `/up.bin kept.bin
+ls -l
+mkdir m
+-mkdir m
+-rmdir d
+-rm nonexistent
+-get nonexistent ` + local + `/x
+rename up.bin m/up.bin
+-rename d "a file"
+chmod 700 m
+ln -s m/up.bin sym
+ln kept.bin hard
+cp kept.bin copy.bin
+ls -l m
+cd m
+pwd
+-cd nonexistent
+cd ..
+rm sym
+rm hard
+lls ` + local + `
+ls -l
+`
+	run := func(dir string, server string, env ...string) string {
+		bf := filepath.Join(t.TempDir(), "batch")
+		os.WriteFile(bf, []byte(batch), 0o600)
+		cmd := exec.Command(bin, "-b", bf, "-D", server)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), env...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("sftp against %s: %v\n%s", server, err, out)
+		}
+		return clock.ReplaceAllString(strings.ReplaceAll(string(out), dir, "DIR"), "HH:MM ")
+	}
+	theirDir, ourDir := mk(), mk()
+	theirs := run(theirDir, real)
+	ours := run(ourDir, helperCommand(), helperEnv+"="+ourDir, "SFTP_TEST_REALPATHS=1")
+	if ours != theirs {
+		t.Errorf("sftp printed differently.\nours:\n%s\ntheirs:\n%s", ours, theirs)
+	}
+	for _, name := range []string{"m/up.bin", "kept.bin", "copy.bin", "a file", "lnk", "d/f.txt"} {
+		a, aerr := os.Lstat(filepath.Join(ourDir, name))
+		b, berr := os.Lstat(filepath.Join(theirDir, name))
+		if aerr != nil || berr != nil || a.Mode() != b.Mode() || a.Size() != b.Size() {
+			t.Errorf("%s: ours %v %v, theirs %v %v", name, a, aerr, b, berr)
+		}
+	}
+}
