@@ -52,8 +52,10 @@ forwarding beside a shell logs in the same way; it is printed once, here,
 and stored nowhere. Listening beyond loopback with it on prints a warning:
 --no-password leaves only keys.
 
-SFTP clients reach only --root (default: your home), under its real path;
-paths outside it, symlinks leading out included, are refused.
+SFTP (sftp, scp) starts in your home and reaches what your shell does, as
+sshd's internal-sftp; with --root it reaches only that directory, under
+its real path, and paths outside it, symlinks leading out included, are
+refused.
 
 Every session runs as the user who started paramigo serve; it never
 switches users, whatever name a client logs in with (only that user's
@@ -85,7 +87,7 @@ func flags(o *Options, w io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.Listen, "listen", defaultListen, "address to listen on")
 	fs.Var((*multiFlag)(&o.HostKeys), "host-key", "host key file (repeatable; default: generated once in the config dir)")
 	fs.StringVar(&o.AuthorizedKeys, "authorized-keys", "", "authorized_keys file (default ~/.ssh/authorized_keys)")
-	fs.StringVar(&o.Root, "root", "", "working directory for sessions, and all that SFTP reaches (default: your home)")
+	fs.StringVar(&o.Root, "root", "", "working directory for sessions, and all that SFTP reaches (default: your home, and SFTP reaches the whole system)")
 	fs.DurationVar(&o.Grace, "grace", 10*time.Second, "how long running sessions may finish on shutdown")
 	fs.BoolVar(&o.NoPassword, "no-password", false, "offer no password, only keys")
 	return fs
