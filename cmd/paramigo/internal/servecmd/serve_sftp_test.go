@@ -340,3 +340,23 @@ func TestServeSFTPParamiko(t *testing.T) {
 }
 
 func mustJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// TestServeSCPWithoutRoot: without --root, scp reaches what the user's
+// shell does, as through sshd's internal-sftp: a file lands in a
+// directory outside the home, and a plain name lands in the home.
+func TestServeSCPWithoutRoot(t *testing.T) {
+	ssh := sshtest.RequirePeer(t, sshtest.PeerSSH)
+	scp := filepath.Join(filepath.Dir(ssh), "scp")
+	opts, ak := clitest.KeyLogin(t)
+	r := clitest.StartServe(t, ak)
+	local := t.TempDir()
+	data := randomFile(t, filepath.Join(local, "f.bin"), 100<<10, 0o644)
+	outside := t.TempDir()
+	args := append([]string{"-q", "-P", r.Port, "-F", "none", "-o", "UserKnownHostsFile=" + r.KnownHosts,
+		"-o", "StrictHostKeyChecking=yes"}, opts...)
+	remote := clitest.CurrentUser(t) + "@127.0.0.1:"
+	if out, err := exec.Command(scp, append(args, filepath.Join(local, "f.bin"), remote+outside+"/g.bin")...).CombinedOutput(); err != nil {
+		t.Fatalf("scp to %s: %v\n%s", outside, err, out)
+	}
+	sameFile(t, filepath.Join(outside, "g.bin"), data)
+}
