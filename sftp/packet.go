@@ -274,6 +274,7 @@ func RequestID(p Packet) (uint32, bool) {
 type ID struct{ ID uint32 }
 
 func (i *ID) requestID() uint32 { return i.ID }
+func (i *ID) setID(id uint32)   { i.ID = id }
 
 // ExtensionPair is one name and data pair of INIT or VERSION.
 type ExtensionPair struct{ Name, Data string }

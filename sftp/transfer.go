@@ -1,0 +1,305 @@
+package sftp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+)
+
+// TransferOptions tunes Get and Put; the zero value copies contents only,
+// replacing what is at the destination.
+type TransferOptions struct {
+	// Progress, when set, is called as each chunk lands at the
+	// destination with the source path, the bytes of that file done so
+	// far (a resumed part included) and its size. For Put "landed" means
+	// confirmed by the server.
+	Progress func(name string, done, total int64)
+	// Resume keeps what a destination file already holds and copies only
+	// the rest, as OpenSSH's sftp reget/reput: for an interrupted copy of
+	// an unchanged source. A destination longer than its source is an
+	// error (ErrResumeMismatch).
+	Resume bool
+	// Preserve copies permission bits and access and modification times,
+	// as sftp -p and scp -p.
+	Preserve bool
+}
+
+// ErrResumeMismatch is wrapped when Resume finds a destination longer
+// than its source: it cannot be a prefix of it.
+var ErrResumeMismatch = errors.New("sftp: destination is longer than the source")
+
+// Get copies the remote path to the local path. A file lands at local,
+// or inside local when that is an existing directory. A directory is
+// copied as a whole tree to local (created when missing, merged
+// otherwise); symlinks in it are recreated as symlinks, and devices,
+// FIFOs and sockets skipped, as OpenSSH's sftp get -r skips them. Reads
+// keep the read-ahead running; ctx stops the copy between chunks.
+func (c *Client) Get(ctx context.Context, remote, local string, opts *TransferOptions) error {
+	o := opts
+	if o == nil {
+		o = &TransferOptions{}
+	}
+	fi, err := c.Stat(remote)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		if lfi, err := os.Stat(local); err == nil && lfi.IsDir() {
+			local = filepath.Join(local, path.Base(remote))
+		}
+		return c.getFile(ctx, remote, local, fi, o)
+	}
+	return c.walkTree(remote, func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rel := relPath(remote, name)
+		dst := filepath.Join(local, filepath.FromSlash(rel))
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			if err := os.MkdirAll(dst, 0o700); err != nil {
+				return err
+			}
+			// Modes and times go on after the contents, or writing
+			// into the directory would undo its mtime.
+			return nil
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := c.Readlink(name)
+			if err != nil {
+				return err
+			}
+			os.Remove(dst)
+			return os.Symlink(target, dst)
+		case d.Type().IsRegular():
+			return c.getFile(ctx, name, dst, info, o)
+		}
+		return nil
+	}, func(name string, info fs.FileInfo) error {
+		dst := filepath.Join(local, filepath.FromSlash(relPath(remote, name)))
+		return preserveLocal(dst, info, o)
+	})
+}
+
+// relPath is name's path below root, "." for root itself.
+func relPath(root, name string) string {
+	if name == root {
+		return "."
+	}
+	return name[len(root)+1:]
+}
+
+func (c *Client) getFile(ctx context.Context, remote, local string, info fs.FileInfo, o *TransferOptions) error {
+	rf, err := c.Open(remote)
+	if err != nil {
+		return err
+	}
+	defer rf.Close()
+	size := info.Size()
+	flag, start := os.O_WRONLY|os.O_CREATE|os.O_TRUNC, int64(0)
+	if o.Resume {
+		if lfi, err := os.Stat(local); err == nil && lfi.Mode().IsRegular() {
+			if lfi.Size() > size {
+				return &fs.PathError{Op: "get", Path: local, Err: fmt.Errorf("%w (%d > %d bytes)", ErrResumeMismatch, lfi.Size(), size)}
+			}
+			flag, start = os.O_WRONLY, lfi.Size()
+		}
+	}
+	lf, err := os.OpenFile(local, flag, 0o666)
+	if err != nil {
+		return err
+	}
+	if _, err := lf.Seek(start, io.SeekStart); err != nil {
+		lf.Close()
+		return err
+	}
+	if _, err := rf.Seek(start, io.SeekStart); err != nil {
+		lf.Close()
+		return err
+	}
+	pw := &progressWriter{ctx: ctx, w: lf, name: remote, done: start, total: size, fn: o.Progress}
+	_, err = rf.writeTo(ctx, pw)
+	if cerr := lf.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return preserveLocal(local, info, o)
+}
+
+func preserveLocal(local string, info fs.FileInfo, o *TransferOptions) error {
+	if !o.Preserve {
+		return nil
+	}
+	a, _ := info.Sys().(*Attributes)
+	if err := os.Chmod(local, info.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)); err != nil {
+		return err
+	}
+	if a != nil && a.Flags&AttrACModTime != 0 {
+		return os.Chtimes(local, a.AccessTime(), a.ModTime())
+	}
+	return nil
+}
+
+// Put copies the local path to the remote path, the mirror of Get: a
+// file lands at remote or inside it when it is an existing directory; a
+// directory is copied as a tree with symlinks recreated. Writes are
+// pipelined; ctx stops the copy between chunks.
+func (c *Client) Put(ctx context.Context, local, remote string, opts *TransferOptions) error {
+	o := opts
+	if o == nil {
+		o = &TransferOptions{}
+	}
+	fi, err := os.Stat(local)
+	if err != nil {
+		return err
+	}
+	if !fi.IsDir() {
+		if rfi, err := c.Stat(remote); err == nil && rfi.IsDir() {
+			remote = path.Join(remote, filepath.Base(local))
+		}
+		return c.putFile(ctx, local, remote, fi, o)
+	}
+	var dirs []string
+	err = filepath.WalkDir(local, func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(local, name)
+		if err != nil {
+			return err
+		}
+		dst := path.Join(remote, filepath.ToSlash(rel))
+		switch {
+		case d.IsDir():
+			dirs = append(dirs, name)
+			return c.MkdirAll(dst, 0o700)
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(name)
+			if err != nil {
+				return err
+			}
+			c.Remove(dst)
+			return c.Symlink(target, dst)
+		case d.Type().IsRegular():
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			return c.putFile(ctx, name, dst, info, o)
+		}
+		return nil
+	})
+	if err != nil || !o.Preserve {
+		return err
+	}
+	// Directories last, deepest first, so their own times stay put.
+	for i := len(dirs) - 1; i >= 0; i-- {
+		info, err := os.Stat(dirs[i])
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(local, dirs[i])
+		if err := c.Setstat(path.Join(remote, filepath.ToSlash(rel)), preserveAttrs(info)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func preserveAttrs(info fs.FileInfo) *Attributes {
+	a := FileInfoAttributes(info)
+	a.Flags &= AttrPermissions | AttrACModTime
+	return &a
+}
+
+func (c *Client) putFile(ctx context.Context, local, remote string, info fs.FileInfo, o *TransferOptions) error {
+	lf, err := os.Open(local)
+	if err != nil {
+		return err
+	}
+	defer lf.Close()
+	size := info.Size()
+	pf, start := uint32(FlagWrite|FlagCreate|FlagTrunc), int64(0)
+	if o.Resume {
+		if rfi, err := c.Stat(remote); err == nil && rfi.Mode().IsRegular() {
+			if rfi.Size() > size {
+				return &fs.PathError{Op: "put", Path: remote, Err: fmt.Errorf("%w (%d > %d bytes)", ErrResumeMismatch, rfi.Size(), size)}
+			}
+			pf, start = FlagWrite, rfi.Size()
+		}
+	}
+	rf, err := c.open(remote, pf, info.Mode().Perm())
+	if err != nil {
+		return err
+	}
+	if _, err := lf.Seek(start, io.SeekStart); err != nil {
+		rf.Close()
+		return err
+	}
+	rf.off = start
+	done := start
+	_, err = rf.readFrom(ctx, &ctxReader{ctx: ctx, r: lf}, func(n int) {
+		done += int64(n)
+		if o.Progress != nil {
+			o.Progress(local, done, size)
+		}
+	})
+	if err == nil && o.Preserve {
+		err = rf.Setstat(preserveAttrs(info))
+	}
+	if cerr := rf.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// progressWriter reports each chunk written locally and stops the copy
+// when ctx ends.
+type progressWriter struct {
+	ctx         context.Context
+	w           io.Writer
+	name        string
+	done, total int64
+	fn          func(string, int64, int64)
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	if err := p.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := p.w.Write(b)
+	p.done += int64(n)
+	if p.fn != nil {
+		p.fn(p.name, p.done, p.total)
+	}
+	return n, err
+}
+
+// ctxReader ends a read loop when ctx ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(b []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(b)
+}
