@@ -130,7 +130,7 @@ func runChannel(ctx context.Context, ch *Channel, stdin io.Reader, stdout, stder
 	go func() { defer wg.Done(); _, errs[1] = io.Copy(stderr, ch.Stderr()) }()
 	if stdin != nil {
 		go func() {
-			io.Copy(ch, stdin)
+			ch.ReadFrom(stdin)
 			ch.CloseWrite()
 		}()
 	} else {
