@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/clitest"
 	"github.com/paramigo/paramigo/internal/sshtest"
 )
 
@@ -355,7 +356,7 @@ func TestSSHInteropForwarding(t *testing.T) {
 	})
 
 	t.Run("unix socket targets", func(t *testing.T) {
-		sock := echoUpperUnix(t)
+		sock := clitest.EchoUpperOn(t, "unix", filepath.Join(t.TempDir(), "echo.sock"))
 		// -L to a socket on the server (direct-streamlocal), -R to one here.
 		lp := freePort(t)
 		b := startSSH(t, newST(), s.args("-N", "-L", "127.0.0.1:"+lp+":"+sock, "-R", "0:"+sock, "127.0.0.1")...)
@@ -497,39 +498,6 @@ func TestSSHInteropForwarding(t *testing.T) {
 			t.Errorf("exit %d, stderr %q; want 7", r.code, r.stderr)
 		}
 	})
-}
-
-// echoUpperUnix is echoUpper on a Unix socket; it returns the path.
-func echoUpperUnix(t *testing.T) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "echo.sock")
-	l, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 4096)
-				for {
-					n, err := c.Read(buf)
-					if n > 0 {
-						c.Write([]byte(strings.ToUpper(string(buf[:n]))))
-					}
-					if err != nil {
-						return
-					}
-				}
-			}()
-		}
-	}()
-	return path
 }
 
 // TestSSHForwardingParamigoServe proves our client against our server.
