@@ -47,7 +47,7 @@ func startSFTPServer(t testing.TB, dir string, args ...string) *Client {
 	return startCommand(t, dir, exec.Command(bin, args...))
 }
 
-func startCommand(t testing.TB, dir string, cmd *exec.Cmd) *Client {
+func startCommand(t testing.TB, dir string, cmd *exec.Cmd, opts ...ClientOption) *Client {
 	t.Helper()
 	cmd.Dir = dir
 	in, err := cmd.StdinPipe()
@@ -61,7 +61,7 @@ func startCommand(t testing.TB, dir string, cmd *exec.Cmd) *Client {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	c, err := NewClient(&cmdStream{WriteCloser: in, ReadCloser: out, cmd: cmd})
+	c, err := NewClient(&cmdStream{WriteCloser: in, ReadCloser: out, cmd: cmd}, opts...)
 	if err != nil {
 		t.Fatalf("NewClient over %s: %v", cmd.Path, err)
 	}
@@ -71,7 +71,7 @@ func startCommand(t testing.TB, dir string, cmd *exec.Cmd) *Client {
 
 // startOurServer serves dir (under its real path, as sftp-server shows
 // it) with our Server over a net.Pipe.
-func startOurServer(t testing.TB, dir string) *Client {
+func startOurServer(t testing.TB, dir string, opts ...ClientOption) *Client {
 	t.Helper()
 	l, err := NewLocalFS(dir, LocalOptions{RealPaths: true})
 	if err != nil {
@@ -83,7 +83,7 @@ func startOurServer(t testing.TB, dir string) *Client {
 		defer close(done)
 		(&Server{FS: l}).Serve(b)
 	}()
-	c, err := NewClient(a)
+	c, err := NewClient(a, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,15 +106,17 @@ func realTemp(t testing.TB) string {
 }
 
 // peers runs fn against OpenSSH's sftp-server first and our own Server
-// in addition, each serving a fresh directory.
-func peers(t *testing.T, fn func(t *testing.T, c *Client, dir string)) {
+// in addition, each serving a fresh directory, the clients made with
+// opts.
+func peers(t *testing.T, fn func(t *testing.T, c *Client, dir string), opts ...ClientOption) {
 	t.Run("sftp-server", func(t *testing.T) {
 		dir := realTemp(t)
-		fn(t, startSFTPServer(t, dir), dir)
+		bin := sshtest.RequirePeer(t, sshtest.PeerSFTPServer)
+		fn(t, startCommand(t, dir, exec.Command(bin), opts...), dir)
 	})
 	t.Run("paramigo", func(t *testing.T) {
 		dir := realTemp(t)
-		fn(t, startOurServer(t, dir), dir)
+		fn(t, startOurServer(t, dir, opts...), dir)
 	})
 }
 
