@@ -8,12 +8,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
-	"golang.org/x/term"
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/cli"
 )
 
 // sshDefaultAskpass is where ssh looks for an askpass program when
@@ -156,38 +154,11 @@ func sshOpenTTY() (sshTerminal, error) {
 
 func (t *sshDevTTY) Close() error { return t.f.Close() }
 
-// ReadPassword turns echo off while reading; a signal meanwhile restores
-// the terminal before the process dies of it.
+// ReadPassword reads with echo off, turned off before the prompt shows
+// (readpassphrase's order); a signal meanwhile restores the terminal
+// before the process dies of it.
 func (t *sshDevTTY) ReadPassword(prompt string) (string, error) {
-	fd := int(t.f.Fd())
-	if _, err := t.f.WriteString(prompt); err != nil {
-		return "", err
-	}
-	state, err := term.GetState(fd)
-	if err != nil {
-		return "", fmt.Errorf("reading the terminal state: %w", err)
-	}
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT)
-	done := make(chan struct{})
-	go func() {
-		select {
-		case s := <-sigs:
-			term.Restore(fd, state)
-			t.f.WriteString("\n")
-			signal.Reset(s)
-			sshResignal(s)
-		case <-done:
-		}
-	}()
-	b, err := term.ReadPassword(fd)
-	close(done)
-	signal.Stop(sigs)
-	t.f.WriteString("\n")
-	if err != nil {
-		return "", err
-	}
-	return string(b), nil
+	return cli.ReadHidden(t.f, t.f, prompt)
 }
 
 // ReadLine reads byte by byte, so nothing past the line is consumed.
