@@ -8,6 +8,21 @@
 // The packet layer (Packet, ReadPacket, DecodeRequest, DecodeResponse,
 // AppendPacket) is shared by both sides; every parse is bounds-checked and
 // fails with a *wire.Error or a typed error of this package, never a panic.
+//
+// Client is paramiko's SFTPClient in the shape of Go's os package: Open,
+// Create, OpenFile (os flags) and OpenMode (paramiko's "r+", "a", ...)
+// give a *RemoteFile with Read, Write, Seek, ReadAt, WriteAt, ReadFrom and
+// WriteTo; Stat, Chmod, Rename, Symlink, MkdirAll, RemoveAll and the rest
+// act on paths, and each OpenSSH extension the server announces has its
+// method (PosixRename, Link, StatVFS, Sync, Lsetstat, ExpandPath,
+// CopyFile). One goroutine reads the replies and hands each to its
+// request by id, so many requests are in flight at once: sequential reads
+// keep READs ahead of the reader and writes keep WRITEs ahead of their
+// replies, in chunks sized by limits@openssh.com. Get and Put copy files
+// and trees with progress, resume and preserve; DirFS makes a remote tree
+// an io/fs.FS. A failure is an *fs.PathError (an *os.LinkError for two
+// paths) over the server's *StatusError, so errors.Is(err,
+// fs.ErrNotExist) works and the server's message is kept.
 package sftp
 
 import (
