@@ -286,12 +286,15 @@ func (c *Client) readLoop() {
 	close(c.done)
 }
 
-// send writes p with a fresh id and returns the channel its reply comes
-// on; a closed channel means the session ended first.
-func (c *Client) send(p interface {
+// request is a packet that takes a fresh id as it is sent.
+type request interface {
 	Packet
 	setID(uint32)
-}) (<-chan Packet, error) {
+}
+
+// send writes p with a fresh id and returns the channel its reply comes
+// on; a closed channel means the session ended first.
+func (c *Client) send(p request) (<-chan Packet, error) {
 	ch := make(chan Packet, 1)
 	c.mu.Lock()
 	if c.err != nil {
@@ -335,10 +338,7 @@ func (c *Client) wait(ctx context.Context, ch <-chan Packet) (Packet, error) {
 	}
 }
 
-func (c *Client) call(ctx context.Context, p interface {
-	Packet
-	setID(uint32)
-}) (Packet, error) {
+func (c *Client) call(ctx context.Context, p request) (Packet, error) {
 	ch, err := c.send(p)
 	if err != nil {
 		return nil, err
@@ -357,10 +357,7 @@ func replyError(p Packet) error {
 }
 
 // status runs a request answered by STATUS alone.
-func (c *Client) status(ctx context.Context, p interface {
-	Packet
-	setID(uint32)
-}) error {
+func (c *Client) status(ctx context.Context, p request) error {
 	r, err := c.call(ctx, p)
 	if err != nil {
 		return err
@@ -378,17 +375,11 @@ func (c *Client) extended(ctx context.Context, req ExtensionRequest) ([]byte, er
 	if !c.HasExtension(req.ExtensionName()) {
 		return nil, unsupported(req.ExtensionName())
 	}
-	r, err := c.call(ctx, NewExtended(0, req))
+	x, err := reply[*ExtendedReply](ctx, c, NewExtended(0, req))
 	if err != nil {
 		return nil, err
 	}
-	if x, ok := r.(*ExtendedReply); ok {
-		return x.Data, nil
-	}
-	if err := replyError(r); err != nil {
-		return nil, err
-	}
-	return nil, fmt.Errorf("%w: OK status instead of EXTENDED_REPLY", ErrUnexpectedReply)
+	return x.Data, nil
 }
 
 // extendedStatus runs an OpenSSH extension answered by STATUS.
@@ -403,22 +394,29 @@ func unsupported(ext string) error {
 	return &StatusError{Code: StatusOpUnsupported, Message: "server does not offer " + ext}
 }
 
-// name runs a request answered by NAME with one entry (REALPATH,
-// READLINK, expand-path, home-directory).
-func (c *Client) name(ctx context.Context, p interface {
-	Packet
-	setID(uint32)
-}) (string, error) {
+// reply runs p and returns its answer as T: a STATUS is its error, and
+// OK, or any other type, where T was wanted is ErrUnexpectedReply.
+func reply[T Packet](ctx context.Context, c *Client, p request) (T, error) {
+	var zero T
 	r, err := c.call(ctx, p)
 	if err != nil {
-		return "", err
+		return zero, err
 	}
-	n, ok := r.(*Name)
-	if !ok {
-		if err := replyError(r); err != nil {
-			return "", err
-		}
-		return "", fmt.Errorf("%w: OK status instead of NAME", ErrUnexpectedReply)
+	if t, ok := r.(T); ok {
+		return t, nil
+	}
+	if err := replyError(r); err != nil {
+		return zero, err
+	}
+	return zero, fmt.Errorf("%w: OK status instead of %T", ErrUnexpectedReply, zero)
+}
+
+// name runs a request answered by NAME with one entry (REALPATH,
+// READLINK, expand-path, home-directory).
+func (c *Client) name(ctx context.Context, p request) (string, error) {
+	n, err := reply[*Name](ctx, c, p)
+	if err != nil {
+		return "", err
 	}
 	if len(n.Entries) != 1 {
 		return "", fmt.Errorf("%w: NAME with %d entries instead of 1", ErrUnexpectedReply, len(n.Entries))
@@ -427,39 +425,19 @@ func (c *Client) name(ctx context.Context, p interface {
 }
 
 // attrs runs a request answered by ATTRS (STAT, LSTAT, FSTAT).
-func (c *Client) attrs(ctx context.Context, p interface {
-	Packet
-	setID(uint32)
-}) (*Attributes, error) {
-	r, err := c.call(ctx, p)
+func (c *Client) attrs(ctx context.Context, p request) (*Attributes, error) {
+	a, err := reply[*AttrsReply](ctx, c, p)
 	if err != nil {
 		return nil, err
-	}
-	a, ok := r.(*AttrsReply)
-	if !ok {
-		if err := replyError(r); err != nil {
-			return nil, err
-		}
-		return nil, fmt.Errorf("%w: OK status instead of ATTRS", ErrUnexpectedReply)
 	}
 	return &a.Attrs, nil
 }
 
 // handle runs OPEN or OPENDIR.
-func (c *Client) handle(ctx context.Context, p interface {
-	Packet
-	setID(uint32)
-}) (string, error) {
-	r, err := c.call(ctx, p)
+func (c *Client) handle(ctx context.Context, p request) (string, error) {
+	h, err := reply[*Handle](ctx, c, p)
 	if err != nil {
 		return "", err
-	}
-	h, ok := r.(*Handle)
-	if !ok {
-		if err := replyError(r); err != nil {
-			return "", err
-		}
-		return "", fmt.Errorf("%w: OK status instead of HANDLE", ErrUnexpectedReply)
 	}
 	return h.Handle, nil
 }

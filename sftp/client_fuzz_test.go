@@ -2,7 +2,7 @@ package sftp
 
 import (
 	"bytes"
-		"errors"
+	"errors"
 	"net"
 	"os"
 	"testing"
