@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"path"
 	"sync"
+	"sync/atomic"
 )
 
 // Default sizes for a server that does not announce limits@openssh.com:
@@ -81,9 +82,9 @@ type Client struct {
 
 	exts      map[string]string
 	limits    Limits
-	readLen   int // bytes asked per READ
-	writeLen  int // data bytes per WRITE
-	maxIn     int // largest reply packet accepted
+	readLen   int          // bytes asked per READ
+	writeLen  int          // data bytes per WRITE
+	maxIn     atomic.Int64 // largest reply packet accepted (the reader reads it while limits arrive)
 	inFlight  int
 	userChunk int
 }
@@ -106,8 +107,8 @@ func NewClientContext(ctx context.Context, rwc io.ReadWriteCloser, opts ...Clien
 		inFlight: defaultInFlight,
 		readLen:  defaultChunk,
 		writeLen: defaultChunk,
-		maxIn:    MaxPacket,
 	}
+	c.maxIn.Store(MaxPacket)
 	for _, o := range opts {
 		o(c)
 	}
@@ -196,7 +197,7 @@ func (c *Client) applyChunk() {
 		rd, wr = min(rd, c.userChunk), min(wr, c.userChunk)
 	}
 	c.readLen, c.writeLen = max(rd, 1), max(wr, 1)
-	c.maxIn = max(MaxPacket, c.readLen+1024)
+	c.maxIn.Store(int64(max(MaxPacket, c.readLen+1024)))
 }
 
 // Limits returns what the server announced with limits@openssh.com
@@ -252,7 +253,7 @@ func (c *Client) readLoop() {
 		var data []byte
 		// Each packet gets its own buffer: DATA replies alias it until
 		// the reader of the file has copied them out.
-		data, err = ReadPacket(c.rwc, nil, c.maxIn)
+		data, err = ReadPacket(c.rwc, nil, int(c.maxIn.Load()))
 		if err != nil {
 			break
 		}

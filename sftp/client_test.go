@@ -806,3 +806,39 @@ func TestClientServerGone(t *testing.T) {
 		t.Fatalf("Stat after the server died: %v", err)
 	}
 }
+
+// BenchmarkClientSFTPServer: 32 MiB written (ReadFrom) and read
+// (WriteTo) through OpenSSH's sftp-server over pipes, the client's own
+// cost plus the server's, no SSH in between.
+func BenchmarkClientSFTPServer(b *testing.B) {
+	dir := realTemp(b)
+	c := startSFTPServer(b, dir)
+	data := randomBytes(32 << 20)
+	p := filepath.Join(dir, "bench")
+	b.Run("write", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for range b.N {
+			f, err := c.Create(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := f.ReadFrom(bytes.NewReader(data)); err != nil {
+				b.Fatal(err)
+			}
+			f.Close()
+		}
+	})
+	b.Run("read", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for range b.N {
+			f, err := c.Open(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n, err := f.WriteTo(io.Discard); err != nil || n != int64(len(data)) {
+				b.Fatal(n, err)
+			}
+			f.Close()
+		}
+	})
+}

@@ -428,6 +428,10 @@ func (f *RemoteFile) WriteAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, pathErr("writeat", f.name, errors.New("negative offset"))
 	}
+	// Bytes read ahead may be the ones being replaced.
+	f.mu.Lock()
+	f.dropAhead()
+	f.mu.Unlock()
 	n, err := f.writeAt(p, off)
 	return n, pathErr("write", f.name, err)
 }

@@ -69,7 +69,9 @@ func (c *Client) Get(ctx context.Context, remote, local string, opts *TransferOp
 		}
 		switch {
 		case d.IsDir():
-			if err := os.MkdirAll(dst, 0o700); err != nil {
+			// The source's mode (the owner always able to write into
+			// it) before the umask, as OpenSSH's sftp get -r.
+			if err := os.MkdirAll(dst, info.Mode().Perm()|0o700); err != nil {
 				return err
 			}
 			// Modes and times go on after the contents, or writing
@@ -187,8 +189,12 @@ func (c *Client) Put(ctx context.Context, local, remote string, opts *TransferOp
 		dst := path.Join(remote, filepath.ToSlash(rel))
 		switch {
 		case d.IsDir():
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
 			dirs = append(dirs, name)
-			return c.MkdirAll(dst, 0o700)
+			return c.MkdirAll(dst, info.Mode().Perm()|0o700)
 		case d.Type()&fs.ModeSymlink != 0:
 			target, err := os.Readlink(name)
 			if err != nil {
