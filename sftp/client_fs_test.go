@@ -9,11 +9,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/paramigo/paramigo/internal/sshtest"
 )
 
 // writeTree lays out a small tree with nested directories, an empty file,
@@ -179,4 +183,60 @@ func TestClientGetPut(t *testing.T) {
 			t.Fatalf("Get of a missing file: %v", err)
 		}
 	})
+}
+
+// TestClientTransferCut: a server killed in the middle of Put or Get
+// leaves a *TransferError saying how many bytes landed, the destination
+// holds at least that prefix intact, and Resume against a new server
+// completes the file exactly.
+func TestClientTransferCut(t *testing.T) {
+	bin := sshtest.RequirePeer(t, sshtest.PeerSFTPServer)
+	dir := realTemp(t)
+	data := randomBytes(16 << 20)
+	local := filepath.Join(t.TempDir(), "src")
+	os.WriteFile(local, data, 0o644)
+	remote := filepath.Join(dir, "dst")
+	ctx := context.Background()
+	cutAt := func(cmd *exec.Cmd) *TransferOptions {
+		var once sync.Once
+		return &TransferOptions{Progress: func(_ string, done, _ int64) {
+			if done >= 3<<20 {
+				once.Do(func() { cmd.Process.Kill() })
+			}
+		}}
+	}
+	check := func(op string, err error, dst string) {
+		t.Helper()
+		var te *TransferError
+		if !errors.As(err, &te) || !errors.Is(err, ErrConnectionLost) || te.Op != op || te.Landed < 3<<20 || te.Landed >= int64(len(data)) || te.Size != int64(len(data)) {
+			t.Fatalf("%s cut: %v", op, err)
+		}
+		got, _ := os.ReadFile(dst)
+		if int64(len(got)) < te.Landed || !bytes.Equal(got, data[:len(got)]) {
+			t.Fatalf("%s cut: %d bytes at the destination, %d reported, prefix intact %v", op, len(got), te.Landed, bytes.Equal(got, data[:min(len(got), len(data))]))
+		}
+	}
+
+	cmd := exec.Command(bin)
+	c := startCommand(t, dir, cmd)
+	check("put", c.Put(ctx, local, remote, cutAt(cmd)), remote)
+	c = startSFTPServer(t, dir)
+	if err := c.Put(ctx, local, remote, &TransferOptions{Resume: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(remote); sum(got) != sum(data) {
+		t.Fatalf("put resumed: %d bytes, differs", len(got))
+	}
+
+	back := filepath.Join(t.TempDir(), "back")
+	cmd = exec.Command(bin)
+	c = startCommand(t, dir, cmd)
+	check("get", c.Get(ctx, remote, back, cutAt(cmd)), back)
+	c = startSFTPServer(t, dir)
+	if err := c.Get(ctx, remote, back, &TransferOptions{Resume: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(back); sum(got) != sum(data) {
+		t.Fatalf("get resumed: %d bytes, differs", len(got))
+	}
 }

@@ -29,6 +29,27 @@ type TransferOptions struct {
 	Preserve bool
 }
 
+// TransferError is how Get and Put fail for one file: which copy, how
+// many bytes of it are known to have landed at the destination (a
+// resumed part included), and why; a later Resume picks up from there.
+// For Put, landed means confirmed by the server: the server may hold a
+// few more, which Resume finds by their size.
+type TransferError struct {
+	Op       string // "get" or "put"
+	Src, Dst string
+	Landed   int64
+	Size     int64
+	Err      error
+}
+
+// Error names the copy, where it stopped and why.
+func (e *TransferError) Error() string {
+	return fmt.Sprintf("sftp: %s %s to %s: stopped after %d of %d bytes: %v", e.Op, e.Src, e.Dst, e.Landed, e.Size, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *TransferError) Unwrap() error { return e.Err }
+
 // ErrResumeMismatch is wrapped when Resume finds a destination longer
 // than its source: it cannot be a prefix of it.
 var ErrResumeMismatch = errors.New("sftp: destination is longer than the source")
@@ -136,7 +157,7 @@ func (c *Client) getFile(ctx context.Context, remote, local string, info fs.File
 		err = cerr
 	}
 	if err != nil {
-		return err
+		return &TransferError{Op: "get", Src: remote, Dst: local, Landed: pw.done, Size: size, Err: err}
 	}
 	return preserveLocal(local, info, o)
 }
@@ -272,7 +293,10 @@ func (c *Client) putFile(ctx context.Context, local, remote string, info fs.File
 	if cerr := rf.Close(); err == nil {
 		err = cerr
 	}
-	return err
+	if err != nil {
+		return &TransferError{Op: "put", Src: local, Dst: remote, Landed: done, Size: size, Err: err}
+	}
+	return nil
 }
 
 // progressWriter reports each chunk written locally and stops the copy
