@@ -26,27 +26,30 @@ var (
 )
 
 // DisconnectReason is an SSH_MSG_DISCONNECT reason code (RFC 4250 §4.2.2).
-type DisconnectReason = msg.DisconnectReason
+type DisconnectReason uint32
 
 // Disconnect reason codes, all fifteen of RFC 4250 §4.2.2, for
 // DisconnectError.Reason and Transport.Disconnect.
 const (
-	DisconnectHostNotAllowedToConnect     = msg.DisconnectHostNotAllowedToConnect
-	DisconnectProtocolError               = msg.DisconnectProtocolError
-	DisconnectKeyExchangeFailed           = msg.DisconnectKeyExchangeFailed
-	DisconnectReserved                    = msg.DisconnectReserved
-	DisconnectMACError                    = msg.DisconnectMACError
-	DisconnectCompressionError            = msg.DisconnectCompressionError
-	DisconnectServiceNotAvailable         = msg.DisconnectServiceNotAvailable
-	DisconnectProtocolVersionNotSupported = msg.DisconnectProtocolVersionNotSupported
-	DisconnectHostKeyNotVerifiable        = msg.DisconnectHostKeyNotVerifiable
-	DisconnectConnectionLost              = msg.DisconnectConnectionLost
-	DisconnectByApplication               = msg.DisconnectByApplication
-	DisconnectTooManyConnections          = msg.DisconnectTooManyConnections
-	DisconnectAuthCancelledByUser         = msg.DisconnectAuthCancelledByUser
-	DisconnectNoMoreAuthMethodsAvailable  = msg.DisconnectNoMoreAuthMethodsAvailable
-	DisconnectIllegalUserName             = msg.DisconnectIllegalUserName
+	DisconnectHostNotAllowedToConnect     DisconnectReason = 1
+	DisconnectProtocolError               DisconnectReason = 2
+	DisconnectKeyExchangeFailed           DisconnectReason = 3
+	DisconnectReserved                    DisconnectReason = 4
+	DisconnectMACError                    DisconnectReason = 5
+	DisconnectCompressionError            DisconnectReason = 6
+	DisconnectServiceNotAvailable         DisconnectReason = 7
+	DisconnectProtocolVersionNotSupported DisconnectReason = 8
+	DisconnectHostKeyNotVerifiable        DisconnectReason = 9
+	DisconnectConnectionLost              DisconnectReason = 10
+	DisconnectByApplication               DisconnectReason = 11
+	DisconnectTooManyConnections          DisconnectReason = 12
+	DisconnectAuthCancelledByUser         DisconnectReason = 13
+	DisconnectNoMoreAuthMethodsAvailable  DisconnectReason = 14
+	DisconnectIllegalUserName             DisconnectReason = 15
 )
+
+// String is the RFC's name, such as "SSH_DISCONNECT_PROTOCOL_ERROR".
+func (r DisconnectReason) String() string { return msg.DisconnectReason(r).String() }
 
 // DisconnectError is an SSH_MSG_DISCONNECT, sent by the peer (Remote) or
 // by us because of a protocol failure. Ours carries our own account of

@@ -1,6 +1,9 @@
 package paramigo
 
 import (
+	"errors"
+	"time"
+
 	"github.com/paramigo/paramigo/internal/cipher"
 	"github.com/paramigo/paramigo/internal/kex"
 	"github.com/paramigo/paramigo/internal/packet"
@@ -13,12 +16,54 @@ import (
 // of an identification line and after how long ("connected to the web
 // server on port 80" is readable in it, where paramiko says "Error
 // reading SSH protocol banner").
-type NotSSHError = packet.NotSSHError
+type NotSSHError struct {
+	Got      string        // what arrived, quoted and cut to a readable length
+	After    time.Duration // time from the start of the handshake
+	Closed   bool          // the peer closed the connection
+	TimedOut bool          // nothing (more) arrived in time
+	// Err is why the connection ended, when it says more than end of
+	// file (a proxy command's exit status, say).
+	Err error
+	msg string
+}
+
+func (e *NotSSHError) Error() string { return e.msg }
+
+// Unwrap returns why the connection ended, if known.
+func (e *NotSSHError) Unwrap() error { return e.Err }
+
+// Timeout reports a peer that stayed silent, as a net.Error does.
+func (e *NotSSHError) Timeout() bool { return e.TimedOut }
 
 // ZlibError reports compressed data that does not inflate, or inflates
 // past the packet size limit; its Err is ErrZlibCorrupt or
 // ErrZlibTooLarge.
-type ZlibError = packet.ZlibError
+type ZlibError struct {
+	What   string // what is wrong, in RFC 1950/1951 terms
+	Offset int64  // byte of the compressed stream (all packets so far) where it was found
+	Err    error  // ErrZlibCorrupt or ErrZlibTooLarge
+	msg    string
+}
+
+func (e *ZlibError) Error() string { return e.msg }
+
+// Unwrap returns ErrZlibCorrupt or ErrZlibTooLarge.
+func (e *ZlibError) Unwrap() error { return e.Err }
+
+// publicError gives the packet layer's typed errors their public form,
+// so callers' errors.As finds paramigo's types; anything else is
+// returned as it is.
+func publicError(err error) error {
+	var pn *packet.NotSSHError
+	if errors.As(err, &pn) {
+		return &NotSSHError{Got: pn.Got, After: pn.After, Closed: pn.Closed, TimedOut: pn.TimedOut, Err: pn.Err, msg: pn.Error()}
+	}
+	var pz *packet.ZlibError
+	if errors.As(err, &pz) {
+		return &ZlibError{What: pz.What, Offset: pz.Offset, Err: pz.Err, msg: pz.Error()}
+	}
+	return err
+}
 
 var (
 	// ErrProtocolVersion reports an SSH peer that speaks only protocol 1.

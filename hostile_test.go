@@ -501,7 +501,7 @@ func runAttacks(t *testing.T, attacks []attack) {
 							_, ourErr := u.wait(t)
 							t.Fatalf("no DISCONNECT from our %v (peer read: %v); our error: %v", s, err, ourErr)
 						}
-						if !reasonOK(d.Reason, a.reason) {
+						if !reasonOK(DisconnectReason(d.Reason), a.reason) {
 							t.Errorf("our DISCONNECT has reason %v, want %v (%q)", d.Reason, a.reason, d.Message)
 						}
 					}
@@ -705,7 +705,7 @@ func TestHostileFramingDisconnectReason(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if d.Reason != DisconnectProtocolError {
+				if DisconnectReason(d.Reason) != DisconnectProtocolError {
 					t.Errorf("BUG (transport.go readFailed): a framing error is reported as %v, want %v", d.Reason, DisconnectProtocolError)
 				}
 				u.wait(t)
@@ -1000,7 +1000,7 @@ func TestHostileTolerated(t *testing.T) {
 // TestHostilePeerDisconnects: a DISCONNECT from the peer at any point is a
 // *DisconnectError with Remote set, its reason and its message.
 func TestHostilePeerDisconnects(t *testing.T) {
-	bye := (&msg.Disconnect{Reason: DisconnectByApplication, Message: "go away"}).Marshal()
+	bye := (&msg.Disconnect{Reason: msg.DisconnectByApplication, Message: "go away"}).Marshal()
 	check := func(t *testing.T, err error) {
 		t.Helper()
 		var de *DisconnectError
@@ -1271,7 +1271,7 @@ func TestHostileAfterAuthFatal(t *testing.T) {
 					if err != nil {
 						t.Fatalf("no DISCONNECT: %v", err)
 					}
-					if d.Reason != tc.reason {
+					if DisconnectReason(d.Reason) != tc.reason {
 						t.Errorf("DISCONNECT reason %v, want %v", d.Reason, tc.reason)
 					}
 					select {
@@ -1559,7 +1559,7 @@ func TestHostileRequestsEnd(t *testing.T) {
 					u.peer.WritePacket((&msg.ChannelClose{RecipientChannel: id}).Marshal())
 					next(t, u.peer, msg.MsgChannelClose)
 				} else {
-					u.peer.WritePacket((&msg.Disconnect{Reason: DisconnectByApplication, Message: "bye"}).Marshal())
+					u.peer.WritePacket((&msg.Disconnect{Reason: msg.DisconnectByApplication, Message: "bye"}).Marshal())
 					<-tr.Done()
 				}
 				select {

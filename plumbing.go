@@ -19,7 +19,8 @@ func (c *Channel) RequestAgentForwarding(ctx context.Context) error {
 // channels (ssh -X); accept them with X11Channels.
 func (c *Channel) RequestX11(ctx context.Context, req X11Request) error {
 	c.m.t.mux.route(msg.ChanX11)
-	return c.requestOK(ctx, msg.ReqX11, req.Marshal())
+	m := msg.X11Request(req)
+	return c.requestOK(ctx, msg.ReqX11, m.Marshal())
 }
 
 // SendBreak sends a BREAK of length milliseconds (RFC 4335), for serial

@@ -38,7 +38,7 @@ const (
 // protocol 1 (or 3) banner and a line that is not an identification,
 // and says nothing to a peer that hung up or stayed silent.
 func preauthIdentAnswer(err error) string {
-	var ne *packet.NotSSHError
+	var ne *NotSSHError
 	switch {
 	case errors.Is(err, packet.ErrProtocolVersion):
 		return identMajorDiffers
@@ -135,10 +135,10 @@ func (e *serviceError) Error() string {
 // not authenticated, which gets sshd's words or nothing.
 func (t *Transport) disconnectFor(reason DisconnectReason, err error) (*msg.Disconnect, bool) {
 	if t.isClient || t.authSucceeded() {
-		return &msg.Disconnect{Reason: reason, Message: err.Error()}, true
+		return &msg.Disconnect{Reason: msg.DisconnectReason(reason), Message: err.Error()}, true
 	}
 	reason, text, ok := preauthDisconnect(err)
-	return &msg.Disconnect{Reason: reason, Message: text}, ok
+	return &msg.Disconnect{Reason: msg.DisconnectReason(reason), Message: text}, ok
 }
 
 // answerIdent writes a server's answer to an identification line it

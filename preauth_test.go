@@ -28,7 +28,7 @@ func checkPreauthAnswer(t *testing.T, err error, told *msg.Disconnect, readErr e
 	switch {
 	case ok && told == nil:
 		t.Errorf("peer got no DISCONNECT (read: %v), want %v %q for %v", readErr, reason, text, err)
-	case ok && (told.Reason != reason || told.Message != text):
+	case ok && (DisconnectReason(told.Reason) != reason || told.Message != text):
 		t.Errorf("peer was told %v %q, want %v %q", told.Reason, told.Message, reason, text)
 	case !ok && told != nil:
 		t.Errorf("peer was told %v %q; sshd closes without a word (%v)", told.Reason, told.Message, err)
@@ -123,7 +123,7 @@ func readRawOutcome(conn net.Conn) (preauthOutcome, error) {
 			if err := d.Unmarshal(payload); err != nil {
 				return o, err
 			}
-			o.Reason, o.Disconnect = d.Reason, d.Message
+			o.Reason, o.Disconnect = DisconnectReason(d.Reason), d.Message
 		default:
 			o.Messages = append(o.Messages, msg.Name(payload[0]))
 		}
@@ -141,7 +141,7 @@ func readPeerOutcome(p *scripted.Peer) (preauthOutcome, error) {
 		var de *scripted.DisconnectedError
 		switch {
 		case errors.As(err, &de):
-			o.Reason, o.Disconnect = de.Reason, de.Message
+			o.Reason, o.Disconnect = DisconnectReason(de.Reason), de.Message
 			continue
 		case err != nil && peerSawClose(err):
 			o.End = "closed"
@@ -383,7 +383,7 @@ func runPreauthCase(tc preauthCase, conn net.Conn) (preauthOutcome, error) {
 		if !errors.As(err, &de) {
 			return preauthOutcome{}, fmt.Errorf("script: %w", err)
 		}
-		return preauthOutcome{Reason: de.Reason, Disconnect: de.Message, End: "closed"}, nil
+		return preauthOutcome{Reason: DisconnectReason(de.Reason), Disconnect: de.Message, End: "closed"}, nil
 	}
 	return readPeerOutcome(p)
 }
@@ -415,7 +415,7 @@ func TestPreauthDisconnectKeepsOurError(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d.Reason != DisconnectProtocolError || d.Message != "Corrupted padlen 3 on input." {
+		if DisconnectReason(d.Reason) != DisconnectProtocolError || d.Message != "Corrupted padlen 3 on input." {
 			t.Errorf("peer told %v %q", d.Reason, d.Message)
 		}
 		_, ourErr := u.wait(t)

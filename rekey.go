@@ -340,7 +340,7 @@ func (t *Transport) handleKexInit(p []byte) error {
 	if signer == nil {
 		return fmt.Errorf("paramigo: no host key for negotiated algorithm %s", neg.HostKey)
 	}
-	k.server, err = kex.NewServer(neg.Kex, t.rand, m, signer, neg.HostKey, t.server.Moduli)
+	k.server, err = kex.NewServer(neg.Kex, t.rand, m, signer, neg.HostKey, t.server.Moduli.kex())
 	return err
 }
 

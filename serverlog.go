@@ -11,7 +11,6 @@ import (
 	"syscall"
 
 	"github.com/paramigo/paramigo/internal/msg"
-	"github.com/paramigo/paramigo/internal/packet"
 	"github.com/paramigo/paramigo/keys"
 )
 
@@ -128,7 +127,7 @@ func (t *Transport) logPreauthFailure(err error) {
 	}
 	attrs = append(attrs, "err", err)
 	var de *DisconnectError
-	var ne *packet.NotSSHError
+	var ne *NotSSHError
 	var line string
 	switch {
 	case errors.As(err, &de) && de.Remote:

@@ -440,7 +440,7 @@ func TestServerLogEndAfterLogin(t *testing.T) {
 		err   string
 	}{
 		{"peer disconnects", func(u *under, _ *Transport) {
-			u.peer.WritePacket((&msg.Disconnect{Reason: DisconnectByApplication, Message: "bye"}).Marshal())
+			u.peer.WritePacket((&msg.Disconnect{Reason: msg.DisconnectByApplication, Message: "bye"}).Marshal())
 		}, slog.LevelInfo, "Received disconnect from pipe port 0:11: bye", ""},
 		{"peer hangs up", func(u *under, _ *Transport) { u.peer.Close() },
 			slog.LevelInfo, "Connection closed by user tester pipe port 0", ""},
@@ -532,7 +532,7 @@ func TestServerLogPreauthEnds(t *testing.T) {
 		{"peer hangs up at once", func(u *under) error { return u.peer.Close() },
 			"Connection closed by pipe port 0 [preauth]"},
 		{"peer disconnects", func(u *under) error {
-			return steps(u, u.peer.Handshake, write(u, (&msg.Disconnect{Reason: DisconnectByApplication, Message: "bye"}).Marshal()))
+			return steps(u, u.peer.Handshake, write(u, (&msg.Disconnect{Reason: msg.DisconnectByApplication, Message: "bye"}).Marshal()))
 		}, "Received disconnect from pipe port 0:11: bye [preauth]"},
 		{"protocol error", func(u *under) error {
 			return steps(u, u.peer.ExchangeVersions, write(u, []byte{200}))

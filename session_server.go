@@ -54,8 +54,13 @@ type WindowSize struct {
 	WidthPx, HeightPx int
 }
 
-// X11Request is a client's x11-req.
-type X11Request = msg.X11Request
+// X11Request is a client's x11-req (RFC 4254 §6.3.1).
+type X11Request struct {
+	SingleConnection bool
+	AuthProtocol     string // such as "MIT-MAGIC-COOKIE-1"
+	AuthCookie       string // hex-encoded cookie
+	ScreenNumber     uint32
+}
 
 // Session is the server side of one session channel: it reads the
 // client's stdin and writes stdout (Stderr for stderr), and carries what
@@ -310,9 +315,12 @@ func (ss *SessionServer) handleRequest(s *Session, req *Request) SessionFunc {
 			s.agent, ok = true, true
 		}
 	case msg.ReqX11:
-		var x msg.X11Request
-		if !started && !perms.NoX11Forwarding && ss.AllowX11 != nil && x.Unmarshal(req.Payload) == nil && ss.AllowX11(s, &x) {
-			s.x11, ok = &x, true
+		var m msg.X11Request
+		if !started && !perms.NoX11Forwarding && ss.AllowX11 != nil && m.Unmarshal(req.Payload) == nil {
+			x := X11Request(m)
+			if ss.AllowX11(s, &x) {
+				s.x11, ok = &x, true
+			}
 		}
 	case msg.ReqWindowChange:
 		var w msg.WindowChange

@@ -167,7 +167,7 @@ func (t *Transport) handshake(ctx context.Context) error {
 	go func() {
 		var err error
 		t.remoteVersion, t.preamble, err = packet.ReadVersion(t.br, t.isClient, t.start)
-		verErr <- err
+		verErr <- publicError(err)
 		if err == nil {
 			t.readLoop()
 		}
@@ -312,7 +312,7 @@ func (t *Transport) Disconnect(reason DisconnectReason, message string) error {
 // sendDisconnect queues SSH_MSG_DISCONNECT and waits (briefly) for it to
 // reach the network.
 func (t *Transport) sendDisconnect(reason DisconnectReason, message string) {
-	m := &msg.Disconnect{Reason: reason, Message: message}
+	m := &msg.Disconnect{Reason: msg.DisconnectReason(reason), Message: message}
 	t.wmu.Lock()
 	t.conn.SetWriteDeadline(time.Now().Add(time.Second))
 	t.out.appendPacket(t.w, m.Marshal())
@@ -630,10 +630,11 @@ func (t *Transport) readFailed(err error) {
 			if errors.Is(err, cipher.ErrMAC) {
 				reason = DisconnectMACError
 			}
+			pe.Err = publicError(pe.Err) // the reader's own, fresh value
 			t.protocolError(reason, err)
 			return
 		}
-		t.fail(err)
+		t.fail(publicError(err))
 	}
 }
 
@@ -650,7 +651,7 @@ func (t *Transport) handlePacket(p []byte) error {
 		if err := m.Unmarshal(p); err != nil {
 			return t.fail(err)
 		}
-		return t.fail(&DisconnectError{Reason: m.Reason, Message: m.Message, Remote: true})
+		return t.fail(&DisconnectError{Reason: DisconnectReason(m.Reason), Message: m.Message, Remote: true})
 	case typ == msg.MsgIgnore:
 		return nil
 	case typ == msg.MsgDebug:
