@@ -26,7 +26,7 @@ Holds private keys for ssh-add, ssh and paramiko, as OpenSSH's ssh-agent does.
 Without a command it starts in the background and prints the shell commands
 that set SSH_AUTH_SOCK and SSH_AGENT_PID: eval "$(paramigo agent)".
 
-  -a bind_address      the socket's path (default $TMPDIR/ssh-XXXXXXXXXXXX/agent.<pid>)
+  -a bind_address      the socket's path (default $TMPDIR/ssh-<12 random characters>/agent.<pid>)
   -c, -s               print csh (-c) or Bourne shell (-s) commands; -c is the
                        default when $SHELL ends in csh
   -D                   stay in the foreground

@@ -86,7 +86,7 @@ func TestCommandLineErrorsMatchSSHAgent(t *testing.T) {
 
 // TestCommandMode: with a command the agent serves only while it runs,
 // as ssh-agent does. The command finds SSH_AUTH_SOCK in a new
-// $TMPDIR/ssh-XXXXXXXXXXXX (0700) as agent.<pid> (0600) and SSH_AGENT_PID,
+// $TMPDIR/ssh-<12 random characters> (0700) as agent.<pid> (0600) and SSH_AGENT_PID,
 // ssh-add reaches the agent through them, the command's status is Run's,
 // and the socket and its directory are gone afterwards.
 func TestCommandMode(t *testing.T) {

@@ -22,7 +22,7 @@ type socket struct {
 
 // listen binds the agent's socket: at bindAddress, which must not exist
 // yet (ssh-agent refuses it too), or as agent.<pid> in a new directory
-// $TMPDIR/ssh-XXXXXXXXXXXX (or under /tmp) that only its owner can enter.
+// $TMPDIR/ssh-<12 random characters> (or under /tmp) that only its owner can enter.
 func listen(e *cli.Env, bindAddress string) (*socket, error) {
 	s := &socket{path: bindAddress}
 	if bindAddress == "" {
@@ -66,7 +66,7 @@ func listen(e *cli.Env, bindAddress string) (*socket, error) {
 	return s, nil
 }
 
-// privateDir makes base/ssh-XXXXXXXXXXXX, mode 0700, as mkdtemp(3) does
+// privateDir makes base/ssh-<12 random characters>, mode 0700, as mkdtemp(3) does
 // for ssh-agent.
 func privateDir(base string) (string, error) {
 	const letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"

@@ -94,7 +94,7 @@ func normalize(s string) string {
 // TestBackgroundAgent: `paramigo agent` with no command prints what
 // ssh-agent prints (Bourne with -s, or by default; csh with -c, or when
 // SHELL ends in csh) and returns while the agent serves on in a session
-// of its own, from a private $TMPDIR/ssh-XXXXXXXXXXXX. /bin/sh evaluates
+// of its own, from a private $TMPDIR/ssh-<12 random characters>. /bin/sh evaluates
 // the output and ssh-add finds the agent through it; SIGINT does not end
 // it, and -k does: the socket and its directory go, the process ends.
 func TestBackgroundAgent(t *testing.T) {
