@@ -66,7 +66,9 @@ func WithConfigFile(path string) ConnectOption {
 }
 
 // WithOptions sets ssh_config options ("Keyword value" or "Keyword=value"),
-// as ssh's -o does: they come before every file, so they win.
+// as ssh's -o does: they come before every file, so they win. Like -o they
+// are the destination's: a ProxyJump hop resolves its own configuration
+// from the files (ssh hands a hop only -F, -l, -p and the rest of -J).
 func WithOptions(lines ...string) ConnectOption {
 	return func(s *connectSettings) { s.config.CommandLine = append(s.config.CommandLine, lines...) }
 }
@@ -119,7 +121,8 @@ func WithSigners(signers ...keys.Signer) ConnectOption {
 }
 
 // WithPassword answers password authentication with this password,
-// once, without a prompt (paramiko's password).
+// once, without a prompt (paramiko's password); it is the destination's,
+// never offered to a ProxyJump hop.
 func WithPassword(password string) ConnectOption {
 	return func(s *connectSettings) { s.password = &password }
 }
