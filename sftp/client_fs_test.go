@@ -218,7 +218,9 @@ func TestClientTransferCut(t *testing.T) {
 	}
 
 	cmd := exec.Command(bin)
-	c := startCommand(t, dir, cmd)
+	// Few requests in flight, so the cut lands mid-file even when the
+	// kill is slow to take effect (the race detector's runs).
+	c := startCommand(t, dir, cmd, WithMaxInFlight(4))
 	check("put", c.Put(ctx, local, remote, cutAt(cmd)), remote)
 	c = startSFTPServer(t, dir)
 	if err := c.Put(ctx, local, remote, &TransferOptions{Resume: true}); err != nil {
@@ -230,7 +232,7 @@ func TestClientTransferCut(t *testing.T) {
 
 	back := filepath.Join(t.TempDir(), "back")
 	cmd = exec.Command(bin)
-	c = startCommand(t, dir, cmd)
+	c = startCommand(t, dir, cmd, WithMaxInFlight(4))
 	check("get", c.Get(ctx, remote, back, cutAt(cmd)), back)
 	c = startSFTPServer(t, dir)
 	if err := c.Get(ctx, remote, back, &TransferOptions{Resume: true}); err != nil {
