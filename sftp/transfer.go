@@ -139,7 +139,9 @@ func (c *Client) getFile(ctx context.Context, remote, local string, info fs.File
 			flag, start = os.O_WRONLY, lfi.Size()
 		}
 	}
-	lf, err := os.OpenFile(local, flag, 0o666)
+	// The source's permission bits, the owner always able to write, as
+	// OpenSSH's sftp get and scp create a file (the umask applies).
+	lf, err := os.OpenFile(local, flag, info.Mode().Perm()|0o200)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,498 @@
+// Package cpcmd is `paramigo cp`: scp's command line over the SFTP client,
+// as scp 9.2 copies over SFTP by default. Connections go through the
+// library's Client, so ssh_config, the agent and ProxyJump apply as they
+// do to `paramigo ssh`.
+package cpcmd
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/paramigo/paramigo"
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/cli"
+	"github.com/paramigo/paramigo/sftp"
+	"github.com/paramigo/paramigo/sshconfig"
+	"golang.org/x/term"
+)
+
+const usageText = `usage: paramigo cp [-346BCpqrv] [-c cipher] [-F ssh_config] [-i identity_file]
+                   [-J destination] [-l limit] [-o ssh_option] [-P port] [--resume]
+                   source ... target
+
+Copies files between this host and a remote one over SFTP, with scp's
+command line: a remote operand is [user@]host:path (an empty path is the
+remote home directory), anything else is a local path. Several sources,
+or a target that is an existing directory, copy into that directory; -r
+copies directories as whole trees and -p keeps modes and times.
+
+The connection is ssh's: ssh_config (-F file, -o Key=value), identities
+(-i), ProxyJump (-J), the agent, and ssh's prompts on the terminal (-B,
+batch mode, asks nothing). -P sets the port, -C asks for compression, -4
+and -6 the address family, -c the ciphers; -v logs as ssh -v. -l limits
+the bandwidth to limit Kbit/s over the whole run.
+
+On a terminal, each file shows scp's progress line (name, percent, bytes,
+rate, time left), ending with the time it took; -q, or a stderr that is
+not a terminal, shows nothing. --resume keeps what a destination file
+already holds and copies only the rest, for a copy that was cut short
+(a destination longer than its source is an error).
+
+The exit status is 0 when every file was copied, 1 when any failed, and
+255 when the connection or authentication failed, as with scp.
+
+Not supported yet: copies between two remote hosts, local-to-local
+copies, -S and -3 (remote copies would always
+pass through this host, as scp's -3).
+`
+
+// Usage prints the command's usage text.
+func Usage(w io.Writer) { io.WriteString(w, usageText) }
+
+const (
+	exitFailure    = 1   // a file could not be copied
+	exitConnection = 255 // ssh's status for a failed connection
+)
+
+// cpArgs is a parsed command line.
+type cpArgs struct {
+	config    sshconfig.Options
+	recursive bool
+	preserve  bool
+	quiet     bool
+	resume    bool
+	verbose   bool
+	limit     int // -l, Kbit/s; 0: none
+	operands  []string
+}
+
+// parseArgs reads scp's flags; --resume, this command's own, may stand
+// anywhere before the operands.
+func parseArgs(args []string) (*cpArgs, error) {
+	a := &cpArgs{}
+	rest := make([]string, 0, len(args))
+	for i, arg := range args {
+		if arg == "--" {
+			rest = append(rest, args[i:]...)
+			break
+		}
+		if arg == "--resume" {
+			a.resume = true
+			continue
+		}
+		rest = append(rest, arg)
+	}
+	ops, err := cli.Getopt(rest, "346BCpqrTv", "cFiJloP", func(opt byte, val string) error {
+		line := ""
+		switch opt {
+		case '3', 'T':
+			// -3 is how remote copies would go anyway; -T only relaxes
+			// scp's checks of the remote side's names, which SFTP needs not.
+		case '4':
+			line = "AddressFamily inet"
+		case '6':
+			line = "AddressFamily inet6"
+		case 'B':
+			line = "BatchMode yes"
+		case 'C':
+			line = "Compression yes"
+		case 'p':
+			a.preserve = true
+		case 'q':
+			a.quiet = true
+		case 'r':
+			a.recursive = true
+		case 'v':
+			a.verbose = true
+			line = "LogLevel DEBUG1"
+		case 'c':
+			line = "Ciphers " + quote(val)
+		case 'F':
+			a.config.ConfigFile = val
+		case 'i':
+			line = "IdentityFile " + quote(val)
+		case 'J':
+			line = "ProxyJump " + quote(val)
+		case 'o':
+			line = val
+		case 'l':
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 1 {
+				return fmt.Errorf("bandwidth limit '%s' is not a positive number of Kbit/s", val)
+			}
+			a.limit = n
+		case 'P':
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 1 || n > 65535 {
+				return fmt.Errorf("invalid port '%s'", val)
+			}
+			line = "Port " + val
+		}
+		if line != "" {
+			a.config.CommandLine = append(a.config.CommandLine, line)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(ops) < 2 {
+		return nil, errors.New("a source and a target are required")
+	}
+	a.operands = ops
+	return a, nil
+}
+
+// quote quotes a value for an ssh_config line when it needs it.
+func quote(v string) string {
+	if v != "" && !strings.ContainsAny(v, " \t\"'\\#=") {
+		return v
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"`
+}
+
+// operand is one source or target: local, or [user@]host:path.
+type operand struct {
+	remote bool
+	dest   string // [user@]host, for Connect
+	path   string
+}
+
+// parseOperand tells a remote operand from a local one as scp's colon()
+// does: a colon before any slash makes it remote, a leading colon does
+// not, and a bracketed IPv6 address may hold colons of its own.
+func parseOperand(s string) operand {
+	if s == "" || s[0] == ':' {
+		return operand{path: s}
+	}
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '/':
+			return operand{path: s}
+		case '[':
+			if j := strings.IndexByte(s[i:], ']'); j > 0 && i+j+1 < len(s) && s[i+j+1] == ':' {
+				host := s[:i] + s[i+1:i+j]
+				return remoteOperand(host, s[i+j+2:])
+			}
+		case ':':
+			return remoteOperand(s[:i], s[i+1:])
+		}
+	}
+	return operand{path: s}
+}
+
+func remoteOperand(dest, path string) operand {
+	if path == "" {
+		path = "."
+	}
+	return operand{remote: true, dest: dest, path: path}
+}
+
+// Run is `paramigo cp`.
+func Run(e *cli.Env, args []string) int {
+	a, err := parseArgs(args)
+	if err != nil {
+		fmt.Fprintf(e.Stderr, "paramigo cp: %v\n", err)
+		Usage(e.Stderr)
+		return exitFailure
+	}
+	ops := make([]operand, len(a.operands))
+	for i, s := range a.operands {
+		ops[i] = parseOperand(s)
+	}
+	srcs, target := ops[:len(ops)-1], ops[len(ops)-1]
+	host := ""
+	for _, o := range ops {
+		if !o.remote {
+			continue
+		}
+		if host != "" && o.dest != host {
+			fmt.Fprintln(e.Stderr, "paramigo cp: copies between two remote hosts are not supported yet")
+			return exitFailure
+		}
+		host = o.dest
+	}
+	switch {
+	case host == "":
+		fmt.Fprintln(e.Stderr, "paramigo cp: at least one operand must be remote ([user@]host:path)")
+		return exitFailure
+	case target.remote == srcs[0].remote || !allSame(srcs):
+		fmt.Fprintln(e.Stderr, "paramigo cp: copies between two remote paths are not supported yet")
+		return exitFailure
+	}
+	c := &copier{e: e, args: a, now: time.Now}
+	if a.limit > 0 {
+		c.limit = &limiter{bytesPerSec: float64(a.limit) * 1024 / 8, now: time.Now, sleep: time.Sleep}
+	}
+	return c.run(host, srcs, target)
+}
+
+// allSame reports whether the sources are all local or all remote.
+func allSame(srcs []operand) bool {
+	for _, s := range srcs {
+		if s.remote != srcs[0].remote {
+			return false
+		}
+	}
+	return true
+}
+
+// copier is one run of the command.
+type copier struct {
+	e     *cli.Env
+	args  *cpArgs
+	now   func() time.Time
+	s     *sftp.Client
+	limit *limiter // -l; nil: no limit
+}
+
+func (c *copier) run(host string, srcs []operand, target operand) int {
+	o := c.args.config
+	o.Home = c.e.Env("HOME")
+	o.Env = func(name string) (string, bool) {
+		v := c.e.Env(name)
+		return v, v != ""
+	}
+	ctx := context.Background()
+	copts := []paramigo.ConnectOption{paramigo.WithSSHConfig(o), paramigo.WithPrompt(c.prompt),
+		paramigo.WithProxyStderr(c.e.Stderr)}
+	if c.args.verbose {
+		copts = append(copts, paramigo.WithLogger(slog.New(slog.NewTextHandler(c.e.Stderr,
+			&slog.HandlerOptions{Level: slog.LevelDebug}))))
+	}
+	client, err := paramigo.Connect(ctx, host, copts...)
+	if err != nil {
+		c.reportConnectionError(host, err)
+		return exitConnection
+	}
+	defer client.Close()
+	c.s, err = client.SFTP(ctx)
+	if err != nil {
+		fmt.Fprintf(c.e.Stderr, "scp: Connection closed: %v\n", err)
+		return exitConnection
+	}
+	defer c.s.Close()
+	if len(srcs) > 1 {
+		if code := c.targetDirectory(srcs[0], target); code != 0 {
+			return code
+		}
+	}
+	status := 0
+	for _, src := range srcs {
+		switch c.copy(ctx, src, target) {
+		case exitFailure:
+			status = exitFailure
+		case exitConnection:
+			return exitConnection
+		}
+	}
+	return status
+}
+
+// stat looks at an operand on its own side.
+func (c *copier) stat(o operand) (fs.FileInfo, error) {
+	if o.remote {
+		return c.s.Stat(o.path)
+	}
+	return os.Stat(o.path)
+}
+
+// targetDirectory makes sure the target of several sources is a
+// directory, as scp does: an upload creates a missing one (with the first
+// source's mode, writable by its owner), a download requires it.
+func (c *copier) targetDirectory(first, target operand) int {
+	fi, err := c.stat(target)
+	switch {
+	case err == nil && fi.IsDir():
+		return 0
+	case err != nil && target.remote && errors.Is(err, fs.ErrNotExist):
+		mode := fs.FileMode(0o755)
+		if sfi, err := os.Stat(first.path); err == nil {
+			mode = sfi.Mode().Perm() | 0o700
+		}
+		if err := c.s.Mkdir(target.path, mode); err != nil {
+			fmt.Fprintf(c.e.Stderr, "scp: remote mkdir \"%s\": %s\n", target.path, errnoText(err))
+			return exitConnection
+		}
+		return 0
+	}
+	fmt.Fprintf(c.e.Stderr, "scp: %s: Not a directory\n", target.path)
+	return exitFailure
+}
+
+// copy copies one source and reports its failure as scp does. A local
+// source that is missing ends the run (status 255), as scp's fatal stat;
+// a remote one fails only itself.
+func (c *copier) copy(ctx context.Context, src, target operand) int {
+	fi, err := c.stat(src)
+	if err != nil {
+		if !src.remote {
+			fmt.Fprintf(c.e.Stderr, "scp: stat local \"%s\": %s\n", src.path, errnoText(err))
+			return exitConnection
+		}
+		fmt.Fprintf(c.e.Stderr, "scp: %s: %s\n", src.path, errnoText(err))
+		return exitFailure
+	}
+	if fi.IsDir() && !c.args.recursive {
+		if src.remote {
+			fmt.Fprintf(c.e.Stderr, "scp: download %s: not a regular file\n", src.path)
+		} else {
+			fmt.Fprintf(c.e.Stderr, "scp: %s is not a regular file\n", src.path)
+		}
+		return exitFailure
+	}
+	// Into the target when it is a directory, as scp; Get would merge a
+	// tree into it instead.
+	dst := target.path
+	if tfi, err := c.stat(target); err == nil && tfi.IsDir() {
+		if target.remote {
+			dst = path.Join(dst, baseName(src.path))
+		} else {
+			dst = filepath.Join(dst, baseName(src.path))
+		}
+	}
+	opts := &sftp.TransferOptions{Preserve: c.args.preserve, Resume: c.args.resume}
+	var m *meter
+	if !c.args.quiet {
+		m = c.meter()
+	}
+	current := ""
+	var last int64
+	if m != nil || c.limit != nil {
+		opts.Progress = func(name string, done, total int64) {
+			if name != current {
+				if m != nil && current != "" {
+					m.end(last)
+				}
+				current, last = name, 0
+				if c.args.resume {
+					// What a resumed file already held was not moved now.
+					last = done
+				}
+				if m != nil {
+					m.begin(baseName(name), total)
+				}
+			}
+			if c.limit != nil {
+				c.limit.add(done - last)
+			}
+			last = done
+			if m != nil {
+				m.update(done)
+			}
+		}
+	}
+	if src.remote {
+		err = c.s.Get(ctx, src.path, dst, opts)
+	} else {
+		err = c.s.Put(ctx, src.path, dst, opts)
+	}
+	if m != nil && current != "" {
+		m.end(last)
+	}
+	if err != nil {
+		fmt.Fprintf(c.e.Stderr, "scp: %s\n", transferText(err))
+		return exitFailure
+	}
+	return 0
+}
+
+// meter returns a progress meter on stderr when stderr is a terminal.
+func (c *copier) meter() *meter {
+	f, ok := c.e.Stderr.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	cols, _, _, _, err := cli.TerminalSize(f)
+	if err != nil || cols <= 0 {
+		cols = 80
+	}
+	return &meter{w: f, now: c.now, width: cols}
+}
+
+func baseName(p string) string {
+	p = strings.TrimRight(p, "/")
+	if i := strings.LastIndexByte(p, '/'); i >= 0 && i < len(p)-1 {
+		return p[i+1:]
+	}
+	return p
+}
+
+// transferText words a failed Get or Put as scp does: the path, then why.
+func transferText(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Path + ": " + errnoText(pe.Err)
+	}
+	var te *sftp.TransferError
+	if errors.As(err, &te) {
+		return te.Src + ": " + errnoText(te.Err)
+	}
+	return err.Error()
+}
+
+// errnoText is strerror's wording for the common failures, whichever
+// side they happened on.
+func errnoText(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	var errno syscall.Errno
+	switch {
+	case errors.As(err, &errno):
+		s := errno.Error()
+		return strings.ToUpper(s[:1]) + s[1:]
+	case errors.Is(err, fs.ErrNotExist):
+		return "No such file or directory"
+	case errors.Is(err, fs.ErrPermission):
+		return "Permission denied"
+	}
+	return err.Error()
+}
+
+// prompt asks ssh's questions on the controlling terminal, as scp's ssh
+// does; without one nothing can be asked.
+func (c *copier) prompt(_ context.Context, p *paramigo.Prompt) (string, error) {
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return "", err
+	}
+	defer tty.Close()
+	if !p.Echo {
+		return cli.ReadHidden(tty, tty, p.Text)
+	}
+	io.WriteString(tty, p.Text)
+	line, err := bufio.NewReader(tty).ReadString('\n')
+	return strings.TrimRight(line, "\r\n"), err
+}
+
+// reportConnectionError prints ssh's words for the common failures; the
+// rest are printed as the library words them.
+func (c *copier) reportConnectionError(host string, err error) {
+	var aerr *paramigo.AuthError
+	switch {
+	case errors.As(err, &aerr):
+		h := host
+		if i := strings.LastIndexByte(h, '@'); i >= 0 {
+			h = h[i+1:]
+		}
+		fmt.Fprintf(c.e.Stderr, "%s@%s: Permission denied (%s).\n", aerr.User, h, strings.Join(aerr.Remaining, ","))
+	case errors.Is(err, paramigo.ErrHostKeyRejected):
+		fmt.Fprintln(c.e.Stderr, "Host key verification failed.")
+	default:
+		fmt.Fprintf(c.e.Stderr, "ssh: %s\n", strings.TrimPrefix(err.Error(), "paramigo: "))
+	}
+	fmt.Fprintln(c.e.Stderr, "scp: Connection closed")
+}

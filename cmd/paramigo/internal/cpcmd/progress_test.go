@@ -1,0 +1,144 @@
+package cpcmd
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+)
+
+// fakeClock is a clock the test moves by hand.
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time          { return c.t }
+func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
+func (c *fakeClock) sleep(d time.Duration)   { c.advance(d) }
+func newClock() *fakeClock                   { return &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
+func lines(b *bytes.Buffer) []string         { return strings.Split(b.String(), "\r")[1:] }
+func padded(name string, width int, right string) string {
+	return name + strings.Repeat(" ", width-len(right)-1-len(name)) + right
+}
+
+// TestMeter: the line scp draws — name, percent, size, rate, time left —
+// is redrawn in place at most once a second, the rate is what moved over
+// the interval, and the last line has the whole size, the average rate
+// and the time taken, then a newline; a long name is cut to the width (the last column left free, as scp leaves it).
+func TestMeter(t *testing.T) {
+	clk := newClock()
+	var out bytes.Buffer
+	m := &meter{w: &out, now: clk.now, width: 60}
+	m.begin("file.bin", 1000000)
+	clk.advance(500 * time.Millisecond)
+	m.update(250000) // under a second since the last line: not drawn
+	clk.advance(500 * time.Millisecond)
+	m.update(500000)
+	clk.advance(time.Second)
+	m.end(1000000)
+	want := []string{
+		padded("file.bin", 60, "   0%     0B  0.0B/s --:-- ETA"),
+		padded("file.bin", 60, "  50%   488KB 488.3KB/s 00:01 ETA"),
+		padded("file.bin", 60, " 100%   977KB 488.3KB/s 00:02    ") + "\n",
+	}
+	got := lines(&out)
+	if len(got) != len(want) {
+		t.Fatalf("%d lines drawn, want %d: %q", len(got), len(want), got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("line %d:\n got %q\nwant %q", i, got[i], want[i])
+		}
+	}
+
+	out.Reset()
+	m = &meter{w: &out, now: clk.now, width: 40}
+	m.begin(strings.Repeat("n", 50), 0)
+	m.end(0)
+	if got := lines(&out); len(got) != 2 || len(got[1]) != 40-1+1 || !strings.HasPrefix(got[1], "nnnn") ||
+		!strings.Contains(got[1], " 100% ") {
+		t.Fatalf("empty file with a long name: %q", got)
+	}
+}
+
+// TestMeterFormats: sizes keep five digits with a unit, rates one
+// decimal, times mm:ss or h:mm:ss, as scp's.
+func TestMeterFormats(t *testing.T) {
+	for _, c := range []struct{ got, want string }{
+		{formatSize(99999), "99999B "},
+		{formatSize(100000), "   98KB"},
+		{formatSize(5 << 30), " 5120MB"},
+		{formatRate(999), "999.0B"},
+		{formatRate(1000), "1.0KB"},
+		{formatRate(3.5 * (1 << 30)), "3.5GB"},
+		{clock(59*time.Second + 600*time.Millisecond), "01:00"},
+		{clock(2*time.Hour + 3*time.Minute + 4*time.Second), "2:03:04"},
+	} {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}
+
+// TestLimiter: after each chunk the limiter sleeps until the bytes moved
+// fit the rate since the first, and not when the copy is slower anyway.
+func TestLimiter(t *testing.T) {
+	clk := newClock()
+	start := clk.now()
+	l := &limiter{bytesPerSec: 1000, now: clk.now, sleep: clk.sleep}
+	l.add(500)
+	if d := clk.now().Sub(start); d != 500*time.Millisecond {
+		t.Fatalf("after 500 bytes at 1000 B/s: %v", d)
+	}
+	clk.advance(2 * time.Second) // a slow stretch: nothing to wait for
+	l.add(1000)
+	if d := clk.now().Sub(start); d != 2500*time.Millisecond {
+		t.Fatalf("after a slow stretch: %v", d)
+	}
+	l.add(2000)
+	if d := clk.now().Sub(start); d != 3500*time.Millisecond {
+		t.Fatalf("after 3500 bytes: %v", d)
+	}
+}
+
+// TestParseOperand: remote operands are told from local ones as scp's
+// colon() tells them.
+func TestParseOperand(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want operand
+	}{
+		{"host:file", operand{remote: true, dest: "host", path: "file"}},
+		{"me@host:/a b/c", operand{remote: true, dest: "me@host", path: "/a b/c"}},
+		{"host:", operand{remote: true, dest: "host", path: "."}},
+		{"[::1]:x", operand{remote: true, dest: "::1", path: "x"}},
+		{"me@[::1]:x", operand{remote: true, dest: "me@::1", path: "x"}},
+		{"./a:b", operand{path: "./a:b"}},
+		{"dir/a:b", operand{path: "dir/a:b"}},
+		{":x", operand{path: ":x"}},
+		{"plain", operand{path: "plain"}},
+	} {
+		if got := parseOperand(c.in); got != c.want {
+			t.Errorf("%q: %+v, want %+v", c.in, got, c.want)
+		}
+	}
+}
+
+// TestParseArgs: flags become ssh_config lines in order, --resume is
+// taken anywhere before the operands, and bad values are refused.
+func TestParseArgs(t *testing.T) {
+	a, err := parseArgs([]string{"-rpq", "--resume", "-P", "2222", "-i", "/k ey", "-J", "j", "-o", "User=u", "-BC46",
+		"-l", "800", "-F", "cfg", "src", "h:dst"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"Port 2222", `IdentityFile "/k ey"`, "ProxyJump j", "User=u", "BatchMode yes",
+		"Compression yes", "AddressFamily inet", "AddressFamily inet6"}
+	if !a.recursive || !a.preserve || !a.quiet || !a.resume || a.limit != 800 || a.config.ConfigFile != "cfg" ||
+		strings.Join(a.config.CommandLine, "|") != strings.Join(want, "|") || len(a.operands) != 2 {
+		t.Fatalf("%+v", a)
+	}
+	for _, bad := range [][]string{{"-P", "0", "a", "h:b"}, {"-l", "x", "a", "h:b"}, {"a"}, {"-Z", "a", "h:b"}, {"-P"}} {
+		if _, err := parseArgs(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
