@@ -114,13 +114,7 @@ func TestClientGetPut(t *testing.T) {
 		}
 		os.Chtimes(filepath.Join(src, "sub"), old, old)
 
-		last := map[string]int64{}
-		progress := func(name string, done, total int64) {
-			if done > total || done < last[name] {
-				t.Errorf("progress of %s: %d of %d after %d", name, done, total, last[name])
-			}
-			last[name] = done
-		}
+		progress, last := progressChecker(t)
 		remote := filepath.Join(dir, "up")
 		if err := c.Put(ctx, src, remote, &TransferOptions{Preserve: true, Progress: progress}); err != nil {
 			t.Fatal(err)

@@ -19,10 +19,11 @@
 // request by id, so many requests are in flight at once: sequential reads
 // keep READs ahead of the reader and writes keep WRITEs ahead of their
 // replies, in chunks sized by limits@openssh.com. Get and Put copy files
-// and trees with progress, resume and preserve; DirFS makes a remote tree
-// an io/fs.FS. A failure is an *fs.PathError (an *os.LinkError for two
-// paths) over the server's *StatusError, so errors.Is(err,
-// fs.ErrNotExist) works and the server's message is kept.
+// and trees with progress, resume and preserve, and CopyTo between two
+// servers through this program; DirFS makes a remote tree an io/fs.FS.
+// A failure is an *fs.PathError (an *os.LinkError for two paths) over the
+// server's *StatusError, so errors.Is(err, fs.ErrNotExist) works and the
+// server's message is kept.
 package sftp
 
 import (

@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 )
 
-// TransferOptions tunes Get and Put; the zero value copies contents only,
+// TransferOptions tunes Get, Put and CopyTo; the zero value copies contents only,
 // replacing what is at the destination.
 type TransferOptions struct {
 	// Progress, when set, is called as each chunk lands at the
@@ -29,13 +29,13 @@ type TransferOptions struct {
 	Preserve bool
 }
 
-// TransferError is how Get and Put fail for one file: which copy, how
+// TransferError is how Get, Put and CopyTo fail for one file: which copy, how
 // many bytes of it are known to have landed at the destination (a
 // resumed part included), and why; a later Resume picks up from there.
 // For Put, landed means confirmed by the server: the server may hold a
 // few more, which Resume finds by their size.
 type TransferError struct {
-	Op       string // "get" or "put"
+	Op       string // "get", "put" or "copy"
 	Src, Dst string
 	Landed   int64
 	Size     int64
@@ -253,6 +253,10 @@ func (c *Client) Put(ctx context.Context, local, remote string, opts *TransferOp
 
 func preserveAttrs(info fs.FileInfo) *Attributes {
 	a := FileInfoAttributes(info)
+	if sa, ok := info.Sys().(*Attributes); ok && sa.Flags&AttrACModTime != 0 {
+		// A remote source (CopyTo) keeps its own access time too.
+		a.ATime = sa.ATime
+	}
 	a.Flags &= AttrPermissions | AttrACModTime
 	return &a
 }
@@ -263,12 +267,19 @@ func (c *Client) putFile(ctx context.Context, local, remote string, info fs.File
 		return err
 	}
 	defer lf.Close()
+	return c.putFrom(ctx, "put", lf, local, remote, info, o)
+}
+
+// putFrom writes src (named name, described by info) to the remote path,
+// pipelined, resuming and preserving as o says: Put's file copy, and
+// CopyTo's from another server.
+func (c *Client) putFrom(ctx context.Context, op string, src io.ReadSeeker, name, remote string, info fs.FileInfo, o *TransferOptions) error {
 	size := info.Size()
 	pf, start := uint32(FlagWrite|FlagCreate|FlagTrunc), int64(0)
 	if o.Resume {
 		if rfi, err := c.Stat(remote); err == nil && rfi.Mode().IsRegular() {
 			if rfi.Size() > size {
-				return &fs.PathError{Op: "put", Path: remote, Err: fmt.Errorf("%w (%d > %d bytes)", ErrResumeMismatch, rfi.Size(), size)}
+				return &fs.PathError{Op: op, Path: remote, Err: fmt.Errorf("%w (%d > %d bytes)", ErrResumeMismatch, rfi.Size(), size)}
 			}
 			pf, start = FlagWrite, rfi.Size()
 		}
@@ -277,16 +288,16 @@ func (c *Client) putFile(ctx context.Context, local, remote string, info fs.File
 	if err != nil {
 		return err
 	}
-	if _, err := lf.Seek(start, io.SeekStart); err != nil {
+	if _, err := src.Seek(start, io.SeekStart); err != nil {
 		rf.Close()
 		return err
 	}
 	rf.off = start
 	done := start
-	_, err = rf.readFrom(ctx, &ctxReader{ctx: ctx, r: lf}, func(n int) {
+	_, err = rf.readFrom(ctx, &ctxReader{ctx: ctx, r: src}, func(n int) {
 		done += int64(n)
 		if o.Progress != nil {
-			o.Progress(local, done, size)
+			o.Progress(name, done, size)
 		}
 	})
 	if err == nil && o.Preserve {
@@ -296,7 +307,7 @@ func (c *Client) putFile(ctx context.Context, local, remote string, info fs.File
 		err = cerr
 	}
 	if err != nil {
-		return &TransferError{Op: "put", Src: local, Dst: remote, Landed: done, Size: size, Err: err}
+		return &TransferError{Op: op, Src: name, Dst: remote, Landed: done, Size: size, Err: err}
 	}
 	return nil
 }

@@ -33,7 +33,9 @@ const usageText = `usage: paramigo cp [-346BCpqrv] [-c cipher] [-F ssh_config] [
 
 Copies files between this host and a remote one over SFTP, with scp's
 command line: a remote operand is [user@]host:path (an empty path is the
-remote home directory), anything else is a local path. Several sources,
+remote home directory), anything else is a local path. A copy between
+two remote operands, on one host or two, passes through this host as
+scp -3 does, so neither server needs to reach the other. Several sources,
 or a target that is an existing directory, copy into that directory; -r
 copies directories as whole trees and -p keeps modes and times.
 
@@ -52,9 +54,8 @@ already holds and copies only the rest, for a copy that was cut short
 The exit status is 0 when every file was copied, 1 when any failed, and
 255 when the connection or authentication failed, as with scp.
 
-Not supported yet: copies between two remote hosts, local-to-local
-copies, -S and -3 (remote copies would always
-pass through this host, as scp's -3).
+Not supported: local-to-local copies and -S; -3 and -T are accepted
+and change nothing (remote copies always pass through this host).
 `
 
 // Usage prints the command's usage text.
@@ -212,52 +213,42 @@ func Run(e *cli.Env, args []string) int {
 		ops[i] = parseOperand(s)
 	}
 	srcs, target := ops[:len(ops)-1], ops[len(ops)-1]
-	host := ""
-	for _, o := range ops {
-		if !o.remote {
-			continue
-		}
-		if host != "" && o.dest != host {
-			fmt.Fprintln(e.Stderr, "paramigo cp: copies between two remote hosts are not supported yet")
+	for _, src := range srcs {
+		if !src.remote && !target.remote {
+			fmt.Fprintf(e.Stderr, "paramigo cp: %s and %s are both local: one side must be [user@]host:path\n", src.path, target.path)
 			return exitFailure
 		}
-		host = o.dest
 	}
-	switch {
-	case host == "":
-		fmt.Fprintln(e.Stderr, "paramigo cp: at least one operand must be remote ([user@]host:path)")
-		return exitFailure
-	case target.remote == srcs[0].remote || !allSame(srcs):
-		fmt.Fprintln(e.Stderr, "paramigo cp: copies between two remote paths are not supported yet")
-		return exitFailure
-	}
-	c := &copier{e: e, args: a, now: time.Now}
+	c := &copier{e: e, args: a, now: time.Now, clients: map[string]*sftp.Client{}}
 	if a.limit > 0 {
 		c.limit = &limiter{bytesPerSec: float64(a.limit) * 1024 / 8, now: time.Now, sleep: time.Sleep}
 	}
-	return c.run(host, srcs, target)
-}
-
-// allSame reports whether the sources are all local or all remote.
-func allSame(srcs []operand) bool {
-	for _, s := range srcs {
-		if s.remote != srcs[0].remote {
-			return false
-		}
-	}
-	return true
+	defer c.close()
+	return c.run(srcs, target)
 }
 
 // copier is one run of the command.
 type copier struct {
-	e     *cli.Env
-	args  *cpArgs
-	now   func() time.Time
-	s     *sftp.Client
-	limit *limiter // -l; nil: no limit
+	e       *cli.Env
+	args    *cpArgs
+	now     func() time.Time
+	limit   *limiter                // -l; nil: no limit
+	clients map[string]*sftp.Client // by [user@]host, one connection each
+	closers []func() error
 }
 
-func (c *copier) run(host string, srcs []operand, target operand) int {
+func (c *copier) close() {
+	for i := len(c.closers) - 1; i >= 0; i-- {
+		c.closers[i]()
+	}
+}
+
+// sftpFor connects to host once and returns its SFTP client; a failure
+// is reported in ssh's words and ends the run with 255.
+func (c *copier) sftpFor(host string) (*sftp.Client, bool) {
+	if s, ok := c.clients[host]; ok {
+		return s, true
+	}
 	o := c.args.config
 	o.Home = c.e.Env("HOME")
 	o.Env = func(name string) (string, bool) {
@@ -274,15 +265,29 @@ func (c *copier) run(host string, srcs []operand, target operand) int {
 	client, err := paramigo.Connect(ctx, host, copts...)
 	if err != nil {
 		c.reportConnectionError(host, err)
-		return exitConnection
+		return nil, false
 	}
-	defer client.Close()
-	c.s, err = client.SFTP(ctx)
+	c.closers = append(c.closers, client.Close)
+	s, err := client.SFTP(ctx)
 	if err != nil {
 		fmt.Fprintf(c.e.Stderr, "scp: Connection closed: %v\n", err)
-		return exitConnection
+		return nil, false
 	}
-	defer c.s.Close()
+	c.closers = append(c.closers, s.Close)
+	c.clients[host] = s
+	return s, true
+}
+
+func (c *copier) run(srcs []operand, target operand) int {
+	ctx := context.Background()
+	// Every host first, as scp connects before copying anything.
+	for _, o := range append([]operand{target}, srcs...) {
+		if o.remote {
+			if _, ok := c.sftpFor(o.dest); !ok {
+				return exitConnection
+			}
+		}
+	}
 	if len(srcs) > 1 {
 		if code := c.targetDirectory(srcs[0], target); code != 0 {
 			return code
@@ -303,7 +308,7 @@ func (c *copier) run(host string, srcs []operand, target operand) int {
 // stat looks at an operand on its own side.
 func (c *copier) stat(o operand) (fs.FileInfo, error) {
 	if o.remote {
-		return c.s.Stat(o.path)
+		return c.clients[o.dest].Stat(o.path)
 	}
 	return os.Stat(o.path)
 }
@@ -318,10 +323,10 @@ func (c *copier) targetDirectory(first, target operand) int {
 		return 0
 	case err != nil && target.remote && errors.Is(err, fs.ErrNotExist):
 		mode := fs.FileMode(0o755)
-		if sfi, err := os.Stat(first.path); err == nil {
+		if sfi, err := c.stat(first); err == nil {
 			mode = sfi.Mode().Perm() | 0o700
 		}
-		if err := c.s.Mkdir(target.path, mode); err != nil {
+		if err := c.clients[target.dest].Mkdir(target.path, mode); err != nil {
 			fmt.Fprintf(c.e.Stderr, "scp: remote mkdir \"%s\": %s\n", target.path, errnoText(err))
 			return exitConnection
 		}
@@ -393,10 +398,13 @@ func (c *copier) copy(ctx context.Context, src, target operand) int {
 			}
 		}
 	}
-	if src.remote {
-		err = c.s.Get(ctx, src.path, dst, opts)
-	} else {
-		err = c.s.Put(ctx, src.path, dst, opts)
+	switch {
+	case src.remote && target.remote:
+		err = c.clients[src.dest].CopyTo(ctx, src.path, c.clients[target.dest], dst, opts)
+	case src.remote:
+		err = c.clients[src.dest].Get(ctx, src.path, dst, opts)
+	default:
+		err = c.clients[target.dest].Put(ctx, src.path, dst, opts)
 	}
 	if m != nil && current != "" {
 		m.end(last)

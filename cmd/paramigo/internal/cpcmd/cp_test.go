@@ -182,7 +182,8 @@ func sourceTree(t *testing.T) string {
 // TestCpTreesLikeScp: -r -p uploads and downloads of a tree (spaces in
 // names, odd modes, old times, a 3 MiB file) through sshd's sftp-server
 // land the same tree, with the same modes and times, through paramigo cp
-// as through scp, into a missing target and into an existing directory.
+// as through scp, into a missing target and into an existing directory;
+// with stderr not a terminal, neither prints a thing.
 func TestCpTreesLikeScp(t *testing.T) {
 	p := sshdPeer(t, true)
 	src := sourceTree(t)
@@ -191,13 +192,13 @@ func TestCpTreesLikeScp(t *testing.T) {
 		t.Run(tl.name, func(t *testing.T) {
 			remote := t.TempDir()
 			// A missing target becomes the copy of the tree.
-			if code, stderr := tl.run(p, t, "-r", "-p", src, "peer:"+remote+"/up"); code != 0 {
+			if code, stderr := tl.run(p, t, "-r", "-p", src, "peer:"+remote+"/up"); code != 0 || stderr != "" {
 				t.Fatalf("upload: exit %d: %s\n%s", code, stderr, p.log())
 			}
 			sameTree(t, "upload", want, tree(t, filepath.Join(remote, "up"), true))
 			// An existing directory target gets the tree inside it.
 			local := t.TempDir()
-			if code, stderr := tl.run(p, t, "-rp", "peer:"+remote+"/up", local); code != 0 {
+			if code, stderr := tl.run(p, t, "-rp", "peer:"+remote+"/up", local); code != 0 || stderr != "" {
 				t.Fatalf("download: exit %d: %s", code, stderr)
 			}
 			sameTree(t, "download", want, tree(t, filepath.Join(local, "up"), true))
@@ -346,4 +347,38 @@ func TestCpThroughServe(t *testing.T) {
 		t.Fatalf("download: exit %d: %s", code, stderr)
 	}
 	sameTree(t, "through serve", tree(t, src, true), tree(t, filepath.Join(local, "back"), true))
+}
+
+// TestCpRemoteToRemoteLikeScp: between two sshd servers, and within one,
+// a file and a -r -p tree pass through this host and land the same
+// through paramigo cp as through scp (whose default in 9.2 is -3's way).
+func TestCpRemoteToRemoteLikeScp(t *testing.T) {
+	p1, p2 := sshdPeer(t, true), sshdPeer(t, true)
+	c1, _ := os.ReadFile(p1.cfg)
+	c2, _ := os.ReadFile(p2.cfg)
+	both := peer{cfg: filepath.Join(t.TempDir(), "ssh_config"), log: func() string { return p1.log() + p2.log() }}
+	os.WriteFile(both.cfg, append(c1, bytes.Replace(c2, []byte("Host peer\n"), []byte("Host peer2\n"), 1)...), 0o600)
+	src := sourceTree(t)
+	want := tree(t, src, true)
+	results := map[string]map[string]entry{}
+	for _, tl := range tools {
+		t.Run(tl.name, func(t *testing.T) {
+			dst := t.TempDir()
+			steps := [][]string{
+				{"-r", "-p", "peer:" + src, "peer2:" + dst + "/tree"},
+				{"peer:" + src + "/a file.txt", "peer2:" + dst},
+				{"peer:" + src + "/sub dir/big", "peer:" + dst + "/big copy"},
+			}
+			for _, args := range steps {
+				if code, stderr := tl.run(both, t, args...); code != 0 || stderr != "" {
+					t.Fatalf("%q: exit %d: %s\n%s", args, code, stderr, both.log())
+				}
+			}
+			sameTree(t, "tree", want, tree(t, filepath.Join(dst, "tree"), true))
+			results[tl.name] = tree(t, dst, false)
+		})
+	}
+	if len(results) == 2 {
+		sameTree(t, "paramigo cp against scp", results["scp"], results["paramigo cp"])
+	}
 }
