@@ -45,9 +45,9 @@ batch mode, asks nothing). -P sets the port, -C asks for compression, -4
 and -6 the address family, -c the ciphers; -v logs as ssh -v. -l limits
 the bandwidth to limit Kbit/s over the whole run.
 
-On a terminal, each file shows scp's progress line (name, percent, bytes,
-rate, time left), ending with the time it took; -q, or a stderr that is
-not a terminal, shows nothing. --resume keeps what a destination file
+When stdout is a terminal, each file shows scp's progress line there
+(name, percent, bytes, rate, time left), ending with the time it took;
+-q, or a stdout that is not a terminal, shows nothing. --resume keeps what a destination file
 already holds and copies only the rest, for a copy that was cut short
 (a destination longer than its source is an error).
 
@@ -416,9 +416,10 @@ func (c *copier) copy(ctx context.Context, src, target operand) int {
 	return 0
 }
 
-// meter returns a progress meter on stderr when stderr is a terminal.
+// meter returns a progress meter on stdout when stdout is a terminal:
+// scp's meter goes there, not to stderr.
 func (c *copier) meter() *meter {
-	f, ok := c.e.Stderr.(*os.File)
+	f, ok := c.e.Stdout.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil
 	}
@@ -426,7 +427,8 @@ func (c *copier) meter() *meter {
 	if err != nil || cols <= 0 {
 		cols = 80
 	}
-	return &meter{w: f, now: c.now, width: cols}
+	return &meter{w: f, now: c.now, width: min(cols, 512), // scp's bounds
+		show: func() bool { return foreground(f) }}
 }
 
 func baseName(p string) string {

@@ -15,6 +15,9 @@ type meter struct {
 	w     io.Writer
 	now   func() time.Time
 	width int // the terminal's columns
+	// show reports whether to draw now (scp: only in the terminal's
+	// foreground); nil means always.
+	show func() bool
 
 	name     string
 	total    int64
@@ -60,43 +63,54 @@ func (m *meter) end(done int64) {
 	if secs := m.now().Sub(m.start).Seconds(); secs > 0 {
 		m.rate = float64(done) / secs
 	}
-	m.draw(done, true)
-	io.WriteString(m.w, "\n")
+	if m.show == nil || m.show() {
+		m.draw(done, true)
+		io.WriteString(m.w, "\n")
+	}
 }
+
+// meterRight is the width of what follows the name on scp's line.
+const meterRight = 36
 
 func (m *meter) draw(done int64, final bool) {
+	if m.show != nil && !m.show() {
+		return
+	}
 	pct := 100
-	if m.total > 0 {
-		pct = int(done * 100 / m.total)
+	if m.total > 0 && done != m.total {
+		pct = int(float64(done) / float64(m.total) * 100)
 	}
-	var left string
-	switch {
-	case final:
-		left = clock(m.now().Sub(m.start)) + "    "
-	case m.rate > 0 && done <= m.total:
-		left = clock(time.Duration(float64(m.total-done)/m.rate*float64(time.Second))) + " ETA"
+	var eta string
+	switch left := m.total - done; {
+	case final || left <= 0:
+		eta = clock(m.now().Sub(m.start)) + "    "
+	case m.rate == 0:
+		eta = "  --:-- ETA"
 	default:
-		left = "--:-- ETA"
+		eta = clock(time.Duration(float64(left)/m.rate*float64(time.Second))) + " ETA"
 	}
-	right := fmt.Sprintf(" %3d%% %s %s/s %s", pct, formatSize(done), formatRate(m.rate), left)
-	nameWidth := max(m.width-len(right)-1, 1)
-	name := m.name
-	if len(name) > nameWidth {
-		name = name[:nameWidth]
+	var b strings.Builder
+	if w := m.width - meterRight; w > 0 {
+		name := m.name
+		if len(name) > w {
+			name = name[:w]
+		}
+		fmt.Fprintf(&b, "\r%-*s", w, name)
 	}
-	fmt.Fprintf(m.w, "\r%-*s%s", nameWidth, name, right)
+	fmt.Fprintf(&b, " %3d%% %s %s/s %s", pct, formatSize(done), formatRate(m.rate), eta)
+	io.WriteString(m.w, b.String())
 }
 
-// clock is a duration as scp shows it: mm:ss, or hh:mm:ss past an hour.
+// clock is a duration as scp shows it: "  mm:ss", or h:mm:ss past an hour.
 func clock(d time.Duration) string {
-	s := int64(d.Round(time.Second) / time.Second)
+	s := int64(d / time.Second)
 	if s >= 3600 {
 		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
 	}
-	return fmt.Sprintf("%02d:%02d", s/60, s%60)
+	return fmt.Sprintf("  %02d:%02d", s/60, s%60)
 }
 
-var units = []string{"B", "KB", "MB", "GB", "TB", "PB", "EB"}
+const units = " KMGTPE"
 
 // formatSize keeps a size to five digits and a unit, as scp does.
 func formatSize(n int64) string {
@@ -105,17 +119,29 @@ func formatSize(n int64) string {
 		n = (n + 512) / 1024
 		i++
 	}
-	return fmt.Sprintf("%5d%-2s", n, units[i])
+	return fmt.Sprintf("%5d%c%s", n, units[i], unitSuffix(i))
 }
 
-// formatRate is a rate with one decimal in the largest unit under 1000.
+// formatRate is a rate in KB/s at least, with one decimal, as scp's.
 func formatRate(r float64) string {
+	n := int64(r * 100)
 	i := 0
-	for r >= 999.95 && i < len(units)-1 {
-		r /= 1024
+	for n >= 100*1000 && i < len(units)-1 {
+		n = (n + 512) / 1024
 		i++
 	}
-	return strings.TrimSpace(fmt.Sprintf("%5.1f%s", r, units[i]))
+	if i == 0 {
+		i++
+		n = (n + 512) / 1024
+	}
+	return fmt.Sprintf("%3d.%1d%c%s", (n+5)/100, (n+5)/10%10, units[i], unitSuffix(i))
+}
+
+func unitSuffix(i int) string {
+	if i > 0 {
+		return "B"
+	}
+	return " "
 }
 
 // limiter holds a run to a bandwidth, as scp's -l: after each chunk it

@@ -15,14 +15,13 @@ func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
 func (c *fakeClock) sleep(d time.Duration)   { c.advance(d) }
 func newClock() *fakeClock                   { return &fakeClock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)} }
 func lines(b *bytes.Buffer) []string         { return strings.Split(b.String(), "\r")[1:] }
-func padded(name string, width int, right string) string {
-	return name + strings.Repeat(" ", width-len(right)-1-len(name)) + right
-}
 
 // TestMeter: the line scp draws — name, percent, size, rate, time left —
 // is redrawn in place at most once a second, the rate is what moved over
 // the interval, and the last line has the whole size, the average rate
-// and the time taken, then a newline; a long name is cut to the width (the last column left free, as scp leaves it).
+// and the time taken, then a newline; a long name gets what the 36
+// columns on its right leave; nothing is drawn while the process is not
+// in the terminal's foreground.
 func TestMeter(t *testing.T) {
 	clk := newClock()
 	var out bytes.Buffer
@@ -35,9 +34,9 @@ func TestMeter(t *testing.T) {
 	clk.advance(time.Second)
 	m.end(1000000)
 	want := []string{
-		padded("file.bin", 60, "   0%     0B  0.0B/s --:-- ETA"),
-		padded("file.bin", 60, "  50%   488KB 488.3KB/s 00:01 ETA"),
-		padded("file.bin", 60, " 100%   977KB 488.3KB/s 00:02    ") + "\n",
+		"file.bin                   0%     0     0.0KB/s   --:-- ETA",
+		"file.bin                  50%   488KB 488.3KB/s   00:01 ETA",
+		"file.bin                 100%   977KB 488.3KB/s   00:02    \n",
 	}
 	got := lines(&out)
 	if len(got) != len(want) {
@@ -53,23 +52,35 @@ func TestMeter(t *testing.T) {
 	m = &meter{w: &out, now: clk.now, width: 40}
 	m.begin(strings.Repeat("n", 50), 0)
 	m.end(0)
-	if got := lines(&out); len(got) != 2 || len(got[1]) != 40-1+1 || !strings.HasPrefix(got[1], "nnnn") ||
-		!strings.Contains(got[1], " 100% ") {
+	if got := lines(&out); len(got) != 2 || got[1] != "nnnn 100%     0     0.0KB/s   00:00    \n" {
 		t.Fatalf("empty file with a long name: %q", got)
+	}
+
+	// In the background (not the terminal's foreground group) nothing.
+	out.Reset()
+	m = &meter{w: &out, now: clk.now, width: 80, show: func() bool { return false }}
+	m.begin("f", 10)
+	clk.advance(2 * time.Second)
+	m.update(5)
+	m.end(10)
+	if out.Len() != 0 {
+		t.Fatalf("drawn in the background: %q", out.String())
 	}
 }
 
 // TestMeterFormats: sizes keep five digits with a unit, rates one
-// decimal, times mm:ss or h:mm:ss, as scp's.
+// decimal in KB/s at least, times mm:ss (seconds cut, not rounded) or
+// h:mm:ss, as scp's.
 func TestMeterFormats(t *testing.T) {
 	for _, c := range []struct{ got, want string }{
-		{formatSize(99999), "99999B "},
+		{formatSize(99999), "99999  "},
 		{formatSize(100000), "   98KB"},
 		{formatSize(5 << 30), " 5120MB"},
-		{formatRate(999), "999.0B"},
-		{formatRate(1000), "1.0KB"},
-		{formatRate(3.5 * (1 << 30)), "3.5GB"},
-		{clock(59*time.Second + 600*time.Millisecond), "01:00"},
+		{formatRate(0), "  0.0KB"},
+		{formatRate(999), "  1.0KB"},
+		{formatRate(100 << 10), "100.0KB"},
+		{formatRate(3.5 * (1 << 30)), "  3.5GB"},
+		{clock(59*time.Second + 600*time.Millisecond), "  00:59"},
 		{clock(2*time.Hour + 3*time.Minute + 4*time.Second), "2:03:04"},
 	} {
 		if c.got != c.want {
