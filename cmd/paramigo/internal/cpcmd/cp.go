@@ -492,7 +492,11 @@ func (c *copier) prompt(_ context.Context, p *paramigo.Prompt) (string, error) {
 // rest are printed as the library words them.
 func (c *copier) reportConnectionError(host string, err error) {
 	var aerr *paramigo.AuthError
+	var nv *paramigo.NoValidConnectionsError
 	switch {
+	case errors.As(err, &nv) && len(nv.Attempts) > 0:
+		fmt.Fprintf(c.e.Stderr, "ssh: connect to host %s port %d: %s\n", nv.Host, nv.Port,
+			errnoText(nv.Attempts[len(nv.Attempts)-1].Err))
 	case errors.As(err, &aerr):
 		h := host
 		if i := strings.LastIndexByte(h, '@'); i >= 0 {

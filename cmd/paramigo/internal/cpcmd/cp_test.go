@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -353,11 +355,7 @@ func TestCpThroughServe(t *testing.T) {
 // a file and a -r -p tree pass through this host and land the same
 // through paramigo cp as through scp (whose default in 9.2 is -3's way).
 func TestCpRemoteToRemoteLikeScp(t *testing.T) {
-	p1, p2 := sshdPeer(t, true), sshdPeer(t, true)
-	c1, _ := os.ReadFile(p1.cfg)
-	c2, _ := os.ReadFile(p2.cfg)
-	both := peer{cfg: filepath.Join(t.TempDir(), "ssh_config"), log: func() string { return p1.log() + p2.log() }}
-	os.WriteFile(both.cfg, append(c1, bytes.Replace(c2, []byte("Host peer\n"), []byte("Host peer2\n"), 1)...), 0o600)
+	both := twoPeers(t)
 	src := sourceTree(t)
 	want := tree(t, src, true)
 	results := map[string]map[string]entry{}
@@ -380,5 +378,57 @@ func TestCpRemoteToRemoteLikeScp(t *testing.T) {
 	}
 	if len(results) == 2 {
 		sameTree(t, "paramigo cp against scp", results["scp"], results["paramigo cp"])
+	}
+}
+
+// twoPeers starts two sshd servers, "peer" and "peer2" in one ssh_config.
+func twoPeers(t *testing.T) peer {
+	p1, p2 := sshdPeer(t, true), sshdPeer(t, true)
+	c1, _ := os.ReadFile(p1.cfg)
+	c2, _ := os.ReadFile(p2.cfg)
+	both := peer{cfg: filepath.Join(t.TempDir(), "ssh_config"), log: func() string { return p1.log() + p2.log() }}
+	os.WriteFile(both.cfg, append(c1, bytes.Replace(c2, []byte("Host peer\n"), []byte("Host peer2\n"), 1)...), 0o600)
+	return both
+}
+
+// TestCpFlagsLikeScp: -J reaches peer2 through peer (ProxyJump, each hop
+// with its own configuration), and -P, -i and -o stand in for a
+// configuration file (-F none): the file lands through paramigo cp as
+// through scp, and a closed -P port is a connection failure (255) in
+// ssh's words for both.
+func TestCpFlagsLikeScp(t *testing.T) {
+	both := twoPeers(t)
+	cfg, _ := os.ReadFile(both.cfg)
+	field := func(key string) string {
+		m := regexp.MustCompile(`(?m)^\t` + key + ` (\S+)$`).FindStringSubmatch(string(cfg))
+		return m[1]
+	}
+	port, key, kh := field("Port"), field("IdentityFile"), field("UserKnownHostsFile")
+	dir := t.TempDir()
+	src := filepath.Join(dir, "a file")
+	os.WriteFile(src, []byte("through the jump\n"), 0o640)
+	for _, tl := range tools {
+		t.Run(tl.name, func(t *testing.T) {
+			out := t.TempDir()
+			if code, stderr := tl.run(both, t, "-J", "peer", src, "peer2:"+out+"/jumped"); code != 0 {
+				t.Fatalf("-J: exit %d: %s\n%s", code, stderr, both.log())
+			}
+			flags := []string{"-i", key, "-o", "UserKnownHostsFile=" + kh, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+				"-o", "IdentityAgent=none"}
+			noConfig := peer{cfg: "none"}
+			args := append(append([]string{"-P", port}, flags...), "127.0.0.1:"+out+"/jumped", out+"/back")
+			if code, stderr := tl.run(noConfig, t, args...); code != 0 {
+				t.Fatalf("-P -i -o: exit %d: %s", code, stderr)
+			}
+			if got, _ := os.ReadFile(filepath.Join(out, "back")); string(got) != "through the jump\n" {
+				t.Fatalf("landed %q", got)
+			}
+			closed := strconv.Itoa(sshtest.FreePort(t))
+			args = append(append([]string{"-P", closed}, flags...), src, "127.0.0.1:"+out+"/never")
+			if code, stderr := tl.run(noConfig, t, args...); code != 255 ||
+				!strings.Contains(stderr, "ssh: connect to host 127.0.0.1 port "+closed+": Connection refused") {
+				t.Fatalf("a closed port: exit %d: %s", code, stderr)
+			}
+		})
 	}
 }
