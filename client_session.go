@@ -278,7 +278,14 @@ func (c *Client) forwardAgent(ctx context.Context, ch *Channel) error {
 // serveAgentChannels connects each auth-agent@openssh.com channel the
 // server opens to the local agent at sock.
 func (c *Client) serveAgentChannels(sock string) {
-	for nc := range c.AgentChannels() {
+	chans := c.AgentChannels()
+	for {
+		var nc *NewChannel
+		select {
+		case nc = <-chans:
+		case <-c.Done(): // the queue is never closed: stop with the connection
+			return
+		}
 		go func() {
 			local, err := net.Dial("unix", sock)
 			if err != nil {
