@@ -13,7 +13,8 @@ import (
 // is glob(3) over SFTP): each element between slashes is matched with
 // path.Match against the entries of its directory, a leading dot in a
 // name is matched only by a dot in the pattern (so "*" leaves out hidden
-// files, ".*" finds them, "." and ".." included), a backslash quotes the
+// files, ".*" finds them, though never "." and "..", which listings
+// leave out), a backslash quotes the
 // character after it, and a pattern ending in "/" matches directories
 // only. An element without wildcards is taken as it stands, and a
 // pattern with none at all names itself when it exists. Relative

@@ -76,3 +76,7 @@ func modeString(p uint32) string {
 	special(9, modeSticky, 't', 'T')
 	return string(b[:])
 }
+
+// ModeString is ls's ten-character mode column for POSIX mode bits, as
+// LongName shows it and sftp's ls -l prints it beside its own columns.
+func ModeString(p uint32) string { return modeString(p) }

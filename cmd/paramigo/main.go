@@ -1,5 +1,5 @@
 // Command paramigo is the paramigo SSH toolkit's command line: serve, ssh,
-// keygen, agent and cp (sftp and run to come), with OpenSSH's flags where it does
+// keygen, agent, cp and sftp (run to come), with OpenSSH's flags where it does
 // the same job. Each subcommand is its own package under internal/; this
 // one only dispatches.
 package main
@@ -15,6 +15,7 @@ import (
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/cpcmd"
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/keygencmd"
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/servecmd"
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/sftpcmd"
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/sftpservercmd"
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/sshcmd"
 )
@@ -40,6 +41,7 @@ func commands() []command {
 			keygencmd.Run, keygencmd.Usage},
 		{"agent", "hold keys for ssh-add, ssh and paramiko (ssh-agent's flags)", agentcmd.Run, agentcmd.Usage},
 		{"cp", "copy files to and from a remote host over SFTP (scp's flags)", cpcmd.Run, cpcmd.Usage},
+		{"sftp", "an SFTP session with a remote host (sftp's commands, flags and batch files)", sftpcmd.Run, sftpcmd.Usage},
 		{"sftp-server", "serve SFTP on stdin/stdout for sshd's Subsystem line (sftp-server's flags)",
 			sftpservercmd.Run, sftpservercmd.Usage},
 	}

@@ -5,22 +5,18 @@
 package cpcmd
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"log/slog"
 	"os"
 	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/paramigo/paramigo"
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/cli"
 	"github.com/paramigo/paramigo/sftp"
 	"github.com/paramigo/paramigo/sshconfig"
@@ -156,12 +152,7 @@ func parseArgs(args []string) (*cpArgs, error) {
 }
 
 // quote quotes a value for an ssh_config line when it needs it.
-func quote(v string) string {
-	if v != "" && !strings.ContainsAny(v, " \t\"'\\#=") {
-		return v
-	}
-	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"`
-}
+func quote(v string) string { return cli.QuoteConfig(v) }
 
 // operand is one source or target: local, or [user@]host:path.
 type operand struct {
@@ -249,20 +240,8 @@ func (c *copier) sftpFor(host string) (*sftp.Client, bool) {
 	if s, ok := c.clients[host]; ok {
 		return s, true
 	}
-	o := c.args.config
-	o.Home = c.e.Env("HOME")
-	o.Env = func(name string) (string, bool) {
-		v := c.e.Env(name)
-		return v, v != ""
-	}
 	ctx := context.Background()
-	copts := []paramigo.ConnectOption{paramigo.WithSSHConfig(o), paramigo.WithPrompt(c.prompt),
-		paramigo.WithProxyStderr(c.e.Stderr)}
-	if c.args.verbose {
-		copts = append(copts, paramigo.WithLogger(slog.New(slog.NewTextHandler(c.e.Stderr,
-			&slog.HandlerOptions{Level: slog.LevelDebug}))))
-	}
-	client, err := paramigo.Connect(ctx, host, copts...)
+	client, err := cli.Connect(ctx, c.e, host, c.args.config, c.args.verbose)
 	if err != nil {
 		c.reportConnectionError(host, err)
 		return nil, false
@@ -454,59 +433,10 @@ func transferText(err error) string {
 
 // errnoText is strerror's wording for the common failures, whichever
 // side they happened on.
-func errnoText(err error) string {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		err = pe.Err
-	}
-	var errno syscall.Errno
-	switch {
-	case errors.As(err, &errno):
-		s := errno.Error()
-		return strings.ToUpper(s[:1]) + s[1:]
-	case errors.Is(err, fs.ErrNotExist):
-		return "No such file or directory"
-	case errors.Is(err, fs.ErrPermission):
-		return "Permission denied"
-	}
-	return err.Error()
-}
+func errnoText(err error) string { return cli.ErrnoText(err) }
 
-// prompt asks ssh's questions on the controlling terminal, as scp's ssh
-// does; without one nothing can be asked.
-func (c *copier) prompt(_ context.Context, p *paramigo.Prompt) (string, error) {
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
-		return "", err
-	}
-	defer tty.Close()
-	if !p.Echo {
-		return cli.ReadHidden(tty, tty, p.Text)
-	}
-	io.WriteString(tty, p.Text)
-	line, err := bufio.NewReader(tty).ReadString('\n')
-	return strings.TrimRight(line, "\r\n"), err
-}
-
-// reportConnectionError prints ssh's words for the common failures; the
-// rest are printed as the library words them.
+// reportConnectionError prints ssh's words for the failure, then scp's.
 func (c *copier) reportConnectionError(host string, err error) {
-	var aerr *paramigo.AuthError
-	var nv *paramigo.NoValidConnectionsError
-	switch {
-	case errors.As(err, &nv) && len(nv.Attempts) > 0:
-		fmt.Fprintf(c.e.Stderr, "ssh: connect to host %s port %d: %s\n", nv.Host, nv.Port,
-			errnoText(nv.Attempts[len(nv.Attempts)-1].Err))
-	case errors.As(err, &aerr):
-		h := host
-		if i := strings.LastIndexByte(h, '@'); i >= 0 {
-			h = h[i+1:]
-		}
-		fmt.Fprintf(c.e.Stderr, "%s@%s: Permission denied (%s).\n", aerr.User, h, strings.Join(aerr.Remaining, ","))
-	case errors.Is(err, paramigo.ErrHostKeyRejected):
-		fmt.Fprintln(c.e.Stderr, "Host key verification failed.")
-	default:
-		fmt.Fprintf(c.e.Stderr, "ssh: %s\n", strings.TrimPrefix(err.Error(), "paramigo: "))
-	}
+	cli.ReportConnectionError(c.e.Stderr, host, err)
 	fmt.Fprintln(c.e.Stderr, "scp: Connection closed")
 }

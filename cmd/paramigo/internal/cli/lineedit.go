@@ -1,0 +1,288 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode"
+
+	"golang.org/x/term"
+)
+
+// ErrInterrupted is ReadLine's answer to ^C: the line typed so far is
+// dropped and the caller prompts again, as sftp does.
+var ErrInterrupted = errors.New("interrupted")
+
+// historySize is how many lines the editor remembers, as sftp's
+// editline history (H_SETSIZE 100).
+const historySize = 100
+
+// LineEditor reads lines from a terminal with emacs-style editing, as
+// sftp's editline does: left and right (^B ^F), home and end (^A ^E),
+// backspace and delete (^D), ^U the whole line, ^K to its end, ^W the
+// word before the cursor, ^L to redraw, up and down (^P ^N) through the
+// history, ^C to start over and ^D on an empty line for the end.
+type LineEditor struct {
+	tty     *os.File
+	in      *bufio.Reader
+	out     io.Writer
+	history []string
+}
+
+// NewLineEditor edits lines typed on tty, drawing them on out.
+func NewLineEditor(tty *os.File, out io.Writer) *LineEditor {
+	return &LineEditor{tty: tty, in: bufio.NewReader(tty), out: out}
+}
+
+// History returns the lines entered so far, oldest first.
+func (e *LineEditor) History() []string { return append([]string(nil), e.history...) }
+
+// ReadLine shows prompt and returns the line typed, with the terminal in
+// raw mode only while it is read: io.EOF for ^D on an empty line (or the
+// end of the input), ErrInterrupted for ^C.
+func (e *LineEditor) ReadLine(prompt string) (string, error) {
+	fd := int(e.tty.Fd())
+	old, err := term.MakeRaw(fd)
+	if err != nil {
+		return "", fmt.Errorf("line editing: %w", err)
+	}
+	defer term.Restore(fd, old)
+	return e.edit(prompt)
+}
+
+// editState is the line being edited: its runes and the cursor.
+type editState struct {
+	buf    []rune
+	pos    int
+	prompt string
+	out    io.Writer
+}
+
+// redraw draws the prompt and the line again from the start of the
+// terminal's row, clears what an older, longer line left, and puts the
+// cursor back where it belongs.
+func (s *editState) redraw() {
+	var b strings.Builder
+	b.WriteString("\r" + s.prompt + string(s.buf) + "\x1b[K")
+	if back := len(s.buf) - s.pos; back > 0 {
+		fmt.Fprintf(&b, "\x1b[%dD", back)
+	}
+	io.WriteString(s.out, b.String())
+}
+
+func (s *editState) set(line string) {
+	s.buf = []rune(line)
+	s.pos = len(s.buf)
+}
+
+func (s *editState) insert(r rune) {
+	s.buf = append(s.buf, 0)
+	copy(s.buf[s.pos+1:], s.buf[s.pos:])
+	s.buf[s.pos] = r
+	s.pos++
+}
+
+func (s *editState) deleteRange(from, to int) {
+	s.buf = append(s.buf[:from], s.buf[to:]...)
+	s.pos = from
+}
+
+// wordStart is where the word before the cursor begins: back over
+// spaces, then over what is not space.
+func (s *editState) wordStart() int {
+	i := s.pos
+	for i > 0 && unicode.IsSpace(s.buf[i-1]) {
+		i--
+	}
+	for i > 0 && !unicode.IsSpace(s.buf[i-1]) {
+		i--
+	}
+	return i
+}
+
+// wordEnd is where the word after the cursor ends.
+func (s *editState) wordEnd() int {
+	i := s.pos
+	for i < len(s.buf) && unicode.IsSpace(s.buf[i]) {
+		i++
+	}
+	for i < len(s.buf) && !unicode.IsSpace(s.buf[i]) {
+		i++
+	}
+	return i
+}
+
+// edit is ReadLine on a terminal already in raw mode: the keys come from
+// e.in and the drawing goes to e.out.
+func (e *LineEditor) edit(prompt string) (string, error) {
+	s := &editState{prompt: prompt, out: e.out}
+	io.WriteString(e.out, prompt)
+	hist := len(e.history) // the history line shown; len: the new one
+	draft := ""
+	recall := func(i int) {
+		if i < 0 || i > len(e.history) || i == hist {
+			return
+		}
+		if hist == len(e.history) {
+			draft = string(s.buf)
+		}
+		hist = i
+		if i == len(e.history) {
+			s.set(draft)
+		} else {
+			s.set(e.history[i])
+		}
+		s.redraw()
+	}
+	for {
+		r, _, err := e.in.ReadRune()
+		if err != nil {
+			if len(s.buf) > 0 && errors.Is(err, io.EOF) {
+				io.WriteString(e.out, "\r\n")
+				return e.enter(string(s.buf)), nil
+			}
+			return "", err
+		}
+		switch r {
+		case '\r', '\n':
+			io.WriteString(e.out, "\r\n")
+			return e.enter(string(s.buf)), nil
+		case 0x03: // ^C
+			io.WriteString(e.out, "\r\n")
+			return "", ErrInterrupted
+		case 0x04: // ^D
+			if len(s.buf) == 0 {
+				return "", io.EOF
+			}
+			if s.pos < len(s.buf) {
+				s.deleteRange(s.pos, s.pos+1)
+				s.pos = min(s.pos, len(s.buf))
+			}
+		case 0x01: // ^A
+			s.pos = 0
+		case 0x05: // ^E
+			s.pos = len(s.buf)
+		case 0x02: // ^B
+			s.pos = max(s.pos-1, 0)
+		case 0x06: // ^F
+			s.pos = min(s.pos+1, len(s.buf))
+		case 0x7f, 0x08: // backspace, ^H
+			if s.pos > 0 {
+				s.deleteRange(s.pos-1, s.pos)
+			}
+		case 0x15: // ^U: the whole line, as editline's em-kill-line
+			s.buf, s.pos = s.buf[:0], 0
+		case 0x0b: // ^K
+			s.buf = s.buf[:s.pos]
+		case 0x17: // ^W
+			s.deleteRange(s.wordStart(), s.pos)
+		case 0x0c: // ^L
+			io.WriteString(e.out, "\x1b[H\x1b[2J")
+		case 0x10: // ^P
+			recall(hist - 1)
+			continue
+		case 0x0e: // ^N
+			recall(hist + 1)
+			continue
+		case 0x1b:
+			switch e.escape(s) {
+			case 'A':
+				recall(hist - 1)
+				continue
+			case 'B':
+				recall(hist + 1)
+				continue
+			}
+		default:
+			if r < 0x20 || r == unicode.ReplacementChar {
+				continue
+			}
+			s.insert(r)
+		}
+		s.redraw()
+	}
+}
+
+// escape reads the rest of an escape sequence and applies the cursor
+// motions it names; it returns 'A' or 'B' for up and down, which move
+// through the history.
+func (e *LineEditor) escape(s *editState) byte {
+	b, err := e.in.ReadByte()
+	if err != nil {
+		return 0
+	}
+	switch b {
+	case 'b': // meta-b
+		s.pos = s.wordStart()
+		return 0
+	case 'f': // meta-f
+		s.pos = s.wordEnd()
+		return 0
+	case '[', 'O':
+	default:
+		return 0
+	}
+	// CSI: parameters, then one final byte.
+	var params []byte
+	for {
+		c, err := e.in.ReadByte()
+		if err != nil {
+			return 0
+		}
+		if c >= 0x40 && c <= 0x7e {
+			return e.csi(s, string(params), c)
+		}
+		params = append(params, c)
+	}
+}
+
+func (e *LineEditor) csi(s *editState, params string, final byte) byte {
+	ctrl := strings.HasSuffix(params, ";5") || strings.HasSuffix(params, ";3")
+	switch final {
+	case 'A', 'B':
+		return final
+	case 'C':
+		if ctrl {
+			s.pos = s.wordEnd()
+		} else {
+			s.pos = min(s.pos+1, len(s.buf))
+		}
+	case 'D':
+		if ctrl {
+			s.pos = s.wordStart()
+		} else {
+			s.pos = max(s.pos-1, 0)
+		}
+	case 'H':
+		s.pos = 0
+	case 'F':
+		s.pos = len(s.buf)
+	case '~':
+		switch params {
+		case "1", "7":
+			s.pos = 0
+		case "4", "8":
+			s.pos = len(s.buf)
+		case "3":
+			if s.pos < len(s.buf) {
+				s.deleteRange(s.pos, s.pos+1)
+			}
+		}
+	}
+	return 0
+}
+
+// enter keeps a line in the history (not blank ones, nor the line just
+// before again) and returns it.
+func (e *LineEditor) enter(line string) string {
+	if strings.TrimSpace(line) != "" && (len(e.history) == 0 || e.history[len(e.history)-1] != line) {
+		e.history = append(e.history, line)
+		if len(e.history) > historySize {
+			e.history = e.history[len(e.history)-historySize:]
+		}
+	}
+	return line
+}

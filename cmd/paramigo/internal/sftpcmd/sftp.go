@@ -1,0 +1,490 @@
+// Package sftpcmd is `paramigo sftp`: OpenSSH sftp's interactive and
+// batch client over the library's SFTP client, with sftp 9.2's flags,
+// commands, messages and exit statuses. Connections go through the
+// library's Client, so ssh_config, the agent and ProxyJump apply as they
+// do to `paramigo ssh`; -D runs a local server command instead.
+package sftpcmd
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/cli"
+	"github.com/paramigo/paramigo/sftp"
+	"github.com/paramigo/paramigo/sshconfig"
+	"golang.org/x/term"
+)
+
+const usageText = `usage: paramigo sftp [-46aCfNpqrv] [-B buffer_size] [-b batchfile] [-c cipher]
+          [-D sftp_server_command] [-F ssh_config] [-i identity_file]
+          [-J destination] [-l limit] [-o ssh_option] [-P port]
+          [-R num_requests] [-s subsystem] destination
+
+An SFTP session with OpenSSH sftp's commands (ls, cd, get, put, reget,
+reput, mkdir, rm, rename, ln, chmod, df, !command, help, ...) and flags.
+destination is [user@]host[:path] or sftp://[user@]host[:port][/path]:
+a path naming a directory starts the session there, one naming a file
+fetches it (into the second operand when given) and exits.
+
+Commands come from the terminal, with line editing and history, or from
+-b batchfile ("-" for stdin): each is echoed, and one that fails ends the
+run with status 1 unless it starts with '-'; '@' keeps it from being
+echoed. -a resumes transfers, -f asks the server to flush each file,
+-p preserves modes and times, -r copies directories recursively, -q
+hides the progress meter and messages (-N shows them again). -B sets
+the bytes of each read and write, -R the requests in flight, -l a
+bandwidth limit in Kbit/s.
+
+The connection is ssh's: ssh_config (-F file, -o Key=value), identities
+(-i), ProxyJump (-J), -P port, -C compression, -4/-6, -c ciphers, -v
+ssh -v's log; -s names the subsystem (or, with a slash, the server
+program to run). -D sftp_server_command skips SSH and runs the server
+locally, as sftp -D does. The exit status is 0, 1 when a batch command
+failed, and 255 when the connection failed.
+`
+
+// Usage prints the command's usage text.
+func Usage(w io.Writer) { io.WriteString(w, usageText) }
+
+const (
+	exitFailure    = 1   // a batch command failed, or a fetch
+	exitConnection = 255 // ssh's status for a failed connection
+)
+
+// options is a parsed command line.
+type options struct {
+	config      sshconfig.Options
+	batch       string // -b; "" none, "-" stdin
+	quiet       bool
+	noisy       bool
+	resume      bool // -a
+	fsync       bool // -f
+	preserve    bool // -p
+	recursive   bool // -r
+	verbose     bool
+	chunk       int // -B
+	requests    int // -R
+	limit       int // -l, Kbit/s
+	direct      string
+	subsystem   string
+	port        string // -P
+	dest, dest2 string
+}
+
+func parseArgs(args []string) (*options, error) {
+	o := &options{}
+	ops, err := cli.Getopt(args, "246aCfNpqrv", "BbcDFiJloPRs", func(opt byte, val string) error {
+		line := ""
+		switch opt {
+		case '4':
+			line = "AddressFamily inet"
+		case '6':
+			line = "AddressFamily inet6"
+		case 'C':
+			line = "Compression yes"
+		case 'a':
+			o.resume = true
+		case 'f':
+			o.fsync = true
+		case 'N':
+			o.noisy = true
+		case 'p':
+			o.preserve = true
+		case 'q':
+			o.quiet = true
+		case 'r':
+			o.recursive = true
+		case 'v':
+			o.verbose = true
+			line = "LogLevel DEBUG1"
+		case 'B', 'R', 'l':
+			n, err := strconv.Atoi(val)
+			if err != nil || n < 1 {
+				what := map[byte]string{'B': "Invalid buffer size", 'R': "Invalid number of requests",
+					'l': "Invalid bandwidth limit"}[opt]
+				return fmt.Errorf("%s \"%s\"", what, val)
+			}
+			switch opt {
+			case 'B':
+				o.chunk = n
+			case 'R':
+				o.requests = n
+			default:
+				o.limit = n
+			}
+		case 'b':
+			if o.batch != "" {
+				return errors.New("Batch file already specified.")
+			}
+			o.batch = val
+			line = "BatchMode yes"
+		case 'c':
+			line = "Ciphers " + cli.QuoteConfig(val)
+		case 'D':
+			o.direct = val
+		case 'F':
+			o.config.ConfigFile = val
+		case 'i':
+			line = "IdentityFile " + cli.QuoteConfig(val)
+		case 'J':
+			line = "ProxyJump " + cli.QuoteConfig(val)
+		case 'o':
+			line = val
+		case 'P':
+			if n, err := strconv.Atoi(val); err != nil || n < 1 || n > 65535 {
+				return fmt.Errorf("Bad port \"%s\"", val)
+			}
+			o.port = val
+		case 's':
+			o.subsystem = val
+		}
+		if line != "" {
+			o.config.CommandLine = append(o.config.CommandLine, line)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if o.direct == "" && (len(ops) == 0 || len(ops) > 2) {
+		return nil, errUsage
+	}
+	if len(ops) > 0 {
+		o.dest = ops[0]
+	}
+	if len(ops) > 1 {
+		o.dest2 = ops[1]
+	}
+	// What sftp always asks of its ssh, after the user's own choices
+	// (the first value of a keyword wins).
+	o.config.CommandLine = append(o.config.CommandLine, "ForwardX11 no", "PermitLocalCommand no",
+		"ClearAllForwardings yes", "ForwardAgent no")
+	return o, nil
+}
+
+var errUsage = errors.New("usage")
+
+// destination is what sftp makes of its operand: [user@]host[:path], or
+// sftp://[user@]host[:port][/path].
+type destination struct {
+	user, host, port, path string
+}
+
+func parseDestination(s string) (destination, error) {
+	if strings.HasPrefix(s, "sftp://") {
+		u, err := url.Parse(s)
+		if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return destination{}, errUsage
+		}
+		d := destination{host: u.Hostname(), port: u.Port(), path: strings.TrimPrefix(u.Path, "/")}
+		if u.User != nil {
+			d.user = u.User.Username()
+		}
+		return d, nil
+	}
+	var d destination
+	rest := s
+	if i := strings.LastIndexByte(rest, '@'); i >= 0 {
+		d.user, rest = rest[:i], rest[i+1:]
+	}
+	// A colon before any slash starts the path, as scp's colon(); a
+	// bracketed IPv6 address keeps its own colons.
+	if strings.HasPrefix(rest, "[") {
+		if j := strings.IndexByte(rest, ']'); j > 0 {
+			d.host = rest[1:j]
+			rest = rest[j+1:]
+			if strings.HasPrefix(rest, ":") {
+				d.path = rest[1:]
+			}
+			return d, nil
+		}
+	}
+	if i := strings.IndexAny(rest, ":/"); i >= 0 && rest[i] == ':' {
+		d.host, d.path = rest[:i], rest[i+1:]
+	} else {
+		d.host = rest
+	}
+	return d, nil
+}
+
+// Run is `paramigo sftp`.
+func Run(e *cli.Env, args []string) int {
+	o, err := parseArgs(args)
+	if err != nil {
+		if !errors.Is(err, errUsage) {
+			var oe *cli.OptionError
+			if errors.As(err, &oe) {
+				fmt.Fprintf(e.Stderr, "paramigo sftp: %v\n", err)
+			} else {
+				fmt.Fprintln(e.Stderr, err)
+				return exitConnection
+			}
+		}
+		Usage(e.Stderr)
+		return exitFailure
+	}
+	s := &session{e: e, o: o, quiet: (o.quiet || o.batch != "") && !o.noisy}
+	s.progress = !o.quiet && o.batch == ""
+	in := e.Stdin
+	if o.batch != "" && o.batch != "-" {
+		f, err := os.Open(o.batch)
+		if err != nil {
+			fmt.Fprintf(e.Stderr, "%s (%s).\n", cli.ErrnoText(err), o.batch)
+			return exitConnection
+		}
+		defer f.Close()
+		in = f
+	}
+	var path string
+	if o.direct != "" {
+		if code := s.attach(); code != 0 {
+			return code
+		}
+	} else {
+		d, err := parseDestination(o.dest)
+		if err != nil || d.host == "" {
+			if err == nil {
+				fmt.Fprintln(e.Stderr, "Missing hostname")
+			}
+			Usage(e.Stderr)
+			return exitFailure
+		}
+		if code := s.connect(d); code != 0 {
+			return code
+		}
+		path = d.path
+	}
+	defer s.close()
+	return s.run(in, path)
+}
+
+// session is one run of the command: the connection and the state its
+// commands change.
+type session struct {
+	e        *cli.Env
+	o        *options
+	c        *sftp.Client
+	closers  []func() error
+	quiet    bool // sftp's quiet: no "Fetching ..." lines
+	progress bool // the progress meter, toggled by "progress"
+
+	pwd, startDir string // remote
+	lwd           string // local, as lcd left it
+	names         *idNames
+}
+
+func (s *session) close() {
+	for i := len(s.closers) - 1; i >= 0; i-- {
+		s.closers[i]()
+	}
+}
+
+func (s *session) clientOptions() []sftp.ClientOption {
+	var opts []sftp.ClientOption
+	if s.o.chunk > 0 {
+		opts = append(opts, sftp.WithChunkSize(s.o.chunk))
+	}
+	if s.o.requests > 0 {
+		opts = append(opts, sftp.WithMaxInFlight(s.o.requests))
+	}
+	return opts
+}
+
+// connect reaches host over SSH and starts the SFTP session, reporting a
+// failure in ssh's and sftp's words.
+func (s *session) connect(d destination) int {
+	o := s.o.config
+	if d.port != "" && s.o.port == "" {
+		s.o.port = d.port
+	}
+	if s.o.port != "" {
+		o.CommandLine = append(o.CommandLine, "Port "+s.o.port)
+	}
+	host := d.host
+	if d.user != "" {
+		o.CommandLine = append(o.CommandLine, "User "+cli.QuoteConfig(d.user))
+	}
+	ctx := context.Background()
+	client, err := cli.Connect(ctx, s.e, host, o, s.o.verbose)
+	if err != nil {
+		cli.ReportConnectionError(s.e.Stderr, host, err)
+		fmt.Fprintln(s.e.Stderr, "Connection closed")
+		return exitConnection
+	}
+	s.closers = append(s.closers, client.Close)
+	var rwc io.ReadWriteCloser
+	switch sub := s.o.subsystem; {
+	case strings.Contains(sub, "/"):
+		// A server program rather than a subsystem name, as sftp -s.
+		rwc, err = client.Exec(ctx, sub, nil)
+	case sub != "":
+		rwc, err = client.Subsystem(ctx, sub)
+	default:
+		rwc, err = client.Subsystem(ctx, "sftp")
+	}
+	if err == nil {
+		s.c, err = sftp.NewClientContext(ctx, rwc, s.clientOptions()...)
+	}
+	if err != nil {
+		fmt.Fprintf(s.e.Stderr, "Connection closed: %v\n", err)
+		return exitConnection
+	}
+	s.closers = append(s.closers, s.c.Close)
+	if !s.quiet {
+		fmt.Fprintf(s.e.Stderr, "Connected to %s.\n", host)
+	}
+	return 0
+}
+
+// attach runs the -D server command with its stdin and stdout as the
+// session, as sftp -D does.
+func (s *session) attach() int {
+	argv, err := splitLine(s.o.direct)
+	if err != nil || len(argv) == 0 {
+		fmt.Fprintln(s.e.Stderr, "No sftp server specified via -D")
+		return exitConnection
+	}
+	for i := range argv {
+		argv[i] = unescapeGlob(argv[i])
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stderr = s.e.Stderr
+	stdin, err := cmd.StdinPipe()
+	if err == nil {
+		var stdout io.ReadCloser
+		if stdout, err = cmd.StdoutPipe(); err == nil {
+			if err = cmd.Start(); err == nil {
+				p := &process{WriteCloser: stdin, ReadCloser: stdout, cmd: cmd}
+				s.c, err = sftp.NewClient(p, s.clientOptions()...)
+				if err != nil {
+					p.Close()
+				}
+			}
+		}
+	}
+	if err != nil {
+		fmt.Fprintf(s.e.Stderr, "Couldn't initialise connection to server: %v\n", err)
+		return exitConnection
+	}
+	s.closers = append(s.closers, s.c.Close)
+	if !s.quiet {
+		fmt.Fprintf(s.e.Stderr, "Attached to %s.\n", s.o.direct)
+	}
+	return 0
+}
+
+// process is a server command's stdin and stdout as the session's
+// stream; closing it waits for the command to end.
+type process struct {
+	io.WriteCloser
+	io.ReadCloser
+	cmd  *exec.Cmd
+	once sync.Once
+	err  error
+}
+
+func (p *process) Close() error {
+	p.once.Do(func() {
+		p.WriteCloser.Close()
+		p.err = p.cmd.Wait()
+	})
+	return p.err
+}
+
+// run is sftp's interactive_loop: start where the destination's path
+// says (or fetch the file it names), then read commands until the end
+// of the input, "quit", or a batch command that fails.
+func (s *session) run(in io.Reader, start string) int {
+	pwd, err := s.c.RealPath(".")
+	if err != nil {
+		fmt.Fprintf(s.e.Stderr, "Need cwd\n")
+		return exitConnection
+	}
+	s.pwd, s.startDir = pwd, pwd
+	if wd, err := os.Getwd(); err == nil {
+		s.lwd = wd
+	}
+	s.names = newIDNames(s.c)
+	ctx := context.Background()
+	if start != "" {
+		dir := absolute(start, s.pwd)
+		if fi, err := s.c.Stat(dir); err == nil && fi.IsDir() && s.o.dest2 == "" {
+			if !s.quiet {
+				fmt.Fprintf(s.e.Stdout, "Changing to: %s\n", dir)
+			}
+			if s.dispatch(ctx, `cd "`+dir+`"`, true, false) != 0 {
+				return exitFailure
+			}
+		} else {
+			cmd := "get"
+			if s.o.resume {
+				cmd += " -a"
+			}
+			cmd += " " + dir
+			if s.o.dest2 != "" {
+				cmd += " " + s.o.dest2
+			}
+			if s.dispatch(ctx, cmd, true, false) < 0 {
+				return exitFailure
+			}
+			return 0
+		}
+	}
+	batch := s.o.batch != ""
+	tty := false
+	if f, ok := in.(*os.File); ok && !batch && term.IsTerminal(int(f.Fd())) {
+		tty = true
+	}
+	var next func() (string, error)
+	if tty {
+		ed := cli.NewLineEditor(in.(*os.File), s.e.Stdout)
+		next = func() (string, error) {
+			for {
+				line, err := ed.ReadLine("sftp> ")
+				if errors.Is(err, cli.ErrInterrupted) {
+					continue
+				}
+				return line, err
+			}
+		}
+	} else {
+		r := bufio.NewReader(in)
+		next = func() (string, error) {
+			line, err := r.ReadString('\n')
+			if err == io.EOF && line != "" {
+				err = nil
+			}
+			return strings.TrimRight(line, "\r\n"), err
+		}
+	}
+	for {
+		line, err := next()
+		if err != nil {
+			if tty {
+				fmt.Fprintln(s.e.Stdout)
+			}
+			break
+		}
+		if i := strings.IndexByte(line, '\n'); i >= 0 {
+			line = line[:i]
+		}
+		switch s.dispatch(ctx, line, batch, !tty) {
+		case 0:
+			continue
+		case 1:
+			return 0
+		default:
+			return exitFailure
+		}
+	}
+	return 0
+}
