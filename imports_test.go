@@ -14,7 +14,7 @@ import (
 const modulePath = "github.com/paramigo/paramigo"
 
 // TestImportBoundaries pins the layering docs/design.md draws: the leaves
-// (wire, keys, knownhosts, ttymodes, sshconfig, agent, sftp, proxycommand, socks and everything
+// (wire, keys, knownhosts, ttymodes, sshconfig, agent, sftp, scp, proxycommand, socks and everything
 // under internal/) never import the root, directly or through another package,
 // so they stay usable alone; nothing outside cmd/ imports cmd/; the
 // command's packages import no internal package but those cmdInternal
@@ -43,7 +43,7 @@ func TestImportBoundaries(t *testing.T) {
 			}
 		})
 	}
-	leaves := []string{"wire", "keys", "knownhosts", "ttymodes", "sshconfig", "agent", "sftp", "proxycommand", "socks", "internal/"}
+	leaves := []string{"wire", "keys", "knownhosts", "ttymodes", "sshconfig", "agent", "sftp", "scp", "proxycommand", "socks", "internal/"}
 	for pkg := range pkgs {
 		rel := strings.TrimPrefix(strings.TrimPrefix(pkg, modulePath), "/")
 		isLeaf := slices.ContainsFunc(leaves, func(l string) bool {

@@ -2,9 +2,7 @@ package cpcmd
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,57 +100,6 @@ type tool struct {
 
 var tools = []tool{{"paramigo cp", peer.cp}, {"scp", peer.scp}}
 
-// entry is what a tree holds at one path, for comparing trees.
-type entry struct {
-	mode  fs.FileMode
-	sum   [32]byte
-	mtime int64 // seconds; only compared when times are preserved
-}
-
-// tree reads the files and directories under root.
-func tree(t *testing.T, root string, times bool) map[string]entry {
-	got := map[string]entry{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := os.Lstat(p)
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		e := entry{mode: fi.Mode()}
-		if fi.Mode().IsRegular() {
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			e.sum = sha256.Sum256(data)
-		}
-		if times && rel != "." {
-			e.mtime = fi.ModTime().Unix()
-		}
-		got[rel] = e
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got
-}
-
-func sameTree(t *testing.T, what string, want, got map[string]entry) {
-	t.Helper()
-	if len(want) != len(got) {
-		t.Errorf("%s: %d entries, want %d: %v", what, len(got), len(want), got)
-	}
-	for k, w := range want {
-		if g, ok := got[k]; !ok || g != w {
-			t.Errorf("%s: %q is %+v, want %+v", what, k, g, w)
-		}
-	}
-}
-
 // sourceTree makes a tree with odd modes, old times, a name with spaces,
 // a nested directory, an empty file and a file of many chunks.
 func sourceTree(t *testing.T) string {
@@ -189,7 +136,7 @@ func sourceTree(t *testing.T) string {
 func TestCpTreesLikeScp(t *testing.T) {
 	p := sshdPeer(t, true)
 	src := sourceTree(t)
-	want := tree(t, src, true)
+	want := sshtest.Tree(t, src, true)
 	for _, tl := range tools {
 		t.Run(tl.name, func(t *testing.T) {
 			remote := t.TempDir()
@@ -197,13 +144,13 @@ func TestCpTreesLikeScp(t *testing.T) {
 			if code, stderr := tl.run(p, t, "-r", "-p", src, "peer:"+remote+"/up"); code != 0 || stderr != "" {
 				t.Fatalf("upload: exit %d: %s\n%s", code, stderr, p.log())
 			}
-			sameTree(t, "upload", want, tree(t, filepath.Join(remote, "up"), true))
+			sshtest.SameTree(t, "upload", want, sshtest.Tree(t, filepath.Join(remote, "up"), true))
 			// An existing directory target gets the tree inside it.
 			local := t.TempDir()
 			if code, stderr := tl.run(p, t, "-rp", "peer:"+remote+"/up", local); code != 0 || stderr != "" {
 				t.Fatalf("download: exit %d: %s", code, stderr)
 			}
-			sameTree(t, "download", want, tree(t, filepath.Join(local, "up"), true))
+			sshtest.SameTree(t, "download", want, sshtest.Tree(t, filepath.Join(local, "up"), true))
 		})
 	}
 }
@@ -215,7 +162,7 @@ func TestCpTreesLikeScp(t *testing.T) {
 func TestCpFilesLikeScp(t *testing.T) {
 	p := sshdPeer(t, true)
 	src := sourceTree(t)
-	results := map[string]map[string]entry{}
+	results := map[string]map[string]sshtest.TreeEntry{}
 	for _, tl := range tools {
 		t.Run(tl.name, func(t *testing.T) {
 			remote := t.TempDir()
@@ -229,14 +176,14 @@ func TestCpFilesLikeScp(t *testing.T) {
 					t.Fatalf("%q: exit %d: %s", args, code, stderr)
 				}
 			}
-			results[tl.name] = tree(t, remote, false)
+			results[tl.name] = sshtest.Tree(t, remote, false)
 			if got, _ := os.ReadFile(filepath.Join(remote, "back here")); string(got) != "hello, scp\n" {
 				t.Fatalf("round trip: %q", got)
 			}
 		})
 	}
 	if len(results) == 2 {
-		sameTree(t, "paramigo cp against scp", results["scp"], results["paramigo cp"])
+		sshtest.SameTree(t, "paramigo cp against scp", results["scp"], results["paramigo cp"])
 	}
 }
 
@@ -348,7 +295,7 @@ func TestCpThroughServe(t *testing.T) {
 	if code, stderr := p.cp(t, "-r", "-p", "peer:"+remote+"/src tree", local+"/back"); code != 0 {
 		t.Fatalf("download: exit %d: %s", code, stderr)
 	}
-	sameTree(t, "through serve", tree(t, src, true), tree(t, filepath.Join(local, "back"), true))
+	sshtest.SameTree(t, "through serve", sshtest.Tree(t, src, true), sshtest.Tree(t, filepath.Join(local, "back"), true))
 }
 
 // TestCpRemoteToRemoteLikeScp: between two sshd servers, and within one,
@@ -357,8 +304,8 @@ func TestCpThroughServe(t *testing.T) {
 func TestCpRemoteToRemoteLikeScp(t *testing.T) {
 	both := twoPeers(t)
 	src := sourceTree(t)
-	want := tree(t, src, true)
-	results := map[string]map[string]entry{}
+	want := sshtest.Tree(t, src, true)
+	results := map[string]map[string]sshtest.TreeEntry{}
 	for _, tl := range tools {
 		t.Run(tl.name, func(t *testing.T) {
 			dst := t.TempDir()
@@ -372,12 +319,12 @@ func TestCpRemoteToRemoteLikeScp(t *testing.T) {
 					t.Fatalf("%q: exit %d: %s\n%s", args, code, stderr, both.log())
 				}
 			}
-			sameTree(t, "tree", want, tree(t, filepath.Join(dst, "tree"), true))
-			results[tl.name] = tree(t, dst, false)
+			sshtest.SameTree(t, "tree", want, sshtest.Tree(t, filepath.Join(dst, "tree"), true))
+			results[tl.name] = sshtest.Tree(t, dst, false)
 		})
 	}
 	if len(results) == 2 {
-		sameTree(t, "paramigo cp against scp", results["scp"], results["paramigo cp"])
+		sshtest.SameTree(t, "paramigo cp against scp", results["scp"], results["paramigo cp"])
 	}
 }
 
