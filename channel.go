@@ -48,6 +48,7 @@ type Channel struct {
 	mu            sync.Mutex
 	remoteWindow  uint32
 	remoteMax     uint32
+	remotePeak    uint32 // the largest window the peer has granted: what it buffers
 	windowWake    chan struct{}
 	writeDeadline time.Time
 	localWindow   uint32 // the window we grant: at open, then as tuned
@@ -607,6 +608,7 @@ func (c *Channel) handle(p []byte) error {
 		c.opening = false
 		c.mu.Lock()
 		c.remoteID, c.remoteWindow, c.remoteMax = m.SenderChannel, m.InitialWindow, m.MaxPacket
+		c.remotePeak = m.InitialWindow
 		c.mu.Unlock()
 		if m.MaxPacket == 0 {
 			c.opened <- errors.New("paramigo: peer confirmed channel with a zero maximum packet size")
@@ -635,6 +637,7 @@ func (c *Channel) handle(p []byte) error {
 		} else {
 			c.remoteWindow += m.BytesToAdd
 		}
+		c.remotePeak = max(c.remotePeak, c.remoteWindow)
 		c.mu.Unlock()
 		c.wakeWriters()
 	case msg.MsgChannelEOF:

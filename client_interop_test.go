@@ -31,7 +31,7 @@ type clientEnv struct {
 	dir, key, pub, knownHosts, config string
 }
 
-func newClientEnv(t *testing.T) *clientEnv {
+func newClientEnv(t testing.TB) *clientEnv {
 	t.Helper()
 	dir := t.TempDir()
 	key, pub := sshtest.GenerateKey(t, sshtest.KeygenOptions{Dir: dir, Name: "id_test"})
@@ -40,7 +40,7 @@ func newClientEnv(t *testing.T) *clientEnv {
 
 // write writes the config file: the given blocks, then defaults for
 // every host that keep the test to its own key, agent and known_hosts.
-func (e *clientEnv) write(t *testing.T, blocks ...string) {
+func (e *clientEnv) write(t testing.TB, blocks ...string) {
 	t.Helper()
 	text := strings.Join(blocks, "\n") + fmt.Sprintf(`
 Host *
@@ -58,7 +58,7 @@ Host *
 	}
 }
 
-func currentUser(t *testing.T) string {
+func currentUser(t testing.TB) string {
 	u, err := user.Current()
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +66,7 @@ func currentUser(t *testing.T) string {
 	return u.Username
 }
 
-func (e *clientEnv) connect(t *testing.T, dest string, opts ...paramigo.ConnectOption) (*paramigo.Client, error) {
+func (e *clientEnv) connect(t testing.TB, dest string, opts ...paramigo.ConnectOption) (*paramigo.Client, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

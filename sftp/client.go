@@ -9,6 +9,7 @@ import (
 	"path"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Default sizes for a server that does not announce limits@openssh.com:
@@ -87,6 +88,12 @@ type Client struct {
 	maxIn     atomic.Int64 // largest reply packet accepted (the reader reads it while limits arrive)
 	inFlight  int
 	userChunk int
+
+	opts    []ClientOption // as given, for the sessions WithStreams opens
+	streams Streams
+	smu     sync.Mutex
+	extra   []*Client    // sessions opened for large transfers
+	rtt     atomic.Int64 // quickest request round trip seen, ns
 }
 
 // NewClient starts an SFTP session over rwc (a subsystem channel, or a
@@ -109,6 +116,7 @@ func NewClientContext(ctx context.Context, rwc io.ReadWriteCloser, opts ...Clien
 		writeLen: defaultChunk,
 	}
 	c.maxIn.Store(MaxPacket)
+	c.opts = opts
 	for _, o := range opts {
 		o(c)
 	}
@@ -228,6 +236,7 @@ func (c *Client) Extensions() map[string]string {
 // fail, and files still open are released by the server as the session
 // ends.
 func (c *Client) Close() error {
+	c.closeExtra()
 	c.mu.Lock()
 	c.closing = true
 	c.mu.Unlock()
@@ -339,12 +348,19 @@ func (c *Client) wait(ctx context.Context, ch <-chan Packet) (Packet, error) {
 	}
 }
 
+// call sends one request and waits for its reply, timing the round
+// trip.
 func (c *Client) call(ctx context.Context, p request) (Packet, error) {
+	start := time.Now()
 	ch, err := c.send(p)
 	if err != nil {
 		return nil, err
 	}
-	return c.wait(ctx, ch)
+	r, err := c.wait(ctx, ch)
+	if err == nil {
+		c.noteRoundTrip(time.Since(start))
+	}
+	return r, err
 }
 
 // replyError turns a reply that is not the wanted type into an error: a

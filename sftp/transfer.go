@@ -136,7 +136,7 @@ func (c *Client) getFile(ctx context.Context, remote, local string, info fs.File
 			if lfi.Size() > size {
 				return &fs.PathError{Op: "get", Path: local, Err: fmt.Errorf("%w (%d > %d bytes)", ErrResumeMismatch, lfi.Size(), size)}
 			}
-			flag, start = os.O_WRONLY, lfi.Size()
+			flag, start = os.O_WRONLY, c.resumeAt(lfi.Size())
 		}
 	}
 	// The source's permission bits, the owner always able to write, as
@@ -153,13 +153,19 @@ func (c *Client) getFile(ctx context.Context, remote, local string, info fs.File
 		lf.Close()
 		return err
 	}
-	pw := &progressWriter{ctx: ctx, w: lf, name: remote, done: start, total: size, fn: o.Progress}
-	_, err = rf.writeTo(ctx, pw)
+	var landed int64
+	if n := c.streamCount(false, size-start); n > 1 {
+		landed, err = c.getStripedFile(ctx, rf, lf, start, size, n, o)
+	} else {
+		pw := &progressWriter{ctx: ctx, w: lf, name: remote, done: start, total: size, fn: o.Progress}
+		_, err = rf.writeTo(ctx, pw)
+		landed = pw.done
+	}
 	if cerr := lf.Close(); err == nil {
 		err = cerr
 	}
 	if err != nil {
-		return &TransferError{Op: "get", Src: remote, Dst: local, Landed: pw.done, Size: size, Err: err}
+		return &TransferError{Op: "get", Src: remote, Dst: local, Landed: landed, Size: size, Err: err}
 	}
 	return preserveLocal(local, info, o)
 }
@@ -281,7 +287,7 @@ func (c *Client) putFrom(ctx context.Context, op string, src io.ReadSeeker, name
 			if rfi.Size() > size {
 				return &fs.PathError{Op: op, Path: remote, Err: fmt.Errorf("%w (%d > %d bytes)", ErrResumeMismatch, rfi.Size(), size)}
 			}
-			pf, start = FlagWrite, rfi.Size()
+			pf, start = FlagWrite, c.resumeAt(rfi.Size())
 		}
 	}
 	rf, err := c.open(remote, pf, info.Mode().Perm())
@@ -294,12 +300,17 @@ func (c *Client) putFrom(ctx context.Context, op string, src io.ReadSeeker, name
 	}
 	rf.off = start
 	done := start
-	_, err = rf.readFrom(ctx, &ctxReader{ctx: ctx, r: src}, func(n int) {
-		done += int64(n)
-		if o.Progress != nil {
-			o.Progress(name, done, size)
-		}
-	})
+	ra, isFile := src.(*os.File)
+	if n := c.streamCount(true, size-start); n > 1 && isFile {
+		done, err = c.putStripedFile(ctx, rf, ra, start, size, n, name, o)
+	} else {
+		_, err = rf.readFrom(ctx, &ctxReader{ctx: ctx, r: src}, func(n int) {
+			done += int64(n)
+			if o.Progress != nil {
+				o.Progress(name, done, size)
+			}
+		})
+	}
 	if err == nil && o.Preserve {
 		err = rf.Setstat(preserveAttrs(info))
 	}
@@ -345,4 +356,66 @@ func (c *ctxReader) Read(b []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(b)
+}
+
+// resumeAt is where Resume starts over a destination of have bytes: at
+// its end, or resumeBackoff before it when this client may have written
+// it over several sessions, since a parallel copy cut by a lost
+// connection can leave gaps that close to its end.
+func (c *Client) resumeAt(have int64) int64 {
+	if c.streams.Open == nil {
+		return have
+	}
+	return max(0, have-resumeBackoff)
+}
+
+// putStripedFile writes src[start:size] into rf's file over n sessions.
+// On failure the destination is cut back to the bytes that landed
+// before the first gap, when the session still runs, so that it holds
+// only a prefix of the source.
+func (c *Client) putStripedFile(ctx context.Context, rf *RemoteFile, src io.ReaderAt, start, size int64, n int, name string, o *TransferOptions) (int64, error) {
+	sess := c.sessions(ctx, n)
+	files := openOn(rf, sess[1:], rf.name, FlagWrite)
+	chunk := c.writeLen
+	for _, f := range files {
+		chunk = min(chunk, f.c.writeLen)
+	}
+	s := newStripes(start, size, chunk, len(files), func(done int64) {
+		if o.Progress != nil {
+			o.Progress(name, done, size)
+		}
+	})
+	landed, err := runStriped(files, s, func(f *RemoteFile) { putStriped(ctx, f, src, s) })
+	if cerr := closeAll(files); err == nil {
+		err = cerr
+	}
+	if err != nil && rf.c.alive() {
+		rf.Truncate(landed)
+	}
+	return landed, err
+}
+
+// getStripedFile reads rf's file from start to size into lf over n
+// sessions; on failure lf is cut back to the bytes that landed before
+// the first gap.
+func (c *Client) getStripedFile(ctx context.Context, rf *RemoteFile, lf *os.File, start, size int64, n int, o *TransferOptions) (int64, error) {
+	sess := c.sessions(ctx, n)
+	files := openOn(rf, sess[1:], rf.name, FlagRead)
+	chunk := c.readLen
+	for _, f := range files {
+		chunk = min(chunk, f.c.readLen)
+	}
+	s := newStripes(start, size, chunk, len(files), func(done int64) {
+		if o.Progress != nil {
+			o.Progress(rf.name, done, size)
+		}
+	})
+	landed, err := runStriped(files, s, func(f *RemoteFile) { getStriped(ctx, f, lf, s) })
+	if cerr := closeAll(files); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		lf.Truncate(landed)
+	}
+	return landed, err
 }
