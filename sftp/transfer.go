@@ -22,7 +22,9 @@ type TransferOptions struct {
 	// Resume keeps what a destination file already holds and copies only
 	// the rest, as OpenSSH's sftp reget/reput: for an interrupted copy of
 	// an unchanged source. A destination longer than its source is an
-	// error (ErrResumeMismatch).
+	// error (ErrResumeMismatch). A client with WithStreams starts 32 MiB
+	// before the destination's end: a copy it spread over several
+	// sessions, cut by a lost connection, may have left gaps there.
 	Resume bool
 	// Preserve copies permission bits and access and modification times,
 	// as sftp -p and scp -p.
