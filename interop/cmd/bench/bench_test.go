@@ -15,6 +15,7 @@ import (
 // program does (binarySend starts os.Executable).
 func TestMain(m *testing.M) {
 	feederMain()
+	sftpHelperMain()
 	os.Exit(m.Run())
 }
 
@@ -106,6 +107,12 @@ func TestParseFlagsQuick(t *testing.T) {
 	}
 	if o.size != 256<<20 || o.rttSize != 64<<20 || o.n != 4 || o.reps != 1 {
 		t.Errorf("quick with -n 4: size %d, rtt-size %d, n %d, reps %d", o.size, o.rttSize, o.n, o.reps)
+	}
+	if o.sftpSize != 256<<20 || o.sftpRTTSize != 32<<20 || o.sftpRSSSize != 1<<30 || o.sftpFiles != 2000 {
+		t.Errorf("quick: sftp sizes %d, %d, %d, %d files", o.sftpSize, o.sftpRTTSize, o.sftpRSSSize, o.sftpFiles)
+	}
+	if _, err := parseFlags([]string{"-sections", "sftp", "-sftp-size", "1MiB"}); err == nil {
+		t.Error("an SFTP size no larger than the check copy was accepted")
 	}
 	if _, err := parseFlags([]string{"-sections", "connect,bogus"}); err == nil {
 		t.Error("unknown section accepted")
@@ -271,5 +278,108 @@ func TestOpenSSHRows(t *testing.T) {
 	}
 	if err := b.runBinary(ctx, connectTimeout, nil, b.o.ssh, b.sshArgs(d.addr, algos{}, "exit 3")); err == nil {
 		t.Error("ssh's exit status 3 was not reported")
+	}
+}
+
+// TestSFTPSection runs the whole SFTP section small: every client (sftp,
+// scp, paramigo cp, both libraries in helper processes, paramiko) against
+// sshd's sftp-server and `paramigo serve`, through the delay relay, the
+// tree and the memory rows; each copy is checked by the section itself,
+// so a row that copied wrong bytes shows as failed here.
+func TestSFTPSection(t *testing.T) {
+	requirePeers(t, "/usr/bin/ssh", "/usr/sbin/sshd", "/usr/bin/ssh-keygen", "/usr/bin/sftp", "/usr/bin/scp", "/usr/lib/openssh/sftp-server")
+	b := newTestBench(t, accountAuto)
+	b.o.sftpSize, b.o.sftpRTTSize, b.o.sftpRSSSize, b.o.sftpFiles, b.o.rtt = 3<<20, 2<<20, 4<<20, 40, 10*time.Millisecond
+	b.o.paramigo = filepath.Join(b.tmp, "paramigo")
+	if out, err := exec.Command("go", "build", "-o", b.o.paramigo, "github.com/paramigo/paramigo/cmd/paramigo").CombinedOutput(); err != nil {
+		t.Fatalf("building paramigo: %v\n%s", err, out)
+	}
+	paramiko := exec.Command(b.o.python, "-c", "import paramiko").Run() == nil
+	if !paramiko && os.Getenv("PARAMIGO_REQUIRE_PEERS") == "1" {
+		t.Fatalf("%s cannot import paramiko (PARAMIGO_REQUIRE_PEERS=1)", b.o.python)
+	}
+	if err := b.sftpSection(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	out := b.rep.String()
+	if strings.Contains(out, "failed:") {
+		t.Errorf("a row failed:\n%s", out)
+	}
+	var want []string
+	for _, op := range []string{"get", "put"} {
+		for _, id := range []string{"sftp-sshd", "pmcp-sshd", "pm-sshd", "pkg-sshd", "pmcp-serve", "sftp-serve", "pm-serve"} {
+			want = append(want, "sftp/"+op+"/"+id)
+		}
+		if paramiko {
+			want = append(want, "sftp/"+op+"/paramiko-sshd")
+		}
+		for _, id := range []string{"sftp-sshd", "pmcp-sshd", "pm-sshd", "pkg-sshd"} {
+			want = append(want, "sftp-rtt10ms/"+op+"/"+id, "sftp-rss/"+op+"/"+id)
+		}
+		for _, id := range []string{"sftp-sshd", "scp-sshd", "pmcp-sshd", "pm-sshd"} {
+			want = append(want, "sftp-tree/"+op+"/"+id)
+		}
+	}
+	for _, id := range want {
+		if !strings.Contains(out, "| "+id+" | ") {
+			t.Errorf("no row %s", id)
+		}
+	}
+	for _, line := range []string{"| tree: library ÷ `sftp -r` | ", "| 3 MiB on loopback: library ÷ `sftp`, both → sshd | "} {
+		if !strings.Contains(out, line) {
+			t.Errorf("the goal table lacks %q", line)
+		}
+	}
+	if strings.Contains(out, "| 0.0 |") {
+		t.Errorf("a client's peak RSS was not measured:\n%s", out)
+	}
+}
+
+// TestSFTPCopyChecks shows that a copy that lands the right size with the
+// wrong bytes, or the wrong size, fails its row instead of passing for a
+// fast one.
+func TestSFTPCopyChecks(t *testing.T) {
+	b := newTestBench(t, accountCurrent)
+	d, err := b.newSFTPData(16 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.remove()
+	src, err := d.newFile("src", 3<<20, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := d.newTree("tree", 30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each "client" copies with the shell: cp, then a change of one kind.
+	shell := func(script string) sftpClient {
+		return func(_, _, remote, local string, _ bool) sftpCmd {
+			return sftpCmd{path: "/bin/sh", args: []string{"-c", script, "sh", remote, local}}
+		}
+	}
+	ctx := context.Background()
+	for _, c := range []struct {
+		name   string
+		src    *sftpSource
+		script string
+		want   string // "" for a good copy
+	}{
+		{"good file", src, `cp "$1" "$2"`, ""},
+		{"one byte changed", src, `cp "$1" "$2" && printf x | dd of="$2" bs=1 seek=1000 conv=notrunc 2>/dev/null`, "differs"},
+		{"short", src, `head -c 1000 "$1" > "$2"`, "copied 1000 bytes"},
+		{"good tree", tree, `cp -r "$1" "$2"`, ""},
+		{"a file missing", tree, `cp -r "$1" "$2" && rm "$2"/d000/f00007`, "in 29 files"},
+		{"a file changed", tree, `cp -r "$1" "$2" && printf x | dd of="$2"/d000/f00003 bs=1 seek=10 conv=notrunc 2>/dev/null`, "differs"},
+	} {
+		r := &sftpRow{op: "get", tree: c.src.files > 1, tputRow: &tputRow{id: c.name}}
+		_, _, err := b.sftpCopy(ctx, time.Minute, d, r, shell(c.script), "127.0.0.1:22", c.src, true)
+		switch {
+		case c.want == "" && (err != nil || !r.summed || len(r.rss) != 1 || r.rss[0] <= 0):
+			t.Errorf("%s: %v, summed %v, rss %v", c.name, err, r.summed, r.rss)
+		case c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)):
+			t.Errorf("%s: %v, want an error with %q", c.name, err, c.want)
+		}
 	}
 }

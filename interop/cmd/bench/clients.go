@@ -45,19 +45,27 @@ type algos struct {
 // trip of its own (host key rotation, a control master, an agent).
 func (b *bench) sshArgs(addr string, a algos, command string) []string {
 	host, port, _ := net.SplitHostPort(addr)
-	args := []string{"-F", "none", "-p", port, "-i", b.keyPath,
-		"-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",
-		"-o", "UserKnownHostsFile=" + b.knownHosts, "-o", "GlobalKnownHostsFile=none",
-		"-o", "HostKeyAlias=" + hostAlias, "-o", "StrictHostKeyChecking=yes",
-		"-o", "CheckHostIP=no", "-o", "UpdateHostKeys=no", "-o", "ControlPath=none",
-		"-o", "LogLevel=ERROR"}
-	if a.kex != nil {
-		args = append(args, "-o", "KexAlgorithms="+strings.Join(a.kex, ","))
-	}
-	if a.ciphers != nil {
-		args = append(args, "-o", "Ciphers="+strings.Join(a.ciphers, ","))
+	args := []string{"-F", "none", "-p", port, "-i", b.keyPath}
+	for _, o := range b.sshOptions(a) {
+		args = append(args, "-o", o)
 	}
 	return append(args, b.user+"@"+host, command)
+}
+
+// sshOptions are the -o settings of sshArgs, which sftp, scp and
+// `paramigo cp` take too (with -P for the port).
+func (b *bench) sshOptions(a algos) []string {
+	opts := []string{"BatchMode=yes", "IdentitiesOnly=yes", "IdentityAgent=none",
+		"UserKnownHostsFile=" + b.knownHosts, "GlobalKnownHostsFile=none",
+		"HostKeyAlias=" + hostAlias, "StrictHostKeyChecking=yes",
+		"CheckHostIP=no", "UpdateHostKeys=no", "ControlPath=none", "LogLevel=ERROR"}
+	if a.kex != nil {
+		opts = append(opts, "KexAlgorithms="+strings.Join(a.kex, ","))
+	}
+	if a.ciphers != nil {
+		opts = append(opts, "Ciphers="+strings.Join(a.ciphers, ","))
+	}
+	return opts
 }
 
 // pmsshArgs is sshArgs for the paramigo binary's ssh command.

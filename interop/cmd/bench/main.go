@@ -57,6 +57,11 @@ type options struct {
 	profile   string
 	account   string
 	timeline  bool
+
+	// The SFTP section's sizes and the clients it adds.
+	sftpSize, sftpRTTSize, sftpRSSSize int64
+	sftpFiles                          int
+	sftp, scp, python, sftpServer      string
 }
 
 // bench holds what every measurement shares: the temporary directory,
@@ -104,6 +109,7 @@ Normally run through bench/run.sh, which builds the binaries it needs.
 
 func main() {
 	feederMain()
+	sftpHelperMain()
 	o, err := parseFlags(os.Args[1:])
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -132,7 +138,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.rtt, "rtt", 50*time.Millisecond, "round-trip time the delay proxy adds for the long-link rows")
 	fs.DurationVar(&o.flightRTT, "flight-rtt", 50*time.Millisecond, "round-trip time of the proxy that counts a connection's round trips (0: skip)")
 	fs.BoolVar(&o.quick, "quick", false, "a first run: -size 256MiB -rtt-size 64MiB -n 10 -reps 1 unless given")
-	sections := fs.String("sections", "connect,throughput,rtt", "sections to run")
+	sections := fs.String("sections", "connect,throughput,rtt", "sections to run (connect, throughput, rtt, sftp)")
 	only := fs.String("only", "", "run only rows whose id matches this regular expression (ids are printed in the tables)")
 	fs.StringVar(&o.out, "out", "", "also write the tables to this file")
 	fs.StringVar(&o.cmdline, "cmdline", "", "the command line to print in the report (default: this program's)")
@@ -145,6 +151,14 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.profile, "cpuprofile", "", "write a CPU profile of this process (our client and our in-process server) to this file")
 	fs.BoolVar(&o.timeline, "timeline", false, "print each connect row's flights (time, direction, segment sizes) on stderr")
 	fs.StringVar(&o.account, "account", accountAuto, "whom sessions run as: auto (as root, a throwaway account with /bin/sh) or current")
+	sftpSize := fs.String("sftp-size", "1GiB", "bytes per SFTP copy on loopback (section sftp)")
+	sftpRTTSize := fs.String("sftp-rtt-size", "256MiB", "bytes per SFTP copy through the delay proxy")
+	sftpRSSSize := fs.String("sftp-rss-size", "4GiB", "bytes of the SFTP copy whose peak client RSS is reported")
+	fs.IntVar(&o.sftpFiles, "sftp-files", 10000, "files in the SFTP tree (1 to 8 KiB each)")
+	fs.StringVar(&o.sftp, "sftp", "/usr/bin/sftp", "OpenSSH sftp")
+	fs.StringVar(&o.scp, "scp", "/usr/bin/scp", "OpenSSH scp")
+	fs.StringVar(&o.python, "python", "/usr/bin/python3", "a Python with paramiko, for the paramiko SFTP rows (skipped without)")
+	fs.StringVar(&o.sftpServer, "sftp-server", "/usr/lib/openssh/sftp-server", "sshd's sftp subsystem")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -166,6 +180,14 @@ func parseFlags(args []string) (options, error) {
 		if !set["reps"] {
 			o.reps = 1
 		}
+		for name, v := range map[string]*string{"sftp-size": sftpSize, "sftp-rtt-size": sftpRTTSize, "sftp-rss-size": sftpRSSSize} {
+			if !set[name] {
+				*v = map[string]string{"sftp-size": "256MiB", "sftp-rtt-size": "32MiB", "sftp-rss-size": "1GiB"}[name]
+			}
+		}
+		if !set["sftp-files"] {
+			o.sftpFiles = 2000
+		}
 	}
 	var err error
 	if o.size, err = parseSize(*size); err != nil {
@@ -174,17 +196,31 @@ func parseFlags(args []string) (options, error) {
 	if o.rttSize, err = parseSize(*rttSize); err != nil {
 		return o, err
 	}
+	for _, v := range []struct {
+		dst  *int64
+		text string
+	}{{&o.sftpSize, *sftpSize}, {&o.sftpRTTSize, *sftpRTTSize}, {&o.sftpRSSSize, *sftpRSSSize}} {
+		if *v.dst, err = parseSize(v.text); err != nil {
+			return o, err
+		}
+		if *v.dst < 2<<20 {
+			return o, fmt.Errorf("bench: SFTP sizes must be at least 2 MiB (the check copy is 1 MiB): %q", v.text)
+		}
+	}
+	if o.sftpFiles < 1 {
+		return o, errors.New("bench: -sftp-files must be at least 1")
+	}
 	if o.n < 1 || o.reps < 1 {
 		return o, errors.New("bench: -n and -reps must be at least 1")
 	}
 	o.sections = map[string]bool{}
 	for _, s := range strings.Split(*sections, ",") {
 		switch s = strings.TrimSpace(s); s {
-		case "connect", "throughput", "rtt":
+		case "connect", "throughput", "rtt", "sftp":
 			o.sections[s] = true
 		case "":
 		default:
-			return o, fmt.Errorf("bench: unknown section %q (connect, throughput, rtt)", s)
+			return o, fmt.Errorf("bench: unknown section %q (connect, throughput, rtt, sftp)", s)
 		}
 	}
 	if *only != "" {
@@ -259,6 +295,11 @@ func run(ctx context.Context, o options) error {
 	}
 	if o.sections["rtt"] {
 		if err := b.rttSection(ctx); err != nil {
+			return err
+		}
+	}
+	if o.sections["sftp"] {
+		if err := b.sftpSection(ctx); err != nil {
 			return err
 		}
 	}

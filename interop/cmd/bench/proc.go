@@ -64,19 +64,35 @@ func runCmd(ctx context.Context, timeout time.Duration, env []string, stdin io.R
 // runCmdCPU is runCmd that also returns the CPU time (user and system)
 // the command used; stdout nil discards its output.
 func runCmdCPU(ctx context.Context, timeout time.Duration, env []string, stdin io.Reader, stdout io.Writer, name string, args ...string) (time.Duration, error) {
+	st, err := runCmdState(ctx, timeout, env, stdin, stdout, nil, name, args...)
+	if err != nil {
+		return 0, err
+	}
+	return st.UserTime() + st.SystemTime(), nil
+}
+
+// runCmdState is runCmdCPU returning the whole exit state; started, when
+// set, is called with the process id once the program runs.
+func runCmdState(ctx context.Context, timeout time.Duration, env []string, stdin io.Reader, stdout io.Writer, started func(pid int), name string, args ...string) (*os.ProcessState, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := newCmd(ctx, env, name, args...)
 	var stderr lockedBuffer
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdin, stdout, &stderr
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		if started != nil {
+			started(cmd.Process.Pid)
+		}
+		err = cmd.Wait()
+	}
 	if ctx.Err() != nil {
-		return 0, fmt.Errorf("bench: %s: timed out after %v: %s", filepath.Base(name), timeout, strings.TrimSpace(stderr.String()))
+		return nil, fmt.Errorf("bench: %s: timed out after %v: %s", filepath.Base(name), timeout, strings.TrimSpace(stderr.String()))
 	}
 	if err != nil {
-		return 0, fmt.Errorf("bench: %s: %w: %s", filepath.Base(name), err, strings.TrimSpace(stderr.String()))
+		return nil, fmt.Errorf("bench: %s: %w: %s", filepath.Base(name), err, strings.TrimSpace(stderr.String()))
 	}
-	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
+	return cmd.ProcessState, nil
 }
 
 // selfCPU returns the CPU time (user and system) this process has used.

@@ -10,7 +10,11 @@ import (
 // sessions run as (so its sessions do too), and the account's shell.
 // Unlike our in-process server it shares nothing with the bench process,
 // and its CPU is counted the way sshd's is.
-func (b *bench) startServe() (*serverProc, error) {
+func (b *bench) startServe() (*serverProc, error) { return b.startServeRoot(b.home) }
+
+// startServeRoot is startServe with --root root: sessions start there and
+// SFTP reaches nothing outside it.
+func (b *bench) startServeRoot(root string) (*serverProc, error) {
 	hostKey, err := os.ReadFile(b.hostKeyPath)
 	if err != nil {
 		return nil, err
@@ -27,6 +31,6 @@ func (b *bench) startServe() (*serverProc, error) {
 	env := append(append([]string{}, b.env...), "SHELL="+b.shell, "HOME="+b.home)
 	return b.startServerProc("paramigo serve", b.o.paramigo, func(addr string) []string {
 		return []string{"serve", "--listen", addr, "--host-key", keyPath,
-			"--authorized-keys", b.authorizedKeys, "--root", b.home, "--no-password"}
+			"--authorized-keys", b.authorizedKeys, "--root", root, "--no-password"}
 	}, env, b.cred)
 }
