@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,4 +89,78 @@ func runSFTPBatch(b *testing.B, sftpBin, config, batch string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("sftp %q: %v\n%s", batch, err, out)
 	}
+}
+
+// BenchmarkClientSFTPTreeSSHD: a tree of 2,000 files of 1–8 KiB in 20
+// directories, fetched and sent through a stock sshd by our library
+// (several files in flight) and by OpenSSH's sftp -r, in the same run.
+func BenchmarkClientSFTPTreeSSHD(b *testing.B) {
+	e := newClientEnv(b)
+	srv := sshtest.StartSSHD(b, sshtest.SSHDOptions{AuthorizedKeys: []string{e.pub}})
+	e.write(b, fmt.Sprintf("Host mysshd\n\tHostName 127.0.0.1\n\tPort %d\n", srv.Port))
+	base := os.TempDir()
+	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
+		base = "/dev/shm"
+	}
+	dir, err := os.MkdirTemp(base, "pmbench")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	src := filepath.Join(dir, "src")
+	var total int64
+	for i := range 2000 {
+		d := filepath.Join(src, fmt.Sprintf("d%02d", i%20))
+		os.MkdirAll(d, 0o755)
+		data := make([]byte, 1024+(i*7919)%(7*1024))
+		rand.Read(data)
+		total += int64(len(data))
+		if err := os.WriteFile(filepath.Join(d, fmt.Sprintf("f%04d", i)), data, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	dst := filepath.Join(dir, "dst")
+	ctx := context.Background()
+	c, err := e.connect(b, "mysshd")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	s, err := c.SFTP(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	sftpBin := sshtest.RequirePeer(b, sshtest.PeerSFTP)
+	run := func(name string, f func(b *testing.B)) {
+		b.Run(name, func(b *testing.B) {
+			b.SetBytes(total)
+			for range b.N {
+				f(b)
+				n := 0
+				filepath.WalkDir(dst, func(_ string, d fs.DirEntry, _ error) error {
+					if d != nil && d.Type().IsRegular() {
+						n++
+					}
+					return nil
+				})
+				if n != 2000 {
+					b.Fatalf("%d files arrived", n)
+				}
+				os.RemoveAll(dst)
+			}
+		})
+	}
+	run("get/paramigo", func(b *testing.B) {
+		if err := s.Get(ctx, src, dst, nil); err != nil {
+			b.Fatal(err)
+		}
+	})
+	run("get/openssh", func(b *testing.B) { runSFTPBatch(b, sftpBin, e.config, "get -r "+src+" "+dst) })
+	run("put/paramigo", func(b *testing.B) {
+		if err := s.Put(ctx, src, dst, nil); err != nil {
+			b.Fatal(err)
+		}
+	})
+	run("put/openssh", func(b *testing.B) { runSFTPBatch(b, sftpBin, e.config, "put -r "+src+" "+dst) })
 }

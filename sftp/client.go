@@ -94,6 +94,7 @@ type Client struct {
 	smu     sync.Mutex
 	extra   []*Client    // sessions opened for large transfers
 	rtt     atomic.Int64 // quickest request round trip seen, ns
+	bufs    sync.Pool    // *[]byte of writeLen: a WRITE's data, read from the source
 }
 
 // NewClient starts an SFTP session over rwc (a subsystem channel, or a
@@ -206,6 +207,17 @@ func (c *Client) applyChunk() {
 	}
 	c.readLen, c.writeLen = max(rd, 1), max(wr, 1)
 	c.maxIn.Store(int64(max(MaxPacket, c.readLen+1024)))
+}
+
+// chunkBuf returns a buffer for one WRITE's data from the pool (put it
+// back with c.bufs.Put): a tree of small files would otherwise allocate
+// and clear a whole chunk per file.
+func (c *Client) chunkBuf() *[]byte {
+	if bp, ok := c.bufs.Get().(*[]byte); ok && cap(*bp) >= c.writeLen {
+		return bp
+	}
+	b := make([]byte, c.writeLen)
+	return &b
 }
 
 // Limits returns what the server announced with limits@openssh.com

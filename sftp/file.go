@@ -461,7 +461,9 @@ func (f *RemoteFile) readFrom(ctx context.Context, r io.Reader, landed func(n in
 	var werr, rerr error
 	// The packet is copied out as it is sent, so one buffer serves every
 	// request.
-	buf := make([]byte, f.c.writeLen)
+	bp := f.c.chunkBuf()
+	defer f.c.bufs.Put(bp)
+	buf := (*bp)[:f.c.writeLen]
 	off := f.off
 	pop := func() {
 		h := q[0]

@@ -29,6 +29,11 @@ type TransferOptions struct {
 	// Preserve copies permission bits and access and modification times,
 	// as sftp -p and scp -p.
 	Preserve bool
+	// Files is how many files of a tree are copied at once (0: 16). With
+	// more than one, Progress calls for different files interleave (the
+	// calls themselves never overlap); 1 copies them one after another in
+	// the walk's order, as OpenSSH's sftp and scp do.
+	Files int
 }
 
 // TransferError is how Get, Put and CopyTo fail for one file: which copy, how
@@ -77,8 +82,14 @@ func (c *Client) Get(ctx context.Context, remote, local string, opts *TransferOp
 		}
 		return c.getFile(ctx, remote, local, fi, o)
 	}
-	return c.walkTree(remote, func(name string, d fs.DirEntry, err error) error {
+	o, n := treeOptions(o)
+	q := newFileQueue(ctx, n)
+	var dirs []func() error
+	err = c.walkTree(remote, func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
+			return err
+		}
+		if err := q.failed(); err != nil {
 			return err
 		}
 		if err := ctx.Err(); err != nil {
@@ -108,13 +119,31 @@ func (c *Client) Get(ctx context.Context, remote, local string, opts *TransferOp
 			os.Remove(dst)
 			return os.Symlink(target, dst)
 		case d.Type().IsRegular():
-			return c.getFile(ctx, name, dst, info, o)
+			return q.run(func(ctx context.Context) error { return c.getFile(ctx, name, dst, info, o) })
 		}
 		return nil
 	}, func(name string, info fs.FileInfo) error {
 		dst := filepath.Join(local, filepath.FromSlash(relPath(remote, name)))
-		return preserveLocal(dst, info, o)
+		dirs = append(dirs, func() error { return preserveLocal(dst, info, o) })
+		return nil
 	})
+	return finishTree(q, err, dirs)
+}
+
+// finishTree waits for a tree's file copies and then runs the steps
+// that give directories their modes and times, in the walk's post-order
+// (deepest first): once every file has landed, so that none changes a
+// directory's time after it is set.
+func finishTree(q *fileQueue, walkErr error, dirs []func() error) error {
+	if err := q.wait(walkErr); err != nil {
+		return err
+	}
+	for _, step := range dirs {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // relPath is name's path below root, "." for root itself.
@@ -205,9 +234,14 @@ func (c *Client) Put(ctx context.Context, local, remote string, opts *TransferOp
 		}
 		return c.putFile(ctx, local, remote, fi, o)
 	}
+	o, n := treeOptions(o)
+	q := newFileQueue(ctx, n)
 	var dirs []string
 	err = filepath.WalkDir(local, func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
+			return err
+		}
+		if err := q.failed(); err != nil {
 			return err
 		}
 		if err := ctx.Err(); err != nil {
@@ -238,11 +272,11 @@ func (c *Client) Put(ctx context.Context, local, remote string, opts *TransferOp
 			if err != nil {
 				return err
 			}
-			return c.putFile(ctx, name, dst, info, o)
+			return q.run(func(ctx context.Context) error { return c.putFile(ctx, name, dst, info, o) })
 		}
 		return nil
 	})
-	if err != nil || !o.Preserve {
+	if err = q.wait(err); err != nil || !o.Preserve {
 		return err
 	}
 	// Directories last, deepest first, so their own times stay put.

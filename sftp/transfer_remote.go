@@ -29,8 +29,14 @@ func (c *Client) CopyTo(ctx context.Context, src string, to *Client, dst string,
 		}
 		return c.copyFileTo(ctx, src, to, dst, fi, o)
 	}
-	return c.walkTree(src, func(name string, d fs.DirEntry, err error) error {
+	o, n := treeOptions(o)
+	q := newFileQueue(ctx, n)
+	var dirs []func() error
+	err = c.walkTree(src, func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
+			return err
+		}
+		if err := q.failed(); err != nil {
 			return err
 		}
 		if err := ctx.Err(); err != nil {
@@ -54,15 +60,17 @@ func (c *Client) CopyTo(ctx context.Context, src string, to *Client, dst string,
 			to.Remove(target)
 			return to.Symlink(link, target)
 		case d.Type().IsRegular():
-			return c.copyFileTo(ctx, name, to, target, info, o)
+			return q.run(func(ctx context.Context) error { return c.copyFileTo(ctx, name, to, target, info, o) })
 		}
 		return nil
 	}, func(name string, info fs.FileInfo) error {
-		if !o.Preserve {
-			return nil
+		if o.Preserve {
+			target := path.Join(dst, relPath(src, name))
+			dirs = append(dirs, func() error { return to.Setstat(target, preserveAttrs(info)) })
 		}
-		return to.Setstat(path.Join(dst, relPath(src, name)), preserveAttrs(info))
+		return nil
 	})
+	return finishTree(q, err, dirs)
 }
 
 func (c *Client) copyFileTo(ctx context.Context, src string, to *Client, dst string, info fs.FileInfo, o *TransferOptions) error {
