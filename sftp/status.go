@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strings"
 	"syscall"
 )
 
@@ -97,6 +98,11 @@ var ErrBadMessage = &StatusError{Code: StatusBadMessage, Message: "Bad message"}
 // argument is BAD_MESSAGE; ENOSYS or errors.ErrUnsupported is
 // OP_UNSUPPORTED; io.EOF is EOF; anything else is FAILURE. A *StatusError
 // keeps its own code and message.
+//
+// Where sftp-server's bare "Failure" would hide what the user must act
+// on (a full disk or quota, a file too large, a read-only file system,
+// an I/O error), the message says it as strerror does: OpenSSH's sftp
+// then prints `write remote "/f": No space left on device`.
 func ErrorStatus(err error) (code uint32, message string) {
 	if err == nil {
 		return StatusOK, StatusMessage(StatusOK)
@@ -106,6 +112,14 @@ func ErrorStatus(err error) (code uint32, message string) {
 		return se.Code, se.Message
 	}
 	code = errorCode(err)
+	var errno syscall.Errno
+	if code == StatusFailure && errors.As(err, &errno) {
+		switch errno {
+		case syscall.ENOSPC, syscall.EDQUOT, syscall.EFBIG, syscall.EROFS, syscall.EIO:
+			text := errno.Error()
+			return code, strings.ToUpper(text[:1]) + text[1:]
+		}
+	}
 	return code, StatusMessage(code)
 }
 
