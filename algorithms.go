@@ -8,6 +8,8 @@ import (
 
 	"github.com/paramigo/paramigo/internal/cipher"
 	"github.com/paramigo/paramigo/internal/kex"
+	"github.com/paramigo/paramigo/keys"
+	"github.com/paramigo/paramigo/knownhosts"
 )
 
 // Compression algorithm names.
@@ -17,8 +19,10 @@ const (
 	CompressionZlibDelay = "zlib@openssh.com"
 )
 
-// Host key and public key algorithm names, OpenSSH's modern defaults first.
-var defaultHostKeyAlgos = []string{
+// secureHostKeyAlgos are the host key and public key algorithms that rest
+// on neither SHA-1 nor DSA, OpenSSH's modern defaults first: what a server
+// signs with by default and what public key authentication accepts.
+var secureHostKeyAlgos = []string{
 	"ssh-ed25519-cert-v01@openssh.com",
 	"ecdsa-sha2-nistp256-cert-v01@openssh.com",
 	"ecdsa-sha2-nistp384-cert-v01@openssh.com",
@@ -32,6 +36,17 @@ var defaultHostKeyAlgos = []string{
 	"rsa-sha2-512",
 	"rsa-sha2-256",
 }
+
+// defaultHostKeyAlgos is what a client accepts from a server it does not
+// know yet: secureHostKeyAlgos without ECDSA on the NIST curves, which
+// auditors fail as they fail ECDH on them. sshd makes Ed25519 and RSA
+// host keys beside its ECDSA one; a host already known by its ECDSA key
+// stays accepted by it (Client adds the algorithms of the key types
+// known_hosts holds for the host), and Algorithms.HostKeys or
+// HostKeyAlgorithms=+... names them for the rest.
+var defaultHostKeyAlgos = slices.DeleteFunc(slices.Clone(secureHostKeyAlgos), func(a string) bool {
+	return strings.HasPrefix(a, "ecdsa-sha2-nistp")
+})
 
 var insecureHostKeyAlgos = []string{
 	"ssh-rsa-cert-v01@openssh.com",
@@ -55,7 +70,32 @@ type Algorithms struct {
 	PublicKeys []string
 }
 
-// DefaultAlgorithms returns the modern defaults, as OpenSSH 10 orders them.
+// withKnownKeyTypes adds to list the secure host key algorithms (plain
+// and certificate) of each key type known for a host, as plain keys in
+// known_hosts, so a host pinned by a key the defaults no longer accept
+// (ECDSA) is still reached with the key the user already trusts.
+func withKnownKeyTypes(list []string, known []knownhosts.Entry) []string {
+	for _, e := range known {
+		if e.Marker != knownhosts.MarkerNone || e.Key == nil {
+			continue
+		}
+		format := keys.SignatureFormat(e.Key.Type())
+		for _, a := range secureHostKeyAlgos {
+			if keys.SignatureFormat(keys.KeyTypeForAlgorithm(a)) == format && !slices.Contains(list, a) {
+				list = append(list, a)
+			}
+		}
+	}
+	return list
+}
+
+// DefaultAlgorithms returns the modern defaults, as OpenSSH 10 orders
+// them, less what an auditor fails (ssh-audit reports no [fail] for
+// them): ECDH and ECDSA host keys on the NIST curves, and HMAC-SHA1.
+// Those stay in SupportedAlgorithms, to be enabled by name. PublicKeys
+// keeps ECDSA: the user chose that key, and no auditor sees the list.
+// HostKeys is the client's list; a server offers what its keys sign
+// with among SupportedAlgorithms' secure names.
 func DefaultAlgorithms() Algorithms {
 	return Algorithms{
 		Kex:         kex.DefaultKex(),
@@ -63,7 +103,7 @@ func DefaultAlgorithms() Algorithms {
 		Ciphers:     cipher.DefaultCiphers(),
 		MACs:        cipher.DefaultMACs(),
 		Compression: []string{CompressionNone},
-		PublicKeys:  slices.Clone(defaultHostKeyAlgos),
+		PublicKeys:  slices.Clone(secureHostKeyAlgos),
 	}
 }
 
@@ -72,11 +112,11 @@ func DefaultAlgorithms() Algorithms {
 func SupportedAlgorithms() Algorithms {
 	return Algorithms{
 		Kex:         append(kex.SupportedKex(), kex.InsecureKex()...),
-		HostKeys:    append(slices.Clone(defaultHostKeyAlgos), insecureHostKeyAlgos...),
+		HostKeys:    append(slices.Clone(secureHostKeyAlgos), insecureHostKeyAlgos...),
 		Ciphers:     append(cipher.SupportedCiphers(), cipher.InsecureCiphers()...),
 		MACs:        append(cipher.SupportedMACs(), cipher.InsecureMACs()...),
 		Compression: []string{CompressionNone, CompressionZlibDelay, CompressionZlib},
-		PublicKeys:  append(slices.Clone(defaultHostKeyAlgos), insecureHostKeyAlgos...),
+		PublicKeys:  append(slices.Clone(secureHostKeyAlgos), insecureHostKeyAlgos...),
 	}
 }
 

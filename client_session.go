@@ -16,10 +16,19 @@ import (
 
 // algorithms builds what to offer from the configuration's lists, each
 // applied (with +, - and ^) to paramigo's defaults rather than OpenSSH's.
+// The host key defaults take in the algorithms of the key types known
+// for the host, so dropping ECDSA from them never turns a known host
+// into an unknown one.
 func (c *Client) algorithms(files knownhosts.Files) (Algorithms, error) {
 	cfg := c.config
 	a := DefaultAlgorithms()
 	sup := SupportedAlgorithms()
+	name, port := strings.ToLower(cfg.HostName), cfg.Port
+	if cfg.HostKeyAlias != "" {
+		name, port = cfg.HostKeyAlias, knownhosts.DefaultPort
+	}
+	known := files.HostKeys(name, port)
+	a.HostKeys = withKnownKeyTypes(a.HostKeys, known)
 	for _, f := range []struct {
 		keyword   string
 		dst       *[]string
@@ -56,11 +65,7 @@ func (c *Client) algorithms(files knownhosts.Files) (Algorithms, error) {
 	// key algorithms of keys already known for the host, so the server
 	// shows a key that can be checked.
 	if h := cfg.AlgorithmSpec("hostkeyalgorithms"); h == "" || h[0] == '+' || h[0] == '-' {
-		name, port := strings.ToLower(cfg.HostName), cfg.Port
-		if cfg.HostKeyAlias != "" {
-			name, port = cfg.HostKeyAlias, knownhosts.DefaultPort
-		}
-		a.HostKeys = knownhosts.PreferredAlgorithms(files.HostKeys(name, port), a.HostKeys)
+		a.HostKeys = knownhosts.PreferredAlgorithms(known, a.HostKeys)
 	}
 	a.Compression = []string{CompressionNone}
 	if cfg.Compression {

@@ -59,7 +59,7 @@ func (t *Transport) hostKeyAlgos() []string {
 	allowed := t.cfg.Algorithms.HostKeys
 	for _, s := range t.server.HostKeys {
 		for _, a := range keys.SignatureAlgorithms(s.PublicKey().Type()) {
-			if len(allowed) == 0 && !slices.Contains(defaultHostKeyAlgos, a) {
+			if len(allowed) == 0 && !slices.Contains(secureHostKeyAlgos, a) {
 				continue
 			}
 			if len(allowed) > 0 && !slices.Contains(allowed, a) {

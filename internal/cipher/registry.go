@@ -152,8 +152,16 @@ var (
 	aeadFirstChaCha = []string{ChaCha20Poly1305, AES128GCM, AES256GCM, AES128CTR, AES192CTR, AES256CTR}
 	insecureCiphers = []string{InsecureAES128CBC, InsecureAES192CBC, InsecureAES256CBC, InsecureTripleDESCBC}
 
-	// defaultMACs is OpenSSH 9's default MAC order without the umac family.
-	defaultMACs  = []string{HMACSHA256ETM, HMACSHA512ETM, HMACSHA1ETM, HMACSHA256, HMACSHA512, HMACSHA1}
+	// supportedMACs is OpenSSH 9's default MAC order without the umac
+	// family.
+	supportedMACs = []string{HMACSHA256ETM, HMACSHA512ETM, HMACSHA1ETM, HMACSHA256, HMACSHA512, HMACSHA1}
+	// defaultMACs leaves out HMAC-SHA1: HMAC does not rest on SHA-1's
+	// collision resistance, but auditors (ssh-audit among them) fail any
+	// SHA-1, and every peer with SHA-1 HMAC checked here (OpenSSH,
+	// paramiko 2.12, x/crypto/ssh) has HMAC-SHA2 as well. The
+	// encrypt-and-MAC SHA-2 pair stays, after encrypt-then-MAC, for
+	// peers without the -etm names.
+	defaultMACs  = []string{HMACSHA256ETM, HMACSHA512ETM, HMACSHA256, HMACSHA512}
 	insecureMACs = []string{InsecureHMACSHA196, InsecureHMACMD5, InsecureHMACMD596}
 )
 
@@ -185,12 +193,12 @@ func SupportedCiphers() []string { return DefaultCiphers() }
 func InsecureCiphers() []string { return clone(insecureCiphers) }
 
 // DefaultMACs returns the MACs to offer, best first, as OpenSSH 9 orders them
-// (encrypt-then-MAC first). AEAD ciphers ignore the MAC.
+// (encrypt-then-MAC first) without SHA-1. AEAD ciphers ignore the MAC.
 func DefaultMACs() []string { return clone(defaultMACs) }
 
 // SupportedMACs returns every MAC that may be negotiated without opting in
-// to weak algorithms, in default preference order.
-func SupportedMACs() []string { return DefaultMACs() }
+// to weak algorithms, in preference order: DefaultMACs and HMAC-SHA1.
+func SupportedMACs() []string { return clone(supportedMACs) }
 
 // InsecureMACs returns MACs implemented for old peers only (truncated tags,
 // MD5).

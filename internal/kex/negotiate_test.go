@@ -266,12 +266,15 @@ func TestMarkers(t *testing.T) {
 func TestRegistry(t *testing.T) {
 	want := []string{
 		"mlkem768x25519-sha256", "curve25519-sha256", "curve25519-sha256@libssh.org",
-		"ecdh-sha2-nistp256", "ecdh-sha2-nistp384", "ecdh-sha2-nistp521",
 		"diffie-hellman-group-exchange-sha256", "diffie-hellman-group16-sha512",
 		"diffie-hellman-group18-sha512", "diffie-hellman-group14-sha256",
 	}
 	if got := DefaultKex(); !slices.Equal(got, want) {
 		t.Errorf("DefaultKex = %v", got)
+	}
+	// The NIST curves are supported, by name only.
+	if got := slices.DeleteFunc(SupportedKex(), func(n string) bool { return slices.Contains(want, n) }); !slices.Equal(got, []string{KexECDHP256, KexECDHP384, KexECDHP521}) {
+		t.Errorf("SupportedKex beyond the defaults: %v", got)
 	}
 	d := DefaultKex()
 	d[0] = "x"

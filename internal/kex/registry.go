@@ -80,15 +80,30 @@ var methods = map[string]*method{
 	InsecureKexDHGroup1SHA1:   {name: InsecureKexDHGroup1SHA1, hash: crypto.SHA1, insecure: true, flow: flowDH, agreement: dhAgreement(group1, crypto.SHA1)},
 }
 
-// defaultKex is OpenSSH 10's default order, minus the sntrup761 methods
+// supportedKex is OpenSSH 10's default order, minus the sntrup761 methods
 // (no implementation in Go's standard library or x/crypto).
-var defaultKex = []string{
+var supportedKex = []string{
 	KexMLKEM768X25519SHA256,
 	KexCurve25519SHA256,
 	KexCurve25519SHA256LibSSH,
 	KexECDHP256,
 	KexECDHP384,
 	KexECDHP521,
+	KexDHGexSHA256,
+	KexDHGroup16SHA512,
+	KexDHGroup18SHA512,
+	KexDHGroup14SHA256,
+}
+
+// defaultKex is supportedKex without the NIST-curve ECDH methods: their
+// curves' unexplained seeds make auditors (ssh-audit among them) fail a
+// server or client that offers them, while OpenSSH, paramiko and
+// x/crypto/ssh all agree on curve25519 or a finite-field group without
+// them. They stay a name away (SupportedKex).
+var defaultKex = []string{
+	KexMLKEM768X25519SHA256,
+	KexCurve25519SHA256,
+	KexCurve25519SHA256LibSSH,
 	KexDHGexSHA256,
 	KexDHGroup16SHA512,
 	KexDHGroup18SHA512,
@@ -102,12 +117,13 @@ var insecureKex = []string{
 }
 
 // DefaultKex returns the methods offered by default, most preferred first
-// (OpenSSH 10's order). The caller owns the returned slice.
+// (OpenSSH 10's order without the NIST curves). The caller owns the
+// returned slice.
 func DefaultKex() []string { return slices.Clone(defaultKex) }
 
 // SupportedKex returns every implemented method that is not insecure, in
-// preference order. It is the same set as DefaultKex.
-func SupportedKex() []string { return slices.Clone(defaultKex) }
+// preference order: DefaultKex and the NIST-curve ECDH methods.
+func SupportedKex() []string { return slices.Clone(supportedKex) }
 
 // InsecureKex returns implemented methods that are off by default because
 // they use SHA-1 or a 1024-bit group; enable them only for old peers.

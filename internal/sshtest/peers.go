@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +28,9 @@ const (
 	// import paramiko. Plain "python3" on $PATH may be another interpreter
 	// without paramiko, so it is never used.
 	PeerParamiko = "python3-paramiko"
+	// PeerSSHAudit is ssh-audit 3.x, whose policy fails SHA-1 and the
+	// NIST curves (2.x only warns on SHA-1, so it is refused).
+	PeerSSHAudit = "ssh-audit"
 )
 
 // RequirePeersEnv is the environment variable that turns a missing peer
@@ -53,6 +58,7 @@ var peerSpecs = map[string]peerSpec{
 	PeerSSHAgent:   {name: PeerSSHAgent, path: "/usr/bin/ssh-agent", pkg: "openssh-client"},
 	PeerSSHAdd:     {name: PeerSSHAdd, path: "/usr/bin/ssh-add", pkg: "openssh-client"},
 	PeerParamiko:   {name: PeerParamiko, path: "/usr/bin/python3", pkg: "python3-paramiko", check: checkParamiko},
+	PeerSSHAudit:   {name: PeerSSHAudit, path: "/usr/bin/ssh-audit", pkg: "ssh-audit", check: checkSSHAudit},
 }
 
 // peerLookup caches one peer's lookup for the life of the test binary.
@@ -69,6 +75,19 @@ func checkParamiko(ctx context.Context, path string) error {
 	out, err := exec.CommandContext(ctx, path, "-c", "import paramiko; print(paramiko.__version__)").CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("%s cannot import paramiko: %v: %s", path, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// checkSSHAudit proves that ssh-audit runs and is 3.x or later.
+func checkSSHAudit(ctx context.Context, path string) error {
+	out, _ := exec.CommandContext(ctx, path, "-h").CombinedOutput()
+	m := regexp.MustCompile(`ssh-audit v(\d+)\.(\d+)\.\d+`).FindSubmatch(out)
+	if m == nil {
+		return fmt.Errorf("%s -h printed no version: %q", path, out)
+	}
+	if major, _ := strconv.Atoi(string(m[1])); major < 3 {
+		return fmt.Errorf("%s is version %s.%s; 3.x is needed (Debian trixie has 3.3.0, .ci/run installs it)", path, m[1], m[2])
 	}
 	return nil
 }
