@@ -580,7 +580,9 @@ func (d *localDir) ReadDir(n int) ([]fs.FileInfo, error) {
 	}
 	parent := self
 	if d.rel != "." {
-		if p, perr := d.fs.root.Stat(path.Dir(d.rel)); perr == nil {
+		// Clean first: a trailing slash (OpenSSH's sftp lists "dir/")
+		// would make the directory its own parent.
+		if p, perr := d.fs.root.Stat(path.Dir(path.Clean(d.rel))); perr == nil {
 			parent = p
 		}
 	}

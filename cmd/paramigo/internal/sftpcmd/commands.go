@@ -166,17 +166,36 @@ func (s *session) parse(cp string) (*call, error) {
 	return c, nil
 }
 
-// errorf prints an error as sftp's error(): on stderr, a line ended as
-// OpenSSH's log ends it, with "\r\n".
+// errorf prints an error as sftp's error(): on stderr, made safe for the
+// terminal as OpenSSH's log makes it, a line ended with "\r\n".
 func (s *session) errorf(format string, args ...any) {
-	fmt.Fprintf(s.e.Stderr, format+"\r\n", args...)
+	fmt.Fprintf(s.e.Stderr, "%s\r\n", logSafe(fmt.Sprintf(format, args...)))
 }
 
 // logf is sftp's logit(): informational, silenced by -q.
 func (s *session) logf(format string, args ...any) {
 	if !s.o.quiet {
-		fmt.Fprintf(s.e.Stderr, format+"\r\n", args...)
+		s.errorf(format, args...)
 	}
+}
+
+// logSafe encodes a log message as OpenSSH's log does (strnvis with
+// VIS_SAFE|VIS_OCTAL): a backslash doubled, and every byte but printable
+// ASCII, space, tab, newline, return, backspace and bell as \ooo, UTF-8
+// included.
+func logSafe(msg string) string {
+	var b strings.Builder
+	for i := 0; i < len(msg); i++ {
+		switch c := msg[i]; {
+		case c == '\\':
+			b.WriteString(`\\`)
+		case c >= 0x20 && c < 0x7f, c == '\t', c == '\n', c == '\r', c == '\b', c == '\a':
+			b.WriteByte(c)
+		default:
+			fmt.Fprintf(&b, `\%03o`, c)
+		}
+	}
+	return b.String()
 }
 
 // printf is sftp's mprintf to stdout.

@@ -232,6 +232,9 @@ func Run(e *cli.Env, args []string) int {
 		Usage(e.Stderr)
 		return exitFailure
 	}
+	// A -D server's stderr is copied into ours from a goroutine of its
+	// own, beside our messages.
+	e = &cli.Env{Stdin: e.Stdin, Stdout: e.Stdout, Stderr: &lockedWriter{w: e.Stderr}, Getenv: e.Getenv}
 	s := &session{e: e, o: o, quiet: (o.quiet || o.batch != "") && !o.noisy}
 	s.progress = !o.quiet && o.batch == ""
 	in := e.Stdin
@@ -380,6 +383,19 @@ func (s *session) attach() int {
 		fmt.Fprintf(s.e.Stderr, "Attached to %s.\n", s.o.direct)
 	}
 	return 0
+}
+
+// lockedWriter serializes writes from several goroutines; it has no
+// ReadFrom, so a copy into it writes as the others do.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // process is a server command's stdin and stdout as the session's

@@ -1,0 +1,441 @@
+package sftpcmd
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/cli"
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/clitest"
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/sftpservercmd"
+	"github.com/paramigo/paramigo/internal/sshtest"
+)
+
+// TestHelperProcess is not a test: the terminal and -D tests run the
+// test binary again as "paramigo sftp ARGS", or as "paramigo
+// sftp-server" when the first argument says so.
+func TestHelperProcess(t *testing.T) {
+	clitest.RunHelper(func(e *cli.Env, args []string) int {
+		if len(args) > 0 && args[0] == "sftp-server" {
+			return sftpservercmd.Run(e, args[1:])
+		}
+		return Run(e, args)
+	})
+}
+
+// result is how one run of a client went.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// client runs one sftp client with args: OpenSSH's, or ours in-process.
+type client struct {
+	name string
+	run  func(t *testing.T, args ...string) result
+}
+
+func openSSH(t *testing.T, args ...string) result {
+	bin := sshtest.RequirePeer(t, sshtest.PeerSFTP)
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(bin, args...)
+	// The same character set for names as ours, whatever the test
+	// runner's locale: sftp escapes what its locale cannot print.
+	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	code := 0
+	if err := cmd.Run(); err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			t.Fatalf("sftp: %v", err)
+		}
+		code = ee.ExitCode()
+	}
+	return result{stdout.String(), stderr.String(), code}
+}
+
+func paramigoSFTP(t *testing.T, args ...string) result {
+	var stdout, stderr bytes.Buffer
+	e := &cli.Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: os.Getenv}
+	code := Run(e, args)
+	return result{stdout.String(), stderr.String(), code}
+}
+
+var clients = []client{{"sftp", openSSH}, {"paramigo sftp", paramigoSFTP}}
+
+// sshdConfig starts OpenSSH's sshd (its Subsystem the real sftp-server)
+// and returns an ssh_config naming it "peer", logging in with a fresh
+// key, checking its host key strictly and asking nothing.
+func sshdConfig(t *testing.T) string {
+	dir := t.TempDir()
+	key, pub := sshtest.GenerateKeyFile(t, dir, "ed25519", 0, "")
+	srv := sshtest.StartSSHD(t, sshtest.SSHDOptions{AuthorizedKeys: []string{pub}})
+	return writeConfig(t, dir, srv.Port, key, srv.KnownHostsFile(t))
+}
+
+// serveConfig is the same against `paramigo serve`.
+func serveConfig(t *testing.T) string {
+	dir := t.TempDir()
+	key, pub := sshtest.GenerateKeyFile(t, dir, "ed25519", 0, "")
+	ak := filepath.Join(dir, "authorized_keys")
+	os.WriteFile(ak, []byte(pub+"\n"), 0o600)
+	r := clitest.StartServe(t, ak)
+	port, _ := strconv.Atoi(r.Port)
+	return writeConfig(t, dir, port, key, r.KnownHosts)
+}
+
+func writeConfig(t *testing.T, dir string, port int, key, knownHosts string) string {
+	cfg := filepath.Join(dir, "ssh_config")
+	text := fmt.Sprintf("Host peer\n\tHostName 127.0.0.1\n\tPort %d\n\tIdentityFile %s\n\tIdentitiesOnly yes\n"+
+		"\tIdentityAgent none\n\tUserKnownHostsFile %s\n\tStrictHostKeyChecking yes\n\tBatchMode yes\n", port, key, knownHosts)
+	if err := os.WriteFile(cfg, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// old is a fixed time long past, so ls shows the same date to both
+// clients; each file gets its own, so sorting by time has no ties.
+func old(i int) time.Time { return time.Date(2024, 1, 1+i, 3, 4, 5, 0, time.Local) }
+
+// workTree makes the remote tree R and the local tree L under a fresh
+// directory: names with spaces and UTF-8, a symlink, nested directories,
+// a big file and the cut-short copies reget and reput finish.
+func workTree(t *testing.T, seed []byte) string {
+	root, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := []struct {
+		name string
+		data []byte
+		mode fs.FileMode
+	}{
+		{"R/a.txt", []byte("hello"), 0o644},
+		{"R/with space.txt", []byte("x y"), 0o644},
+		{"R/ünï.txt", []byte("u"), 0o600},
+		{"R/big.bin", seed[:100000], 0o644},
+		{"R/cut2.bin", seed[:40000], 0o644},
+		{"R/.hidden", []byte("h"), 0o644},
+		{"R/sub/z.txt", []byte("zz"), 0o640},
+		{"R/sub/deep/f", []byte("q"), 0o644},
+		{"L/cut.bin", seed[:30000], 0o644},
+		{"L/full.bin", seed[:100000], 0o644},
+		{"L/up/one", []byte("1"), 0o640},
+		{"L/up/inner/two", []byte("2"), 0o644},
+	}
+	for _, f := range files {
+		p := filepath.Join(root, filepath.FromSlash(f.name))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, f.data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(p, f.mode)
+	}
+	os.Symlink("a.txt", filepath.Join(root, "R", "link"))
+	// Times last, directories after their contents.
+	for i, name := range []string{"R/a.txt", "R/with space.txt", "R/ünï.txt", "R/big.bin", "R/cut2.bin", "R/.hidden",
+		"R/sub/z.txt", "R/sub/deep/f", "R/sub/deep", "R/sub", "L/up/one", "L/up/inner/two", "L/up/inner", "L/up", "R"} {
+		p := filepath.Join(root, filepath.FromSlash(name))
+		if err := os.Chtimes(p, old(i), old(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+// entry is what a tree holds at one path.
+type entry struct {
+	mode  fs.FileMode
+	sum   [32]byte
+	link  string
+	mtime int64 // only for times set on purpose: older than a day
+}
+
+func snapshot(t *testing.T, root string) map[string]entry {
+	got := map[string]entry{}
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rel, _ := filepath.Rel(root, p)
+		e := entry{mode: fi.Mode()}
+		if time.Since(fi.ModTime()) > 24*time.Hour {
+			e.mtime = fi.ModTime().Unix()
+		}
+		switch {
+		case fi.Mode()&fs.ModeSymlink != 0:
+			e.link, _ = os.Readlink(p)
+		case fi.Mode().IsRegular():
+			b, _ := os.ReadFile(p)
+			e.sum = sha256.Sum256(b)
+		}
+		if rel != "batch" {
+			got[rel] = e
+		}
+		return nil
+	})
+	return got
+}
+
+var (
+	// recent is how ls -l shows a time in the last half year: the files
+	// each run made now, which two runs may see a minute apart.
+	recent = regexp.MustCompile(`[A-Z][a-z]{2} [ 1-3][0-9] [0-2][0-9]:[0-5][0-9] `)
+	// dfFigures are df's figures after the first (the size), which
+	// change as the runs write.
+	dfFigures = regexp.MustCompile(`(?m)^( *[0-9.]+[KMGTPE]?B?)( +[0-9.]+[KMGTPE]?B?){3} +([0-9]+%|ERR)$`)
+)
+
+func normalize(s, root string) string {
+	s = strings.ReplaceAll(s, root, "ROOT")
+	s = recent.ReplaceAllString(s, "RECENT ")
+	return dfFigures.ReplaceAllString(s, "$1 FIGURES")
+}
+
+// batchTemplate exercises every command; @R@ and @L@ are the remote
+// and local trees, @UID@ and @GID@ the user's own ids. Failures prefixed
+// with '-' go on, '@' hides a command's echo.
+const batchTemplate = `pwd
+cd @R@
+ls
+ls -l
+ls -1
+ls -la
+ls -ln
+ls -lh
+ls -S
+ls -t
+ls -lrt
+ls -f -1 sub
+ls *.txt
+ls -l *.txt
+ls -1 s*
+ls sub
+ls sub/deep/f
+ls -l sub
+ls "with space.txt"
+ls with\ space.txt
+-ls -l '*'.txt
+-ls nothere*
+-ls /nonexist
+-get nothere
+-cd nothere
+-cd a.txt
+-rm nothere
+-mkdir sub
+-rmdir nothere
+-rename nothere x
+-ln -s a.txt
+-ln nothere hard0
+-chmod 644 nothere
+-chown 1000 nothere
+-chmod abc a.txt
+-chmod 644
+-put /nonexistent/x
+-reget nothere
+-reput @L@/full.bin nothere
+-bogus
+-"unterminated
+-lcd /nonexistent
+-lmkdir /nonexistent/x
+-ls -z
+-get -z x
+-get
+-rename onlyone
+-copy nothere x
+version
+progress
+progress
+lumask 022
+df
+df -h
+df -i
+lcd @L@
+lpwd
+get a.txt
+get "with space.txt" ws.txt
+get ünï.txt
+lmkdir many
+get *.txt many
+-get *.txt a.txt
+get -r sub
+get -rp sub subp
+-get sub
+get link
+get -P big.bin bigp.bin
+mget a* many
+put full.bin
+lmkdir emptyd
+mkdir "new dir"
+put *.bin "new dir"
+-put *.bin a.txt
+put -r up upsub
+put -rp up upsubp
+put -R up "new dir"
+mput cut.bin
+ln a.txt hard
+ln -s a.txt soft
+symlink a.txt soft2
+rename soft2 soft3
+rename -l soft3 soft4
+cp a.txt copied.txt
+chmod 600 a.txt
+chmod 640 *.bin
+chmod -h 600 hard
+chown @UID@ a.txt
+chgrp @GID@ "with space.txt"
+chown -h @UID@ soft
+ls -l a.txt
+reget big.bin cut.bin
+reput full.bin cut2.bin
+-reget big.bin cut.bin
+-reput full.bin cut2.bin
+get -a big.bin cut3.bin
+get -p a.txt ap.txt
+put -p ap.txt pp.txt
+ls -l pp.txt
+rm "new dir"/*.bin
+-rmdir "new dir"
+rm soft*
+rm c?t*
+!echo hi from the shell
+!exit 3
+lls -1 up
+ls -l
+ls -la sub
+help
+?
+@pwd
+# a comment
+   
+bye
+ls
+`
+
+// compareBatch runs the batch through both clients, each against a fresh
+// copy of the trees, the session made by args (batch file last), and
+// checks they print the same, end the same and leave the same files;
+// sftp must end with wantCode. args makes the command line around the
+// batch file.
+func compareBatch(t *testing.T, template string, wantCode int, args func(batch string) []string) {
+	seed := sshtest.MixedData(t, 200000)
+	type outcome struct {
+		r    result
+		tree map[string]entry
+	}
+	var got []outcome
+	for _, c := range clients {
+		root := workTree(t, seed)
+		batch := strings.NewReplacer("@R@", root+"/R", "@L@", root+"/L", "@UID@", strconv.Itoa(os.Getuid()),
+			"@GID@", strconv.Itoa(os.Getgid())).Replace(template)
+		bf := filepath.Join(root, "batch")
+		os.WriteFile(bf, []byte(batch), 0o600)
+		r := c.run(t, args(bf)...)
+		r.stdout, r.stderr = normalize(r.stdout, root), normalize(r.stderr, root)
+		got = append(got, outcome{r, snapshot(t, root)})
+	}
+	theirs, ours := got[0], got[1]
+	if theirs.r.code != wantCode || !strings.Contains(theirs.r.stdout, "sftp> ls\n") {
+		t.Fatalf("sftp itself exited %d (want %d):\n%s\n%s", theirs.r.code, wantCode, theirs.r.stdout, theirs.r.stderr)
+	}
+	if ours.r.code != theirs.r.code {
+		t.Errorf("exit status %d, sftp's %d", ours.r.code, theirs.r.code)
+	}
+	if ours.r.stdout != theirs.r.stdout {
+		t.Errorf("stdout differs:\n%s", lineDiff(ours.r.stdout, theirs.r.stdout))
+	}
+	if ours.r.stderr != theirs.r.stderr {
+		t.Errorf("stderr differs:\n%s", lineDiff(ours.r.stderr, theirs.r.stderr))
+	}
+	for name, want := range theirs.tree {
+		if g, ok := ours.tree[name]; !ok || g != want {
+			t.Errorf("%s: ours %+v (present %v), sftp's %+v", name, g, ok, want)
+		}
+	}
+	for name := range ours.tree {
+		if _, ok := theirs.tree[name]; !ok {
+			t.Errorf("%s: only ours made it", name)
+		}
+	}
+	if t.Failed() {
+		t.Logf("sftp's stdout:\n%s\nsftp's stderr:\n%s\nour stderr:\n%s\nour stdout:\n%s", theirs.r.stdout, theirs.r.stderr, ours.r.stderr, ours.r.stdout)
+	}
+}
+
+// lineDiff shows the first lines where a and b part.
+func lineDiff(ours, theirs string) string {
+	a, b := strings.Split(ours, "\n"), strings.Split(theirs, "\n")
+	for i := 0; i < len(a) || i < len(b); i++ {
+		var x, y string
+		if i < len(a) {
+			x = a[i]
+		}
+		if i < len(b) {
+			y = b[i]
+		}
+		if x != y {
+			return fmt.Sprintf("line %d:\n ours:   %q\n theirs: %q", i+1, x, y)
+		}
+	}
+	return ""
+}
+
+// TestBatchSameAsSFTP: one batch with every command, run by OpenSSH's
+// sftp -b and by paramigo sftp -b against the same sshd (its real
+// sftp-server), prints the same, exits the same and leaves the same
+// files: listings in every view and order, globs, names with spaces and
+// UTF-8, failures that go on ('-'), trees with -r and -p, reget and
+// reput finishing cut files, links, modes and owners, ! and lls.
+func TestBatchSameAsSFTP(t *testing.T) {
+	cfg := sshdConfig(t)
+	compareBatch(t, batchTemplate, 0, func(b string) []string { return []string{"-F", cfg, "-b", b, "peer"} })
+}
+
+// TestBatchAbortsSameAsSFTP: a failing command without '-' ends the run
+// with status 1 right there, as sftp's does; the commands after it never
+// run.
+func TestBatchAbortsSameAsSFTP(t *testing.T) {
+	cfg := sshdConfig(t)
+	for _, failing := range []string{"get nothere", "cd nothere", "rm nothere", "ls nothere", "bogus", "mkdir sub",
+		"put @L@/nothere", "reput @L@/cut.bin big.bin", "chmod 644", "ln -s a.txt"} {
+		t.Run(failing, func(t *testing.T) {
+			compareBatch(t, "cd @R@\nls\n"+failing+"\nmkdir after\nls\n", 1, func(b string) []string { return []string{"-F", cfg, "-b", b, "peer"} })
+		})
+	}
+}
+
+// TestBatchAgainstServeSameAsSFTP: the same batch through `paramigo
+// serve`'s SFTP subsystem.
+func TestBatchAgainstServeSameAsSFTP(t *testing.T) {
+	cfg := serveConfig(t)
+	compareBatch(t, batchTemplate, 0, func(b string) []string { return []string{"-F", cfg, "-b", b, "peer"} })
+}
+
+// TestBatchDirectSameAsSFTP: with -D the server is a local command and
+// no SSH is involved: OpenSSH's sftp-server, and `paramigo sftp-server`
+// (this test binary), each driven by both clients.
+func TestBatchDirectSameAsSFTP(t *testing.T) {
+	server := sshtest.RequirePeer(t, sshtest.PeerSFTPServer)
+	ours := clitest.HelperCommand("sftp-server")
+	ourServer := strings.Join(ours.Args, " ")
+	t.Setenv("PARAMIGO_HELPER", "1") // for the server the clients start
+	for _, srv := range []string{server, ourServer} {
+		t.Run(filepath.Base(strings.Fields(srv)[0]), func(t *testing.T) {
+			compareBatch(t, batchTemplate, 0, func(b string) []string { return []string{"-D", srv, "-b", b} })
+		})
+	}
+}
