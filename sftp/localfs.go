@@ -232,8 +232,9 @@ func (l *LocalFS) setRest(rel string, a *Attributes, f *os.File) error {
 }
 
 // Lsetstat is Setstat that leaves a final symlink's target alone: a
-// symlink's owner can change; its mode and times cannot be set here, and
-// asking is OP_UNSUPPORTED.
+// symlink's owner and times change, as sftp-server's lsetstat changes
+// them; a symlink has no mode or size of its own to set (Linux cannot
+// chmod one), and asking is OP_UNSUPPORTED.
 func (l *LocalFS) Lsetstat(name string, a *Attributes) error {
 	var isLink bool
 	err := l.do(name, func(rel string) error {
@@ -245,8 +246,13 @@ func (l *LocalFS) Lsetstat(name string, a *Attributes) error {
 		if !isLink {
 			return nil
 		}
-		if a.Flags&(AttrSize|AttrPermissions|AttrACModTime) != 0 {
+		if a.Flags&(AttrSize|AttrPermissions) != 0 {
 			return errors.ErrUnsupported
+		}
+		if a.Flags&AttrACModTime != 0 {
+			if err := symlinkChtimes(l.root, rel, a.AccessTime(), a.ModTime()); err != nil {
+				return err
+			}
 		}
 		if a.Flags&AttrUIDGID != 0 {
 			return l.root.Lchown(rel, int(a.UID), int(a.GID))
