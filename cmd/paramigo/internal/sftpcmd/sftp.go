@@ -225,7 +225,8 @@ func Run(e *cli.Env, args []string) int {
 			if errors.As(err, &oe) {
 				fmt.Fprintf(e.Stderr, "paramigo sftp: %v\n", err)
 			} else {
-				fmt.Fprintln(e.Stderr, err)
+				// sftp's fatal(): a log line, status 255.
+				fmt.Fprintf(e.Stderr, "%s\r\n", logSafe(err.Error()))
 				return exitConnection
 			}
 		}
@@ -241,7 +242,7 @@ func Run(e *cli.Env, args []string) int {
 	if o.batch != "" && o.batch != "-" {
 		f, err := os.Open(o.batch)
 		if err != nil {
-			fmt.Fprintf(e.Stderr, "%s (%s).\n", cli.ErrnoText(err), o.batch)
+			fmt.Fprintf(e.Stderr, "%s\r\n", logSafe(fmt.Sprintf("%s (%s).", cli.ErrnoText(err), o.batch)))
 			return exitConnection
 		}
 		defer f.Close()
@@ -320,7 +321,7 @@ func (s *session) connect(d destination) int {
 	client, err := cli.Connect(ctx, s.e, host, o, s.o.verbose)
 	if err != nil {
 		cli.ReportConnectionError(s.e.Stderr, host, err)
-		fmt.Fprintln(s.e.Stderr, "Connection closed")
+		s.errorf("Connection closed")
 		return exitConnection
 	}
 	s.closers = append(s.closers, client.Close)
@@ -338,7 +339,7 @@ func (s *session) connect(d destination) int {
 		s.c, err = sftp.NewClientContext(ctx, rwc, s.clientOptions()...)
 	}
 	if err != nil {
-		fmt.Fprintf(s.e.Stderr, "Connection closed: %v\n", err)
+		s.errorf("Connection closed: %v", err)
 		return exitConnection
 	}
 	s.closers = append(s.closers, s.c.Close)
@@ -353,7 +354,7 @@ func (s *session) connect(d destination) int {
 func (s *session) attach() int {
 	argv, err := splitLine(s.o.direct)
 	if err != nil || len(argv) == 0 {
-		fmt.Fprintln(s.e.Stderr, "No sftp server specified via -D")
+		s.errorf("No sftp server specified via -D")
 		return exitConnection
 	}
 	for i := range argv {
@@ -375,7 +376,7 @@ func (s *session) attach() int {
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(s.e.Stderr, "Couldn't initialise connection to server: %v\n", err)
+		s.errorf("Couldn't initialise connection to server: %v", err)
 		return exitConnection
 	}
 	s.closers = append(s.closers, s.c.Close)
@@ -422,7 +423,7 @@ func (p *process) Close() error {
 func (s *session) run(in io.Reader, start string) int {
 	pwd, err := s.c.RealPath(".")
 	if err != nil {
-		fmt.Fprintf(s.e.Stderr, "Need cwd\n")
+		s.errorf("Need cwd")
 		return exitConnection
 	}
 	s.pwd, s.startDir = pwd, pwd

@@ -329,9 +329,9 @@ ls
 // compareBatch runs the batch through both clients, each against a fresh
 // copy of the trees, the session made by args (batch file last), and
 // checks they print the same, end the same and leave the same files;
-// sftp must end with wantCode. args makes the command line around the
-// batch file.
-func compareBatch(t *testing.T, template string, wantCode int, args func(batch string) []string) {
+// sftp must end with wantCode. args makes the command line from the
+// fresh directory and the batch file in it.
+func compareBatch(t *testing.T, template string, wantCode int, args func(root, batch string) []string) {
 	seed := sshtest.MixedData(t, 200000)
 	type outcome struct {
 		r    result
@@ -344,12 +344,12 @@ func compareBatch(t *testing.T, template string, wantCode int, args func(batch s
 			"@GID@", strconv.Itoa(os.Getgid())).Replace(template)
 		bf := filepath.Join(root, "batch")
 		os.WriteFile(bf, []byte(batch), 0o600)
-		r := c.run(t, args(bf)...)
+		r := c.run(t, args(root, bf)...)
 		r.stdout, r.stderr = normalize(r.stdout, root), normalize(r.stderr, root)
 		got = append(got, outcome{r, snapshot(t, root)})
 	}
 	theirs, ours := got[0], got[1]
-	if theirs.r.code != wantCode || !strings.Contains(theirs.r.stdout, "sftp> ls\n") {
+	if theirs.r.code != wantCode || wantCode == 0 && template != "" && !strings.Contains(theirs.r.stdout, "sftp> ls\n") {
 		t.Fatalf("sftp itself exited %d (want %d):\n%s\n%s", theirs.r.code, wantCode, theirs.r.stdout, theirs.r.stderr)
 	}
 	if ours.r.code != theirs.r.code {
@@ -402,7 +402,7 @@ func lineDiff(ours, theirs string) string {
 // reput finishing cut files, links, modes and owners, ! and lls.
 func TestBatchSameAsSFTP(t *testing.T) {
 	cfg := sshdConfig(t)
-	compareBatch(t, batchTemplate, 0, func(b string) []string { return []string{"-F", cfg, "-b", b, "peer"} })
+	compareBatch(t, batchTemplate, 0, func(_, b string) []string { return []string{"-F", cfg, "-b", b, "peer"} })
 }
 
 // TestBatchAbortsSameAsSFTP: a failing command without '-' ends the run
@@ -413,7 +413,7 @@ func TestBatchAbortsSameAsSFTP(t *testing.T) {
 	for _, failing := range []string{"get nothere", "cd nothere", "rm nothere", "ls nothere", "bogus", "mkdir sub",
 		"put @L@/nothere", "reput @L@/cut.bin big.bin", "chmod 644", "ln -s a.txt"} {
 		t.Run(failing, func(t *testing.T) {
-			compareBatch(t, "cd @R@\nls\n"+failing+"\nmkdir after\nls\n", 1, func(b string) []string { return []string{"-F", cfg, "-b", b, "peer"} })
+			compareBatch(t, "cd @R@\nls\n"+failing+"\nmkdir after\nls\n", 1, func(_, b string) []string { return []string{"-F", cfg, "-b", b, "peer"} })
 		})
 	}
 }
@@ -422,7 +422,7 @@ func TestBatchAbortsSameAsSFTP(t *testing.T) {
 // serve`'s SFTP subsystem.
 func TestBatchAgainstServeSameAsSFTP(t *testing.T) {
 	cfg := serveConfig(t)
-	compareBatch(t, batchTemplate, 0, func(b string) []string { return []string{"-F", cfg, "-b", b, "peer"} })
+	compareBatch(t, batchTemplate, 0, func(_, b string) []string { return []string{"-F", cfg, "-b", b, "peer"} })
 }
 
 // TestBatchDirectSameAsSFTP: with -D the server is a local command and
@@ -435,7 +435,64 @@ func TestBatchDirectSameAsSFTP(t *testing.T) {
 	t.Setenv("PARAMIGO_HELPER", "1") // for the server the clients start
 	for _, srv := range []string{server, ourServer} {
 		t.Run(filepath.Base(strings.Fields(srv)[0]), func(t *testing.T) {
-			compareBatch(t, batchTemplate, 0, func(b string) []string { return []string{"-D", srv, "-b", b} })
+			compareBatch(t, batchTemplate, 0, func(_, b string) []string { return []string{"-D", srv, "-b", b} })
 		})
+	}
+}
+
+// TestDestinationsSameAsSFTP: the destination's forms as sftp reads
+// them, each run by both clients: host:file fetches the file (into the
+// second operand, or the local directory) and exits; host:dir starts
+// there; sftp://host:port/path; a refused connection is ssh's message
+// then sftp's, with status 255.
+func TestDestinationsSameAsSFTP(t *testing.T) {
+	cfg := sshdConfig(t)
+	port := strconv.Itoa(sshtest.FreePort(t))
+	text, _ := os.ReadFile(cfg)
+	sshdPort := regexp.MustCompile(`Port (\d+)`).FindStringSubmatch(string(text))[1]
+	for _, tc := range []struct {
+		name  string
+		batch string
+		code  int
+		args  func(root, batch string) []string
+	}{
+		{"host:file to a name", "", 0, func(root, _ string) []string {
+			return []string{"-F", cfg, "peer:" + root + "/R/big.bin", root + "/L/got.bin"}
+		}},
+		{"host:file into a directory", "", 0, func(root, _ string) []string {
+			return []string{"-F", cfg, "peer:" + root + "/R/a.txt", root + "/L/up"}
+		}},
+		// sftp makes a get command of the path without quoting it.
+		{"host:file with a space", "", 1, func(root, _ string) []string {
+			return []string{"-F", cfg, "peer:" + root + "/R/with space.txt", root + "/L/up"}
+		}},
+		{"host:glob", "", 0, func(root, _ string) []string {
+			return []string{"-F", cfg, "-q", "peer:" + root + "/R/*.txt", root + "/L/up"}
+		}},
+		{"host:missing", "", 1, func(root, _ string) []string {
+			return []string{"-F", cfg, "peer:" + root + "/R/nothere", root + "/L"}
+		}},
+		{"-a resumes host:file", "", 0, func(root, _ string) []string {
+			return []string{"-F", cfg, "-a", "peer:" + root + "/R/big.bin", root + "/L/cut.bin"}
+		}},
+		{"host:dir starts there", "pwd\nls\n", 0, func(root, b string) []string {
+			return []string{"-F", cfg, "-b", b, "peer:" + root + "/R/sub"}
+		}},
+		// The URI's path is relative to the home directory; a second
+		// slash makes it absolute.
+		{"sftp:// with a port and a path", "pwd\nls\n", 0, func(root, b string) []string {
+			return []string{"-F", cfg, "-b", b, "sftp://peer:" + sshdPort + "/" + root + "/R"}
+		}},
+		{"sftp:// relative to home", "pwd\n", 1, func(root, b string) []string {
+			return []string{"-F", cfg, "-b", b, "sftp://peer:" + sshdPort + "/nothere"}
+		}},
+		{"-P and a user", "pwd\nls\n", 0, func(root, b string) []string {
+			return []string{"-F", cfg, "-P", sshdPort, "-b", b, os.Getenv("USER") + "@peer:" + root + "/R"}
+		}},
+		{"refused", "ls\n", 255, func(_, b string) []string {
+			return []string{"-F", cfg, "-P", port, "-b", b, "peer"}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { compareBatch(t, tc.batch, tc.code, tc.args) })
 	}
 }
