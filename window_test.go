@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/paramigo/paramigo/internal/sshtest"
+	"github.com/paramigo/paramigo/keys"
 )
 
 // delayedLink returns the two ends of a loopback TCP connection whose
@@ -234,4 +235,42 @@ func TestWindowGrowthNeedsSustainedRate(t *testing.T) {
 			t.Errorf("round trip set to %v, %.0f MB/s (growth needs %v): the window grew to %d bytes", est, r.rate/1e6, want, r.window)
 		}
 	}
+}
+
+// TestRoundTripFromSessionOpen: against sshd the probe sent as
+// authentication succeeds waits for sshd's post-authentication process
+// (measured 43–46 ms on a loaded machine whose loopback round trip is
+// 0.1 ms), which would make every loopback channel grow its window. A
+// session's open and confirmation is a round trip too: after one, the
+// estimate is no more than that open took.
+func TestRoundTripFromSessionOpen(t *testing.T) {
+	keyPath, pub := sshtest.GenerateKeyFile(t, t.TempDir(), "ed25519", 0, "")
+	signer, err := keys.ParsePrivateKeyFile(keyPath, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshd := sshtest.StartSSHD(t, sshtest.SSHDOptions{AuthorizedKeys: []string{pub}})
+	cc := &ClientConfig{User: sshd.User, Auth: []AuthMethod{PublicKeys(signer)}, HostKeyCallback: InsecureIgnoreHostKey()}
+	tr, err := Dial(context.Background(), "tcp", sshd.Addr, cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	for deadline := time.Now().Add(10 * time.Second); tr.mux.rtt.get() == 0; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no round-trip sample after authentication")
+		}
+	}
+	probe := tr.mux.rtt.get()
+	start := time.Now()
+	ch, err := tr.OpenSession(context.Background())
+	took := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.Close()
+	if got := tr.mux.rtt.get(); got > took || got > probe {
+		t.Fatalf("after a session open of %v the estimate is %v (the probe's %v)", took, got, probe)
+	}
+	t.Logf("probe at authentication %v; session open %v; estimate %v", probe, took, tr.mux.rtt.get())
 }
