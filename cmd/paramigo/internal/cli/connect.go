@@ -1,14 +1,10 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
-	"os"
 	"strings"
 	"syscall"
 
@@ -19,63 +15,33 @@ import (
 // Connect connects to host as the ssh that scp and sftp start would: o
 // holds the command line's ssh_config choices (-F, -o and the flags
 // turned into lines), the user's HOME and environment fill in the rest,
-// ssh's questions are asked on the controlling terminal, a
+// ssh's questions are asked on the controlling terminal or through
+// SSH_ASKPASS as ssh asks them (Prompt), a
 // ProxyCommand's stderr goes to e.Stderr and, when verbose, ssh -v's
-// log too.
+// log too. A failure is a *ConnectError, for ReportConnectionError.
 func Connect(ctx context.Context, e *Env, host string, o sshconfig.Options, verbose bool) (*paramigo.Client, error) {
 	o.Home = e.Env("HOME")
 	o.Env = func(name string) (string, bool) {
 		v := e.Env(name)
 		return v, v != ""
 	}
-	opts := []paramigo.ConnectOption{paramigo.WithSSHConfig(o), paramigo.WithPrompt(AskTTY),
+	opts := []paramigo.ConnectOption{paramigo.WithSSHConfig(o), paramigo.WithPrompt(Prompt(e)),
 		paramigo.WithProxyStderr(e.Stderr)}
 	if verbose {
 		opts = append(opts, paramigo.WithLogger(slog.New(slog.NewTextHandler(e.Stderr,
 			&slog.HandlerOptions{Level: slog.LevelDebug}))))
 	}
-	return paramigo.Connect(ctx, host, opts...)
-}
-
-// AskTTY asks ssh's questions (passwords, passphrases, unknown host
-// keys) on the controlling terminal, as the ssh that scp and sftp start
-// does: their own stdin and stdout carry files or commands. Without a
-// terminal nothing can be asked.
-func AskTTY(_ context.Context, p *paramigo.Prompt) (string, error) {
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	client, err := paramigo.Connect(ctx, host, opts...)
 	if err != nil {
-		return "", err
-	}
-	defer tty.Close()
-	if !p.Echo {
-		return ReadHidden(tty, tty, p.Text)
-	}
-	io.WriteString(tty, p.Text)
-	line, err := bufio.NewReader(tty).ReadString('\n')
-	return strings.TrimRight(line, "\r\n"), err
-}
-
-// ReportConnectionError prints ssh's words for a connection to host that
-// failed: a refused or unreachable address, authentication, a host key
-// refused; anything else as the library words it.
-func ReportConnectionError(w io.Writer, host string, err error) {
-	var aerr *paramigo.AuthError
-	var nv *paramigo.NoValidConnectionsError
-	switch {
-	case errors.As(err, &nv) && len(nv.Attempts) > 0:
-		fmt.Fprintf(w, "ssh: connect to host %s port %d: %s\n", nv.Host, nv.Port,
-			ErrnoText(nv.Attempts[len(nv.Attempts)-1].Err))
-	case errors.As(err, &aerr):
-		h := host
-		if i := strings.LastIndexByte(h, '@'); i >= 0 {
-			h = h[i+1:]
+		// ssh's messages name the host, port and user the
+		// configuration gives the destination.
+		ce := &ConnectError{HostName: host, Port: 22, Err: err}
+		if cfg, rerr := sshconfig.Resolve(ctx, host, o); rerr == nil {
+			ce.HostName, ce.Port, ce.User = cfg.HostName, cfg.Port, cfg.User
 		}
-		fmt.Fprintf(w, "%s@%s: Permission denied (%s).\n", aerr.User, h, strings.Join(aerr.Remaining, ","))
-	case errors.Is(err, paramigo.ErrHostKeyRejected):
-		fmt.Fprintln(w, "Host key verification failed.")
-	default:
-		fmt.Fprintf(w, "ssh: %s\n", strings.TrimPrefix(err.Error(), "paramigo: "))
+		return nil, ce
 	}
+	return client, nil
 }
 
 // ErrnoText is strerror's wording for the common failures, whichever

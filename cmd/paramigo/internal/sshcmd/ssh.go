@@ -305,132 +305,13 @@ func sshErrnoText(err error) string {
 }
 
 // sshDialErrorReason words a failed connect like ssh (strerror).
-func sshDialErrorReason(err error) string {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
-		return "Connection timed out"
-	}
-	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return sshErrnoText(errno)
-	}
-	var oe *net.OpError
-	if errors.As(err, &oe) && oe.Err != nil {
-		return oe.Err.Error()
-	}
-	return err.Error()
-}
-
-// reportDialError prints ssh's message for a connection that could not
-// be made.
-func (c *sshCommand) reportDialError(err error, hostName string, port int) bool {
-	var dnsErr *net.DNSError
-	var nv *paramigo.NoValidConnectionsError
-	switch {
-	case errors.As(err, &dnsErr):
-		reason := "Name or service not known"
-		if dnsErr.IsTimeout || dnsErr.IsTemporary {
-			reason = "Temporary failure in name resolution"
-		}
-		c.errorf("ssh: Could not resolve hostname %s: %s", strings.ToLower(hostName), reason)
-	case errors.As(err, &nv):
-		last := nv.Attempts[len(nv.Attempts)-1].Err
-		c.errorf("ssh: connect to host %s port %d: %s", hostName, port, sshDialErrorReason(last))
-	default:
-		return false
-	}
-	return true
-}
-
-// sshNoMatchingWhat names a negotiation failure in ssh's words.
-func sshNoMatchingWhat(what string) string {
-	switch {
-	case what == "kex":
-		return "key exchange method"
-	case what == "host key":
-		return "host key type"
-	case strings.HasSuffix(what, "cipher"):
-		return "cipher"
-	case strings.HasSuffix(what, "MAC"):
-		return "MAC"
-	case strings.HasSuffix(what, "compression"):
-		return "compression method"
-	}
-	return what
-}
+func sshDialErrorReason(err error) string { return cli.DialErrorReason(err) }
 
 // reportConnectionError prints ssh's message for a failed connection,
 // handshake or authentication.
 func (c *sshCommand) reportConnectionError(err error) {
-	c.reportFailure(err, c.opts.host, c.opts.port, c.opts.user)
-}
-
-// reportFailure is reportConnectionError for the host, port and user
-// that failed: the destination, or a ProxyJump hop, which ssh reports in
-// the words of the ssh it runs for the hop, then its own.
-func (c *sshCommand) reportFailure(err error, hostName string, port int, user string) {
-	host := strings.ToLower(hostName)
-	ip := host
-	var he *paramigo.HandshakeError
-	if errors.As(err, &he) {
-		if ta, ok := he.RemoteAddr.(*net.TCPAddr); ok {
-			ip = ta.IP.String()
-		}
-	}
-	var aerr *paramigo.AuthError
-	var nerr *paramigo.AlgorithmNegotiationError
-	var derr *paramigo.DisconnectError
-	var notSSH *paramigo.NotSSHError
-	var terr *paramigo.ConnectTimeoutError
-	var herr *paramigo.HopError
-	switch {
-	case errors.As(err, &herr):
-		var oe *paramigo.OpenChannelError
-		switch {
-		case herr.Next != "" && errors.As(herr.Err, &oe):
-			c.errorf("channel 0: open failed: %s: %s", sshOpenReason(oe.Reason), sshSanitize(oe.Message))
-			c.errorf("stdio forwarding failed")
-		case herr.Host != "":
-			c.reportFailure(herr.Err, herr.Host, herr.Port, herr.User)
-		default:
-			c.errorf("%s", strings.TrimPrefix(herr.Error(), "paramigo: "))
-		}
-		// What ssh then says of its ProxyCommand's connection.
-		c.infof("kex_exchange_identification: Connection closed by remote host")
-		c.infof("Connection closed by UNKNOWN port 65535")
-	case c.reportDialError(err, hostName, port):
-	case errors.As(err, &terr):
-		if terr.During == "connect" {
-			c.errorf("ssh: connect to host %s port %d: Connection timed out", hostName, port)
-			return
-		}
-		if !terr.BannerReceived {
-			c.infof("Connection timed out during banner exchange")
-		}
-		c.infof("Connection to %s port %d timed out", ip, port)
-	case errors.Is(err, paramigo.ErrHostKeyRejected):
-		c.reportHostKeyError(err)
-		c.fatalf("Host key verification failed.")
-	case errors.As(err, &aerr):
-		c.fatalf("%s@%s: Permission denied (%s).", user, host, strings.Join(aerr.Remaining, ","))
-	case errors.As(err, &nerr):
-		c.infof("Unable to negotiate with %s port %d: no matching %s found. Their offer: %s",
-			ip, port, sshNoMatchingWhat(nerr.What), strings.Join(nerr.Theirs, ","))
-	case errors.As(err, &derr) && derr.Remote:
-		c.infof("Received disconnect from %s port %d:%d: %s", ip, port, int(derr.Reason), sshSanitize(derr.Message))
-		c.infof("Disconnected from %s port %d", ip, port)
-	case errors.As(err, &notSSH) && notSSH.Closed && notSSH.Got == "":
-		c.infof("kex_exchange_identification: Connection closed by remote host")
-		c.infof("Connection closed by %s port %d", ip, port)
-		if notSSH.Err != nil {
-			c.debugf("%v", notSSH.Err)
-		}
-	case errors.Is(err, syscall.ECONNRESET):
-		c.infof("Connection reset by %s port %d", ip, port)
-	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		c.infof("Connection closed by %s port %d", ip, port)
-	default:
-		c.fatalf("Connection to %s port %d: %s", ip, port, strings.TrimPrefix(err.Error(), "paramigo: "))
-	}
+	cli.ReportConnectionFailure(func(level slog.Level, line string) { c.logf(level, "%s", line) },
+		err, c.opts.host, c.opts.port, c.opts.user, c.reportHostKeyError)
 }
 
 // sshChannelEnd reports the errors a finished channel's reads return.

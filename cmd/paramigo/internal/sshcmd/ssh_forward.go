@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/paramigo/paramigo"
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/cli"
 	"github.com/paramigo/paramigo/socks"
 )
 
@@ -378,14 +379,7 @@ func (f *sshForwarder) reportOpenFailure(id int, err error) {
 }
 
 // sshOpenReason is ssh's reason2txt.
-func sshOpenReason(r paramigo.OpenFailureReason) string {
-	switch r {
-	case paramigo.OpenAdministrativelyProhibited, paramigo.OpenConnectFailed,
-		paramigo.OpenUnknownChannelType, paramigo.OpenResourceShortage:
-		return r.String()
-	}
-	return "unknown reason"
-}
+func sshOpenReason(r paramigo.OpenFailureReason) string { return cli.OpenReason(r) }
 
 // dialRemote is -D's dialer: a connection through the server, with ssh's
 // message when the server refuses it.
