@@ -23,7 +23,7 @@ import (
 	"golang.org/x/term"
 )
 
-const usageText = `usage: paramigo cp [-346BCpqrv] [-c cipher] [-F ssh_config] [-i identity_file]
+const usageText = `usage: paramigo cp [-346BCOpqrTv] [-c cipher] [-F ssh_config] [-i identity_file]
                    [-J destination] [-l limit] [-o ssh_option] [-P port] [--resume]
                    source ... target
 
@@ -50,8 +50,20 @@ already holds and copies only the rest, for a copy that was cut short
 The exit status is 0 when every file was copied, 1 when any failed, and
 255 when the connection or authentication failed, as with scp.
 
-Not supported: local-to-local copies and -S; -3 and -T are accepted
-and change nothing (remote copies always pass through this host).
+-O copies with the legacy SCP protocol instead, as scp -O does, for
+servers without SFTP: the remote side runs scp -t or scp -f through the
+remote shell, which sees a remote path as it is written, so a glob
+expands there and a name with spaces needs quoting for that shell. A
+download takes only the names asked for (the last element of the remote
+path, as a glob with {a,b}) unless -r or -T; names that could lead
+outside the target are always refused. A copy between two remote
+operands pipes one scp -f into the other's scp -t through this host. As
+with scp -O, any failure, a failed connection included, exits with 1;
+--resume needs SFTP.
+
+Not supported: local-to-local copies and -S; -3 is accepted and changes
+nothing (remote copies always pass through this host), and -T matters
+only with -O.
 `
 
 // Usage prints the command's usage text.
@@ -70,6 +82,8 @@ type cpArgs struct {
 	quiet     bool
 	resume    bool
 	verbose   bool
+	legacy    bool // -O: the SCP protocol, not SFTP
+	anyName   bool // -T: a download takes names it did not ask for
 	limit     int // -l, Kbit/s; 0: none
 	operands  []string
 }
@@ -90,12 +104,17 @@ func parseArgs(args []string) (*cpArgs, error) {
 		}
 		rest = append(rest, arg)
 	}
-	ops, err := cli.Getopt(rest, "346BCpqrTv", "cFiJloP", func(opt byte, val string) error {
+	ops, err := cli.Getopt(rest, "346BCOpqrTv", "cFiJloP", func(opt byte, val string) error {
 		line := ""
 		switch opt {
-		case '3', 'T':
-			// -3 is how remote copies would go anyway; -T only relaxes
-			// scp's checks of the remote side's names, which SFTP needs not.
+		case '3':
+			// How remote copies go anyway.
+		case 'T':
+			// Relaxes scp's checks of the remote side's names, which
+			// only the SCP protocol makes.
+			a.anyName = true
+		case 'O':
+			a.legacy = true
 		case '4':
 			line = "AddressFamily inet"
 		case '6':
@@ -146,6 +165,9 @@ func parseArgs(args []string) (*cpArgs, error) {
 	}
 	if len(ops) < 2 {
 		return nil, errors.New("a source and a target are required")
+	}
+	if a.legacy && a.resume {
+		return nil, errors.New("--resume needs SFTP: it cannot be used with -O")
 	}
 	a.operands = ops
 	return a, nil
@@ -215,6 +237,9 @@ func Run(e *cli.Env, args []string) int {
 		c.limit = &limiter{bytesPerSec: float64(a.limit) * 1024 / 8, now: time.Now, sleep: time.Sleep}
 	}
 	defer c.close()
+	if a.legacy {
+		return c.runLegacy(srcs, target)
+	}
 	return c.run(srcs, target)
 }
 
@@ -347,36 +372,8 @@ func (c *copier) copy(ctx context.Context, src, target operand) int {
 		}
 	}
 	opts := &sftp.TransferOptions{Preserve: c.args.preserve, Resume: c.args.resume}
-	var m *meter
-	if !c.args.quiet {
-		m = c.meter()
-	}
-	current := ""
-	var last int64
-	if m != nil || c.limit != nil {
-		opts.Progress = func(name string, done, total int64) {
-			if name != current {
-				if m != nil && current != "" {
-					m.end(last)
-				}
-				current, last = name, 0
-				if c.args.resume {
-					// What a resumed file already held was not moved now.
-					last = done
-				}
-				if m != nil {
-					m.begin(baseName(name), total)
-				}
-			}
-			if c.limit != nil {
-				c.limit.add(done - last)
-			}
-			last = done
-			if m != nil {
-				m.update(done)
-			}
-		}
-	}
+	var finish func()
+	opts.Progress, finish = c.progress()
 	switch {
 	case src.remote && target.remote:
 		err = c.clients[src.dest].CopyTo(ctx, src.path, c.clients[target.dest], dst, opts)
@@ -385,14 +382,56 @@ func (c *copier) copy(ctx context.Context, src, target operand) int {
 	default:
 		err = c.clients[target.dest].Put(ctx, src.path, dst, opts)
 	}
-	if m != nil && current != "" {
-		m.end(last)
-	}
+	finish()
 	if err != nil {
 		fmt.Fprintf(c.e.Stderr, "scp: %s\n", transferText(err))
 		return exitFailure
 	}
 	return 0
+}
+
+// progress returns the callback a transfer reports its files' bytes
+// to, which draws the meter (unless -q) and holds the run to -l (nil
+// when there is neither), and finish, which ends the last file's meter
+// (the next transfer's files start their own).
+func (c *copier) progress() (progress func(name string, done, total int64), finish func()) {
+	var m *meter
+	if !c.args.quiet {
+		m = c.meter()
+	}
+	current := ""
+	var last int64
+	finish = func() {
+		if m != nil && current != "" {
+			m.end(last)
+		}
+		current = ""
+	}
+	if m == nil && c.limit == nil {
+		return nil, finish
+	}
+	return func(name string, done, total int64) {
+		if name != current {
+			if m != nil && current != "" {
+				m.end(last)
+			}
+			current, last = name, 0
+			if c.args.resume {
+				// What a resumed file already held was not moved now.
+				last = done
+			}
+			if m != nil {
+				m.begin(baseName(name), total)
+			}
+		}
+		if c.limit != nil {
+			c.limit.add(done - last)
+		}
+		last = done
+		if m != nil {
+			m.update(done)
+		}
+	}, finish
 }
 
 // meter returns a progress meter on stdout when stdout is a terminal:
