@@ -58,8 +58,14 @@ func onTerminal(t *testing.T, cmd *exec.Cmd) (string, int) {
 // TestCpProgressOnTerminal: with stdout on a terminal, paramigo cp draws
 // scp's progress line for each file — the same columns as scp's own on
 // the same terminal, a final line per file with 100%, the size and the
-// time taken — and with -q nothing at all.
+// time taken — and with -q nothing at all; over SFTP and with -O alike.
 func TestCpProgressOnTerminal(t *testing.T) {
+	for _, mode := range []string{"sftp", "-O"} {
+		t.Run(mode, func(t *testing.T) { progressOnTerminal(t, mode) })
+	}
+}
+
+func progressOnTerminal(t *testing.T, mode string) {
 	p := sshdPeer(t, true)
 	dir := t.TempDir()
 	src := filepath.Join(dir, "big file")
@@ -67,6 +73,11 @@ func TestCpProgressOnTerminal(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "small"), []byte("small"), 0o644)
 	ssh := sshtest.RequirePeer(t, sshtest.PeerSSH)
 	scp := filepath.Join(filepath.Dir(ssh), "scp")
+	remoteSrc, flags := "peer:"+src, []string{"-F", p.cfg}
+	if mode == "-O" {
+		// The remote shell reads the path.
+		remoteSrc, flags = "peer:"+strings.ReplaceAll(src, " ", "\\ "), append(flags, "-O")
+	}
 	final := regexp.MustCompile(`\r([^\r]*?) +100% +(\S+) +\d+\.\d[KMG]B/s +\d\d:\d\d {4}\r\n`)
 	shown := map[string][]string{}
 	for _, tl := range []struct {
@@ -74,13 +85,13 @@ func TestCpProgressOnTerminal(t *testing.T) {
 		cmd  func(args ...string) *exec.Cmd
 	}{
 		{"paramigo cp", func(args ...string) *exec.Cmd {
-			cmd := clitest.HelperCommand(append([]string{"-F", p.cfg}, args...)...)
+			cmd := clitest.HelperCommand(append(append([]string{}, flags...), args...)...)
 			cmd.Env = append(cmd.Env, "HOME="+dir)
 			return cmd
 		}},
-		{"scp", func(args ...string) *exec.Cmd { return exec.Command(scp, append([]string{"-F", p.cfg}, args...)...) }},
+		{"scp", func(args ...string) *exec.Cmd { return exec.Command(scp, append(append([]string{}, flags...), args...)...) }},
 	} {
-		out, code := onTerminal(t, tl.cmd("peer:"+src, "peer:"+dir+"/small", t.TempDir()))
+		out, code := onTerminal(t, tl.cmd(remoteSrc, "peer:"+dir+"/small", t.TempDir()))
 		if code != 0 {
 			t.Fatalf("%s: exit %d: %q", tl.name, code, out)
 		}
@@ -99,7 +110,7 @@ func TestCpProgressOnTerminal(t *testing.T) {
 				t.Errorf("%s: final line %q is %d columns", tl.name, l, len(l)-2)
 			}
 		}
-		if quiet, _ := onTerminal(t, tl.cmd("-q", "peer:"+src, t.TempDir())); quiet != "" {
+		if quiet, _ := onTerminal(t, tl.cmd("-q", remoteSrc, t.TempDir())); quiet != "" {
 			t.Errorf("%s -q drew %q", tl.name, quiet)
 		}
 	}
