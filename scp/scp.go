@@ -116,6 +116,7 @@ type ProtocolError struct {
 	Line   string // the offending line, possibly cut short
 }
 
+// Error words it as scp does: "protocol error: " and the reason.
 func (e *ProtocolError) Error() string { return "protocol error: " + e.Reason }
 
 // Is makes errors.Is(err, ErrProtocol) true.
@@ -124,12 +125,13 @@ func (e *ProtocolError) Is(target error) bool { return target == ErrProtocol }
 // NameError is a downloaded record whose name was refused; it ends the
 // session, as scp exits on it.
 type NameError struct {
-	Name string
+	Name string // as received, cut short when long
 	// Mismatch is set when the name is a plain element that matches no
 	// pattern of the requested source.
 	Mismatch bool
 }
 
+// Error words the refusal as scp does.
 func (e *NameError) Error() string {
 	if e.Mismatch {
 		return "protocol error: filename does not match request"
@@ -143,22 +145,25 @@ func (e *NameError) Is(target error) bool { return target == ErrUnsafeName }
 // RemoteError is an error the other side reported: a message line after a
 // 1 (one file failed) or a 2 (the session is over).
 type RemoteError struct {
-	Fatal   bool
+	Fatal   bool   // sent after a 2: the other side has given up
 	Message string // as sent, usually "scp: path: reason"
 }
 
+// Error is the other side's message as it sent it.
 func (e *RemoteError) Error() string { return e.Message }
 
 // FileError is a local file that could not be sent or written; the
 // message, "path: reason", is the one scp prints and sends to the other
 // side.
 type FileError struct {
-	Path string
-	Err  error
+	Path string // the local path
+	Err  error  // why, an errno where the system gave one
 }
 
+// Error is "path: reason", as scp prints and sends it.
 func (e *FileError) Error() string { return e.Path + ": " + errText(e.Err) }
 
+// Unwrap makes errors.Is(err, fs.ErrNotExist) and the like work.
 func (e *FileError) Unwrap() error { return e.Err }
 
 // errNotRegular is a source that is neither a regular file nor (with

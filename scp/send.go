@@ -24,7 +24,8 @@ type Sender struct {
 
 // NewSender starts an upload: it waits for the sink's first
 // acknowledgment, which is a *RemoteError when the sink refused its
-// target (a missing directory for TargetDirectory, say).
+// target (a missing directory for TargetDirectory, say). The upload ends
+// when w is closed (a channel's CloseWrite), on which the sink exits.
 func NewSender(r io.Reader, w io.Writer, o *Options) (*Sender, error) {
 	s := &Sender{s: newStream(r, w)}
 	if o != nil {
