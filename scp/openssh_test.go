@@ -3,11 +3,13 @@ package scp
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/paramigo/paramigo/internal/sshtest"
 )
@@ -188,5 +190,55 @@ func TestErrorsFromOpenSSH(t *testing.T) {
 	}
 	if code := sink.wait(); code != 1 {
 		t.Fatalf("scp -t exit %d after two failures", code)
+	}
+}
+
+// cancelAfter reads from r and cancels a context after its first read.
+type cancelAfter struct {
+	r      io.Reader
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p[:min(len(p), 1024)])
+	c.cancel()
+	return n, err
+}
+
+// TestSendFileToOpenSSH: SendFile lands bytes that are no local file
+// under the name, mode and times given; a name that is not one path
+// element is refused before anything is sent; a context cancelled mid
+// file ends the session with its error.
+func TestSendFileToOpenSSH(t *testing.T) {
+	out := t.TempDir()
+	sink := startSCP(t, "-p", "-t", out)
+	s, err := NewSender(sink.stdout, sink.stdin, &Options{Preserve: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mtime, atime := time.Unix(1000000000, 0), time.Unix(1100000000, 0)
+	data := "made in memory\n"
+	if err := s.SendFile(context.Background(), "made", 0o640, int64(len(data)), mtime, atime, strings.NewReader(data)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SendFile(context.Background(), "../escape", 0o644, 1, mtime, atime, strings.NewReader("x")); !errors.Is(err, ErrUnsafeName) {
+		t.Fatalf("../escape: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	big := strings.Repeat("x", 1<<20)
+	err = s.SendFile(ctx, "cut", 0o644, int64(len(big)), mtime, atime, &cancelAfter{r: strings.NewReader(big), cancel: cancel})
+	if !errors.Is(err, context.Canceled) || !Fatal(err) || s.Err() == nil {
+		t.Fatalf("cancelled: %v (Err %v)", err, s.Err())
+	}
+	sink.wait()
+	fi, err := os.Stat(filepath.Join(out, "made"))
+	if err != nil || fi.Mode() != 0o640 || !fi.ModTime().Equal(mtime) {
+		t.Fatalf("made: %v %v", fi, err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(out, "made")); string(got) != data {
+		t.Fatalf("made holds %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(out), "escape")); err == nil {
+		t.Fatal("../escape landed")
 	}
 }
