@@ -341,3 +341,27 @@ func TestLegacyAskpass(t *testing.T) {
 		})
 	}
 }
+
+// TestLegacyLimit: -l holds a -O copy to its rate both ways: 256 KiB at
+// 4096 Kbit/s (512 KiB/s) cannot take less than half a second.
+func TestLegacyLimit(t *testing.T) {
+	p := sshdPeer(t, true)
+	dir := t.TempDir()
+	data := sshtest.MixedData(t, 256<<10)[:256<<10]
+	os.WriteFile(filepath.Join(dir, "small"), data, 0o644)
+	for _, args := range [][]string{
+		{dir + "/small", "peer:" + dir + "/up"},
+		{"peer:" + dir + "/up", dir + "/down"},
+	} {
+		start := time.Now()
+		if code, stderr := p.cp(t, append([]string{"-O", "-l", "4096"}, args...)...); code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, stderr)
+		}
+		if d := time.Since(start); d < 450*time.Millisecond {
+			t.Errorf("%q: 256 KiB in %v at -l 4096", args, d)
+		}
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "down")); sha256.Sum256(got) != sha256.Sum256(data) {
+		t.Error("the limited copy differs")
+	}
+}
