@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -50,7 +51,8 @@ func snapshot(t *testing.T, dir string) map[string]string {
 // TestHostileSource: a source that names "..", an absolute path, a path
 // with a slash, ".", or nothing; sends lines past the bound; sends more
 // bytes than it announced, or fewer; sends a name that was not asked for
-// (CVE-2019-6111), a directory without -r, garbage; or aims at a symbolic
+// (CVE-2019-6111), a directory without -r, garbage, directories nested
+// past PATH_MAX; or aims at a symbolic
 // link in the target that leads out of it: each is refused with a typed
 // error and a clear message, the refusal goes back to the source as
 // scp's "\1scp: ..." line, and nothing outside the target is written.
@@ -85,6 +87,8 @@ func TestHostileSource(t *testing.T) {
 		{"bad times", "T123 0 456\n", "", nil, ErrProtocol, "protocol error: atime.sec not delimited", true, nil},
 		{"huge size", "C0644 99999999999999999999 a\n", "", nil, ErrProtocol, "protocol error: size not present", true, nil},
 		{"fatal message", "\x02scp: it is over\n", "", nil, nil, "scp: it is over", true, nil},
+		{"endless nesting", strings.Repeat("D0755 0 "+strings.Repeat("d", 200)+"\n", 30), "", &Options{Recursive: true},
+			syscall.ENAMETOOLONG, "File name too long", false, map[string]string{strings.Repeat("d", 200): ""}},
 		{"file through a link out", "C0644 3 link\nC0644 2 fine\nok\x00", "", nil, nil, "target/link: path escapes", false,
 			map[string]string{"fine": "ok"}},
 		{"directory through a link out", "D0755 0 dlink\nC0644 2 fine\nok\x00", "", &Options{Recursive: true}, nil,

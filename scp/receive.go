@@ -64,6 +64,9 @@ func Receive(ctx context.Context, r io.Reader, w io.Writer, target, requested st
 	return errors.Join(rc.errs...)
 }
 
+// maxPath is the longest local path a download writes, Linux's PATH_MAX.
+const maxPath = 4096
+
 type receiver struct {
 	s        *stream
 	o        Options
@@ -169,6 +172,12 @@ func (rc *receiver) sink(ctx context.Context, root *os.Root, rootErr error, disp
 		}
 		t := times
 		times = nil
+		if len(where) >= maxPath {
+			// Where scp's mkdir or open would fail: a source nesting
+			// without end stops here rather than at the last descriptor.
+			rc.fileFailed(&FileError{Path: cut(where), Err: syscall.ENAMETOOLONG})
+			continue
+		}
 		if rec.Kind == 'D' {
 			if !rc.o.Recursive {
 				rc.refuse(&ProtocolError{Reason: "received directory without -r", Line: cut(line)})
