@@ -80,6 +80,8 @@ func TestHostileSource(t *testing.T) {
 			map[string]string{"a": "abc"}},
 		{"fewer than announced", "C0644 10 a\nabc", "", nil, ErrLostConnection, "lost connection", true,
 			map[string]string{"a": "abc"}},
+		{"tree cut short", "D0755 0 d\nC0644 2 x\nok\x00", "", &Options{Recursive: true}, ErrLostConnection,
+			"lost connection", true, map[string]string{"d": ""}},
 		{"not requested", "C0644 3 passwd\nabc\x00", "/remote/a.txt", nil, ErrUnsafeName,
 			"protocol error: filename does not match request", true, nil},
 		{"directory without -r", "D0755 0 d\nE\n", "", nil, ErrProtocol, "protocol error: received directory without -r", true, nil},
@@ -87,7 +89,8 @@ func TestHostileSource(t *testing.T) {
 		{"bad times", "T123 0 456\n", "", nil, ErrProtocol, "protocol error: atime.sec not delimited", true, nil},
 		{"huge size", "C0644 99999999999999999999 a\n", "", nil, ErrProtocol, "protocol error: size not present", true, nil},
 		{"fatal message", "\x02scp: it is over\n", "", nil, nil, "scp: it is over", true, nil},
-		{"endless nesting", strings.Repeat("D0755 0 "+strings.Repeat("d", 200)+"\n", 30), "", &Options{Recursive: true},
+		{"endless nesting", strings.Repeat("D0755 0 "+strings.Repeat("d", 200)+"\n", 30)+strings.Repeat("E\n", 30), "",
+			&Options{Recursive: true},
 			syscall.ENAMETOOLONG, "File name too long", false, map[string]string{strings.Repeat("d", 200): ""}},
 		{"file through a link out", "C0644 3 link\nC0644 2 fine\nok\x00", "", nil, nil, "target/link: path escapes", false,
 			map[string]string{"fine": "ok"}},
@@ -121,7 +124,7 @@ func TestHostileSource(t *testing.T) {
 				t.Errorf("Fatal(%v) = %v, want %v", err, Fatal(err), c.fatal)
 			}
 			if !strings.Contains(answers, "\x01scp: ") && c.name != "fatal message" && c.name != "long message" &&
-				c.name != "fewer than announced" && c.name != "more than announced" {
+				c.name != "fewer than announced" && c.name != "more than announced" && c.name != "tree cut short" {
 				t.Errorf("the source was not told: answered %q", answers)
 			}
 			if after := snapshot(t, outside); len(after) != len(before) {

@@ -60,7 +60,7 @@ func Receive(ctx context.Context, r io.Reader, w io.Writer, target, requested st
 	if err := rc.s.ok(); err != nil {
 		return err
 	}
-	rc.sink(ctx, root, rootErr, target, single)
+	rc.sink(ctx, root, rootErr, target, single, false)
 	return errors.Join(rc.errs...)
 }
 
@@ -104,8 +104,10 @@ func (rc *receiver) fileFailed(err error) {
 // messages. single, when set, is the one name in root that every record
 // writes to (a target that is not a directory); otherwise records write
 // under their own names. A root that could not be opened is rootErr,
-// which every record then fails with.
-func (rc *receiver) sink(ctx context.Context, root *os.Root, rootErr error, disp, single string) {
+// which every record then fails with. Inside a directory (nested), the
+// stream ending before its E record is a lost connection: the tree is
+// cut short.
+func (rc *receiver) sink(ctx context.Context, root *os.Root, rootErr error, disp, single string, nested bool) {
 	var times *Record // a T record for the next C or D
 	for rc.s.err == nil {
 		if err := rc.s.checkContext(ctx); err != nil {
@@ -115,7 +117,7 @@ func (rc *receiver) sink(ctx context.Context, root *os.Root, rootErr error, disp
 		b, err := rc.s.r.ReadByte()
 		if err != nil {
 			// The source is done (or gone) between records.
-			if !errors.Is(err, io.EOF) {
+			if nested || !errors.Is(err, io.EOF) {
 				rc.failed(rc.s.fail(lost(err)))
 			}
 			return
@@ -235,7 +237,7 @@ func (rc *receiver) directory(ctx context.Context, root *os.Root, rootErr error,
 		rc.failed(err)
 		return
 	}
-	rc.sink(ctx, sub, nil, where, "")
+	rc.sink(ctx, sub, nil, where, "", true)
 	sub.Close()
 	if t != nil {
 		if err := root.Chtimes(name, t.Atime, t.Mtime); err != nil {
