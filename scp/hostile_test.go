@@ -89,7 +89,7 @@ func TestHostileSource(t *testing.T) {
 		{"bad times", "T123 0 456\n", "", nil, ErrProtocol, "protocol error: atime.sec not delimited", true, nil},
 		{"huge size", "C0644 99999999999999999999 a\n", "", nil, ErrProtocol, "protocol error: size not present", true, nil},
 		{"fatal message", "\x02scp: it is over\n", "", nil, nil, "scp: it is over", true, nil},
-		{"endless nesting", strings.Repeat("D0755 0 "+strings.Repeat("d", 200)+"\n", 30)+strings.Repeat("E\n", 30), "",
+		{"endless nesting", strings.Repeat("D0755 0 "+strings.Repeat("d", 200)+"\n", 30) + strings.Repeat("E\n", 30), "",
 			&Options{Recursive: true},
 			syscall.ENAMETOOLONG, "File name too long", false, map[string]string{strings.Repeat("d", 200): ""}},
 		{"file through a link out", "C0644 3 link\nC0644 2 fine\nok\x00", "", nil, nil, "target/link: path escapes", false,
