@@ -84,7 +84,7 @@ type cpArgs struct {
 	verbose   bool
 	legacy    bool // -O: the SCP protocol, not SFTP
 	anyName   bool // -T: a download takes names it did not ask for
-	limit     int // -l, Kbit/s; 0: none
+	limit     int  // -l, Kbit/s; 0: none
 	operands  []string
 }
 

@@ -89,7 +89,9 @@ func progressOnTerminal(t *testing.T, mode string) {
 			cmd.Env = append(cmd.Env, "HOME="+dir)
 			return cmd
 		}},
-		{"scp", func(args ...string) *exec.Cmd { return exec.Command(scp, append(append([]string{}, flags...), args...)...) }},
+		{"scp", func(args ...string) *exec.Cmd {
+			return exec.Command(scp, append(append([]string{}, flags...), args...)...)
+		}},
 	} {
 		out, code := onTerminal(t, tl.cmd(remoteSrc, "peer:"+dir+"/small", t.TempDir()))
 		if code != 0 {

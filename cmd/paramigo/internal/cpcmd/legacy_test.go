@@ -144,11 +144,15 @@ func TestLegacyFailuresLikeScp(t *testing.T) {
 	p, user := sshdPeerWithUser(t)
 	closed := strconv.Itoa(sshtest.FreePort(t))
 	cases := []legacyCase{
-		{"missing remote file", func(d string) []string { return []string{"peer:" + d + "/src/nothing", "peer:" + d + "/src/good", d + "/out"} }, 1, nil},
+		{"missing remote file", func(d string) []string {
+			return []string{"peer:" + d + "/src/nothing", "peer:" + d + "/src/good", d + "/out"}
+		}, 1, nil},
 		{"unreadable remote file", func(d string) []string { return []string{user + "@peer:" + d + "/src/good", d + "/out/x"} }, 1, nil},
 		{"unwritable remote directory", func(d string) []string { return []string{d + "/src/good", user + "@peer:" + d + "/out/x"} }, 1, nil},
 		{"remote target not a directory", func(d string) []string { return []string{d + "/src/good", d + "/src/other", "peer:" + d + "/src/good"} }, 1, nil},
-		{"local target not a directory", func(d string) []string { return []string{"peer:" + d + "/src/good", "peer:" + d + "/src/other", d + "/src/good"} }, 1, nil},
+		{"local target not a directory", func(d string) []string {
+			return []string{"peer:" + d + "/src/good", "peer:" + d + "/src/other", d + "/src/good"}
+		}, 1, nil},
 		{"missing local file", func(d string) []string { return []string{d + "/src/nothing", d + "/src/good", "peer:" + d + "/out"} }, 1, nil},
 		{"local directory without -r", func(d string) []string { return []string{d + "/src", d + "/src/good", "peer:" + d + "/out"} }, 1, nil},
 		{"remote directory without -r", func(d string) []string { return []string{"peer:" + d + "/src", "peer:" + d + "/src/good", d + "/out"} }, 1, nil},
