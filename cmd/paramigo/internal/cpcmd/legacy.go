@@ -24,9 +24,6 @@ type legacy struct {
 	opts    scp.Options
 	finish  func() // ends the meter of the last file shown
 	status  int
-	// stderr copies of the remote commands, waited for before the run
-	// ends so their words come before ours.
-	stderrs sync.WaitGroup
 }
 
 // runLegacy copies as scp -O: sources in order; local ones into one
@@ -39,7 +36,6 @@ func (c *copier) runLegacy(srcs []operand, target operand) int {
 	l.opts = scp.Options{Recursive: c.args.recursive, Preserve: c.args.preserve,
 		TargetDirectory: len(srcs) > 1, NoNameCheck: c.args.anyName}
 	l.opts.Progress, l.finish = c.progress()
-	defer l.stderrs.Wait()
 	if !target.remote && l.opts.TargetDirectory {
 		if fi, err := os.Stat(target.path); err != nil || !fi.IsDir() {
 			if err == nil {
@@ -49,7 +45,8 @@ func (c *copier) runLegacy(srcs []operand, target operand) int {
 			return exitFailure
 		}
 	}
-	var sink *remoteSCP
+	var sink *remote
+	var sender *scp.Sender
 	for _, src := range srcs {
 		ok := true
 		switch {
@@ -59,32 +56,36 @@ func (c *copier) runLegacy(srcs []operand, target operand) int {
 			ok = l.download(src, target)
 		default:
 			if sink == nil {
-				if sink = l.startSink(target); sink == nil {
+				if sink, sender = l.startSink(target); sink == nil {
 					return exitFailure
 				}
 			}
-			ok = l.report(sink.sender.Send(l.ctx, src.path))
+			ok = l.report(sender.Send(l.ctx, src.path))
 		}
 		if !ok {
+			if sink != nil {
+				sink.Close()
+			}
 			return exitFailure
 		}
 	}
 	if sink != nil {
-		sink.ch.CloseWrite()
-		l.exited(sink.ch)
+		sink.CloseWrite()
+		l.exited(sink)
 	}
 	return l.status
 }
 
-// remoteSCP is a running remote scp.
-type remoteSCP struct {
-	ch     *paramigo.Channel
-	sender *scp.Sender // for scp -t
+// remote is a running remote scp, its stderr copied to ours as ssh
+// copies it.
+type remote struct {
+	*paramigo.Channel
+	stderrDone chan struct{} // closed when the copy of its stderr ends
 }
 
-// exec runs command on host, its stderr copied to ours as ssh does; a
-// connection that fails is reported in ssh's words.
-func (l *legacy) exec(host, command string) (*paramigo.Channel, error) {
+// exec runs command on host; a connection that fails is reported in
+// ssh's words.
+func (l *legacy) exec(host, command string) (*remote, error) {
 	if err, ok := l.refused[host]; ok {
 		cli.ReportConnectionError(l.e.Stderr, host, err)
 		return nil, err
@@ -106,21 +107,22 @@ func (l *legacy) exec(host, command string) (*paramigo.Channel, error) {
 		fmt.Fprintf(l.e.Stderr, "ssh: %s\n", err)
 		return nil, err
 	}
-	l.stderrs.Add(1)
+	r := &remote{Channel: ch, stderrDone: make(chan struct{})}
 	go func() {
-		defer l.stderrs.Done()
+		defer close(r.stderrDone)
 		io.Copy(l.e.Stderr, ch.Stderr())
 	}()
-	return ch, nil
+	return r, nil
 }
 
-// exited waits for a remote scp to end; a failing exit status fails the
-// run, as scp's check of its ssh.
-func (l *legacy) exited(ch *paramigo.Channel) {
-	if code, err := ch.ExitStatus(l.ctx); err != nil || code != 0 {
+// exited waits for a remote scp to end and its stderr to be copied; a
+// failing exit status fails the run, as scp's check of its ssh.
+func (l *legacy) exited(r *remote) {
+	if code, err := r.ExitStatus(l.ctx); err != nil || code != 0 {
 		l.status = exitFailure
 	}
-	ch.Close()
+	<-r.stderrDone
+	r.Close()
 }
 
 // report prints what a transfer's errors say, one line each as scp
@@ -144,35 +146,40 @@ func (l *legacy) report(err error) bool {
 // startSink runs `scp -t` on the target's host for the local sources; a
 // refusal (a -d target that is no directory) or a failed connection
 // ends the run, the latter in scp's words.
-func (l *legacy) startSink(target operand) *remoteSCP {
-	ch, err := l.exec(target.dest, scp.SinkCommand(target.path, &l.opts))
+func (l *legacy) startSink(target operand) (*remote, *scp.Sender) {
+	r, err := l.exec(target.dest, scp.SinkCommand(target.path, &l.opts))
 	if err != nil {
 		fmt.Fprintln(l.e.Stderr, "lost connection")
-		return nil
+		return nil, nil
 	}
-	s, err := scp.NewSender(ch, ch, &l.opts)
+	s, err := scp.NewSender(r, r, &l.opts)
 	if err != nil {
 		if errors.Is(err, scp.ErrLostConnection) {
-			// The remote side is not there: ssh has said why.
-			l.stderrs.Wait()
+			// The remote side ended (the channel's EOF ends its stderr
+			// too): what it said there comes first.
+			<-r.stderrDone
 		}
+		r.Close()
 		l.report(err)
-		return nil
+		return nil, nil
 	}
-	return &remoteSCP{ch: ch, sender: s}
+	return r, s
 }
 
 // download runs `scp -f` for one remote source into the local target.
 func (l *legacy) download(src, target operand) bool {
-	ch, err := l.exec(src.dest, scp.SourceCommand(src.path, &l.opts))
+	r, err := l.exec(src.dest, scp.SourceCommand(src.path, &l.opts))
 	if err != nil {
 		l.status = exitFailure
 		return true // scp goes on with the next source
 	}
-	ok := l.report(scp.Receive(l.ctx, ch, ch, target.path, src.path, &l.opts))
-	ch.CloseWrite()
-	l.exited(ch)
-	return ok
+	if !l.report(scp.Receive(l.ctx, r, r, target.path, src.path, &l.opts)) {
+		r.Close() // as scp exits, whatever the source does next
+		return false
+	}
+	r.CloseWrite()
+	l.exited(r)
+	return true
 }
 
 // relay pipes one host's `scp -f` into the other's `scp -t`, as scp -3
@@ -192,7 +199,7 @@ func (l *legacy) relay(src, target operand) {
 	}
 	var wg sync.WaitGroup
 	wg.Add(2)
-	pipe := func(dst, src *paramigo.Channel) {
+	pipe := func(dst, src *remote) {
 		defer wg.Done()
 		io.Copy(dst, src)
 		dst.CloseWrite()
@@ -200,6 +207,8 @@ func (l *legacy) relay(src, target operand) {
 	go pipe(to, from)
 	go pipe(from, to)
 	wg.Wait()
+	// scp -3 -O goes by the source's status, as by its first ssh's.
 	l.exited(from)
+	<-to.stderrDone
 	to.Close()
 }

@@ -369,3 +369,33 @@ func TestLegacyLimit(t *testing.T) {
 		t.Error("the limited copy differs")
 	}
 }
+
+// TestLegacyHostileServerLingers: a remote side that answers garbage or
+// a refused name and then keeps its session open (reading on, sleeping)
+// does not hold paramigo cp -O: it reports the protocol error and exits
+// with 1 at once, as scp -O exits.
+func TestLegacyHostileServerLingers(t *testing.T) {
+	for _, c := range []struct{ name, command, says string }{
+		{"upload", "printf 'Welcome!\\n'; exec cat >/dev/null", "protocol error: unexpected reply\n"},
+		{"download", "printf 'C0644 3 ../x\\n'; exec sleep 60", "error: unexpected filename: ../x\n"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			key, pub := sshtest.GenerateKeyFile(t, dir, "ed25519", 0, "")
+			srv := sshtest.StartSSHD(t, sshtest.SSHDOptions{AuthorizedKeys: []string{pub}, Config: []string{"ForceCommand " + c.command}})
+			p := peer{cfg: writeConfig(t, dir, srv.Port, key, srv.KnownHostsFile(t)), log: srv.Log}
+			args := []string{"-O", "/etc/hostname", "peer:/tmp/x"}
+			if c.name == "download" {
+				args = []string{"-O", "peer:/tmp/x", dir}
+			}
+			start := time.Now()
+			code, stderr := p.cp(t, args...)
+			if code != 1 || stderr != c.says {
+				t.Errorf("exit %d, %q; want 1, %q", code, stderr, c.says)
+			}
+			if d := time.Since(start); d > 10*time.Second {
+				t.Errorf("took %v: the lingering session held the run", d)
+			}
+		})
+	}
+}
