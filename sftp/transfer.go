@@ -22,9 +22,10 @@ type TransferOptions struct {
 	// Resume keeps what a destination file already holds and copies only
 	// the rest, as OpenSSH's sftp reget/reput: for an interrupted copy of
 	// an unchanged source. A destination longer than its source is an
-	// error (ErrResumeMismatch). A client with WithStreams starts 32 MiB
-	// before the destination's end: a copy it spread over several
-	// sessions, cut by a lost connection, may have left gaps there.
+	// error (ErrResumeMismatch). For a source of 16 MiB or more, a client
+	// with WithStreams starts 32 MiB before the destination's end: a copy
+	// it spread over several sessions, cut by a lost connection, may have
+	// left gaps there.
 	Resume bool
 	// Preserve copies permission bits and access and modification times,
 	// as sftp -p and scp -p.
@@ -167,7 +168,7 @@ func (c *Client) getFile(ctx context.Context, remote, local string, info fs.File
 			if lfi.Size() > size {
 				return &fs.PathError{Op: "get", Path: local, Err: fmt.Errorf("%w (%d > %d bytes)", ErrResumeMismatch, lfi.Size(), size)}
 			}
-			flag, start = os.O_WRONLY, c.resumeAt(lfi.Size())
+			flag, start = os.O_WRONLY, c.resumeAt(lfi.Size(), size)
 		}
 	}
 	// The source's permission bits, the owner always able to write, as
@@ -323,7 +324,7 @@ func (c *Client) putFrom(ctx context.Context, op string, src io.ReadSeeker, name
 			if rfi.Size() > size {
 				return &fs.PathError{Op: op, Path: remote, Err: fmt.Errorf("%w (%d > %d bytes)", ErrResumeMismatch, rfi.Size(), size)}
 			}
-			pf, start = FlagWrite, c.resumeAt(rfi.Size())
+			pf, start = FlagWrite, c.resumeAt(rfi.Size(), size)
 		}
 	}
 	rf, err := c.open(remote, pf, info.Mode().Perm())
@@ -394,12 +395,13 @@ func (c *ctxReader) Read(b []byte) (int, error) {
 	return c.r.Read(b)
 }
 
-// resumeAt is where Resume starts over a destination of have bytes: at
-// its end, or resumeBackoff before it when this client may have written
-// it over several sessions, since a parallel copy cut by a lost
-// connection can leave gaps that close to its end.
-func (c *Client) resumeAt(have int64) int64 {
-	if c.streams.Open == nil {
+// resumeAt is where Resume starts over a destination of have bytes of a
+// size-byte source: at its end, or resumeBackoff before it when this
+// client may have written it over several sessions (a source large
+// enough for that, and streams configured), since a parallel copy cut by
+// a lost connection can leave gaps that close to its end.
+func (c *Client) resumeAt(have, size int64) int64 {
+	if c.streams.Open == nil || size < minStreamed {
 		return have
 	}
 	return max(0, have-resumeBackoff)
