@@ -373,7 +373,13 @@ func (c *copier) copy(ctx context.Context, src, target operand) int {
 	}
 	opts := &sftp.TransferOptions{Preserve: c.args.preserve, Resume: c.args.resume}
 	var finish func()
-	opts.Progress, finish = c.progress()
+	var metered bool
+	opts.Progress, finish, metered = c.progress()
+	if metered {
+		// scp's meter is one file's line at a time, in order; without
+		// one, a tree's files go several at once.
+		opts.Files = 1
+	}
 	switch {
 	case src.remote && target.remote:
 		err = c.clients[src.dest].CopyTo(ctx, src.path, c.clients[target.dest], dst, opts)
@@ -394,44 +400,52 @@ func (c *copier) copy(ctx context.Context, src, target operand) int {
 // to, which draws the meter (unless -q) and holds the run to -l (nil
 // when there is neither), and finish, which ends the last file's meter
 // (the next transfer's files start their own).
-func (c *copier) progress() (progress func(name string, done, total int64), finish func()) {
+//
+// metered reports a meter: its lines need the files one at a time. The
+// calls of a tree copied several files at once interleave (never
+// overlapping), so each file's bytes so far are kept by name.
+func (c *copier) progress() (progress func(name string, done, total int64), finish func(), metered bool) {
 	var m *meter
 	if !c.args.quiet {
 		m = c.meter()
 	}
 	current := ""
-	var last int64
+	last := map[string]int64{}
 	finish = func() {
 		if m != nil && current != "" {
-			m.end(last)
+			m.end(last[current])
 		}
 		current = ""
+		clear(last)
 	}
 	if m == nil && c.limit == nil {
-		return nil, finish
+		return nil, finish, false
 	}
 	return func(name string, done, total int64) {
-		if name != current {
-			if m != nil && current != "" {
-				m.end(last)
+		prev, seen := last[name]
+		if !seen && c.args.resume {
+			// What a resumed file already held was not moved now.
+			prev = done
+		}
+		if m != nil && name != current {
+			if current != "" {
+				m.end(last[current])
+				delete(last, current)
 			}
-			current, last = name, 0
-			if c.args.resume {
-				// What a resumed file already held was not moved now.
-				last = done
-			}
-			if m != nil {
-				m.begin(baseName(name), total)
-			}
+			current = name
+			m.begin(baseName(name), total)
 		}
 		if c.limit != nil {
-			c.limit.add(done - last)
+			c.limit.add(done - prev)
 		}
-		last = done
+		last[name] = done
 		if m != nil {
 			m.update(done)
 		}
-	}, finish
+		if done >= total && m == nil {
+			delete(last, name)
+		}
+	}, finish, m != nil
 }
 
 // meter returns a progress meter on stdout when stdout is a terminal:

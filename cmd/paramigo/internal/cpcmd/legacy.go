@@ -35,7 +35,7 @@ func (c *copier) runLegacy(srcs []operand, target operand) int {
 		refused: map[string]error{}}
 	l.opts = scp.Options{Recursive: c.args.recursive, Preserve: c.args.preserve,
 		TargetDirectory: len(srcs) > 1, NoNameCheck: c.args.anyName}
-	l.opts.Progress, l.finish = c.progress()
+	l.opts.Progress, l.finish, _ = c.progress()
 	if !target.remote && l.opts.TargetDirectory {
 		if fi, err := os.Stat(target.path); err != nil || !fi.IsDir() {
 			if err == nil {
