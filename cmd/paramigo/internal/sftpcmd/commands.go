@@ -439,7 +439,24 @@ func (s *session) globOrSelf(pattern string) ([]string, error) {
 	return names, nil
 }
 
-func (s *session) rm(_ context.Context, c *call) error {
+func (s *session) rm(ctx context.Context, c *call) error {
+	return s.eachMatch(ctx, c, func(name string) error {
+		if !s.quiet {
+			s.printf("Removing %s\n", name)
+		}
+		if err := s.c.Remove(name); err != nil {
+			s.errorf("remote delete %s: %s", name, fxText(removeCause(err)))
+			return errReported
+		}
+		return nil
+	})
+}
+
+// eachMatch runs fn for every remote match of the command's path (the
+// pattern itself when nothing matches), as sftp's rm, chmod, chown and
+// chgrp: in batch mode a failure ends the loop, and the last outcome is
+// the command's; an interrupt stops it.
+func (s *session) eachMatch(ctx context.Context, c *call, fn func(name string) error) error {
 	if err := s.need(c, 1); err != nil {
 		return err
 	}
@@ -449,16 +466,12 @@ func (s *session) rm(_ context.Context, c *call) error {
 	}
 	var last error
 	for _, name := range names {
-		if !s.quiet {
-			s.printf("Removing %s\n", name)
+		if ctx.Err() != nil {
+			return errReported
 		}
-		last = nil
-		if err := s.c.Remove(name); err != nil {
-			s.errorf("remote delete %s: %s", name, fxText(removeCause(err)))
-			last = errReported
-			if c.errAbort {
-				break
-			}
+		last = fn(name)
+		if last != nil && c.errAbort {
+			break
 		}
 	}
 	return last
@@ -544,32 +557,20 @@ func (s *session) copy(_ context.Context, c *call) error {
 	return nil
 }
 
-func (s *session) chmod(_ context.Context, c *call) error {
+func (s *session) chmod(ctx context.Context, c *call) error {
 	mode, err := s.number(c, 8)
 	if err != nil {
 		return err
 	}
 	c.args = c.args[1:]
-	if err := s.need(c, 1); err != nil {
-		return err
-	}
-	names, err := s.globOrSelf(absoluteGlob(c.args[0], s.pwd))
-	if err != nil {
-		return err
-	}
 	var a sftp.Attributes
 	a.Flags, a.Permissions = sftp.AttrPermissions, mode
-	var last error
-	for _, name := range names {
+	return s.eachMatch(ctx, c, func(name string) error {
 		if !s.quiet {
 			s.printf("Changing mode on %s\n", name)
 		}
-		last = s.setstat(name, &a, c.has('h'))
-		if last != nil && c.errAbort {
-			break
-		}
-	}
-	return last
+		return s.setstat(name, &a, c.has('h'))
+	})
 }
 
 func (s *session) setstat(name string, a *sftp.Attributes, noFollow bool) error {
@@ -588,22 +589,15 @@ func (s *session) setstat(name string, a *sftp.Attributes, noFollow bool) error 
 	return nil
 }
 
-func (s *session) chown(_ context.Context, c *call) error {
+func (s *session) chown(ctx context.Context, c *call) error {
 	id, err := s.number(c, 0)
 	if err != nil {
 		return err
 	}
 	c.args = c.args[1:]
-	if err := s.need(c, 1); err != nil {
-		return err
-	}
-	names, err := s.globOrSelf(absoluteGlob(c.args[0], s.pwd))
-	if err != nil {
-		return err
-	}
-	var last error
-	for _, name := range names {
+	return s.eachMatch(ctx, c, func(name string) error {
 		var fi fs.FileInfo
+		var err error
 		if c.has('h') {
 			fi, err = s.c.Lstat(name)
 		} else {
@@ -611,18 +605,12 @@ func (s *session) chown(_ context.Context, c *call) error {
 		}
 		if err != nil {
 			s.errorf("stat remote: %s", fxText(err))
-			if c.errAbort {
-				return errReported
-			}
-			continue
+			return errReported
 		}
 		cur, _ := fi.Sys().(*sftp.Attributes)
 		if cur == nil || cur.Flags&sftp.AttrUIDGID == 0 {
 			s.errorf("Can't get current ownership of remote file \"%s\"", name)
-			if c.errAbort {
-				return errReported
-			}
-			continue
+			return errReported
 		}
 		a := sftp.Attributes{Flags: sftp.AttrUIDGID, UID: cur.UID, GID: cur.GID}
 		if c.cmd.name == "chown" {
@@ -636,12 +624,8 @@ func (s *session) chown(_ context.Context, c *call) error {
 			}
 			a.GID = id
 		}
-		last = s.setstat(name, &a, c.has('h'))
-		if last != nil && c.errAbort {
-			break
-		}
-	}
-	return last
+		return s.setstat(name, &a, c.has('h'))
+	})
 }
 
 func (s *session) version(context.Context, *call) error {

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strconv"
 	"strings"
 	"sync"
@@ -235,7 +236,7 @@ func Run(e *cli.Env, args []string) int {
 	}
 	// A -D server's stderr is copied into ours from a goroutine of its
 	// own, beside our messages.
-	e = &cli.Env{Stdin: e.Stdin, Stdout: e.Stdout, Stderr: &lockedWriter{w: e.Stderr}, Getenv: e.Getenv}
+	e = &cli.Env{Stdin: e.Stdin, Stdout: e.Stdout, Stderr: &cli.LockedWriter{W: e.Stderr}, Getenv: e.Getenv}
 	s := &session{e: e, o: o, quiet: (o.quiet || o.batch != "") && !o.noisy}
 	s.progress = !o.quiet && o.batch == ""
 	in := e.Stdin
@@ -362,6 +363,9 @@ func (s *session) attach() int {
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stderr = s.e.Stderr
+	// Out of the terminal's reach, so ^C interrupts a command and not
+	// the server, as sftp starts its ssh.
+	ownProcessGroup(cmd)
 	stdin, err := cmd.StdinPipe()
 	if err == nil {
 		var stdout io.ReadCloser
@@ -386,17 +390,27 @@ func (s *session) attach() int {
 	return 0
 }
 
-// lockedWriter serializes writes from several goroutines; it has no
-// ReadFrom, so a copy into it writes as the others do.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
+// interruptible runs one command with ^C (SIGINT) ending it rather than
+// the session, as sftp's cmd_interrupt: "Interrupt" on stderr, the
+// transfer stopped between chunks, what landed kept. Outside commands
+// SIGINT does what it always does.
+func (s *session) interruptible(run func(ctx context.Context) int) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt)
+	defer signal.Stop(sigs)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-sigs:
+			io.WriteString(s.e.Stderr, "\rInterrupt  \n")
+			cancel()
+		case <-done:
+		}
+	}()
+	return run(ctx)
 }
 
 // process is a server command's stdin and stdout as the session's
@@ -411,7 +425,11 @@ type process struct {
 
 func (p *process) Close() error {
 	p.once.Do(func() {
+		// Both pipes: a server still answering reads that nobody
+		// wants (an interrupted get) would otherwise never see its
+		// stdin end.
 		p.WriteCloser.Close()
+		p.ReadCloser.Close()
 		p.err = p.cmd.Wait()
 	})
 	return p.err
@@ -494,7 +512,7 @@ func (s *session) run(in io.Reader, start string) int {
 		if i := strings.IndexByte(line, '\n'); i >= 0 {
 			line = line[:i]
 		}
-		switch s.dispatch(ctx, line, batch, !tty) {
+		switch s.interruptible(func(ctx context.Context) int { return s.dispatch(ctx, line, batch, !tty) }) {
 		case 0:
 			continue
 		case 1:

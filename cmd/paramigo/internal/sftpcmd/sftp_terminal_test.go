@@ -46,7 +46,8 @@ func (s *screen) waitFor(t *testing.T, want string, n int) {
 // TestInteractiveLineEditing types on a pseudo-terminal as a user would:
 // a command mistyped and mended with backspace, home and the delete key,
 // another, then the first recalled with the up arrow twice; the session
-// runs what the edited lines say and ^D ends it with status 0.
+// runs what the edited lines say, ^C stops a transfer and leaves the
+// session at its prompt, and ^D ends it with status 0.
 func TestInteractiveLineEditing(t *testing.T) {
 	server := sshtest.RequirePeer(t, sshtest.PeerSFTPServer)
 	dir, err := filepath.EvalSymlinks(t.TempDir())
@@ -54,6 +55,13 @@ func TestInteractiveLineEditing(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Mkdir(filepath.Join(dir, "sub dir"), 0o755)
+	// Big enough to be still going when ^C comes, sparse so it costs
+	// no disk.
+	if err := os.Truncate(filepath.Join(dir, "sub dir", "big"), 0); err != nil {
+		f, _ := os.Create(filepath.Join(dir, "sub dir", "big"))
+		f.Truncate(8 << 30)
+		f.Close()
+	}
 	master, slave, err := pty.Open()
 	if err != nil {
 		t.Fatal(err)
@@ -84,20 +92,34 @@ func TestInteractiveLineEditing(t *testing.T) {
 	}()
 	typeKeys := func(keys string) { io.WriteString(master, keys) }
 	const up, home, del, left = "\x1b[A", "\x1b[H", "\x1b[3~", "\x1b[D"
+	// A fresh prompt, not the editor redrawing its line.
+	const prompt = "\nsftp> "
 
-	scr.waitFor(t, "sftp> ", 1)
+	scr.waitFor(t, prompt, 1)
 	typeKeys("lpwdd\x7f" + home + del + "\r") // "pwd"
 	scr.waitFor(t, "Remote working directory: "+dir+"\r\n", 1)
-	scr.waitFor(t, "sftp> ", 2)
+	scr.waitFor(t, prompt, 2)
 	typeKeys(`cd "sub dirx"` + left + "\x7f" + "\r") // cd "sub dir"
-	scr.waitFor(t, "sftp> ", 3)
+	scr.waitFor(t, prompt, 3)
 	typeKeys(up + up) // back past the cd to pwd
 	scr.waitFor(t, "\rsftp> pwd\x1b[K", 1)
 	typeKeys("\r")
 	scr.waitFor(t, "Remote working directory: "+dir+"/sub dir\r\n", 1)
-	scr.waitFor(t, "sftp> ", 4)
+	scr.waitFor(t, prompt, 4)
+	// ^C during a transfer ends the transfer, not the session.
+	typeKeys("get big /dev/null\r")
+	scr.waitFor(t, "Fetching "+dir+"/sub dir/big to /dev/null", 1)
+	time.Sleep(50 * time.Millisecond)
+	typeKeys("\x03")
+	scr.waitFor(t, "Interrupt", 1)
+	scr.waitFor(t, prompt, 5)
 	typeKeys("\x04")
-	<-scr.done
+	select {
+	case <-scr.done:
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("^D did not end the session; the terminal shows %q", scr.String())
+	}
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("exit: %v\n%q", err, scr.String())
 	}

@@ -75,6 +75,9 @@ func (s *session) get(ctx context.Context, c *call) error {
 	}
 	var failed error
 	for _, name := range names {
+		if ctx.Err() != nil {
+			return errReported
+		}
 		if !strings.HasSuffix(name, "/") {
 			if fi, err := s.c.Stat(name); err == nil && fi.IsDir() {
 				name += "/"
@@ -163,9 +166,13 @@ func (s *session) download(ctx context.Context, remote, local string, a *sftp.At
 	if _, err := lf.Seek(offset, io.SeekStart); err != nil {
 		return err
 	}
-	w := &localWriter{w: lf}
+	w := &localWriter{ctx: ctx, w: lf}
 	n, err := rf.WriteTo(w)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Interrupted: what landed stays, as sftp leaves it.
+			return errReported
+		}
 		if w.err != nil {
 			s.errorf("write local \"%s\": %s", local, errnoText(w.err))
 		} else {
@@ -198,13 +205,18 @@ func (s *session) download(ctx context.Context, remote, local string, a *sftp.At
 }
 
 // localWriter keeps the local side's own failure apart from the
-// remote's, as sftp words them differently.
+// remote's, as sftp words them differently, and ends the copy between
+// chunks when ctx ends (an interrupt).
 type localWriter struct {
+	ctx context.Context
 	w   io.Writer
 	err error
 }
 
 func (l *localWriter) Write(p []byte) (int, error) {
+	if err := l.ctx.Err(); err != nil {
+		return 0, err
+	}
 	n, err := l.w.Write(p)
 	if err != nil && l.err == nil {
 		l.err = err
@@ -357,6 +369,9 @@ func (s *session) put(ctx context.Context, c *call) error {
 	}
 	var failed error
 	for _, name := range names {
+		if ctx.Err() != nil {
+			return errReported
+		}
 		fi, err := os.Stat(s.local(name))
 		if err != nil {
 			s.errorf("stat %s: %s", name, errnoText(err))
@@ -455,7 +470,9 @@ func (s *session) upload(ctx context.Context, local, remote string, x xfer) erro
 	}
 	failed := false
 	if _, err := rf.ReadFrom(&ctxReader{ctx: ctx, r: lf}); err != nil {
-		s.errorf("write remote \"%s\": %s", remote, fxText(err))
+		if ctx.Err() == nil {
+			s.errorf("write remote \"%s\": %s", remote, fxText(err))
+		}
 		failed = true
 	}
 	if x.preserve {
