@@ -234,7 +234,7 @@ func Run(e *cli.Env, args []string) int {
 	}
 	c := &copier{e: e, args: a, now: time.Now, clients: map[string]*sftp.Client{}}
 	if a.limit > 0 {
-		c.limit = &limiter{bytesPerSec: float64(a.limit) * 1024 / 8, now: time.Now, sleep: time.Sleep}
+		c.limit = &cli.Limiter{BytesPerSec: float64(a.limit) * 1024 / 8, Now: time.Now, Sleep: time.Sleep}
 	}
 	defer c.close()
 	if a.legacy {
@@ -248,7 +248,7 @@ type copier struct {
 	e       *cli.Env
 	args    *cpArgs
 	now     func() time.Time
-	limit   *limiter                // -l; nil: no limit
+	limit   *cli.Limiter            // -l; nil: no limit
 	clients map[string]*sftp.Client // by [user@]host, one connection each
 	closers []func() error
 }
@@ -405,7 +405,7 @@ func (c *copier) copy(ctx context.Context, src, target operand) int {
 // calls of a tree copied several files at once interleave (never
 // overlapping), so each file's bytes so far are kept by name.
 func (c *copier) progress() (progress func(name string, done, total int64), finish func(), metered bool) {
-	var m *meter
+	var m *cli.Meter
 	if !c.args.quiet {
 		m = c.meter()
 	}
@@ -413,7 +413,7 @@ func (c *copier) progress() (progress func(name string, done, total int64), fini
 	last := map[string]int64{}
 	finish = func() {
 		if m != nil && current != "" {
-			m.end(last[current])
+			m.End(last[current])
 		}
 		current = ""
 		clear(last)
@@ -429,18 +429,18 @@ func (c *copier) progress() (progress func(name string, done, total int64), fini
 		}
 		if m != nil && name != current {
 			if current != "" {
-				m.end(last[current])
+				m.End(last[current])
 				delete(last, current)
 			}
 			current = name
-			m.begin(baseName(name), total)
+			m.Begin(baseName(name), total)
 		}
 		if c.limit != nil {
-			c.limit.add(done - prev)
+			c.limit.Add(done - prev)
 		}
 		last[name] = done
 		if m != nil {
-			m.update(done)
+			m.Update(done)
 		}
 		if done >= total && m == nil {
 			delete(last, name)
@@ -450,7 +450,7 @@ func (c *copier) progress() (progress func(name string, done, total int64), fini
 
 // meter returns a progress meter on stdout when stdout is a terminal:
 // scp's meter goes there, not to stderr.
-func (c *copier) meter() *meter {
+func (c *copier) meter() *cli.Meter {
 	f, ok := c.e.Stdout.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		return nil
@@ -459,8 +459,8 @@ func (c *copier) meter() *meter {
 	if err != nil || cols <= 0 {
 		cols = 80
 	}
-	return &meter{w: f, now: c.now, width: min(cols, 512), // scp's bounds
-		show: func() bool { return foreground(f) }}
+	return &cli.Meter{W: f, Now: c.now, Width: min(cols, 512), // scp's bounds
+		Show: func() bool { return cli.Foreground(f) }}
 }
 
 func baseName(p string) string {

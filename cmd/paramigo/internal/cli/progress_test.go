@@ -1,4 +1,4 @@
-package cpcmd
+package cli
 
 import (
 	"bytes"
@@ -25,14 +25,14 @@ func lines(b *bytes.Buffer) []string         { return strings.Split(b.String(), 
 func TestMeter(t *testing.T) {
 	clk := newClock()
 	var out bytes.Buffer
-	m := &meter{w: &out, now: clk.now, width: 60}
-	m.begin("file.bin", 1000000)
+	m := &Meter{W: &out, Now: clk.now, Width: 60}
+	m.Begin("file.bin", 1000000)
 	clk.advance(500 * time.Millisecond)
-	m.update(250000) // under a second since the last line: not drawn
+	m.Update(250000) // under a second since the last line: not drawn
 	clk.advance(500 * time.Millisecond)
-	m.update(500000)
+	m.Update(500000)
 	clk.advance(time.Second)
-	m.end(1000000)
+	m.End(1000000)
 	want := []string{
 		"file.bin                   0%     0     0.0KB/s   --:-- ETA",
 		"file.bin                  50%   488KB 488.3KB/s   00:01 ETA",
@@ -49,20 +49,20 @@ func TestMeter(t *testing.T) {
 	}
 
 	out.Reset()
-	m = &meter{w: &out, now: clk.now, width: 40}
-	m.begin(strings.Repeat("n", 50), 0)
-	m.end(0)
+	m = &Meter{W: &out, Now: clk.now, Width: 40}
+	m.Begin(strings.Repeat("n", 50), 0)
+	m.End(0)
 	if got := lines(&out); len(got) != 2 || got[1] != "nnnn 100%     0     0.0KB/s   00:00    \n" {
 		t.Fatalf("empty file with a long name: %q", got)
 	}
 
 	// In the background (not the terminal's foreground group) nothing.
 	out.Reset()
-	m = &meter{w: &out, now: clk.now, width: 80, show: func() bool { return false }}
-	m.begin("f", 10)
+	m = &Meter{W: &out, Now: clk.now, Width: 80, Show: func() bool { return false }}
+	m.Begin("f", 10)
 	clk.advance(2 * time.Second)
-	m.update(5)
-	m.end(10)
+	m.Update(5)
+	m.End(10)
 	if out.Len() != 0 {
 		t.Fatalf("drawn in the background: %q", out.String())
 	}
@@ -94,62 +94,18 @@ func TestMeterFormats(t *testing.T) {
 func TestLimiter(t *testing.T) {
 	clk := newClock()
 	start := clk.now()
-	l := &limiter{bytesPerSec: 1000, now: clk.now, sleep: clk.sleep}
-	l.add(500)
+	l := &Limiter{BytesPerSec: 1000, Now: clk.now, Sleep: clk.sleep}
+	l.Add(500)
 	if d := clk.now().Sub(start); d != 500*time.Millisecond {
 		t.Fatalf("after 500 bytes at 1000 B/s: %v", d)
 	}
 	clk.advance(2 * time.Second) // a slow stretch: nothing to wait for
-	l.add(1000)
+	l.Add(1000)
 	if d := clk.now().Sub(start); d != 2500*time.Millisecond {
 		t.Fatalf("after a slow stretch: %v", d)
 	}
-	l.add(2000)
+	l.Add(2000)
 	if d := clk.now().Sub(start); d != 3500*time.Millisecond {
 		t.Fatalf("after 3500 bytes: %v", d)
-	}
-}
-
-// TestParseOperand: remote operands are told from local ones as scp's
-// colon() tells them.
-func TestParseOperand(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		want operand
-	}{
-		{"host:file", operand{remote: true, dest: "host", path: "file"}},
-		{"me@host:/a b/c", operand{remote: true, dest: "me@host", path: "/a b/c"}},
-		{"host:", operand{remote: true, dest: "host", path: "."}},
-		{"[::1]:x", operand{remote: true, dest: "::1", path: "x"}},
-		{"me@[::1]:x", operand{remote: true, dest: "me@::1", path: "x"}},
-		{"./a:b", operand{path: "./a:b"}},
-		{"dir/a:b", operand{path: "dir/a:b"}},
-		{":x", operand{path: ":x"}},
-		{"plain", operand{path: "plain"}},
-	} {
-		if got := parseOperand(c.in); got != c.want {
-			t.Errorf("%q: %+v, want %+v", c.in, got, c.want)
-		}
-	}
-}
-
-// TestParseArgs: flags become ssh_config lines in order, --resume is
-// taken anywhere before the operands, and bad values are refused.
-func TestParseArgs(t *testing.T) {
-	a, err := parseArgs([]string{"-rpq", "--resume", "-P", "2222", "-i", "/k ey", "-J", "j", "-o", "User=u", "-BC46",
-		"-l", "800", "-F", "cfg", "src", "h:dst"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []string{"Port 2222", `IdentityFile "/k ey"`, "ProxyJump j", "User=u", "BatchMode yes",
-		"Compression yes", "AddressFamily inet", "AddressFamily inet6"}
-	if !a.recursive || !a.preserve || !a.quiet || !a.resume || a.limit != 800 || a.config.ConfigFile != "cfg" ||
-		strings.Join(a.config.CommandLine, "|") != strings.Join(want, "|") || len(a.operands) != 2 {
-		t.Fatalf("%+v", a)
-	}
-	for _, bad := range [][]string{{"-P", "0", "a", "h:b"}, {"-l", "x", "a", "h:b"}, {"a"}, {"-Z", "a", "h:b"}, {"-P"}} {
-		if _, err := parseArgs(bad); err == nil {
-			t.Errorf("%q accepted", bad)
-		}
 	}
 }

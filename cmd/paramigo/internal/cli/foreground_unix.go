@@ -1,6 +1,6 @@
 //go:build unix
 
-package cpcmd
+package cli
 
 import (
 	"os"
@@ -9,10 +9,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// foreground reports whether this process is in the terminal's foreground
+// Foreground reports whether this process is in the terminal's foreground
 // process group: scp draws its meter only then, so a copy sent to the
 // background does not write over what the user is doing.
-func foreground(tty *os.File) bool {
+func Foreground(tty *os.File) bool {
 	pgrp, err := unix.IoctlGetInt(int(tty.Fd()), unix.TIOCGPGRP)
 	return err == nil && pgrp == syscall.Getpgrp()
 }

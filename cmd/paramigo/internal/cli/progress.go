@@ -1,4 +1,4 @@
-package cpcmd
+package cli
 
 import (
 	"fmt"
@@ -7,17 +7,17 @@ import (
 	"time"
 )
 
-// meter is scp's progress meter for one file: the name, the percentage,
+// Meter is scp's (and sftp's) progress meter for one file: the name, the percentage,
 // the bytes so far, the rate and the time left, redrawn in place with a
 // carriage return at most once a second, and a last line with the total
 // time when the file is done.
-type meter struct {
-	w     io.Writer
-	now   func() time.Time
-	width int // the terminal's columns
-	// show reports whether to draw now (scp: only in the terminal's
-	// foreground); nil means always.
-	show func() bool
+type Meter struct {
+	W     io.Writer
+	Now   func() time.Time
+	Width int // the terminal's columns
+	// Show reports whether to draw now (scp: only in the terminal's
+	// foreground, see Foreground); nil means always.
+	Show func() bool
 
 	name     string
 	total    int64
@@ -30,17 +30,17 @@ type meter struct {
 // meterInterval is how often the line is redrawn, as scp's alarm(1).
 const meterInterval = time.Second
 
-// begin starts the meter for a file and draws its first line.
-func (m *meter) begin(name string, total int64) {
+// Begin starts the meter for a file and draws its first line.
+func (m *Meter) Begin(name string, total int64) {
 	m.name, m.total = name, total
-	m.start = m.now()
+	m.start = m.Now()
 	m.drawn, m.lastDone, m.rate = m.start, 0, 0
 	m.draw(0, false)
 }
 
-// update redraws the line if a second has passed since the last time.
-func (m *meter) update(done int64) {
-	now := m.now()
+// Update redraws the line if a second has passed since the last time.
+func (m *Meter) Update(done int64) {
+	now := m.Now()
 	elapsed := now.Sub(m.drawn)
 	if elapsed < meterInterval {
 		return
@@ -57,23 +57,23 @@ func (m *meter) update(done int64) {
 	m.draw(done, false)
 }
 
-// end draws the file's final line: the whole size, the average rate and
+// End draws the file's final line: the whole size, the average rate and
 // the time the copy took, then a newline.
-func (m *meter) end(done int64) {
-	if secs := m.now().Sub(m.start).Seconds(); secs > 0 {
+func (m *Meter) End(done int64) {
+	if secs := m.Now().Sub(m.start).Seconds(); secs > 0 {
 		m.rate = float64(done) / secs
 	}
-	if m.show == nil || m.show() {
+	if m.Show == nil || m.Show() {
 		m.draw(done, true)
-		io.WriteString(m.w, "\n")
+		io.WriteString(m.W, "\n")
 	}
 }
 
 // meterRight is the width of what follows the name on scp's line.
 const meterRight = 36
 
-func (m *meter) draw(done int64, final bool) {
-	if m.show != nil && !m.show() {
+func (m *Meter) draw(done int64, final bool) {
+	if m.Show != nil && !m.Show() {
 		return
 	}
 	pct := 100
@@ -83,14 +83,14 @@ func (m *meter) draw(done int64, final bool) {
 	var eta string
 	switch left := m.total - done; {
 	case final || left <= 0:
-		eta = clock(m.now().Sub(m.start)) + "    "
+		eta = clock(m.Now().Sub(m.start)) + "    "
 	case m.rate == 0:
 		eta = "  --:-- ETA"
 	default:
 		eta = clock(time.Duration(float64(left)/m.rate*float64(time.Second))) + " ETA"
 	}
 	var b strings.Builder
-	if w := m.width - meterRight; w > 0 {
+	if w := m.Width - meterRight; w > 0 {
 		name := m.name
 		if len(name) > w {
 			name = name[:w]
@@ -98,7 +98,7 @@ func (m *meter) draw(done int64, final bool) {
 		fmt.Fprintf(&b, "\r%-*s", w, name)
 	}
 	fmt.Fprintf(&b, " %3d%% %s %s/s %s", pct, formatSize(done), formatRate(m.rate), eta)
-	io.WriteString(m.w, b.String())
+	io.WriteString(m.W, b.String())
 }
 
 // clock is a duration as scp shows it: "  mm:ss", or h:mm:ss past an hour.
@@ -144,24 +144,25 @@ func unitSuffix(i int) string {
 	return " "
 }
 
-// limiter holds a run to a bandwidth, as scp's -l: after each chunk it
-// sleeps until the bytes moved since the start fit the rate.
-type limiter struct {
-	bytesPerSec float64
-	now         func() time.Time
-	sleep       func(time.Duration)
+// Limiter holds a run to a bandwidth, as scp's and sftp's -l: after
+// each chunk it sleeps until the bytes moved since the start fit the
+// rate.
+type Limiter struct {
+	BytesPerSec float64
+	Now         func() time.Time
+	Sleep       func(time.Duration)
 	start       time.Time
 	moved       int64
 }
 
-// add counts n more bytes moved and waits as long as they are early.
-func (l *limiter) add(n int64) {
+// Add counts n more bytes moved and waits as long as they are early.
+func (l *Limiter) Add(n int64) {
 	if l.start.IsZero() {
-		l.start = l.now()
+		l.start = l.Now()
 	}
 	l.moved += n
-	due := time.Duration(float64(l.moved) / l.bytesPerSec * float64(time.Second))
-	if wait := due - l.now().Sub(l.start); wait > 0 {
-		l.sleep(wait)
+	due := time.Duration(float64(l.moved) / l.BytesPerSec * float64(time.Second))
+	if wait := due - l.Now().Sub(l.start); wait > 0 {
+		l.Sleep(wait)
 	}
 }
