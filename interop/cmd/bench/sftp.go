@@ -347,9 +347,9 @@ func (b *bench) paramiko() sftpClient {
 
 // sftpCopy runs one copy of src with client and checks what landed: its
 // size (and file count) every time, its SHA-256 on the row's first
-// full-size copy. It returns the wall time from fork to exit, the
+// full-size copy. It returns the wall time from fork to exit and the
 // client's CPU (its waited-for children, such as the ssh that sftp and
-// scp run, included) and its peak RSS.
+// scp run, included), and adds the client's peak RSS to the row.
 func (b *bench) sftpCopy(ctx context.Context, timeout time.Duration, d *sftpData, r *sftpRow, client sftpClient, addr string, src *sftpSource, full bool) (wall, cpu time.Duration, err error) {
 	remote, local := src.path, filepath.Join(d.getDir, "out")
 	dst := local
