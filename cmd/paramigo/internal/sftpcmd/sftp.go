@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/cli"
 	"github.com/paramigo/paramigo/sftp"
@@ -234,11 +235,20 @@ func Run(e *cli.Env, args []string) int {
 		Usage(e.Stderr)
 		return exitFailure
 	}
+	s := &session{e: e, o: o, quiet: (o.quiet || o.batch != "") && !o.noisy}
+	// The meter only when stderr is a terminal too, as sftp's.
+	errTTY := false
+	if f, ok := e.Stderr.(*os.File); ok {
+		errTTY = term.IsTerminal(int(f.Fd()))
+	}
+	s.progress = !o.quiet && o.batch == "" && errTTY
+	if o.limit > 0 {
+		s.limit = &cli.Limiter{BytesPerSec: float64(o.limit) * 1024 / 8, Now: time.Now, Sleep: time.Sleep}
+	}
 	// A -D server's stderr is copied into ours from a goroutine of its
 	// own, beside our messages.
-	e = &cli.Env{Stdin: e.Stdin, Stdout: e.Stdout, Stderr: &cli.LockedWriter{W: e.Stderr}, Getenv: e.Getenv}
-	s := &session{e: e, o: o, quiet: (o.quiet || o.batch != "") && !o.noisy}
-	s.progress = !o.quiet && o.batch == ""
+	s.e = &cli.Env{Stdin: e.Stdin, Stdout: e.Stdout, Stderr: &cli.LockedWriter{W: e.Stderr}, Getenv: e.Getenv}
+	e = s.e
 	in := e.Stdin
 	if o.batch != "" && o.batch != "-" {
 		f, err := os.Open(o.batch)
@@ -281,6 +291,7 @@ type session struct {
 	closers  []func() error
 	quiet    bool // sftp's quiet: no "Fetching ..." lines
 	progress bool // the progress meter, toggled by "progress"
+	limit    *cli.Limiter
 
 	pwd, startDir string // remote
 	lwd           string // local, as lcd left it

@@ -11,8 +11,11 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
+	"github.com/paramigo/paramigo/cmd/paramigo/internal/cli"
 	"github.com/paramigo/paramigo/sftp"
+	"golang.org/x/term"
 )
 
 // maxDepth is how deep sftp's recursive transfers go (MAX_DIR_DEPTH).
@@ -166,8 +169,11 @@ func (s *session) download(ctx context.Context, remote, local string, a *sftp.At
 	if _, err := lf.Seek(offset, io.SeekStart); err != nil {
 		return err
 	}
-	w := &localWriter{ctx: ctx, w: lf}
+	// sftp shows no meter for an empty download.
+	fl := s.startFlow(ctx, remote, size, offset, size != 0)
+	w := &localWriter{flow: fl, w: lf}
 	n, err := rf.WriteTo(w)
+	fl.end()
 	if err != nil {
 		if ctx.Err() != nil {
 			// Interrupted: what landed stays, as sftp leaves it.
@@ -205,10 +211,10 @@ func (s *session) download(ctx context.Context, remote, local string, a *sftp.At
 }
 
 // localWriter keeps the local side's own failure apart from the
-// remote's, as sftp words them differently, and ends the copy between
-// chunks when ctx ends (an interrupt).
+// remote's, as sftp words them differently; each chunk goes through the
+// transfer's flow.
 type localWriter struct {
-	ctx context.Context
+	*flow
 	w   io.Writer
 	err error
 }
@@ -221,7 +227,59 @@ func (l *localWriter) Write(p []byte) (int, error) {
 	if err != nil && l.err == nil {
 		l.err = err
 	}
+	l.chunk(n)
 	return n, err
+}
+
+// flow is what every chunk of one file's transfer passes: the interrupt
+// (ctx), the -l limit and the progress meter.
+type flow struct {
+	ctx   context.Context
+	limit *cli.Limiter
+	m     *cli.Meter
+	done  int64
+}
+
+// startFlow starts one file's transfer of size bytes, offset of them
+// already there (a resumed one): its meter, named as sftp names it (the
+// path's last element), shown when asked for, progress is on and stdout
+// is a terminal in the foreground.
+func (s *session) startFlow(ctx context.Context, path string, size, offset int64, meter bool) *flow {
+	f := &flow{ctx: ctx, limit: s.limit, done: offset}
+	out, ok := s.e.Stdout.(*os.File)
+	if !meter || !s.progress || !ok || !term.IsTerminal(int(out.Fd())) {
+		return f
+	}
+	cols, _, _, _, err := cli.TerminalSize(out)
+	if err != nil || cols <= 0 {
+		cols = 80
+	}
+	name := path
+	if i := strings.LastIndexByte(path, '/'); i >= 0 && i < len(path)-1 {
+		name = path[i+1:]
+	}
+	f.m = &cli.Meter{W: out, Now: time.Now, Width: min(cols, 512), Show: func() bool { return cli.Foreground(out) }}
+	f.m.Begin(name, size)
+	if offset > 0 {
+		f.m.Update(offset)
+	}
+	return f
+}
+
+func (f *flow) chunk(n int) {
+	f.done += int64(n)
+	if f.limit != nil {
+		f.limit.Add(int64(n))
+	}
+	if f.m != nil {
+		f.m.Update(f.done)
+	}
+}
+
+func (f *flow) end() {
+	if f.m != nil {
+		f.m.End(f.done)
+	}
 }
 
 // downloadDir is sftp's download_dir: the tree under src (its real path)
@@ -469,7 +527,10 @@ func (s *session) upload(ctx context.Context, local, remote string, x xfer) erro
 		return err
 	}
 	failed := false
-	if _, err := rf.ReadFrom(&ctxReader{ctx: ctx, r: lf}); err != nil {
+	fl := s.startFlow(ctx, local, fi.Size(), offset, true)
+	_, err = rf.ReadFrom(&flowReader{flow: fl, r: lf})
+	fl.end()
+	if err != nil {
 		if ctx.Err() == nil {
 			s.errorf("write remote \"%s\": %s", remote, fxText(err))
 		}
@@ -493,17 +554,19 @@ func (s *session) upload(ctx context.Context, local, remote string, x xfer) erro
 	return nil
 }
 
-// ctxReader ends a copy between chunks when ctx ends (an interrupt).
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
+// flowReader passes each chunk read through the transfer's flow.
+type flowReader struct {
+	*flow
+	r io.Reader
 }
 
-func (c *ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
+func (f *flowReader) Read(p []byte) (int, error) {
+	if err := f.ctx.Err(); err != nil {
 		return 0, err
 	}
-	return c.r.Read(p)
+	n, err := f.r.Read(p)
+	f.chunk(n)
+	return n, err
 }
 
 // uploadDir is sftp's upload_dir: the local tree src into dst (its real
