@@ -44,10 +44,31 @@ type client struct {
 	run  func(t *testing.T, args ...string) result
 }
 
+// stdinFlag, first among a client's arguments, gives the named file as
+// its standard input instead of the command line.
+const stdinFlag = "<"
+
+// withStdin splits the file to read as stdin off args.
+func withStdin(args []string) (stdin string, rest []string) {
+	if len(args) > 1 && args[0] == stdinFlag {
+		return args[1], args[2:]
+	}
+	return "", args
+}
+
 func openSSH(t *testing.T, args ...string) result {
 	bin := sshtest.RequirePeer(t, sshtest.PeerSFTP)
 	var stdout, stderr bytes.Buffer
+	in, args := withStdin(args)
 	cmd := exec.Command(bin, args...)
+	if in != "" {
+		f, err := os.Open(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		cmd.Stdin = f
+	}
 	// The same character set for names as ours, whatever the test
 	// runner's locale: sftp escapes what its locale cannot print.
 	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
@@ -66,6 +87,15 @@ func openSSH(t *testing.T, args ...string) result {
 func paramigoSFTP(t *testing.T, args ...string) result {
 	var stdout, stderr bytes.Buffer
 	e := &cli.Env{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: os.Getenv}
+	in, args := withStdin(args)
+	if in != "" {
+		f, err := os.Open(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		e.Stdin = f
+	}
 	code := Run(e, args)
 	return result{stdout.String(), stderr.String(), code}
 }
@@ -494,5 +524,27 @@ func TestDestinationsSameAsSFTP(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) { compareBatch(t, tc.batch, tc.code, tc.args) })
+	}
+}
+
+// TestStdinSameAsSFTP: commands on stdin rather than -b: without -b
+// each is echoed and a failure goes on (status 0), with sftp's
+// "Attached to" first; "-b -" reads stdin as a batch file; -N shows the
+// messages batch mode hides.
+func TestStdinSameAsSFTP(t *testing.T) {
+	server := sshtest.RequirePeer(t, sshtest.PeerSFTPServer)
+	const cmds = "cd @R@\nlcd @L@\nls\nget a.txt\nput full.bin\nrm c*\nget nothere\nbogus\nrm full.bin\nls -1\n"
+	for _, tc := range []struct {
+		name string
+		code int
+		args func(b string) []string
+	}{
+		{"piped", 0, func(b string) []string { return []string{stdinFlag, b, "-D", server} }},
+		{"-b -", 1, func(b string) []string { return []string{stdinFlag, b, "-b", "-", "-D", server} }},
+		{"-N -b", 1, func(b string) []string { return []string{"-N", "-b", b, "-D", server} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			compareBatch(t, cmds, tc.code, func(_, b string) []string { return tc.args(b) })
+		})
 	}
 }
