@@ -515,7 +515,7 @@ func (s *session) ln(_ context.Context, c *call) error {
 		// The target stays as written: a relative symlink is relative
 		// to where it lies, not to the working directory.
 		if err := s.c.Symlink(from, to); err != nil {
-			s.errorf("remote symlink \"%s\" to \"%s\": %s", from, to, fxText(err))
+			s.errorf("remote symlink file \"%s\" to \"%s\": %s", from, to, fxText(err))
 			return errReported
 		}
 		return nil
@@ -550,8 +550,25 @@ func (s *session) copy(_ context.Context, c *call) error {
 		s.errorf("Cannot copy non-regular file: %s", from)
 		return errReported
 	}
-	if err := s.c.CopyFile(from, to); err != nil {
-		s.errorf("remote copy \"%s\" to \"%s\": %s", from, to, fxText(err))
+	// Opened and copied step by step, as sftp's do_copy, to word each
+	// failure as it does.
+	in, err := s.c.Open(from)
+	if err != nil {
+		s.errorf("remote open(\"%s\"): %s", from, fxText(err))
+		return errReported
+	}
+	defer in.Close()
+	out, err := s.c.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, fi.Mode().Perm())
+	if err != nil {
+		s.errorf("remote open(\"%s\"): %s", to, fxText(err))
+		return errReported
+	}
+	err = in.CopyTo(out, 0, 0, 0)
+	if cerr := out.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		s.errorf("Couldn't copy file \"%s\" to \"%s\": %s", from, to, fxText(err))
 		return errReported
 	}
 	return nil

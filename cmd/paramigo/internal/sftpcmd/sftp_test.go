@@ -467,8 +467,37 @@ func TestBatchDirectSameAsSFTP(t *testing.T) {
 		t.Run(filepath.Base(strings.Fields(srv)[0]), func(t *testing.T) {
 			compareBatch(t, batchTemplate, 0, func(_, b string) []string { return []string{"-D", srv, "-b", b} })
 		})
+		// sftp-server -R refuses every change: each refusal worded as
+		// sftp words it.
+		t.Run(filepath.Base(strings.Fields(srv)[0])+" -R", func(t *testing.T) {
+			compareBatch(t, readOnlyBatch, 0, func(_, b string) []string { return []string{"-D", srv + " -R", "-b", b} })
+		})
 	}
 }
+
+// readOnlyBatch is every kind of change, each refused by a read-only
+// server, and the reads that still work.
+const readOnlyBatch = `cd @R@
+lcd @L@
+get a.txt
+-put full.bin
+-put full.bin a.txt
+-put -r up
+-reput full.bin cut2.bin
+-mkdir m
+-rmdir sub
+-rm a.txt
+-rename a.txt b.txt
+-ln -s a.txt s
+-ln a.txt h
+-chmod 600 a.txt
+-chown @UID@ a.txt
+-cp a.txt copy.txt
+-put full.bin /nonexistent/dir/x
+-get a.txt /nonexistent/dir/x
+ls -l
+ls
+`
 
 // TestDestinationsSameAsSFTP: the destination's forms as sftp reads
 // them, each run by both clients: host:file fetches the file (into the
@@ -518,6 +547,12 @@ func TestDestinationsSameAsSFTP(t *testing.T) {
 		}},
 		{"-P and a user", "pwd\nls\n", 0, func(root, b string) []string {
 			return []string{"-F", cfg, "-P", sshdPort, "-b", b, os.Getenv("USER") + "@peer:" + root + "/R"}
+		}},
+		{"-s subsystem", "pwd\nls\n", 0, func(root, b string) []string {
+			return []string{"-F", cfg, "-s", "sftp", "-b", b, "peer:" + root + "/R"}
+		}},
+		{"-s server program", "pwd\nls\n", 0, func(root, b string) []string {
+			return []string{"-F", cfg, "-s", sshtest.RequirePeer(t, sshtest.PeerSFTPServer), "-b", b, "peer:" + root + "/R"}
 		}},
 		{"refused", "ls\n", 255, func(_, b string) []string {
 			return []string{"-F", cfg, "-P", port, "-b", b, "peer"}

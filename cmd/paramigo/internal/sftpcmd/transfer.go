@@ -136,7 +136,7 @@ func (s *session) download(ctx context.Context, remote, local string, a *sftp.At
 	size := int64(a.Size)
 	rf, err := s.c.Open(remote)
 	if err != nil {
-		s.errorf("remote open(\"%s\"): %s", remote, fxText(err))
+		s.errorf("remote open \"%s\": %s", remote, fxText(err))
 		return errReported
 	}
 	defer rf.Close()
@@ -519,7 +519,7 @@ func (s *session) upload(ctx context.Context, local, remote string, x xfer) erro
 	}
 	rf, err := s.c.OpenFile(remote, flag, fi.Mode().Perm())
 	if err != nil {
-		s.errorf("dest open(\"%s\"): %s", remote, fxText(err))
+		s.errorf("dest open \"%s\": %s", remote, fxText(err))
 		return errReported
 	}
 	defer rf.Close()
