@@ -4,123 +4,36 @@ package sftpcmd
 
 import (
 	"bytes"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/paramigo/paramigo/cmd/paramigo/internal/clitest"
-	"github.com/paramigo/paramigo/internal/pty"
 	"github.com/paramigo/paramigo/internal/sshtest"
 )
-
-// screen is what a pseudo-terminal's master has read so far.
-type screen struct {
-	mu   sync.Mutex
-	buf  bytes.Buffer
-	done chan struct{}
-}
-
-func (s *screen) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
-// waitFor waits until the screen shows want n times in all.
-func (s *screen) waitFor(t *testing.T, want string, n int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for strings.Count(s.String(), want) < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited for %q (%d times); the terminal shows %q", want, n, s.String())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// onTerminal starts cmd in dir with a new 100-column pseudo-terminal as
-// its controlling terminal and stdin, stdout and stderr, and returns
-// what the terminal shows as it goes and a way to type on it.
-func onTerminal(t *testing.T, cmd *exec.Cmd, dir string) (*screen, func(string)) {
-	master, slave, err := pty.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { master.Close() })
-	pty.SetSize(slave, 100, 24, 0, 0)
-	cmd.Dir = dir
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	slave.Close()
-	scr := &screen{done: make(chan struct{})}
-	go func() {
-		defer close(scr.done)
-		b := make([]byte, 4096)
-		for {
-			n, err := master.Read(b)
-			scr.mu.Lock()
-			scr.buf.Write(b[:n])
-			scr.mu.Unlock()
-			if err != nil {
-				return
-			}
-		}
-	}()
-	return scr, func(keys string) { io.WriteString(master, keys) }
-}
-
-// end waits for the session on the terminal to end by itself.
-func (s *screen) end(t *testing.T, cmd *exec.Cmd) {
-	t.Helper()
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		cmd.Process.Kill()
-		t.Fatalf("the session did not end; the terminal shows %q", s.String())
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Errorf("exit: %v\n%q", err, s.String())
-	}
-}
 
 // A fresh prompt, not the editor redrawing its line: after a newline,
 // or the first thing shown (sftp -q says nothing before it).
 const prompt = "\nsftp> "
 
-// waitPrompt waits for the n-th fresh prompt.
-func (s *screen) waitPrompt(t *testing.T, n int) {
-	t.Helper()
-	if n == 1 && strings.HasPrefix(s.waitAny(t), "sftp> ") {
-		return
-	}
-	shift := 0
-	if strings.HasPrefix(s.String(), "sftp> ") {
-		shift = 1
-	}
-	s.waitFor(t, prompt, n-shift)
-}
-
-// waitAny waits for the terminal to show something.
-func (s *screen) waitAny(t *testing.T) string {
+// waitPrompt waits for the n-th fresh prompt on term.
+func waitPrompt(t *testing.T, term *clitest.Terminal, n int) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for s.String() == "" {
-		if time.Now().After(deadline) {
-			t.Fatal("the terminal shows nothing")
-		}
+	for term.Output() == "" && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	return s.String()
+	if strings.HasPrefix(term.Output(), "sftp> ") {
+		if n == 1 {
+			return
+		}
+		n--
+	}
+	term.WaitFor(t, prompt, n)
 }
 
 // TestInteractiveLineEditing types on a pseudo-terminal as a user would:
@@ -143,30 +56,34 @@ func TestInteractiveLineEditing(t *testing.T) {
 		f.Close()
 	}
 	cmd := clitest.HelperCommand("-D", server)
-	scr, typeKeys := onTerminal(t, cmd, dir)
+	cmd.Dir = dir
+	term := clitest.StartOnTerminal(t, cmd, 100, 24)
+	typeKeys, scr := term.Type, term
 	const up, home, del, left = "\x1b[A", "\x1b[H", "\x1b[3~", "\x1b[D"
 
-	scr.waitPrompt(t, 1)
+	waitPrompt(t, term, 1)
 	typeKeys("lpwdd\x7f" + home + del + "\r") // "pwd"
-	scr.waitFor(t, "Remote working directory: "+dir+"\r\n", 1)
-	scr.waitPrompt(t, 2)
+	scr.WaitFor(t, "Remote working directory: "+dir+"\r\n", 1)
+	waitPrompt(t, term, 2)
 	typeKeys(`cd "sub dirx"` + left + "\x7f" + "\r") // cd "sub dir"
-	scr.waitPrompt(t, 3)
+	waitPrompt(t, term, 3)
 	typeKeys(up + up) // back past the cd to pwd
-	scr.waitFor(t, "\rsftp> pwd\x1b[K", 1)
+	scr.WaitFor(t, "\rsftp> pwd\x1b[K", 1)
 	typeKeys("\r")
-	scr.waitFor(t, "Remote working directory: "+dir+"/sub dir\r\n", 1)
-	scr.waitPrompt(t, 4)
+	scr.WaitFor(t, "Remote working directory: "+dir+"/sub dir\r\n", 1)
+	waitPrompt(t, term, 4)
 	// ^C during a transfer ends the transfer, not the session.
 	typeKeys("get big /dev/null\r")
-	scr.waitFor(t, "Fetching "+dir+"/sub dir/big to /dev/null", 1)
+	scr.WaitFor(t, "Fetching "+dir+"/sub dir/big to /dev/null", 1)
 	time.Sleep(50 * time.Millisecond)
 	typeKeys("\x03")
-	scr.waitFor(t, "Interrupt", 1)
-	scr.waitPrompt(t, 5)
+	scr.WaitFor(t, "Interrupt", 1)
+	waitPrompt(t, term, 5)
 	typeKeys("\x04")
-	scr.end(t, cmd)
-	if out := scr.String(); strings.Contains(out, "Invalid command") || strings.Contains(out, "Couldn't") {
+	if code := term.Wait(t); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	if out := term.Output(); strings.Contains(out, "Invalid command") || strings.Contains(out, "Couldn't") {
 		t.Errorf("an edited line went wrong:\n%q", out)
 	}
 }
@@ -195,16 +112,19 @@ func TestProgressMeterSameAsSFTP(t *testing.T) {
 			}
 			cmd := c.cmd(args...)
 			cmd.Env = append(cmd.Env, "LC_ALL=C.UTF-8")
-			scr, typeKeys := onTerminal(t, cmd, dir)
-			scr.waitPrompt(t, 1)
-			typeKeys(`get "big file" copy` + "\r")
-			scr.waitPrompt(t, 2)
-			typeKeys(`put copy "up load"` + "\r")
-			scr.waitPrompt(t, 3)
-			typeKeys("bye\r")
-			scr.end(t, cmd)
+			cmd.Dir = dir
+			term := clitest.StartOnTerminal(t, cmd, 100, 24)
+			waitPrompt(t, term, 1)
+			term.Type(`get "big file" copy` + "\r")
+			waitPrompt(t, term, 2)
+			term.Type(`put copy "up load"` + "\r")
+			waitPrompt(t, term, 3)
+			term.Type("bye\r")
+			if code := term.Wait(t); code != 0 {
+				t.Errorf("%s: exit %d", c.name, code)
+			}
 			var lines []string
-			for _, m := range final.FindAllStringSubmatch(scr.String(), -1) {
+			for _, m := range final.FindAllStringSubmatch(term.Output(), -1) {
 				lines = append(lines, strings.TrimSpace(m[1])+" "+m[2])
 			}
 			if quiet {
@@ -214,7 +134,7 @@ func TestProgressMeterSameAsSFTP(t *testing.T) {
 				continue
 			}
 			if len(lines) != 2 {
-				t.Fatalf("%s drew %q", c.name, scr.String())
+				t.Fatalf("%s drew %q", c.name, term.Output())
 			}
 			shown[c.name] = lines
 		}
