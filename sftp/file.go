@@ -33,11 +33,13 @@ type RemoteFile struct {
 	mu  sync.Mutex
 	off int64
 	// Read-ahead: requests in flight from the offset f.off onward, and
-	// what is left of the reply at the head.
+	// what is left of the reply at the head (pending, in the pooled
+	// reply held, handed back once pending is used up).
 	ahead   []pendingRead
 	next    int64 // offset of the next READ to send
 	window  int   // READs to keep in flight (grows as reads stay sequential)
 	pending []byte
+	held    *Data
 }
 
 type pendingRead struct {
@@ -169,30 +171,34 @@ func (f *RemoteFile) Close() error {
 // buffered channels nobody reads.
 func (f *RemoteFile) dropAhead() {
 	f.ahead, f.pending = nil, nil
+	f.c.putReply(f.held)
+	f.held = nil
 }
 
 // dataReply waits for a READ's reply: its data, or io.EOF itself for an
-// EOF status (io.Reader's contract), or the status as an error.
-func (f *RemoteFile) dataReply(ctx context.Context, ch <-chan Packet, max int) ([]byte, error) {
+// EOF status (io.Reader's contract), or the status as an error. The
+// caller hands d back with putReply once it has used the bytes.
+func (f *RemoteFile) dataReply(ctx context.Context, ch <-chan Packet, max int) (data []byte, d *Data, err error) {
 	r, err := f.c.wait(ctx, ch)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	switch r := r.(type) {
 	case *Data:
 		if len(r.Data) == 0 || len(r.Data) > max {
-			return nil, fmt.Errorf("%w: DATA of %d bytes for a READ of %d", ErrUnexpectedReply, len(r.Data), max)
+			f.c.putReply(r)
+			return nil, nil, fmt.Errorf("%w: DATA of %d bytes for a READ of %d", ErrUnexpectedReply, len(r.Data), max)
 		}
-		return r.Data, nil
+		return r.Data, r, nil
 	case *Status:
 		if r.Code == StatusEOF {
-			return nil, io.EOF
+			return nil, nil, io.EOF
 		}
 	}
 	if err := replyError(r); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return nil, fmt.Errorf("%w: OK status instead of DATA", ErrUnexpectedReply)
+	return nil, nil, fmt.Errorf("%w: OK status instead of DATA", ErrUnexpectedReply)
 }
 
 func (f *RemoteFile) sendRead(off int64, n int) (<-chan Packet, error) {
@@ -205,6 +211,9 @@ func (f *RemoteFile) nextData(ctx context.Context) ([]byte, error) {
 	if len(f.pending) > 0 {
 		return f.pending, nil
 	}
+	// The reply held is used up: its buffer can serve another.
+	f.c.putReply(f.held)
+	f.held = nil
 	if len(f.ahead) == 0 {
 		f.next = f.off
 		f.window = max(f.window, 2)
@@ -219,7 +228,7 @@ func (f *RemoteFile) nextData(ctx context.Context) ([]byte, error) {
 	}
 	head := f.ahead[0]
 	f.ahead = f.ahead[1:]
-	data, err := f.dataReply(ctx, head.ch, head.n)
+	data, d, err := f.dataReply(ctx, head.ch, head.n)
 	if err != nil {
 		// EOF or a failure: what follows is past it or as doomed.
 		f.dropAhead()
@@ -232,7 +241,7 @@ func (f *RemoteFile) nextData(ctx context.Context) ([]byte, error) {
 	} else {
 		f.window = min(2*f.window, f.c.inFlight)
 	}
-	f.pending = data
+	f.pending, f.held = data, d
 	return data, nil
 }
 
@@ -324,12 +333,14 @@ func (f *RemoteFile) ReadAt(p []byte, off int64) (int, error) {
 		h := q[0]
 		q = q[1:]
 		dst := p[h.off : h.off+int64(h.n)]
-		data, err := f.dataReply(bg, h.ch, len(dst))
+		data, d, err := f.dataReply(bg, h.ch, len(dst))
 		if ferr != nil {
+			f.c.putReply(d)
 			continue // draining what was sent before a failure
 		}
 		for err == nil {
 			k := copy(dst, data)
+			f.c.putReply(d)
 			done += k
 			if dst = dst[k:]; len(dst) == 0 {
 				break
@@ -337,7 +348,7 @@ func (f *RemoteFile) ReadAt(p []byte, off int64) (int, error) {
 			// A short reply before the end: ask for the rest of the chunk.
 			var ch <-chan Packet
 			if ch, err = f.sendRead(off+int64(done), len(dst)); err == nil {
-				data, err = f.dataReply(bg, ch, len(dst))
+				data, d, err = f.dataReply(bg, ch, len(dst))
 			}
 		}
 		ferr = err

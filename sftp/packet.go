@@ -618,6 +618,8 @@ func (p *Handle) decodeBody(r *wire.Reader)  { p.ID.ID, p.Handle = r.Uint32(), r
 type Data struct {
 	ID
 	Data []byte
+
+	buf *[]byte // the client's pooled buffer Data aliases, if any
 }
 
 // Type is the packet type of Data.

@@ -299,9 +299,11 @@ func getStriped(ctx context.Context, f *RemoteFile, dst io.WriterAt, s *stripes)
 		h := q[0]
 		q = q[1:]
 		off, want := h.off, h.n
-		data, err := f.dataReply(ctx, h.ch, want)
+		data, d, err := f.dataReply(ctx, h.ch, want)
 		for err == nil {
-			if _, err = dst.WriteAt(data, off); err != nil {
+			_, err = dst.WriteAt(data, off)
+			c.putReply(d)
+			if err != nil {
 				break
 			}
 			off, want = off+int64(len(data)), want-len(data)
@@ -311,7 +313,7 @@ func getStriped(ctx context.Context, f *RemoteFile, dst io.WriterAt, s *stripes)
 			}
 			var ch <-chan Packet
 			if ch, err = f.sendRead(off, want); err == nil {
-				data, err = f.dataReply(ctx, ch, want)
+				data, d, err = f.dataReply(ctx, ch, want)
 			}
 		}
 		if err == io.EOF {
