@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
 	"os"
 	"os/exec"
@@ -26,10 +27,10 @@ import (
 	"golang.org/x/term"
 )
 
-const usageText = `usage: paramigo sftp [-46aCfNpqrv] [-B buffer_size] [-b batchfile] [-c cipher]
+const usageText = `usage: paramigo sftp [-46AaCfNpqrv] [-B buffer_size] [-b batchfile] [-c cipher]
           [-D sftp_server_command] [-F ssh_config] [-i identity_file]
           [-J destination] [-l limit] [-o ssh_option] [-P port]
-          [-R num_requests] [-s subsystem] destination
+          [-R num_requests] [-s subsystem] [-X sftp_option] destination
 
 An SFTP session with OpenSSH sftp's commands (ls, cd, get, put, reget,
 reput, mkdir, rm, rename, ln, chmod, df, !command, help, ...) and flags.
@@ -43,12 +44,12 @@ run with status 1 unless it starts with '-'; '@' keeps it from being
 echoed. -a resumes transfers, -f asks the server to flush each file,
 -p preserves modes and times, -r copies directories recursively, -q
 hides the progress meter and messages (-N shows them again). -B sets
-the bytes of each read and write, -R the requests in flight, -l a
-bandwidth limit in Kbit/s.
+the bytes of each read and write, -R the requests in flight (or -X
+buffer=size, -X nrequests=n), -l a bandwidth limit in Kbit/s.
 
 The connection is ssh's: ssh_config (-F file, -o Key=value), identities
-(-i), ProxyJump (-J), -P port, -C compression, -4/-6, -c ciphers, -v
-ssh -v's log; -s names the subsystem (or, with a slash, the server
+(-i), ProxyJump (-J), -P port, -C compression, -4/-6, -c ciphers, -A
+agent forwarding, -v ssh -v's log; -s names the subsystem (or, with a slash, the server
 program to run). -D sftp_server_command skips SSH and runs the server
 locally, as sftp -D does. The exit status is 0, 1 when a batch command
 failed, and 255 when the connection failed.
@@ -84,15 +85,37 @@ type options struct {
 
 func parseArgs(args []string) (*options, error) {
 	o := &options{}
-	ops, err := cli.Getopt(args, "246aCfNpqrv", "BbcDFiJloPRs", func(opt byte, val string) error {
+	ops, err := cli.Getopt(args, "246AaCfNpqrv", "BbcDFiJloPRsX", func(opt byte, val string) error {
 		line := ""
 		switch opt {
 		case '4':
 			line = "AddressFamily inet"
 		case '6':
 			line = "AddressFamily inet6"
+		case 'A':
+			line = "ForwardAgent yes"
 		case 'C':
 			line = "Compression yes"
+		case 'X':
+			// sftp's -X buffer=size (k, M suffixes) and nrequests=n.
+			name, value, _ := strings.Cut(val, "=")
+			n, err := scaledNumber(value)
+			switch {
+			case name == "buffer" && err == nil && n >= 1 && n <= 255<<10:
+				o.chunk = int(n)
+			case name == "nrequests" && err == nil && n >= 1 && n <= 1<<31-1:
+				o.requests = int(n)
+			case name == "buffer":
+				return fmt.Errorf("Invalid buffer size \"%s\": Invalid argument", value)
+			case name == "nrequests" && err == nil && n < 1:
+				return fmt.Errorf("Invalid number of requests \"%s\": too small", value)
+			case name == "nrequests" && err == nil:
+				return fmt.Errorf("Invalid number of requests \"%s\": too large", value)
+			case name == "nrequests":
+				return fmt.Errorf("Invalid number of requests \"%s\": invalid", value)
+			default:
+				return errors.New("Invalid -X option")
+			}
 		case 'a':
 			o.resume = true
 		case 'f':
@@ -110,9 +133,11 @@ func parseArgs(args []string) (*options, error) {
 			line = "LogLevel DEBUG1"
 		case 'B', 'R', 'l':
 			n, err := strconv.Atoi(val)
-			if err != nil || n < 1 {
-				what := map[byte]string{'B': "Invalid buffer size", 'R': "Invalid number of requests",
-					'l': "Invalid bandwidth limit"}[opt]
+			switch {
+			case opt == 'l' && (err != nil || n < 1 || n > 100*1024*1024):
+				return errUsage
+			case err != nil || n < 1:
+				what := map[byte]string{'B': "Invalid buffer size", 'R': "Invalid number of requests"}[opt]
 				return fmt.Errorf("%s \"%s\"", what, val)
 			}
 			switch opt {
@@ -174,6 +199,25 @@ func parseArgs(args []string) (*options, error) {
 }
 
 var errUsage = errors.New("usage")
+
+// scaledNumber reads a size as scan_scaled does: digits, then at most a
+// unit (B, K, M, G; either case) that multiplies them by 1024s.
+func scaledNumber(s string) (int64, error) {
+	digits := strings.TrimRight(s, "bBkKmMgG")
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || len(s)-len(digits) > 1 {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	switch strings.ToUpper(s[len(digits):]) {
+	case "K":
+		n <<= 10
+	case "M":
+		n <<= 20
+	case "G":
+		n <<= 30
+	}
+	return n, nil
+}
 
 // destination is what sftp makes of its operand: [user@]host[:path], or
 // sftp://[user@]host[:port][/path].
@@ -390,7 +434,19 @@ func (s *session) attach() int {
 			}
 		}
 	}
-	if err != nil {
+	var ee *exec.Error
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &ee) || errors.As(err, &pe) && pe.Op == "fork/exec":
+		// As sftp's child words a failed exec, before the end.
+		why := cli.ErrnoText(err)
+		if errors.Is(err, exec.ErrNotFound) {
+			why = "No such file or directory" // execvp's ENOENT
+		}
+		fmt.Fprintf(s.e.Stderr, "exec: %s: %s\n", argv[0], why)
+		s.errorf("Connection closed")
+		return exitConnection
+	case err != nil:
 		s.errorf("Couldn't initialise connection to server: %v", err)
 		return exitConnection
 	}

@@ -172,6 +172,9 @@ func workTree(t *testing.T, seed []byte) string {
 		os.Chmod(p, f.mode)
 	}
 	os.Symlink("a.txt", filepath.Join(root, "R", "link"))
+	// Symlinks inside trees, which get -r and put -r pass over.
+	os.Symlink("z.txt", filepath.Join(root, "R", "sub", "zlink"))
+	os.Symlink("one", filepath.Join(root, "L", "up", "onelink"))
 	// Times last, directories after their contents.
 	for i, name := range []string{"R/a.txt", "R/with space.txt", "R/ünï.txt", "R/big.bin", "R/cut2.bin", "R/.hidden",
 		"R/sub/z.txt", "R/sub/deep/f", "R/sub/deep", "R/sub", "L/up/one", "L/up/inner/two", "L/up/inner", "L/up", "R"} {
@@ -582,4 +585,41 @@ func TestStdinSameAsSFTP(t *testing.T) {
 			compareBatch(t, cmds, tc.code, func(_, b string) []string { return tc.args(b) })
 		})
 	}
+}
+
+// TestCommandLineSameAsSFTP: sftp's flags that tune the session work
+// (-B, -R, -X), and bad values and a server that cannot run end the run
+// with sftp's message and status.
+func TestCommandLineSameAsSFTP(t *testing.T) {
+	server := sshtest.RequirePeer(t, sshtest.PeerSFTPServer)
+	const batch = "cd @R@\nlcd @L@\nget big.bin\nput full.bin\nls\n"
+	for _, tc := range []struct {
+		name string
+		code int
+		args []string
+	}{
+		{"-B -R", 0, []string{"-B", "1000", "-R", "2", "-D", server}},
+		{"-X", 0, []string{"-X", "buffer=4k", "-X", "nrequests=3", "-D", server}},
+		{"-X nrequests=0", 255, []string{"-X", "nrequests=0", "-D", server}},
+		{"-X buffer=abc", 255, []string{"-X", "buffer=abc", "-D", server}},
+		{"-X other", 255, []string{"-X", "other=1", "-D", server}},
+		{"-B 0", 255, []string{"-B", "0", "-D", server}},
+		{"-R x", 255, []string{"-R", "x", "-D", server}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			compareBatch(t, batch, tc.code, func(_, b string) []string { return append(tc.args, "-b", b) })
+		})
+	}
+	// sftp itself sometimes dies of SIGPIPE writing to a server that
+	// never ran, so ours is checked against what it prints otherwise.
+	for _, d := range []struct{ cmd, why string }{
+		{"/nonexistent/sftp-server", "No such file or directory"}, {"/etc/passwd", "Permission denied"}} {
+		r := paramigoSFTP(t, "-b", "/dev/null", "-D", d.cmd)
+		if want := "exec: " + d.cmd + ": " + d.why + "\nConnection closed\r\n"; r.code != 255 || r.stderr != want {
+			t.Errorf("-D %s: exit %d, %q; want 255, %q", d.cmd, r.code, r.stderr, want)
+		}
+	}
+	t.Run("-b missing", func(t *testing.T) {
+		compareBatch(t, "", 255, func(root, _ string) []string { return []string{"-b", root + "/nothere", "-D", server} })
+	})
 }
