@@ -181,6 +181,7 @@ func (t *Transport) runServerAuth(ctx context.Context) (*Permissions, error) {
 		t.log.Debug("ssh: authentication refused", "user", req.User, "method", req.Method, "why", d.why)
 		s.logDecision(&req, d, s.offered)
 		limit := s.state.Failed(req.Method)
+		t.authAttempted = t.authAttempted || s.state.Failures() > 0
 		if req.Method != msg.MethodNone {
 			if err := s.delay(d.since); err != nil {
 				return nil, err

@@ -2,21 +2,19 @@ package paramigo
 
 import (
 	"context"
+	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 )
 
 // ErrServerClosed is returned by Serve after Shutdown or Close.
 var ErrServerClosed = errors.New("paramigo: server closed")
-
-// DefaultMaxStartups bounds connections that have not finished
-// authenticating (sshd's MaxStartups): more are refused at once, so a
-// flood of half-open connections cannot exhaust the server.
-const DefaultMaxStartups = 64
 
 // Server accepts SSH connections and hands their channels to a Handler:
 // net/http's Server, for SSH (paramiko's start_server loop around a
@@ -27,24 +25,44 @@ type Server struct {
 	// Handler serves the channels and global requests of authenticated
 	// connections. Nil refuses every channel.
 	Handler Handler
-	// MaxStartups bounds unauthenticated connections; zero means
-	// DefaultMaxStartups.
-	MaxStartups int
+	// MaxStartups bounds connections that have not authenticated
+	// (sshd's MaxStartups start:rate:full, with random early drop; the
+	// zero value is DefaultStartups, 10:30:100). How long each may take
+	// is Config.HandshakeTimeout, sshd's LoginGraceTime. See
+	// preauth_defence.go for all the pre-authentication defences.
+	MaxStartups Startups
+	// PerSourceMaxStartups bounds them per source netblock (zero: no
+	// bound, sshd's "none").
+	PerSourceMaxStartups int
+	// PerSourceNetBlockSize is how much of an address names its source
+	// (zero: the whole address).
+	PerSourceNetBlockSize NetBlockSize
+	// PerSourcePenalties refuses new connections from sources whose
+	// connections keep failing before authentication (OpenSSH 9.8's,
+	// on by default with its durations; Disabled turns it off).
+	PerSourcePenalties PerSourcePenalties
 	// Logger receives the server's log (nil: Config.Logger): sshd's
 	// lines for authentication, sessions and the end of each connection,
-	// why a connection failed before authentication, and refusals at
-	// MaxStartups. It replaces Config.Logger for the connections the
-	// Server runs, so one logger set here sees everything.
+	// why a connection failed before authentication, refusals at
+	// MaxStartups and penalties. It replaces Config.Logger for the
+	// connections the Server runs, so one logger set here sees everything.
 	Logger *slog.Logger
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
 	conns     map[*Transport]struct{}
 	startups  int
-	closed    bool
-	wg        sync.WaitGroup
-	ctx       context.Context
-	cancel    context.CancelFunc
+	perSource map[netip.Prefix]int // unauthenticated connections per source
+	penalties *penaltyTable
+	rng       *rand.Rand // random early drop; per server, under mu
+	// MaxStartups throttling, for sshd's log lines about it.
+	throttling bool
+	firstDrop  time.Time
+	dropped    int
+	closed     bool
+	wg         sync.WaitGroup
+	ctx        context.Context
+	cancel     context.CancelFunc
 }
 
 // Handler serves one authenticated connection's channels and global
@@ -69,6 +87,11 @@ func (s *Server) init() {
 	if s.listeners == nil {
 		s.listeners = map[net.Listener]struct{}{}
 		s.conns = map[*Transport]struct{}{}
+		s.perSource = map[netip.Prefix]int{}
+		s.penalties = newPenaltyTable(s.PerSourcePenalties)
+		var seed [32]byte
+		crand.Read(seed[:])
+		s.rng = rand.New(rand.NewChaCha8(seed))
 		s.ctx, s.cancel = context.WithCancel(context.Background())
 	}
 }
@@ -118,44 +141,109 @@ func (s *Server) Serve(l net.Listener) error {
 			return err
 		}
 		delay = 0
-		max := s.MaxStartups
-		if max == 0 {
-			max = DefaultMaxStartups
+		if src, ok := s.admit(c); ok {
+			go s.serveConn(c, src)
 		}
-		s.mu.Lock()
-		if n := s.startups; n >= max {
-			s.mu.Unlock()
-			host, port := peerAddr(c.RemoteAddr())
-			lhost, lport := peerAddr(c.LocalAddr())
-			s.log().Info(fmt.Sprintf("drop connection #%d from [%s]:%d on [%s]:%d past MaxStartups", n, host, port, lhost, lport),
-				"remote", host, "port", port, "max_startups", max)
-			c.Close()
-			continue
-		}
-		s.startups++
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go s.serveConn(c)
 	}
 }
 
-func (s *Server) serveConn(c net.Conn) {
-	defer s.wg.Done()
-	t, err := newServerTransport(s.ctx, c, s.Config, s.log())
-	s.mu.Lock()
-	s.startups--
-	if err == nil && s.closed {
-		err = ErrServerClosed
+// notAllowed is what sshd writes to a connection it refuses before its
+// identification line (OpenSSH 9.8; 9.2 said "Exceeded MaxStartups").
+const notAllowed = "Not allowed at this time\r\n"
+
+// admit decides whether a new connection is served, as sshd's
+// drop_connection does: a penalised source first, then MaxStartups with
+// random early drop, then PerSourceMaxStartups. A refused connection
+// gets sshd's line and is closed; an admitted one counts as a startup
+// (and for its source) until it authenticates or ends.
+func (s *Server) admit(c net.Conn) (src netip.Prefix, ok bool) {
+	now := time.Now()
+	ap, isIP := remoteAddrPort(c.RemoteAddr())
+	if isIP {
+		src = s.PerSourceNetBlockSize.source(ap.Addr())
 	}
-	if err == nil {
-		s.conns[t] = struct{}{}
+	full := s.MaxStartups.resolved()
+	var events []logEvent
+	s.mu.Lock()
+	n := s.startups
+	reason, first, allowed := s.penalties.check(ap.Addr(), src, now)
+	level := slog.LevelDebug
+	switch {
+	case !allowed:
+		if first {
+			level = slog.LevelInfo
+		}
+	case full.drop(n, s.rng.IntN) || isIP && s.PerSourceMaxStartups > 0 && s.perSource[src] >= s.PerSourceMaxStartups:
+		if !s.throttling {
+			s.throttling, s.firstDrop, s.dropped = true, now, 0
+			events = append(events, logEvent{slog.LevelWarn, "beginning MaxStartups throttling", []any{"max_startups", full.String()}})
+		}
+		s.dropped++
+		reason, level, allowed = "past MaxStartups", slog.LevelInfo, false
+	default:
+		if s.throttling && n < full.Start-1 {
+			s.throttling = false
+			events = append(events, logEvent{slog.LevelInfo, fmt.Sprintf("exited MaxStartups throttling after %s, %d connections dropped",
+				now.Sub(s.firstDrop).Round(time.Second), s.dropped), []any{"dropped", s.dropped}})
+		}
+		s.startups++
+		if isIP && s.PerSourceMaxStartups > 0 {
+			s.perSource[src]++
+		}
+		s.wg.Add(1)
 	}
 	s.mu.Unlock()
+	if !allowed {
+		host, port := peerAddr(c.RemoteAddr())
+		lhost, lport := peerAddr(c.LocalAddr())
+		events = append(events, logEvent{level, fmt.Sprintf("drop connection #%d from [%s]:%d on [%s]:%d %s", n, host, port, lhost, lport, reason),
+			[]any{"remote", host, "port", port, "startups", n, "max_startups", full.String(), "reason", reason}})
+	}
+	s.logEvents(events)
+	if !allowed {
+		// Best effort, as sshd's: a fresh socket's buffer takes it at once.
+		c.SetWriteDeadline(now.Add(100 * time.Millisecond))
+		c.Write([]byte(notAllowed))
+		c.Close()
+	}
+	return src, allowed
+}
+
+func (s *Server) logEvents(events []logEvent) {
+	for _, e := range events {
+		s.log().Log(context.Background(), e.level, e.msg, e.attrs...)
+	}
+}
+
+func (s *Server) serveConn(c net.Conn, src netip.Prefix) {
+	defer s.wg.Done()
+	t, err := newServerTransport(s.ctx, c, s.Config, s.log())
+	var events []logEvent
+	s.mu.Lock()
+	s.startups--
+	if src.IsValid() && s.PerSourceMaxStartups > 0 {
+		if s.perSource[src]--; s.perSource[src] <= 0 {
+			delete(s.perSource, src)
+		}
+	}
+	shutDown := err == nil && s.closed
+	if err == nil && !shutDown {
+		s.conns[t] = struct{}{}
+	}
+	if err != nil && t != nil && !s.closed && src.IsValid() {
+		// It never authenticated: its source pays for how it ended. A
+		// transport that never started was our own misconfiguration.
+		ap, _ := remoteAddrPort(c.RemoteAddr())
+		events = s.penalties.penalise(ap.Addr(), src, preauthPenalty(err, t.authAttempted), time.Now())
+	}
+	s.mu.Unlock()
+	s.logEvents(events)
+	if shutDown {
+		t.Close()
+		return
+	}
 	if err != nil {
 		// The transport has logged why, unless it never started.
-		if t != nil {
-			t.Close()
-		}
 		return
 	}
 	defer func() {

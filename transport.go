@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/paramigo/paramigo/internal/cipher"
@@ -21,8 +22,12 @@ import (
 
 // Limits on what a peer can make us hold.
 const (
-	// maxAuthQueue bounds messages waiting for the authentication code.
-	maxAuthQueue = 64
+	// maxAuthQueue bounds messages waiting for the authentication code,
+	// and maxAuthQueueBytes their size beyond the first: without it, a
+	// peer that has not authenticated could park 64 packets of 256 KiB
+	// each (16 MiB) on us while a slow check runs.
+	maxAuthQueue      = 64
+	maxAuthQueueBytes = 64 << 10
 	// maxPendingOut bounds replies the reader goroutine queues while a key
 	// exchange holds other traffic back.
 	maxPendingOut = 1024
@@ -85,11 +90,16 @@ type Transport struct {
 
 	firstKex chan struct{} // closed when the first key exchange completes
 
-	authQueue chan []byte
-	authDone  chan struct{} // closed when authentication has succeeded
-	authOnce  sync.Once
-	user      string
-	perms     *Permissions
+	authQueue  chan []byte
+	authQueued atomic.Int64  // bytes in authQueue
+	authDone   chan struct{} // closed when authentication has succeeded
+	authOnce   sync.Once
+	user       string
+	perms      *Permissions
+	// authAttempted: a server's client failed an authentication attempt
+	// that MaxAuthTries counts (set and read by the authenticating
+	// goroutine).
+	authAttempted bool
 
 	mux *mux
 	fwd forwards
@@ -696,6 +706,10 @@ func (t *Transport) handlePacket(p []byte) error {
 			t.authCompression()
 			t.mux.rtt.start(t.mux)
 		}
+		if q := t.authQueued.Load(); q > 0 && q+int64(len(p)) > maxAuthQueueBytes {
+			return t.protocolError(DisconnectProtocolError, errors.New("too many authentication messages queued"))
+		}
+		t.authQueued.Add(int64(len(p)))
 		select {
 		case t.authQueue <- append([]byte(nil), p...):
 			return nil
@@ -749,11 +763,13 @@ func (t *Transport) markAuthenticated() {
 func (t *Transport) readAuthPacket(ctx context.Context) ([]byte, error) {
 	select {
 	case p := <-t.authQueue:
+		t.authQueued.Add(-int64(len(p)))
 		return p, nil
 	case <-t.done:
 		// Drain what arrived before the close.
 		select {
 		case p := <-t.authQueue:
+			t.authQueued.Add(-int64(len(p)))
 			return p, nil
 		default:
 		}

@@ -19,11 +19,17 @@ import (
 //
 // It is paramiko's Transport.start_server with a ServerInterface.
 func NewServerTransport(ctx context.Context, conn net.Conn, config *ServerConfig) (*Transport, error) {
-	return newServerTransport(ctx, conn, config, nil)
+	t, err := newServerTransport(ctx, conn, config, nil)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // newServerTransport is NewServerTransport logging to log instead of
-// config's Logger, when log is set (a Server's Logger).
+// config's Logger, when log is set (a Server's Logger). On an error after
+// the transport started it returns the closed transport too, for what it
+// learnt (authAttempted: the Server's penalties).
 func newServerTransport(ctx context.Context, conn net.Conn, config *ServerConfig, log *slog.Logger) (*Transport, error) {
 	// A server that cannot serve anyone says so on every connection.
 	misconfigured := func(err error) (*Transport, error) {
@@ -52,14 +58,14 @@ func newServerTransport(ctx context.Context, conn net.Conn, config *ServerConfig
 	}
 	if err := t.handshake(ctx); err != nil {
 		t.logPreauthFailure(err)
-		return nil, err
+		return t, err
 	}
 	perms, err := t.serveAuthPermissions(ctx)
 	if err != nil {
 		t.Close()
 		<-t.done
 		t.logPreauthFailure(err)
-		return nil, err
+		return t, err
 	}
 	if perms == nil {
 		perms = &Permissions{}

@@ -30,7 +30,7 @@ import (
 )
 
 const serveHelp = `usage: paramigo serve [--listen ADDR] [--host-key FILE]... [--authorized-keys FILE] [--root DIR]
-                      [--grace DURATION] [--no-password]
+                      [--grace DURATION] [--no-password] [-o Keyword=value]...
 
 Runs an SSH server: exec, shell with a PTY, SFTP (sftp, scp), local/remote port
 forwarding and agent forwarding (ssh -A) on loopback. With no arguments it listens on 127.0.0.1:2222,
@@ -63,6 +63,17 @@ name is accepted).
 
 SIGINT or SIGTERM stops accepting connections and lets running sessions
 finish for up to --grace, then closes them.
+
+Connections that have not authenticated are held back as sshd holds them,
+with its defaults: LoginGraceTime 120, MaxAuthTries 6, MaxStartups
+10:30:100 (random early drop) and OpenSSH 9.8's PerSourcePenalties (a
+source whose connections fail authentication, hang up without trying,
+time out or break the protocol is refused before the identification
+line for a growing time; authenticated connections are never touched).
+-o sets them with sshd_config's keywords and values, as sshd -o does:
+LoginGraceTime, MaxAuthTries, MaxStartups, PerSourceMaxStartups,
+PerSourceNetBlockSize, PerSourcePenalties, PerSourcePenaltyExemptList
+(e.g. -o PerSourcePenaltyExemptList=10.0.0.0/8 for a monitoring network).
 `
 
 // multiFlag collects a repeatable flag.
@@ -90,6 +101,7 @@ func flags(o *Options, w io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.Root, "root", "", "working directory for sessions, and all that SFTP reaches (default: your home, and SFTP reaches the whole system)")
 	fs.DurationVar(&o.Grace, "grace", 10*time.Second, "how long running sessions may finish on shutdown")
 	fs.BoolVar(&o.NoPassword, "no-password", false, "offer no password, only keys")
+	fs.Var((*multiFlag)(&o.ServerOptions), "o", "sshd_config `Keyword=value` for the pre-authentication limits (repeatable)")
 	return fs
 }
 
@@ -127,6 +139,7 @@ type Options struct {
 	Root           string   // --root
 	Grace          time.Duration
 	NoPassword     bool
+	ServerOptions  []string // -o Keyword=value, sshd_config's
 	// Ready, when set, learns the bound address once the server listens
 	// and has printed how to connect (tests run it on port 0).
 	Ready func(addr string)
@@ -208,6 +221,19 @@ func Serve(ctx context.Context, e *cli.Env, o Options) int {
 	logger := slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	checker.Logger = logger
 	srv := &paramigo.Server{Config: cfg, Handler: &mux, Logger: logger}
+	for _, opt := range o.ServerOptions {
+		// sshd -o takes "Keyword=value" and "Keyword value".
+		k, v, ok := strings.Cut(opt, "=")
+		if !ok {
+			k, v, ok = strings.Cut(strings.TrimSpace(opt), " ")
+		}
+		if !ok {
+			return fail(fmt.Errorf("-o %q: want Keyword=value", opt))
+		}
+		if err := srv.SetOption(strings.TrimSpace(k), strings.TrimSpace(v)); err != nil {
+			return fail(err)
+		}
+	}
 
 	listen := o.Listen
 	if listen == "" {
