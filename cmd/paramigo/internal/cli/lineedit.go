@@ -24,8 +24,14 @@ const historySize = 100
 // sftp's editline does: left and right (^B ^F), home and end (^A ^E),
 // backspace and delete (^D), ^U the whole line, ^K to its end, ^W the
 // word before the cursor, ^L to redraw, up and down (^P ^N) through the
-// history, ^C to start over and ^D on an empty line for the end.
+// history, Tab to complete, ^C to start over and ^D on an empty line for
+// the end.
 type LineEditor struct {
+	// Complete, when set, is what Tab does: given the line before and
+	// after the cursor, it returns the text to insert at the cursor and,
+	// when there is a choice, the candidates to list under the line.
+	Complete func(before, after string) (insert string, candidates []string)
+
 	tty     *os.File
 	in      *bufio.Reader
 	out     io.Writer
@@ -181,6 +187,17 @@ func (e *LineEditor) edit(prompt string) (string, error) {
 			s.deleteRange(s.wordStart(), s.pos)
 		case 0x0c: // ^L
 			io.WriteString(e.out, "\x1b[H\x1b[2J")
+		case '\t':
+			if e.Complete == nil {
+				continue
+			}
+			insert, list := e.Complete(string(s.buf[:s.pos]), string(s.buf[s.pos:]))
+			if len(list) > 0 {
+				io.WriteString(e.out, "\r\n"+e.columns(list))
+			}
+			for _, r := range insert {
+				s.insert(r)
+			}
 		case 0x10: // ^P
 			recall(hist - 1)
 			continue
@@ -273,6 +290,32 @@ func (e *LineEditor) csi(s *editState, params string, final byte) byte {
 		}
 	}
 	return 0
+}
+
+// columns lays candidates out as sftp lists completions: as many
+// columns of the widest as the terminal holds, each line ended for a
+// terminal in raw mode.
+func (e *LineEditor) columns(list []string) string {
+	width := 80
+	if e.tty != nil {
+		if cols, _, _, _, err := TerminalSize(e.tty); err == nil && cols > 0 {
+			width = cols
+		}
+	}
+	longest := 0
+	for _, c := range list {
+		longest = max(longest, len(c))
+	}
+	columns := max(width/(longest+2), 1)
+	colspace := min(width/columns, width)
+	var b strings.Builder
+	for i, c := range list {
+		b.WriteString(c + strings.Repeat(" ", max(colspace-len(c), 0)))
+		if (i+1)%columns == 0 || i == len(list)-1 {
+			b.WriteString("\r\n")
+		}
+	}
+	return b.String()
 }
 
 // enter keeps a line in the history (not blank ones, nor the line just

@@ -130,3 +130,35 @@ func TestLineEditorHistoryBound(t *testing.T) {
 		t.Errorf("%d lines kept, the oldest %q", len(h), h[0])
 	}
 }
+
+// TestLineEditorTab: Tab asks Complete with the text either side of the
+// cursor, inserts what it returns there and lists its candidates under
+// the line in columns, then draws the line again; without Complete it
+// does nothing.
+func TestLineEditorTab(t *testing.T) {
+	e, out := editor("get su\t x\t\r")
+	var asked []string
+	e.Complete = func(before, after string) (string, []string) {
+		asked = append(asked, before+"|"+after)
+		if before == "get su" {
+			return "b/", nil
+		}
+		return "", []string{"alpha", "beta", "gamma"}
+	}
+	line, err := e.edit("sftp> ")
+	if err != nil || line != "get sub/ x" {
+		t.Fatalf("%q, %v", line, err)
+	}
+	if !slices.Equal(asked, []string{"get su|", "get sub/ x|"}) {
+		t.Errorf("asked %q", asked)
+	}
+	// Three names of five letters: 80 columns hold eleven of 7, so one
+	// row, each padded to 80/11 = 7 columns.
+	if !strings.Contains(out.String(), "\r\nalpha  beta   gamma  \r\n\rsftp> get sub/ x\x1b[K") {
+		t.Errorf("the list and the line again: %q", out.String())
+	}
+	e, _ = editor("a\tb\r")
+	if line, _ := e.edit("> "); line != "ab" {
+		t.Errorf("Tab without Complete: %q", line)
+	}
+}

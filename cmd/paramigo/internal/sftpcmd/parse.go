@@ -12,13 +12,24 @@ import (
 // that glob take it literally and the others (unescapeGlob) get it back
 // as typed.
 func splitLine(line string) ([]string, error) {
+	args, _, open := splitWords(line)
+	if open {
+		return nil, errors.New("Unterminated quoted argument")
+	}
+	return args, nil
+}
+
+// splitWords is splitLine that forgives a quote left open, as makeargv's
+// sloppy mode does for completing a line being typed: it also returns
+// the quote the last word started with (0 for none) and whether that
+// quote is still open.
+func splitWords(line string) (args []string, lastQuote byte, open bool) {
 	const (
 		start = iota
 		unquoted
 		single
 		double
 	)
-	var args []string
 	var cur strings.Builder
 	state := start
 	end := func() {
@@ -28,13 +39,11 @@ func splitLine(line string) ([]string, error) {
 	}
 	for i := 0; ; i++ {
 		if i == len(line) {
-			if state == single || state == double {
-				return nil, errors.New("Unterminated quoted argument")
-			}
-			if state == unquoted {
+			open = state == single || state == double
+			if state != start {
 				end()
 			}
-			return args, nil
+			return args, lastQuote, open
 		}
 		c := line[i]
 		switch {
@@ -51,7 +60,9 @@ func splitLine(line string) ([]string, error) {
 				q = double
 			}
 			switch state {
-			case start, unquoted:
+			case start:
+				state, lastQuote = q, c
+			case unquoted:
 				state = q
 			case q:
 				state = unquoted
@@ -87,6 +98,9 @@ func splitLine(line string) ([]string, error) {
 				}
 				break
 			}
+			if state == start {
+				lastQuote = 0
+			}
 			state = unquoted
 			switch next {
 			case '?', '[', '*', '\\':
@@ -102,10 +116,10 @@ func splitLine(line string) ([]string, error) {
 			if state == unquoted {
 				end()
 			}
-			return args, nil
+			return args, lastQuote, false
 		default:
 			if state == start {
-				state = unquoted
+				state, lastQuote = unquoted, 0
 			}
 			if (state == single || state == double) && (c == '?' || c == '[' || c == '*') {
 				cur.WriteByte('\\')

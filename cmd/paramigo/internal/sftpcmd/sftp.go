@@ -549,6 +549,7 @@ func (s *session) run(in io.Reader, start string) int {
 	var next func() (string, error)
 	if tty {
 		ed := cli.NewLineEditor(in.(*os.File), s.e.Stdout)
+		ed.Complete = s.complete
 		next = func() (string, error) {
 			for {
 				line, err := ed.ReadLine("sftp> ")

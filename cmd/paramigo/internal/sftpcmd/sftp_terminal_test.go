@@ -38,7 +38,8 @@ func waitPrompt(t *testing.T, term *clitest.Terminal, n int) {
 
 // TestInteractiveLineEditing types on a pseudo-terminal as a user would:
 // a command mistyped and mended with backspace, home and the delete key,
-// another, then the first recalled with the up arrow twice; the session
+// a path completed with Tab, another command, then the first recalled
+// with the up arrow three times; the session
 // runs what the edited lines say, ^C stops a transfer and leaves the
 // session at its prompt, and ^D ends it with status 0.
 func TestInteractiveLineEditing(t *testing.T) {
@@ -65,20 +66,25 @@ func TestInteractiveLineEditing(t *testing.T) {
 	typeKeys("lpwdd\x7f" + home + del + "\r") // "pwd"
 	scr.WaitFor(t, "Remote working directory: "+dir+"\r\n", 1)
 	waitPrompt(t, term, 2)
-	typeKeys(`cd "sub dirx"` + left + "\x7f" + "\r") // cd "sub dir"
+	typeKeys("ls -1 s\t") // Tab completes the directory, escaped
+	scr.WaitFor(t, `sftp> ls -1 sub\ dir/`, 1)
+	typeKeys("\r")
+	scr.WaitFor(t, "\r\nsub dir/big\r\n", 1)
 	waitPrompt(t, term, 3)
-	typeKeys(up + up) // back past the cd to pwd
+	typeKeys(`cd "sub dirx"` + left + "\x7f" + "\r") // cd "sub dir"
+	waitPrompt(t, term, 4)
+	typeKeys(up + up + up) // back past the cd and the ls to pwd
 	scr.WaitFor(t, "\rsftp> pwd\x1b[K", 1)
 	typeKeys("\r")
 	scr.WaitFor(t, "Remote working directory: "+dir+"/sub dir\r\n", 1)
-	waitPrompt(t, term, 4)
+	waitPrompt(t, term, 5)
 	// ^C during a transfer ends the transfer, not the session.
 	typeKeys("get big /dev/null\r")
 	scr.WaitFor(t, "Fetching "+dir+"/sub dir/big to /dev/null", 1)
 	time.Sleep(50 * time.Millisecond)
 	typeKeys("\x03")
 	scr.WaitFor(t, "Interrupt", 1)
-	waitPrompt(t, term, 5)
+	waitPrompt(t, term, 6)
 	typeKeys("\x04")
 	if code := term.Wait(t); code != 0 {
 		t.Errorf("exit %d", code)

@@ -235,6 +235,9 @@ var (
 
 func normalize(s, root string) string {
 	s = strings.ReplaceAll(s, root, "ROOT")
+	// sftp's SIGCHLD handler says this when its ssh ends before sftp
+	// does, which after a fetch is a race sftp sometimes loses.
+	s = strings.ReplaceAll(s, "\rConnection closed.  \n", "")
 	s = recent.ReplaceAllString(s, "RECENT ")
 	return dfFigures.ReplaceAllString(s, "$1 FIGURES")
 }
