@@ -97,7 +97,10 @@ func TestHelp(t *testing.T) {
 	if code, stdout, _ = runMain("help"); code != 0 || !strings.Contains(stdout, "  keygen ") {
 		t.Errorf("help: exit %d, %q", code, stdout)
 	}
-	if code, _, stderr := runMain("help", "sftp"); code != 2 || !strings.Contains(stderr, `unknown command "sftp"`) {
-		t.Errorf("help sftp: exit %d, %q", code, stderr)
+	if code, stdout, _ := runMain("help", "sftp"); code != 0 || !strings.HasPrefix(stdout, "usage: paramigo sftp ") {
+		t.Errorf("help sftp: exit %d, %q", code, stdout)
+	}
+	if code, _, stderr := runMain("help", "run"); code != 2 || !strings.Contains(stderr, `unknown command "run"`) {
+		t.Errorf("help run: exit %d, %q", code, stderr)
 	}
 }
