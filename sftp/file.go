@@ -218,7 +218,7 @@ func (f *RemoteFile) nextData(ctx context.Context) ([]byte, error) {
 		f.next = f.off
 		f.window = max(f.window, 2)
 	}
-	for len(f.ahead) < min(f.window, f.c.inFlight) {
+	for len(f.ahead) < min(f.window, f.c.readAhead()) {
 		ch, err := f.sendRead(f.next, f.c.readLen)
 		if err != nil {
 			return nil, err
@@ -239,7 +239,7 @@ func (f *RemoteFile) nextData(ctx context.Context) ([]byte, error) {
 		// A short reply: the READs behind it asked for the wrong offsets.
 		f.dropAhead()
 	} else {
-		f.window = min(2*f.window, f.c.inFlight)
+		f.window = min(2*f.window, f.c.readAhead())
 	}
 	f.pending, f.held = data, d
 	return data, nil
