@@ -38,7 +38,10 @@ type Config struct {
 	RekeyBytes    int64
 	RekeyInterval time.Duration
 	// HandshakeTimeout bounds the handshake and authentication; zero
-	// means DefaultHandshakeTimeout, negative disables.
+	// means DefaultHandshakeTimeout, negative disables. On a server it is
+	// sshd's LoginGraceTime (Server.SetOption sets it by that name), and
+	// a client that runs out of it costs its source a penalty (see
+	// PerSourcePenalties).
 	HandshakeTimeout time.Duration
 	// Version replaces the software part of the identification line
 	// ("SSH-2.0-" + Version).

@@ -501,6 +501,9 @@ func TestMaxStartupsFull(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	lc.waitFor(t, func(r logRecord) bool {
+		return strings.HasPrefix(r.msg, "exited MaxStartups throttling after ") && strings.HasSuffix(r.msg, " connections dropped")
+	})
 	for i := range 3 {
 		tr, err := loginFrom(t, "127.0.6.2", addr, "secret")
 		if err != nil {
