@@ -567,7 +567,8 @@ func ParseAddressList(v string) ([]netip.Prefix, error) {
 // LoginGraceTime and MaxAuthTries (on s.Config), MaxStartups,
 // PerSourceMaxStartups, PerSourceNetBlockSize, PerSourcePenalties and
 // PerSourcePenaltyExemptList. Keywords are case-insensitive; an unknown
-// keyword or a bad value is an error wrapping ErrBadServerOption.
+// keyword or a bad value is an error wrapping ErrBadServerOption. Like
+// the fields it sets, it takes effect for a Server not yet serving.
 func (s *Server) SetOption(keyword, value string) error {
 	bad := func(what string) error {
 		return fmt.Errorf("%w: %s %q: %s", ErrBadServerOption, keyword, value, what)
