@@ -238,20 +238,16 @@ type pendingChunk struct {
 	n   int
 }
 
-// putStriped writes the chunks s hands out from src into the remote
-// handle of f, with f's session keeping its WRITEs in flight.
-func putStriped(ctx context.Context, f *RemoteFile, src io.ReaderAt, s *stripes) {
-	c := f.c
-	buf := make([]byte, s.chunk)
+// drive runs one session's part of a striped copy: it takes chunks from
+// s and sends a request for each (send), keeping the session's share in
+// flight, and hands each reply in order to reply, which reports the
+// chunk landed or the copy failed.
+func (s *stripes) drive(ctx context.Context, c *Client, send func(off int64, n int) (<-chan Packet, error), reply func(pendingChunk)) {
 	var q []pendingChunk
 	pop := func() {
 		h := q[0]
 		q = q[1:]
-		if err := f.writeReply(ctx, h.ch); err != nil {
-			s.fail(pathErr("write", f.name, err))
-			return
-		}
-		s.done(h.off, h.n)
+		reply(h)
 	}
 	for {
 		if err := ctx.Err(); err != nil {
@@ -269,17 +265,9 @@ func putStriped(ctx context.Context, f *RemoteFile, src io.ReaderAt, s *stripes)
 			}
 			break
 		}
-		k, err := src.ReadAt(buf[:n], off)
-		if k < n {
-			if err == nil || err == io.EOF {
-				err = fmt.Errorf("%w: source ended at %d, before its size", io.ErrUnexpectedEOF, off+int64(k))
-			}
-			s.fail(err)
-			break
-		}
-		ch, err := c.send(&Write{Handle: f.handle, Offset: uint64(off), Data: buf[:n]})
+		ch, err := send(off, n)
 		if err != nil {
-			s.fail(pathErr("write", f.name, err))
+			s.fail(err)
 			break
 		}
 		q = append(q, pendingChunk{ch, off, n})
@@ -289,20 +277,43 @@ func putStriped(ctx context.Context, f *RemoteFile, src io.ReaderAt, s *stripes)
 	}
 }
 
+// putStriped writes the chunks s hands out from src into the remote
+// handle of f, with f's session keeping its WRITEs in flight.
+func putStriped(ctx context.Context, f *RemoteFile, src io.ReaderAt, s *stripes) {
+	buf := make([]byte, s.chunk)
+	s.drive(ctx, f.c, func(off int64, n int) (<-chan Packet, error) {
+		k, err := src.ReadAt(buf[:n], off)
+		if k < n {
+			if err == nil || err == io.EOF {
+				err = fmt.Errorf("%w: source ended at %d, before its size", io.ErrUnexpectedEOF, off+int64(k))
+			}
+			return nil, err
+		}
+		// The packet is copied out as it is sent, so one buffer serves.
+		ch, err := f.c.send(&Write{Handle: f.handle, Offset: uint64(off), Data: buf[:n]})
+		return ch, pathErr("write", f.name, err)
+	}, func(h pendingChunk) {
+		if err := f.writeReply(ctx, h.ch); err != nil {
+			s.fail(pathErr("write", f.name, err))
+			return
+		}
+		s.done(h.off, h.n)
+	})
+}
+
 // getStriped reads the chunks s hands out from the remote handle of f
 // into dst, with f's session keeping its READs in flight. A short reply
 // before the end is completed by asking for the rest.
 func getStriped(ctx context.Context, f *RemoteFile, dst io.WriterAt, s *stripes) {
-	c := f.c
-	var q []pendingChunk
-	pop := func() {
-		h := q[0]
-		q = q[1:]
+	s.drive(ctx, f.c, func(off int64, n int) (<-chan Packet, error) {
+		ch, err := f.sendRead(off, n)
+		return ch, pathErr("read", f.name, err)
+	}, func(h pendingChunk) {
 		off, want := h.off, h.n
 		data, d, err := f.dataReply(ctx, h.ch, want)
 		for err == nil {
 			_, err = dst.WriteAt(data, off)
-			c.putReply(d)
+			f.c.putReply(d)
 			if err != nil {
 				break
 			}
@@ -320,33 +331,7 @@ func getStriped(ctx context.Context, f *RemoteFile, dst io.WriterAt, s *stripes)
 			err = fmt.Errorf("%w: the file ended at %d, before its size", io.ErrUnexpectedEOF, off)
 		}
 		s.fail(pathErr("read", f.name, err))
-	}
-	for {
-		if err := ctx.Err(); err != nil {
-			s.fail(err)
-		}
-		if len(q) >= min(c.inFlight, s.perStream) {
-			pop()
-			continue
-		}
-		off, n, ok, more := s.take(len(q) == 0)
-		if !ok {
-			if more && len(q) > 0 {
-				pop()
-				continue
-			}
-			break
-		}
-		ch, err := f.sendRead(off, n)
-		if err != nil {
-			s.fail(pathErr("read", f.name, err))
-			break
-		}
-		q = append(q, pendingChunk{ch, off, n})
-	}
-	for len(q) > 0 {
-		pop()
-	}
+	})
 }
 
 // runStriped runs one copy over the sessions' open handles at once and
