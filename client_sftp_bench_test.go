@@ -22,18 +22,7 @@ import (
 // connection, a few ms). The project's bench (bench/run.sh -sections
 // sftp) measures the same at 1 GiB with the fairness rules a ratio needs.
 func BenchmarkClientSFTPSSHD(b *testing.B) {
-	e := newClientEnv(b)
-	srv := sshtest.StartSSHD(b, sshtest.SSHDOptions{AuthorizedKeys: []string{e.pub}})
-	e.write(b, fmt.Sprintf("Host mysshd\n\tHostName 127.0.0.1\n\tPort %d\n", srv.Port))
-	base := os.TempDir()
-	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
-		base = "/dev/shm"
-	}
-	dir, err := os.MkdirTemp(base, "pmbench")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { os.RemoveAll(dir) })
+	e, dir, s := sftpBenchEnv(b)
 	const size = 64 << 20
 	data := make([]byte, size)
 	rand.Read(data)
@@ -43,16 +32,6 @@ func BenchmarkClientSFTPSSHD(b *testing.B) {
 	}
 	dst := filepath.Join(dir, "dst")
 	ctx := context.Background()
-	c, err := e.connect(b, "mysshd")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	s, err := c.SFTP(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
 	check := func(b *testing.B) {
 		if st, err := os.Stat(dst); err != nil || st.Size() != size {
 			b.Fatalf("destination: %v %v", st, err)
@@ -83,18 +62,10 @@ func BenchmarkClientSFTPSSHD(b *testing.B) {
 	run("put/openssh", func(b *testing.B) { runSFTPBatch(b, sftpBin, e.config, "put "+src+" "+dst) })
 }
 
-func runSFTPBatch(b *testing.B, sftpBin, config, batch string) {
-	cmd := exec.Command(sftpBin, "-q", "-F", config, "-b", "-", "mysshd")
-	cmd.Stdin = strings.NewReader(batch + "\n")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("sftp %q: %v\n%s", batch, err, out)
-	}
-}
-
-// BenchmarkClientSFTPTreeSSHD: a tree of 2,000 files of 1–8 KiB in 20
-// directories, fetched and sent through a stock sshd by our library
-// (several files in flight) and by OpenSSH's sftp -r, in the same run.
-func BenchmarkClientSFTPTreeSSHD(b *testing.B) {
+// sftpBenchEnv starts sshd for a benchmark, a config naming it "mysshd"
+// for OpenSSH's sftp, a scratch directory (on tmpfs where there is one)
+// and our SFTP client connected through it.
+func sftpBenchEnv(b *testing.B) (*clientEnv, string, *sftp.Client) {
 	e := newClientEnv(b)
 	srv := sshtest.StartSSHD(b, sshtest.SSHDOptions{AuthorizedKeys: []string{e.pub}})
 	e.write(b, fmt.Sprintf("Host mysshd\n\tHostName 127.0.0.1\n\tPort %d\n", srv.Port))
@@ -107,6 +78,32 @@ func BenchmarkClientSFTPTreeSSHD(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { os.RemoveAll(dir) })
+	c, err := e.connect(b, "mysshd")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { c.Close() })
+	s, err := c.SFTP(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return e, dir, s
+}
+
+func runSFTPBatch(b *testing.B, sftpBin, config, batch string) {
+	cmd := exec.Command(sftpBin, "-q", "-F", config, "-b", "-", "mysshd")
+	cmd.Stdin = strings.NewReader(batch + "\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("sftp %q: %v\n%s", batch, err, out)
+	}
+}
+
+// BenchmarkClientSFTPTreeSSHD: a tree of 2,000 files of 1–8 KiB in 20
+// directories, fetched and sent through a stock sshd by our library
+// (several files in flight) and by OpenSSH's sftp -r, in the same run.
+func BenchmarkClientSFTPTreeSSHD(b *testing.B) {
+	e, dir, s := sftpBenchEnv(b)
 	src := filepath.Join(dir, "src")
 	var total int64
 	for i := range 2000 {
@@ -121,16 +118,6 @@ func BenchmarkClientSFTPTreeSSHD(b *testing.B) {
 	}
 	dst := filepath.Join(dir, "dst")
 	ctx := context.Background()
-	c, err := e.connect(b, "mysshd")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer c.Close()
-	s, err := c.SFTP(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer s.Close()
 	sftpBin := sshtest.RequirePeer(b, sshtest.PeerSFTP)
 	run := func(name string, f func(b *testing.B)) {
 		b.Run(name, func(b *testing.B) {
