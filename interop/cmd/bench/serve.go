@@ -30,7 +30,8 @@ func (b *bench) startServeRoot(root string) (*serverProc, error) {
 	}
 	env := append(append([]string{}, b.env...), "SHELL="+b.shell, "HOME="+b.home)
 	return b.startServerProc("paramigo serve", b.o.paramigo, func(addr string) []string {
+		// MaxStartups as the bench's sshd has it (sshd.go).
 		return []string{"serve", "--listen", addr, "--host-key", keyPath,
-			"--authorized-keys", b.authorizedKeys, "--root", root, "--no-password"}
+			"--authorized-keys", b.authorizedKeys, "--root", root, "--no-password", "-o", "MaxStartups=100"}
 	}, env, b.cred)
 }

@@ -63,7 +63,8 @@ func (b *bench) startOurServer(a algos) (*ourServer, error) {
 		return nil, err
 	}
 	o.l = l
-	o.srv = &paramigo.Server{Config: sc, Handler: &mux}
+	// sshd's MaxStartups here is 100 (sshd.go): no early drop below it.
+	o.srv = &paramigo.Server{Config: sc, Handler: &mux, MaxStartups: paramigo.Startups{Start: 100, Rate: 30, Full: 100}}
 	go o.srv.Serve(l)
 	return o, nil
 }
