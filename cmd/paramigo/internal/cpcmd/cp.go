@@ -42,8 +42,10 @@ and -6 the address family, -c the ciphers; -v logs as ssh -v. -l limits
 the bandwidth to limit Kbit/s over the whole run.
 
 When stdout is a terminal, each file shows scp's progress line there
-(name, percent, bytes, rate, time left), ending with the time it took;
--q, or a stdout that is not a terminal, shows nothing. --resume keeps what a destination file
+(name, percent, bytes, rate, time left), ending with the time it took,
+and a tree (-r) one such line for all its files, which go several at
+once; -q, or a stdout that is not a terminal, shows nothing. --resume
+keeps what a destination file
 already holds and copies only the rest, for a copy that was cut short
 (a destination longer than its source is an error).
 
@@ -373,12 +375,17 @@ func (c *copier) copy(ctx context.Context, src, target operand) int {
 	}
 	opts := &sftp.TransferOptions{Preserve: c.args.preserve, Resume: c.args.resume}
 	var finish func()
-	var metered bool
-	opts.Progress, finish, metered = c.progress()
-	if metered {
-		// scp's meter is one file's line at a time, in order; without
-		// one, a tree's files go several at once.
-		opts.Files = 1
+	if m := c.meterUnlessQuiet(); fi.IsDir() && m != nil {
+		// A tree's files go several at once, under one line for the
+		// whole tree.
+		opts.Progress, finish = c.treeProgress(m, baseName(src.path)+"/", c.treeBytes(src))
+	} else {
+		var metered bool
+		opts.Progress, finish, metered = c.progress()
+		if metered {
+			// scp's meter is one file's line at a time, in order.
+			opts.Files = 1
+		}
 	}
 	switch {
 	case src.remote && target.remote:
@@ -446,6 +453,65 @@ func (c *copier) progress() (progress func(name string, done, total int64), fini
 			delete(last, name)
 		}
 	}, finish, m != nil
+}
+
+// meterUnlessQuiet is meter unless -q.
+func (c *copier) meterUnlessQuiet() *cli.Meter {
+	if c.args.quiet {
+		return nil
+	}
+	return c.meter()
+}
+
+// treeBytes adds up the sizes of the regular files under a directory
+// operand, for a tree's progress line; what cannot be read counts nothing
+// (the copy reports it).
+func (c *copier) treeBytes(o operand) int64 {
+	var total int64
+	add := func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				total += info.Size()
+			}
+		}
+		return nil
+	}
+	if o.remote {
+		c.clients[o.dest].Walk(o.path, add)
+	} else {
+		filepath.WalkDir(o.path, add)
+	}
+	return total
+}
+
+// treeProgress is the progress of a whole tree on the terminal: one line
+// for the tree (its name, the percentage of its bytes, the rate, the
+// time left) while its files land several at once, ending with the
+// tree's total and time; -l holds it as it holds single files.
+func (c *copier) treeProgress(m *cli.Meter, name string, total int64) (progress func(string, int64, int64), finish func()) {
+	last := map[string]int64{}
+	var sum int64
+	m.Begin(name, total)
+	return func(file string, done, size int64) {
+			prev, seen := last[file]
+			sum += done - prev
+			if !seen && c.args.resume {
+				// What a resumed file already held counts towards the
+				// tree's share, but was not moved now.
+				prev = done
+			}
+			if c.limit != nil {
+				c.limit.Add(done - prev)
+			}
+			if done >= size {
+				delete(last, file)
+			} else {
+				last[file] = done
+			}
+			m.Update(sum)
+		}, func() {
+			m.End(sum)
+		}
 }
 
 // meter returns a progress meter on stdout when stdout is a terminal:

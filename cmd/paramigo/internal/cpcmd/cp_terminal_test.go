@@ -3,6 +3,7 @@
 package cpcmd
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -118,5 +119,45 @@ func progressOnTerminal(t *testing.T, mode string) {
 	}
 	if got, want := strings.Join(shown["paramigo cp"], "|"), strings.Join(shown["scp"], "|"); got != want {
 		t.Errorf("paramigo cp showed %q, scp %q", got, want)
+	}
+}
+
+// TestCpTreeProgressOnTerminal: a tree copied with -r on a terminal gets
+// one line for the whole tree ("name/" at 100%, the tree's bytes, the
+// rate and the time), drawn while its files land several at once, not a
+// line per file; both ways, and the files arrive intact.
+func TestCpTreeProgressOnTerminal(t *testing.T) {
+	p := sshdPeer(t, true)
+	dir := t.TempDir()
+	tree := filepath.Join(dir, "tree")
+	var total int
+	for i := range 40 {
+		sub := filepath.Join(tree, fmt.Sprintf("d%d", i%4))
+		os.MkdirAll(sub, 0o755)
+		data := sshtest.MixedData(t, 1000+i*5000)
+		total += len(data)
+		os.WriteFile(filepath.Join(sub, fmt.Sprintf("f%02d", i)), data, 0o644)
+	}
+	final := regexp.MustCompile(`\rtree/ +100% +(\S+) +\d+\.\d[KMG]B/s +\d\d:\d\d {4}\r\n`)
+	for _, dir2 := range []struct{ name, src, dst string }{
+		{"put", tree, "peer:" + t.TempDir()},
+		{"get", "peer:" + tree, t.TempDir()},
+	} {
+		cmd := clitest.HelperCommand("-F", p.cfg, "-r", dir2.src, dir2.dst)
+		cmd.Env = append(cmd.Env, "HOME="+dir)
+		out, code := onTerminal(t, cmd)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %q", dir2.name, code, out)
+		}
+		m := final.FindAllStringSubmatch(out, -1)
+		if len(m) != 1 || strings.Contains(out, "f00") {
+			t.Fatalf("%s drew %q", dir2.name, out)
+		}
+		// Under 10 MB scp's meter counts in KB.
+		if want := fmt.Sprintf("%dKB", total/1024); m[0][1] != want {
+			t.Errorf("%s: the tree's line says %s, want %s", dir2.name, m[0][1], want)
+		}
+		dst := strings.TrimPrefix(dir2.dst, "peer:")
+		sshtest.SameTree(t, dir2.name, sshtest.Tree(t, tree, false), sshtest.Tree(t, filepath.Join(dst, "tree"), false))
 	}
 }
