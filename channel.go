@@ -497,18 +497,26 @@ func (e *ExitMissingError) Error() string {
 	return "paramigo: remote command exited without exit status or exit signal"
 }
 
-// receiveData runs on the reader goroutine.
-func (c *Channel) receiveData(ext bool, code uint32, data []byte) {
+// receiveData runs on the reader goroutine. Data past the window ends
+// the connection (ErrWindowOverrun): a peer that ignores flow control is
+// not one a channel can recover from, and OpenSSH disconnects it too.
+func (c *Channel) receiveData(ext bool, code uint32, data []byte) error {
 	c.mu.Lock()
 	if c.gotEOF || c.gotClose {
 		c.mu.Unlock()
 		c.m.t.log.Debug("ssh: data after EOF or close", "channel", c.localID)
-		return
+		return nil
 	}
 	if uint32(len(data)) > c.recvWindow {
+		err := fmt.Errorf("%w: channel %d: %d bytes sent with %d left", ErrWindowOverrun, c.localID, len(data), c.recvWindow)
+		if c.err == nil {
+			c.err = err
+		}
 		c.mu.Unlock()
-		c.fail(fmt.Errorf("paramigo: channel %d: peer sent %d bytes with %d left in the window", c.localID, len(data), c.recvWindow))
-		return
+		// The channel's reader learns why after what the window held.
+		c.stdout.close(err)
+		c.stderr.close(err)
+		return err
 	}
 	c.recvWindow -= uint32(len(data))
 	c.tuner.received += uint64(len(data))
@@ -528,27 +536,7 @@ func (c *Channel) receiveData(ext bool, code uint32, data []byte) {
 		// Other extended data types are undefined; keep the window honest.
 		c.consumedByReader(len(data))
 	}
-}
-
-// fail ends one channel because of a peer's mistake, leaving the
-// connection up.
-func (c *Channel) fail(err error) {
-	c.mu.Lock()
-	if c.err == nil {
-		c.err = err
-	}
-	c.mu.Unlock()
-	c.stdout.close(err)
-	c.stderr.close(err)
-	c.wakeWriters()
-	c.m.t.log.Debug("ssh: channel failed", "err", err)
-	c.mu.Lock()
-	send := !c.sentClose
-	c.sentClose = true
-	c.mu.Unlock()
-	if send {
-		c.m.t.sendFromReaderFor(c, true, (&msg.ChannelClose{RecipientChannel: c.remoteID}).Marshal())
-	}
+	return nil
 }
 
 // transportClosed ends the channel when the connection goes.
@@ -564,8 +552,18 @@ func (c *Channel) transportClosed(err error) {
 	case c.opened <- fmt.Errorf("paramigo: connection closed while opening %s channel: %w", c.typ, err):
 	default:
 	}
-	c.stdout.close(nil)
-	c.stderr.close(nil)
+	// A stream the peer had not ended is cut short: its reader gets, after
+	// the bytes that did arrive, why (a DISCONNECT, a reset), not an EOF
+	// that would pass a truncated stream off as whole.
+	var cut error
+	if err != nil {
+		cut = err
+		if !errors.Is(err, ErrClosed) {
+			cut = fmt.Errorf("%w: %w", ErrClosed, err)
+		}
+	}
+	c.stdout.close(cut)
+	c.stderr.close(cut)
 	c.wakeWriters()
 	for _, r := range replies {
 		close(r)

@@ -86,3 +86,27 @@ var (
 	// is invalid (a low-order curve point, a DH value out of range).
 	ErrKexPublicValue = kex.ErrInvalidPublicValue
 )
+
+// ErrStrictKex reports a peer that broke strict key exchange
+// (kex-strict-*-v00@openssh.com, the Terrapin countermeasure): a packet
+// other than KEXINIT first, or a message outside the key exchange before
+// the first NEWKEYS, where an attacker would insert one to shift the
+// sequence numbers. The connection is refused with
+// SSH_DISCONNECT_PROTOCOL_ERROR, as sshd refuses it.
+var ErrStrictKex = errors.New("paramigo: strict key exchange violated")
+
+// ErrWindowOverrun reports a peer that sent channel data past the window
+// we granted it: a peer that ignores flow control would make us buffer
+// without bound, so the connection ends with
+// SSH_DISCONNECT_PROTOCOL_ERROR, as OpenSSH's "peer ignored channel
+// window" ends it.
+var ErrWindowOverrun = errors.New("paramigo: peer ignored the channel window")
+
+// strictViolation marks a strict key exchange failure for
+// errors.Is(err, ErrStrictKex) while keeping its own text and type (the
+// pre-authentication answer is chosen by the type).
+type strictViolation struct{ error }
+
+func (e strictViolation) Is(target error) bool { return target == ErrStrictKex }
+
+func (e strictViolation) Unwrap() error { return e.error }

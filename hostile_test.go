@@ -55,6 +55,7 @@ const bound = time.Minute
 // such as the transport's disconnect drain may fire first).
 func bubble(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
+	checkNoFDLeak(t) // outside the bubble: its cleanup waits in real time
 	synctest.Test(t, func(t *testing.T) {
 		base := bubbleGoroutines()
 		t.Cleanup(func() { noLeaks(t, base) })
@@ -144,9 +145,19 @@ func startUnder(t *testing.T, s side, pcfg scripted.Config, mod func(*Config)) *
 	c1, c2 := net.Pipe()
 	// A peer read that would wait forever fails on the bubble's clock.
 	c1.SetDeadline(time.Now().Add(10 * bound))
+	return startUnderConns(t, s, pcfg, mod, nil, c1, c2)
+}
+
+// startUnderConns is startUnder with the peer on c1 and ours on c2; srv,
+// when set, is our server's configuration (mod still applies).
+func startUnderConns(t *testing.T, s side, pcfg scripted.Config, mod func(*Config), srv *ServerConfig, c1, c2 net.Conn) *under {
+	t.Helper()
 	u := &under{side: s, start: time.Now(), done: make(chan struct{}), held: make(chan *Channel, 4)}
 	if s == ourServer {
 		cfg := &ServerConfig{HostKeys: []keys.Signer{hostileKey()}, NoClientAuth: true}
+		if srv != nil {
+			cfg = srv
+		}
 		if mod != nil {
 			mod(&cfg.Config)
 		}
@@ -1291,7 +1302,9 @@ func TestHostileAfterAuthFatal(t *testing.T) {
 }
 
 // TestHostileWindowOverrun: a peer that sends more than the channel's
-// window fails that channel; the connection and other channels go on.
+// window ends the connection with a DISCONNECT (OpenSSH: "peer ignored
+// channel window"), and the channel reads ErrWindowOverrun; what arrived
+// within the window is still read.
 func TestHostileWindowOverrun(t *testing.T) {
 	for _, s := range bothSides {
 		t.Run("our="+s.String(), func(t *testing.T) {
@@ -1301,29 +1314,29 @@ func TestHostileWindowOverrun(t *testing.T) {
 				chunk := bytes.Repeat([]byte("w"), 32<<10)
 				for sent := 0; sent <= DefaultWindowSize; sent += len(chunk) {
 					if err := u.peer.WritePacket(msg.AppendChannelData(nil, id, chunk)); err != nil {
-						t.Fatal(err)
+						break // we closed the connection
 					}
 				}
-				var c msg.ChannelClose
-				if err := c.Unmarshal(next(t, u.peer, msg.MsgChannelClose)); err != nil || c.RecipientChannel != 3 {
-					t.Fatalf("want CHANNEL_CLOSE for channel 3, got %+v, %v", c, err)
+				d, err := u.peer.ExpectDisconnect()
+				if err != nil {
+					t.Fatalf("no DISCONNECT: %v", err)
 				}
-				u.peer.WritePacket((&msg.ChannelClose{RecipientChannel: id}).Marshal())
+				if DisconnectReason(d.Reason) != DisconnectProtocolError || !strings.Contains(d.Message, "channel window") {
+					t.Errorf("DISCONNECT %v %q, want a protocol error naming the channel window", d.Reason, d.Message)
+				}
+				<-tr.Done()
+				ourDisconnect(t, tr.Err(), DisconnectProtocolError)
+				if !errors.Is(tr.Err(), ErrWindowOverrun) {
+					t.Errorf("transport error %v, want ErrWindowOverrun", tr.Err())
+				}
 				data, err := io.ReadAll(ch)
-				if err == nil || !strings.Contains(err.Error(), "window") {
-					t.Fatalf("overrun channel: read %d bytes, then %v; want an error naming the window", len(data), err)
+				if !errors.Is(err, ErrWindowOverrun) {
+					t.Fatalf("overrun channel: read %d bytes, then %v; want ErrWindowOverrun", len(data), err)
 				}
 				if len(data) != DefaultWindowSize {
 					t.Fatalf("read %d bytes of the window before the error, want %d", len(data), DefaultWindowSize)
 				}
-				if _, err := ch.Write([]byte("x")); err == nil {
-					t.Fatal("write on the failed channel succeeded")
-				}
-				// The connection still opens and uses channels.
-				if s == ourClient {
-					u.openToPeer(t, tr, 4, 1<<20)
-				}
-				u.probe(t, tr)
+				u.checkClosed(t)
 			})
 		})
 	}

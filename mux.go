@@ -192,8 +192,7 @@ func (m *mux) handleData(p []byte) error {
 		m.t.log.Debug("ssh: data for unknown channel", "channel", id)
 		return nil
 	}
-	c.receiveData(p[0] == msg.MsgChannelExtendedData, code, data)
-	return nil
+	return c.receiveData(p[0] == msg.MsgChannelExtendedData, code, data)
 }
 
 func (m *mux) handleOpen(p []byte) error {

@@ -305,7 +305,7 @@ func (t *Transport) handleKexInit(p []byte) error {
 		if neg.StrictKex {
 			// The peer's KEXINIT must have been its very first packet.
 			if t.r.Seq() != 1 {
-				return t.protocolError(DisconnectProtocolError, errKexInitNotFirst)
+				return t.protocolError(DisconnectProtocolError, strictViolation{errKexInitNotFirst})
 			}
 			k.strictFirst = true
 		}

@@ -653,7 +653,7 @@ func (t *Transport) readFailed(err error) {
 func (t *Transport) handlePacket(p []byte) error {
 	typ := p[0]
 	if t.kx != nil && t.kx.strictFirst && !isKexMessage(typ) && typ != msg.MsgDisconnect {
-		return t.protocolError(DisconnectProtocolError, &strictKexError{typ: typ, seq: t.r.Seq() - 1})
+		return t.protocolError(DisconnectProtocolError, strictViolation{&strictKexError{typ: typ, seq: t.r.Seq() - 1}})
 	}
 	switch {
 	case typ == msg.MsgDisconnect:
