@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"os"
 	"testing"
 )
 
@@ -46,14 +45,7 @@ func (h *hexBytes) UnmarshalJSON(b []byte) error {
 }
 
 func TestKnownAnswers(t *testing.T) {
-	raw, err := os.ReadFile("testdata/vectors.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var vf vectorFile
-	if err := json.Unmarshal(raw, &vf); err != nil {
-		t.Fatal(err)
-	}
+	vf := loadVectors(t)
 	covered := map[combo]bool{}
 	for _, c := range vf.Cases {
 		cb := combo{cipher: c.Cipher, mac: c.MAC}
