@@ -17,6 +17,9 @@ package paramigo
 import (
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"os"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -120,6 +123,51 @@ func TestHostileKexInitFlood(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestHostileStalledRekey: a server that starts a re-key and then goes
+// silent holds every write of ours (nothing but the key exchange may be
+// sent). A writer with a deadline gets os.ErrDeadlineExceeded; the
+// client's keepalives, which cannot go out either, count as unanswered,
+// and after KeepaliveMax of them the connection ends with
+// ErrKeepaliveTimeout, as ssh's ServerAliveCountMax ends it. (Our server,
+// like sshd with ClientAliveInterval 0, waits for TCP to give up.)
+func TestHostileStalledRekey(t *testing.T) {
+	bubble(t, func(t *testing.T) {
+		c1, c2 := net.Pipe()
+		c1.SetDeadline(time.Now().Add(10 * bound))
+		cfg := &ClientConfig{User: "tester", HostKeyCallback: InsecureIgnoreHostKey(), KeepaliveInterval: time.Second, KeepaliveMax: 3}
+		u := startUnderConns(t, ourClient, scripted.Config{}, nil, cfg, c1, c2)
+		if err := steps(u, u.peer.Handshake, u.auth); err != nil {
+			t.Fatal(err)
+		}
+		tr, err := u.wait(t)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch := u.openToPeer(t, tr, 5, 1<<20)
+		p := u.peer
+		if err := steps(u, p.SendKexInit, p.ReadKexInit); err != nil {
+			t.Fatal(err)
+		}
+		go io.Copy(io.Discard, p.Conn()) // the peer reads on but never answers
+		start := time.Now()
+		ch.SetWriteDeadline(start.Add(500 * time.Millisecond))
+		if _, err := ch.Write([]byte("held")); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("write during the stalled re-key: %v, want os.ErrDeadlineExceeded", err)
+		}
+		select {
+		case <-tr.Done():
+		case <-time.After(bound):
+			t.Fatal("the connection outlived its keepalives")
+		}
+		if !errors.Is(tr.Err(), ErrKeepaliveTimeout) {
+			t.Fatalf("want ErrKeepaliveTimeout, got %v", tr.Err())
+		}
+		if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("ended after %v; 3 keepalives of 1 s", took)
+		}
+	})
 }
 
 // refusingServer refuses every password, after sshd's usual delay.

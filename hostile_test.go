@@ -148,15 +148,16 @@ func startUnder(t *testing.T, s side, pcfg scripted.Config, mod func(*Config)) *
 	return startUnderConns(t, s, pcfg, mod, nil, c1, c2)
 }
 
-// startUnderConns is startUnder with the peer on c1 and ours on c2; srv,
-// when set, is our server's configuration (mod still applies).
-func startUnderConns(t *testing.T, s side, pcfg scripted.Config, mod func(*Config), srv *ServerConfig, c1, c2 net.Conn) *under {
+// startUnderConns is startUnder with the peer on c1 and ours on c2; ours,
+// when set, is our side's *ServerConfig or *ClientConfig (mod still
+// applies).
+func startUnderConns(t *testing.T, s side, pcfg scripted.Config, mod func(*Config), ours any, c1, c2 net.Conn) *under {
 	t.Helper()
 	u := &under{side: s, start: time.Now(), done: make(chan struct{}), held: make(chan *Channel, 4)}
 	if s == ourServer {
 		cfg := &ServerConfig{HostKeys: []keys.Signer{hostileKey()}, NoClientAuth: true}
-		if srv != nil {
-			cfg = srv
+		if c, ok := ours.(*ServerConfig); ok {
+			cfg = c
 		}
 		if mod != nil {
 			mod(&cfg.Config)
@@ -168,6 +169,9 @@ func startUnderConns(t *testing.T, s side, pcfg scripted.Config, mod func(*Confi
 		}()
 	} else {
 		cfg := &ClientConfig{User: "tester", HostKeyCallback: InsecureIgnoreHostKey()}
+		if c, ok := ours.(*ClientConfig); ok {
+			cfg = c
+		}
 		if mod != nil {
 			mod(&cfg.Config)
 		}

@@ -685,7 +685,16 @@ func (t *Transport) handlePacket(p []byte) error {
 		}
 		return nil
 	case typ == msg.MsgExtInfo:
-		return t.handleExtInfo(p)
+		select {
+		case <-t.firstKex:
+			return t.handleExtInfo(p)
+		default:
+			// RFC 8308 §2.4: it follows the first NEWKEYS. Before that
+			// it is cleartext anyone on the path could have written
+			// (server-sig-algs to steer our signature algorithm), so it
+			// is refused as any other early message.
+			return t.protocolError(DisconnectProtocolError, &earlyMessageError{typ: typ})
+		}
 	}
 	select {
 	case <-t.firstKex:
