@@ -8,7 +8,8 @@ package paramigo
 // authentication method configured. The server must never panic, never
 // hang, and leave no goroutine behind: each exec runs in a synctest
 // bubble, whose clock makes every timeout cost nothing and which fails
-// the test if a goroutine of the bubble is blocked for good at the end.
+// the test if a goroutine of the bubble is blocked for good at the end;
+// a real-time watchdog turns any other hang into a crash.
 
 import (
 	"bufio"
@@ -17,6 +18,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -38,6 +40,10 @@ const fuzzMaxMessages = 48
 // last message before hanging up: past a failed authentication's delay,
 // short of the login grace time.
 const settle = 10 * time.Second
+
+// hangLimit is the real time one input may take (a few milliseconds on
+// two shared cores) before it counts as a hang.
+const hangLimit = 30 * time.Second
 
 // decodeFuzzMessages splits a fuzz input into SSH message payloads: each
 // is a message number byte, a two-byte big-endian length and that many
@@ -184,6 +190,14 @@ func fuzzHandler() Handler {
 // handshake (and authentication, when authenticated), as far as the
 // client could read them.
 func runServerFuzz(t *testing.T, authenticated bool, payloads [][]byte) (answers []byte) {
+	// A goroutine that blocks on something other than the bubble's
+	// channels, timers and pipes would keep synctest.Test waiting rather
+	// than failing: past hangLimit of real time the input is a crasher,
+	// with every stack in the report.
+	watchdog := time.AfterFunc(hangLimit, func() {
+		panic(fmt.Sprintf("server fuzz input still running after %v:\n%s", hangLimit, allStacks()))
+	})
+	defer watchdog.Stop()
 	synctest.Test(t, func(t *testing.T) {
 		c1, c2 := net.Pipe()
 		// Every step of the client side is bounded on the bubble's clock.
