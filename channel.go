@@ -541,6 +541,13 @@ func (c *Channel) receiveData(ext bool, code uint32, data []byte) error {
 
 // transportClosed ends the channel when the connection goes.
 func (c *Channel) transportClosed(err error) {
+	// A stream the peer had not ended is cut short: its reader gets, after
+	// the bytes that did arrive, why (a DISCONNECT, a reset) as an
+	// ErrClosed, not an EOF that would pass a truncated stream off as
+	// whole; writers and ExitStatus get the same.
+	if err != nil && !errors.Is(err, ErrClosed) {
+		err = fmt.Errorf("%w: %w", ErrClosed, err)
+	}
 	c.mu.Lock()
 	if c.err == nil {
 		c.err = err
@@ -552,18 +559,8 @@ func (c *Channel) transportClosed(err error) {
 	case c.opened <- fmt.Errorf("paramigo: connection closed while opening %s channel: %w", c.typ, err):
 	default:
 	}
-	// A stream the peer had not ended is cut short: its reader gets, after
-	// the bytes that did arrive, why (a DISCONNECT, a reset), not an EOF
-	// that would pass a truncated stream off as whole.
-	var cut error
-	if err != nil {
-		cut = err
-		if !errors.Is(err, ErrClosed) {
-			cut = fmt.Errorf("%w: %w", ErrClosed, err)
-		}
-	}
-	c.stdout.close(cut)
-	c.stderr.close(cut)
+	c.stdout.close(err)
+	c.stderr.close(err)
 	c.wakeWriters()
 	for _, r := range replies {
 		close(r)
