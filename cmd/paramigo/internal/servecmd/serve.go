@@ -61,8 +61,13 @@ Every session runs as the user who started paramigo serve; it never
 switches users, whatever name a client logs in with (only that user's
 name is accepted).
 
-SIGINT or SIGTERM stops accepting connections and lets running sessions
-finish for up to --grace, then closes them.
+SIGINT or SIGTERM stops accepting connections at once and lets running
+sessions finish for up to --grace, then closes them with a DISCONNECT
+("server shutting down"). sshd's listener exits on SIGTERM too, but its
+connections live on in their own processes; here they share this one, so
+the grace period bounds how long a stop takes. Every byte a client's SFTP
+upload had acknowledged is on disk, and a resumed upload (sftp reput,
+paramigo cp --resume) finishes it after a restart.
 
 Connections that have not authenticated are held back as sshd holds them,
 with its defaults: LoginGraceTime 120, MaxAuthTries 6, MaxStartups
