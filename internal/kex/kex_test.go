@@ -760,6 +760,7 @@ func FuzzClientStep(f *testing.F) {
 	for i, m := range serverMsgs {
 		f.Add(append([]byte{byte(i)}, m...))
 	}
+	addOpenSSHKexSeeds(f, "s2c")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		method, payload := methodFor(data)
 		c, err := NewClient(method, nil, testMagics(), keys.KeyTypeEd25519)
@@ -786,6 +787,7 @@ func FuzzServerStep(f *testing.F) {
 	for i, m := range clientMsgs {
 		f.Add(append([]byte{byte(i)}, m...))
 	}
+	addOpenSSHKexSeeds(f, "c2s")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		method, payload := methodFor(data)
 		s, err := NewServer(method, nil, testMagics(), hostKeyFor(t, keys.KeyTypeEd25519), keys.KeyTypeEd25519, nil)
