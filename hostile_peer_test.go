@@ -1,23 +1,17 @@
 package paramigo
 
 // Helpers for the hostile-peer cases of hostile_*_test.go, on top of the
-// scripted peer and the bubble of hostile_test.go: a descriptor leak
-// check every case runs, a leak check for the cases that use real
-// processes and sockets, a man in the middle that rewrites the cleartext
-// packets of a handshake, and an SFTP client spoken packet by packet
-// through the scripted peer.
+// scripted peer and the bubble of hostile_test.go: a man in the middle
+// that rewrites the cleartext packets of a handshake, and an SFTP client
+// spoken packet by packet through the scripted peer.
 
 import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"io"
 	"net"
-	"os"
-	"runtime"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -27,75 +21,6 @@ import (
 	"github.com/paramigo/paramigo/internal/sshtest/scripted"
 	"github.com/paramigo/paramigo/sftp"
 )
-
-// fdCount counts the process's open descriptors, or -1 where /proc is
-// missing (the check is then skipped).
-func fdCount() int {
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return -1
-	}
-	return len(ents)
-}
-
-// fdList names the open descriptors, for a leak report.
-func fdList() string {
-	ents, _ := os.ReadDir("/proc/self/fd")
-	var b strings.Builder
-	for _, e := range ents {
-		target, _ := os.Readlink("/proc/self/fd/" + e.Name())
-		fmt.Fprintf(&b, "\n  %s -> %s", e.Name(), target)
-	}
-	return b.String()
-}
-
-// checkNoFDLeak notes the descriptors open now; at cleanup the count must
-// come back to it within a few seconds of real time (a closed socket's
-// descriptor goes when its last user lets go).
-func checkNoFDLeak(t *testing.T) {
-	t.Helper()
-	base := fdCount()
-	if base < 0 {
-		return
-	}
-	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for {
-			n := fdCount()
-			if n <= base {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Errorf("descriptor leak: %d open, %d before the case:%s", n, base, fdList())
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	})
-}
-
-// checkNoLeaks is the leak check of the cases that run outside a bubble
-// (real sshd, real sockets): goroutines and descriptors must settle back
-// to their count before the case, within a bound of real time.
-func checkNoLeaks(t *testing.T) {
-	t.Helper()
-	checkNoFDLeak(t)
-	base := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(10 * time.Second)
-		for {
-			n := runtime.NumGoroutine()
-			if n <= base {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Errorf("goroutine leak: %d running, %d before the case:\n%s", n, base, allStacks())
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	})
-}
 
 // mitmEdit rewrites one cleartext packet (its payload) on its way; it
 // returns the payloads to send instead (none: the packet is dropped).

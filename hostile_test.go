@@ -32,6 +32,7 @@ import (
 	"github.com/paramigo/paramigo/internal/kex"
 	"github.com/paramigo/paramigo/internal/msg"
 	"github.com/paramigo/paramigo/internal/packet"
+	"github.com/paramigo/paramigo/internal/sshtest"
 	"github.com/paramigo/paramigo/internal/sshtest/scripted"
 	"github.com/paramigo/paramigo/keys"
 )
@@ -55,7 +56,8 @@ const bound = time.Minute
 // such as the transport's disconnect drain may fire first).
 func bubble(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
-	checkNoFDLeak(t) // outside the bubble: its cleanup waits in real time
+	// Outside the bubble: descriptors, and goroutines in real time.
+	sshtest.CheckLeaks(t)
 	synctest.Test(t, func(t *testing.T) {
 		base := bubbleGoroutines()
 		t.Cleanup(func() { noLeaks(t, base) })
