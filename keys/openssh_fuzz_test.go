@@ -80,21 +80,9 @@ func TestVerifyOpenSSHSignatures(t *testing.T) {
 		t.Fatalf("%d ssh-keygen seeds, want one per key type", len(files))
 	}
 	for _, name := range files {
-		text, err := os.ReadFile(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := strings.Split(strings.TrimSpace(string(text)), "\n")
-		if len(lines) != 4 || lines[0] != "go test fuzz v1" {
-			t.Fatalf("%s: not a three-value corpus file", name)
-		}
-		var vals [3][]byte
-		for i, l := range lines[1:] {
-			s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(l, "[]byte("), ")"))
-			if err != nil {
-				t.Fatalf("%s line %d: %v", name, i+2, err)
-			}
-			vals[i] = []byte(s)
+		vals := readCorpusFile(t, name)
+		if len(vals) != 3 {
+			t.Fatalf("%s: %d values, want 3", name, len(vals))
 		}
 		k, err := ParsePublicKey(vals[0])
 		if err != nil {
@@ -110,6 +98,75 @@ func TestVerifyOpenSSHSignatures(t *testing.T) {
 		vals[2][len(vals[2])-1] ^= 1
 		if err := k.Verify(vals[2], sig); !errors.Is(err, ErrBadSignature) {
 			t.Errorf("%s: changed data: %v, want ErrBadSignature", name, err)
+		}
+	}
+}
+
+// readCorpusFile returns the values of a corpus file whose values are all
+// []byte or string.
+func readCorpusFile(t *testing.T, name string) [][]byte {
+	t.Helper()
+	text, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(text)), "\n")
+	if lines[0] != "go test fuzz v1" {
+		t.Fatalf("%s: not a corpus file", name)
+	}
+	var vals [][]byte
+	for i, l := range lines[1:] {
+		l, ok := strings.CutSuffix(l, ")")
+		if l2, ok2 := strings.CutPrefix(l, "[]byte("); ok && ok2 {
+			l = l2
+		} else if l2, ok2 := strings.CutPrefix(l, "string("); ok && ok2 {
+			l = l2
+		} else {
+			t.Fatalf("%s line %d: %q is not a []byte or string value", name, i+2, l)
+		}
+		v, err := strconv.Unquote(l)
+		if err != nil {
+			t.Fatalf("%s line %d: %v", name, i+2, err)
+		}
+		vals = append(vals, []byte(v))
+	}
+	return vals
+}
+
+// TestOpenSSHPublicKeySeeds: the seeds ssh-keygen wrote
+// (testdata/gen_fuzz_seeds.sh) read as the same key in every form, so the
+// public key targets start from what OpenSSH writes.
+func TestOpenSSHPublicKeySeeds(t *testing.T) {
+	blobs, _ := filepath.Glob("testdata/fuzz/FuzzParsePublicKey/openssh-*")
+	if len(blobs) < 6 {
+		t.Fatalf("%d ssh-keygen key seeds, want one per key type", len(blobs))
+	}
+	for _, blobFile := range blobs {
+		name := filepath.Base(blobFile)
+		want, err := ParsePublicKey(readCorpusFile(t, blobFile)[0])
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		same := func(form string, k PublicKey, err error) {
+			t.Helper()
+			if err != nil || !bytes.Equal(k.Marshal(), want.Marshal()) {
+				t.Errorf("%s %s: %v", name, form, err)
+			}
+		}
+		line := readCorpusFile(t, "testdata/fuzz/FuzzParseAuthorizedKey/"+name)[0]
+		k, _, _, _, err := ParseAuthorizedKey(line)
+		same("authorized_keys line", k, err)
+		k, _, err = ReadPublicKey(string(readCorpusFile(t, "testdata/fuzz/FuzzReadPublicKey/"+name)[0]))
+		same("public key line", k, err)
+		k, _, err = ParseRFC4716(readCorpusFile(t, "testdata/fuzz/FuzzParseRFC4716/"+name)[0])
+		same("RFC 4716", k, err)
+		for _, m := range []string{"PEM", "PKCS8"} {
+			pemFile := "testdata/fuzz/FuzzParsePublicKeyPEM/" + name + "-" + m
+			if _, err := os.Stat(pemFile); err != nil {
+				continue // ssh-keygen exports ed25519 in RFC 4716 only
+			}
+			k, err = ParsePublicKeyPEM(readCorpusFile(t, pemFile)[0])
+			same(m, k, err)
 		}
 	}
 }
