@@ -215,3 +215,30 @@ func TestHostileChannelOpenLimits(t *testing.T) {
 		})
 	})
 }
+
+// TestHostileUnsolicitedOpens: a server that opens channels our client
+// never asked for (an agent channel without agent forwarding, X11
+// without X11 forwarding, a remote forward nobody requested, a session)
+// gets OPEN_FAILURE at once, administratively prohibited, as ssh answers
+// it ("open failed"), instead of waiting on a queue nobody reads.
+func TestHostileUnsolicitedOpens(t *testing.T) {
+	for _, typ := range []string{"auth-agent@openssh.com", "x11", "forwarded-tcpip", "session", "direct-tcpip"} {
+		t.Run(typ, func(t *testing.T) {
+			bubble(t, func(t *testing.T) {
+				u, tr := established(t, ourClient, scripted.Config{}, nil)
+				o := &msg.ChannelOpen{Type: typ, SenderChannel: 6, InitialWindow: 1 << 20, MaxPacket: 1 << 15}
+				if err := u.peer.WritePacket(o.Marshal()); err != nil {
+					t.Fatal(err)
+				}
+				var f msg.ChannelOpenFailure
+				if err := f.Unmarshal(next(t, u.peer, msg.MsgChannelOpenFailure, msg.MsgChannelOpenConfirmation)); err != nil {
+					t.Fatal(err)
+				}
+				if f.RecipientChannel != 6 || f.Reason != uint32(OpenAdministrativelyProhibited) || f.Message != "open failed" {
+					t.Fatalf("refusal %+v, want ssh's administratively prohibited \"open failed\"", f)
+				}
+				u.probe(t, tr)
+			})
+		})
+	}
+}

@@ -58,6 +58,12 @@ type mux struct {
 	// globalsWanted: someone receives from GlobalRequests; until then
 	// global requests are refused at once.
 	globalsWanted atomic.Bool
+	// opensWanted: someone accepts channels with AcceptChannel; until
+	// then a client refuses the opens no route takes, as ssh and paramiko
+	// refuse channels they did not ask for (a server's agent or X11
+	// channel to a client that forwards neither), instead of leaving the
+	// peer waiting on a queue nobody reads.
+	opensWanted atomic.Bool
 
 	// routes sends channel opens of a registered type to their own queue
 	// (forwarded-tcpip to the listeners that asked for them).
@@ -84,6 +90,7 @@ func newMux(t *Transport) *mux {
 	// A server is expected to serve global requests (Server does, from
 	// the moment authentication ends); a client only when it asks to.
 	m.globalsWanted.Store(!t.isClient)
+	m.opensWanted.Store(!t.isClient)
 	return m
 }
 
@@ -216,6 +223,10 @@ func (m *mux) handleOpen(p []byte) error {
 	q := m.routes[o.Type]
 	m.mu.Unlock()
 	if q == nil {
+		if !m.opensWanted.Load() {
+			// ssh's words (clientloop.c) for a channel it did not ask for.
+			return m.rejectOpen(o.SenderChannel, OpenAdministrativelyProhibited, "open failed")
+		}
 		q = m.opens
 	}
 	select {
@@ -441,7 +452,11 @@ func (n *NewChannel) Reject(reason OpenFailureReason, message string) error {
 }
 
 // AcceptChannel waits for the peer to open a channel (paramiko's accept).
+// A client refuses the channels a server opens (other than forwards,
+// agent and X11 channels it asked for) until AcceptChannel is first
+// called.
 func (t *Transport) AcceptChannel(ctx context.Context) (*NewChannel, error) {
+	t.mux.opensWanted.Store(true)
 	select {
 	case nc := <-t.mux.opens:
 		return nc, nil
