@@ -301,7 +301,8 @@ func TestHostileMITMAgainstSSHD(t *testing.T) {
 			if !errors.As(err, &de) || de.Remote {
 				t.Fatalf("want a DISCONNECT of ours, got %v", err)
 			}
-			conn.Close()
+			// Our DISCONNECT goes out after the error returns (within a
+			// second): the relays end when our side closes its end.
 			m.wait()
 			var told *msg.Disconnect
 			for _, b := range m.sent(false) {
