@@ -501,9 +501,6 @@ func TestMaxStartupsFull(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	lc.waitFor(t, func(r logRecord) bool {
-		return strings.HasPrefix(r.msg, "exited MaxStartups throttling after ") && strings.HasSuffix(r.msg, " connections dropped")
-	})
 	for i := range 3 {
 		tr, err := loginFrom(t, "127.0.6.2", addr, "secret")
 		if err != nil {
@@ -511,6 +508,12 @@ func TestMaxStartupsFull(t *testing.T) {
 		}
 		defer tr.Close()
 	}
+	// Throttling ends at the first connection accepted once the server
+	// has seen the startups close, which may be after the first login
+	// above (seen under the race detector on a loaded machine).
+	lc.waitFor(t, func(r logRecord) bool {
+		return strings.HasPrefix(r.msg, "exited MaxStartups throttling after ") && strings.HasSuffix(r.msg, " connections dropped")
+	})
 }
 
 // TestPerSourceMaxStartups: one source may hold that many
@@ -672,7 +675,7 @@ func TestPreauthFloodStalledMemory(t *testing.T) {
 	// the line buffer's 64 KiB stays untouched, so not resident. Far
 	// from the 16 MiB a queue of large authentication packets could
 	// once hold (TestPreauthAuthQueueBound).
-	if per > 64 {
+	if per > 64 && !raceEnabled {
 		t.Errorf("%.1f KiB per stalled connection, want at most 64", per)
 	}
 }
@@ -778,13 +781,13 @@ func TestPreauthFloodLatency(t *testing.T) {
 	t.Logf("flood: %d stalled held, %d refused, %d failing handshakes; %d execs: p50 %v, p99 %v, max %v; RSS +%d KiB at the end of the flood, +%d KiB live after a collection (the test's clients included)",
 		stalledIn.Load(), stalledRefused.Load(), failing.Load(), len(lat), p(0.5).Round(time.Microsecond),
 		p(0.99).Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond), peak-before, after-before)
-	if p(0.99) > 300*time.Millisecond {
+	if p(0.99) > 300*time.Millisecond && !raceEnabled {
 		t.Errorf("p99 exec latency %v under the flood, want under 300 ms", p(0.99))
 	}
 	if n := stalledIn.Load(); n > 100 {
 		t.Errorf("%d stalled connections held, MaxStartups full is 100", n)
 	}
-	if grew := after - before; grew > 32<<10 {
+	if grew := after - before; grew > 32<<10 && !raceEnabled {
 		t.Errorf("RSS grew %d KiB under the flood, want under 32 MiB", grew)
 	}
 }
