@@ -148,15 +148,11 @@ func (rc *receiver) sink(ctx context.Context, root *os.Root, rootErr error, disp
 		}
 		switch rec.Kind {
 		case 'E':
-			if err := rc.s.ok(); err != nil {
-				rc.failed(err)
-			}
+			rc.s.ack()
 			return
 		case 'T':
 			times = &rec
-			if err := rc.s.ok(); err != nil {
-				rc.failed(err)
-			}
+			rc.s.ack()
 			continue
 		}
 		if rc.patterns != nil && !rc.matches(rec.Name) {
@@ -232,11 +228,7 @@ func (rc *receiver) directory(ctx context.Context, root *os.Root, rootErr error,
 		rc.fileFailed(&FileError{Path: where, Err: unwrapPath(err)})
 		return
 	}
-	if err := rc.s.ok(); err != nil {
-		sub.Close()
-		rc.failed(err)
-		return
-	}
+	rc.s.ack()
 	rc.sink(ctx, sub, nil, where, "", true)
 	sub.Close()
 	if t != nil {
@@ -273,10 +265,7 @@ func (rc *receiver) file(ctx context.Context, root *os.Root, rootErr error, name
 		return
 	}
 	defer f.Close()
-	if err := rc.s.ok(); err != nil {
-		rc.failed(err)
-		return
-	}
+	rc.s.ack()
 	if rc.o.Progress != nil {
 		rc.o.Progress(where, 0, rec.Size)
 	}
@@ -323,9 +312,7 @@ func (rc *receiver) file(ctx context.Context, root *os.Root, rootErr error, name
 		rc.fileFailed(&FileError{Path: where, Err: noted})
 		return
 	}
-	if err := rc.s.ok(); err != nil {
-		rc.failed(err)
-	}
+	rc.s.ack()
 }
 
 // setError words a failed step after the data, as scp's "path: set

@@ -94,6 +94,17 @@ func (s *stream) ok() error {
 	return s.send([]byte{0})
 }
 
+// ack answers the other side with success as a sink: a failure to write
+// it does not end the session by itself, as scp's sink ignores it too.
+// What the source sent before it went may still be read, and is judged
+// (a protocol error, a file cut short); the next read tells whether the
+// session is over.
+func (s *stream) ack() {
+	if s.err == nil {
+		s.w.Write([]byte{0})
+	}
+}
+
 // complain answers the other side with an error for one file, as scp's
 // run_err: a 1, "scp: " and the message.
 func (s *stream) complain(err error) error {
