@@ -288,14 +288,14 @@ func (c *Channel) write(p []byte, ext bool) (int, error) {
 		// window, which batches what queues while it writes.
 		hold := dl.IsZero()
 		if err := c.m.t.writeChannelData(c, ext, p[:n], dl); err != nil {
-			return written, err
+			return written, connectionFailed(err)
 		}
 		written += n
 		p = p[n:]
 		if hold {
 			if c.m.t.out.queued() >= writeNowBytes {
 				if err := c.m.t.out.writeNow(); err != nil {
-					return written, err
+					return written, connectionFailed(err)
 				}
 			} else if len(p) == 0 || c.windowLeft() == 0 {
 				c.m.t.out.kick()
@@ -537,6 +537,17 @@ func (c *Channel) receiveData(ext bool, code uint32, data []byte) error {
 		c.consumedByReader(len(data))
 	}
 	return nil
+}
+
+// connectionFailed words a write the connection could not carry (a reset,
+// a broken pipe) as ErrClosed with its cause, as a reader of the channel
+// learns it; a write deadline and a write after Close keep their own
+// errors.
+func connectionFailed(err error) error {
+	if errors.Is(err, ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, errAfterClose) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrClosed, err)
 }
 
 // transportClosed ends the channel when the connection goes.

@@ -107,8 +107,8 @@ func checkStopped(t *testing.T, err error, dst string, data []byte) *sftp.Transf
 	if rerr != nil || int64(len(got)) < te.Landed || !bytes.Equal(got[:te.Landed], data[:te.Landed]) {
 		t.Fatalf("%s holds %d bytes (%v), not the %d reported landed", dst, len(got), rerr, te.Landed)
 	}
-	if !errors.Is(err, sftp.ErrConnectionLost) && !errors.Is(err, paramigo.ErrClosed) {
-		t.Errorf("a copy stopped by a lost connection does not say so (sftp.ErrConnectionLost, paramigo.ErrClosed): %v", err)
+	if !errors.Is(err, sftp.ErrConnectionLost) || !errors.Is(err, paramigo.ErrClosed) {
+		t.Errorf("a copy stopped by a lost connection does not say so (sftp.ErrConnectionLost and paramigo.ErrClosed): %v", err)
 	}
 	t.Logf("%v", err)
 	return te
