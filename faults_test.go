@@ -138,7 +138,7 @@ func cutMidRekey(t *testing.T, tr *paramigo.Transport, relay *sshtest.DelayRelay
 	before := tr.KexCount()
 	rekey := make(chan error, 1)
 	go func() { rekey <- tr.Rekey(ctx) }()
-	// The relay's round trip is 40 ms: the cut comes before the server's
+	// The relay's round trip is 200 ms: the cut comes before the server's
 	// KEXINIT and reply can.
 	time.Sleep(5 * time.Millisecond)
 	relay.Cut()
@@ -167,7 +167,7 @@ func TestFaultCutMidRekey(t *testing.T) {
 		sshtest.CheckLeaks(t)
 		e := newClientEnv(t)
 		srv := sshtest.StartSSHD(t, sshtest.SSHDOptions{AuthorizedKeys: []string{e.pub}})
-		relay := sshtest.StartDelayRelay(t, srv.Addr, 40*time.Millisecond)
+		relay := sshtest.StartDelayRelay(t, srv.Addr, 200*time.Millisecond)
 		_, port, _ := net.SplitHostPort(relay.Addr)
 		e.write(t, "Host cut\n\tHostName 127.0.0.1\n\tPort "+port+"\n\tHostKeyAlias sshd\n")
 		c, err := e.connect(t, "cut")
@@ -180,7 +180,7 @@ func TestFaultCutMidRekey(t *testing.T) {
 	t.Run("ours", func(t *testing.T) {
 		sshtest.CheckLeaks(t)
 		addr, hk := faultServer(t, 0, nil)
-		relay := sshtest.StartDelayRelay(t, addr, 40*time.Millisecond)
+		relay := sshtest.StartDelayRelay(t, addr, 200*time.Millisecond)
 		tr, err := paramigo.Dial(context.Background(), "tcp", relay.Addr, &paramigo.ClientConfig{
 			User: "gopher", Auth: []paramigo.AuthMethod{paramigo.Password("secret")}, HostKeyCallback: pinned(hk)})
 		if err != nil {
