@@ -78,23 +78,28 @@ func encodeFuzzMessages(payloads [][]byte) []byte {
 	return out
 }
 
-// opensshClientMessages returns, per scenario of the OpenSSH 9.2 capture
-// in internal/msg/testdata (ssh against a paramiko server: exec with a
-// pty and a remote forward, direct-tcpip, keyboard-interactive then
-// password with a subsystem), the messages the client sent before and
-// after its authentication succeeded.
-func opensshClientMessages(f testing.TB) (preauth, postauth [][][]byte) {
+// captureScenario is one scenario of the OpenSSH 9.2 capture in
+// internal/msg/testdata (ssh against a paramiko server): the messages the
+// client sent before and after its authentication succeeded, and those
+// the server sent after.
+type captureScenario struct {
+	name            string
+	c2sPre, c2sPost [][]byte
+	s2cPost         [][]byte
+	authenticated   bool
+}
+
+// readCapture reads the capture's scenarios (exec with a pty and a remote
+// forward, direct-tcpip, keyboard-interactive then password with a
+// subsystem), in the file's order.
+func readCapture(tb testing.TB) []*captureScenario {
 	file, err := os.Open("internal/msg/testdata/openssh92_conn.txt")
 	if err != nil {
-		f.Fatal(err)
+		tb.Fatal(err)
 	}
 	defer file.Close()
-	type scenario struct {
-		pre, post [][]byte
-		authed    bool
-	}
-	byName := map[string]*scenario{}
-	var order []string
+	var out []*captureScenario
+	byName := map[string]*captureScenario{}
 	sc := bufio.NewScanner(file)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
@@ -104,36 +109,44 @@ func opensshClientMessages(f testing.TB) (preauth, postauth [][][]byte) {
 		}
 		s := byName[fields[0]]
 		if s == nil {
-			s = &scenario{}
+			s = &captureScenario{name: fields[0]}
 			byName[fields[0]] = s
-			order = append(order, fields[0])
+			out = append(out, s)
 		}
 		b, err := hex.DecodeString(fields[2])
 		if err != nil || len(b) == 0 {
-			f.Fatalf("capture line %q: %v", sc.Text(), err)
+			tb.Fatalf("capture line %q: %v", sc.Text(), err)
 		}
 		switch {
 		case fields[1] == "s2c" && b[0] == msg.MsgUserAuthSuccess:
-			s.authed = true
+			s.authenticated = true
+		case fields[1] == "s2c" && s.authenticated:
+			s.s2cPost = append(s.s2cPost, b)
 		case fields[1] != "c2s":
-		case s.authed:
-			s.post = append(s.post, b)
+		case s.authenticated:
+			s.c2sPost = append(s.c2sPost, b)
 		default:
-			s.pre = append(s.pre, b)
+			s.c2sPre = append(s.c2sPre, b)
 		}
 	}
 	if err := sc.Err(); err != nil {
-		f.Fatal(err)
+		tb.Fatal(err)
 	}
+	if len(out) == 0 || len(out[0].c2sPost) == 0 || len(out[0].s2cPost) == 0 {
+		tb.Fatal("the capture holds no messages after authentication")
+	}
+	return out
+}
+
+// opensshClientMessages returns, per scenario of the capture, the
+// messages the client sent before and after its authentication.
+func opensshClientMessages(tb testing.TB) (preauth, postauth [][][]byte) {
 	// The capture starts at the first USERAUTH_REQUEST; OpenSSH's
 	// SERVICE_REQUEST for ssh-userauth goes before it.
 	service := (&msg.ServiceRequest{Service: msg.ServiceUserAuth}).Marshal()
-	for _, name := range order {
-		preauth = append(preauth, append([][]byte{service}, byName[name].pre...))
-		postauth = append(postauth, byName[name].post)
-	}
-	if len(preauth) == 0 || len(postauth[0]) == 0 {
-		f.Fatal("the capture holds no client messages")
+	for _, s := range readCapture(tb) {
+		preauth = append(preauth, append([][]byte{service}, s.c2sPre...))
+		postauth = append(postauth, s.c2sPost)
 	}
 	return preauth, postauth
 }
@@ -190,14 +203,7 @@ func fuzzHandler() Handler {
 // handshake (and authentication, when authenticated), as far as the
 // client could read them.
 func runServerFuzz(t *testing.T, authenticated bool, payloads [][]byte) (answers []byte) {
-	// A goroutine that blocks on something other than the bubble's
-	// channels, timers and pipes would keep synctest.Test waiting rather
-	// than failing: past hangLimit of real time the input is a crasher,
-	// with every stack in the report.
-	watchdog := time.AfterFunc(hangLimit, func() {
-		panic(fmt.Sprintf("server fuzz input still running after %v:\n%s", hangLimit, allStacks()))
-	})
-	defer watchdog.Stop()
+	defer fuzzWatchdog("server").Stop()
 	synctest.Test(t, func(t *testing.T) {
 		c1, c2 := net.Pipe()
 		// Every step of the client side is bounded on the bubble's clock.
@@ -239,31 +245,46 @@ func runServerFuzz(t *testing.T, authenticated bool, payloads [][]byte) (answers
 			}
 			io.Copy(io.Discard, c1)
 		}()
-		// In lockstep: the server has done all it will with one message
-		// before the next is sent, so that an input replays the same way
-		// (a crasher reproduces, coverage is stable), as a client that
-		// waits for each answer would.
-		for _, p := range payloads {
-			if peer.WritePacket(p) != nil {
-				break
-			}
-			synctest.Wait()
-		}
-		// Let the server act on everything it was sent (its delays, such
-		// as a failed authentication's, cost nothing on the bubble's
-		// clock), then hang up: it must wind down every goroutine it
-		// started.
-		time.Sleep(settle)
-		synctest.Wait()
-		peer.Close()
-		select {
-		case <-srvDone:
-		case <-time.After(bound):
-			t.Fatalf("the server did not finish within %v of the client hanging up", bound)
-		}
-		<-drained
+		sendLockstep(t, peer, payloads, srvDone, drained, "server")
 	})
 	return answers
+}
+
+// fuzzWatchdog starts the real-time bound of one input. A goroutine that
+// blocks on something other than the bubble's channels, timers and pipes
+// would keep synctest.Test waiting rather than failing: past hangLimit
+// the input is a crasher, with every stack in the report.
+func fuzzWatchdog(who string) *time.Timer {
+	return time.AfterFunc(hangLimit, func() {
+		panic(fmt.Sprintf("%s fuzz input still running after %v:\n%s", who, hangLimit, allStacks()))
+	})
+}
+
+// sendLockstep sends payloads from peer one at a time, the other side
+// (ours, whose goroutine closes done) having done all it will with one
+// message before the next is sent, so that an input replays the same way
+// (a crasher reproduces, coverage is stable), as a peer that waits for
+// each answer would. Then it lets ours act on everything (its delays, such
+// as a failed authentication's, cost nothing on the bubble's clock),
+// hangs up, and waits for ours to end, which must wind down every
+// goroutine it started, and for the goroutine reading ours (drained).
+func sendLockstep(t *testing.T, peer *scripted.Peer, payloads [][]byte, done, drained <-chan struct{}, who string) {
+	t.Helper()
+	for _, p := range payloads {
+		if peer.WritePacket(p) != nil {
+			break
+		}
+		synctest.Wait()
+	}
+	time.Sleep(settle)
+	synctest.Wait()
+	peer.Close()
+	select {
+	case <-done:
+	case <-time.After(bound):
+		t.Fatalf("our %s did not finish within %v of the peer hanging up", who, bound)
+	}
+	<-drained
 }
 
 // FuzzServerPreAuth sends a fuzzed sequence of messages from a client
