@@ -87,13 +87,7 @@ func (c *Client) Get(ctx context.Context, remote, local string, opts *TransferOp
 	q := newFileQueue(ctx, n)
 	var dirs []func() error
 	err = c.walkTree(remote, func(name string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := q.failed(); err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
+		if err := q.next(ctx, err); err != nil {
 			return err
 		}
 		rel := relPath(remote, name)
@@ -239,13 +233,7 @@ func (c *Client) Put(ctx context.Context, local, remote string, opts *TransferOp
 	q := newFileQueue(ctx, n)
 	var dirs []string
 	err = filepath.WalkDir(local, func(name string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := q.failed(); err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
+		if err := q.next(ctx, err); err != nil {
 			return err
 		}
 		rel, err := filepath.Rel(local, name)

@@ -33,13 +33,7 @@ func (c *Client) CopyTo(ctx context.Context, src string, to *Client, dst string,
 	q := newFileQueue(ctx, n)
 	var dirs []func() error
 	err = c.walkTree(src, func(name string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if err := q.failed(); err != nil {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
+		if err := q.next(ctx, err); err != nil {
 			return err
 		}
 		target := path.Join(dst, relPath(src, name))

@@ -53,6 +53,18 @@ func (q *fileQueue) run(copy func(ctx context.Context) error) error {
 	return nil
 }
 
+// next is a tree walk's check before each entry: the walk's own error,
+// else the queue's first failure, else ctx's end.
+func (q *fileQueue) next(ctx context.Context, walkErr error) error {
+	if walkErr != nil {
+		return walkErr
+	}
+	if err := q.failed(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
 func (q *fileQueue) fail(err error) {
 	if err == nil {
 		return
