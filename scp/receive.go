@@ -85,7 +85,7 @@ func (rc *receiver) failed(err error) {
 // refuse tells the source a record was refused for good and ends the
 // session, as scp's run_err then exit.
 func (rc *receiver) refuse(err error) {
-	rc.s.complain(err)
+	rc.s.sinkComplain(err)
 	rc.failed(err)
 	rc.s.fail(err)
 }
@@ -94,9 +94,7 @@ func (rc *receiver) refuse(err error) {
 // then skips it, and keeps it.
 func (rc *receiver) fileFailed(err error) {
 	rc.failed(err)
-	if cerr := rc.s.complain(err); cerr != nil {
-		rc.failed(cerr)
-	}
+	rc.s.sinkComplain(err)
 }
 
 // sink reads records into root until the source ends or an E record

@@ -105,11 +105,27 @@ func (s *stream) ack() {
 	}
 }
 
+// sinkComplain is complain as a sink says it: best effort, like its
+// acknowledgements (see ack). A source that already hung up cannot hear
+// it, and the refusal or failure being told is what the session reports,
+// not the write that could not carry it.
+func (s *stream) sinkComplain(err error) {
+	if s.err == nil {
+		s.w.Write(complaint(err))
+	}
+}
+
 // complain answers the other side with an error for one file, as scp's
-// run_err: a 1, "scp: " and the message.
+// run_err.
 func (s *stream) complain(err error) error {
+	return s.send(complaint(err))
+}
+
+// complaint is scp's run_err line: a 1, "scp: " and the message on one
+// line.
+func complaint(err error) []byte {
 	msg := bytes.ReplaceAll([]byte(err.Error()), []byte("\n"), []byte(" "))
-	return s.send(append(append([]byte("\x01scp: "), msg...), '\n'))
+	return append(append([]byte("\x01scp: "), msg...), '\n')
 }
 
 // record sends a control line.
