@@ -14,7 +14,7 @@ import (
 // channel moves at most its window per round trip (OpenSSH's sshd grants
 // 2 MiB: about 40 MB/s through 50 ms), whatever the requests in flight;
 // several channels multiply that. paramigo.Client.SFTP sets this up,
-// choosing the count from the connection's measured round trip.
+// choosing the count from the session's measured round trip.
 type Streams struct {
 	// Open starts another session's byte stream to the same server:
 	// a new "sftp" subsystem channel on the same connection.
