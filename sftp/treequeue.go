@@ -13,7 +13,9 @@ const defaultTreeFiles = 16
 
 // fileQueue runs a tree's file copies on up to n goroutines while the
 // walk goes on. The first failure stops it: later copies are not
-// started, and the walk learns of it at its next file.
+// started, and the walk learns of it at its next file. Copies already
+// running finish (or fail on their own), so the failure reported is the
+// only file left partial by it, as when files go one at a time.
 type fileQueue struct {
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -72,7 +74,6 @@ func (q *fileQueue) fail(err error) {
 	q.mu.Lock()
 	if q.err == nil {
 		q.err = err
-		q.cancel()
 	}
 	q.mu.Unlock()
 }

@@ -17,7 +17,8 @@ import (
 // at a time (Files 1): every byte lands, directories keep their times
 // (set after their files), Progress calls never overlap and each file's
 // last call reaches its size; a file that cannot be written (a directory
-// stands at its name) fails the copy with that file's error.
+// stands at its name) fails the copy with that file's error, and the files
+// copied beside it arrive whole.
 func TestTreeFilesAtOnce(t *testing.T) {
 	peers(t, func(t *testing.T, c *Client, dir string) {
 		ctx := context.Background()
@@ -80,5 +81,16 @@ func TestTreeFilesAtOnce(t *testing.T) {
 		if !errors.As(err, &pe) || filepath.Base(pe.Path) != "f005" {
 			t.Fatalf("Put onto a directory in the way: %v", err)
 		}
+		// The copies running beside the failed one were not cut short:
+		// every file that arrived is whole.
+		filepath.WalkDir(blocked, func(p string, d fs.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() {
+				rel, _ := filepath.Rel(blocked, p)
+				if got, _ := os.ReadFile(p); sum(got) != sum(files[rel]) {
+					t.Errorf("%s arrived with %d of %d bytes", rel, len(got), len(files[rel]))
+				}
+			}
+			return nil
+		})
 	})
 }
