@@ -383,3 +383,52 @@ func TestSFTPCopyChecks(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadSection runs the load section at a tiny size against sshd and
+// `paramigo serve` built from this checkout: every idle connection opens
+// and still answers a keepalive after the streams, every stream
+// completes, and both servers accept connections without a failure.
+func TestLoadSection(t *testing.T) {
+	requirePeers(t, "/usr/sbin/sshd", "/usr/bin/ssh-keygen")
+	b := newTestBench(t, accountAuto)
+	b.o.paramigo = filepath.Join(b.tmp, "paramigo")
+	if out, err := exec.Command("go", "build", "-o", b.o.paramigo, "github.com/paramigo/paramigo/cmd/paramigo").CombinedOutput(); err != nil {
+		t.Fatalf("building paramigo: %v\n%s", err, out)
+	}
+	b.o.loadIdle, b.o.loadSSHD, b.o.loadActive, b.o.loadAccept = 6, 2, 3, 300*time.Millisecond
+	if err := b.loadSection(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	out := b.rep.String()
+	for _, want := range []string{
+		"| load/idle-serve | `paramigo serve` | 6 |",
+		"| load/idle-sshd | sshd | 2 |",
+		"| 3 of 3 |",
+		"| 6 of 6 | none |",
+		"held, below the goal's sizes",
+		"RSS per idle authenticated connection (6)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("load tables lack %q:\n%s", want, out)
+		}
+	}
+	for _, id := range []string{"load/accept-serve", "load/accept-sshd"} {
+		// | id | server | connections | failed | connections/s |
+		found := false
+		for _, line := range strings.Split(out, "\n") {
+			if !strings.HasPrefix(line, "| "+id+" |") {
+				continue
+			}
+			found = true
+			if f := strings.Split(line, " | "); len(f) != 5 || f[2] == "0" || f[3] != "0" {
+				t.Errorf("accept row: %s", line)
+			}
+		}
+		if !found {
+			t.Errorf("no %s row:\n%s", id, out)
+		}
+	}
+	if _, err := parseFlags([]string{"-load-idle", "0"}); err == nil {
+		t.Error("-load-idle 0 accepted")
+	}
+}

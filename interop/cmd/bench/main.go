@@ -62,6 +62,10 @@ type options struct {
 	sftpSize, sftpRTTSize, sftpRSSSize int64
 	sftpFiles                          int
 	sftp, scp, python, sftpServer      string
+
+	// The load section's sizes.
+	loadIdle, loadSSHD, loadActive int
+	loadAccept                     time.Duration
 }
 
 // bench holds what every measurement shares: the temporary directory,
@@ -138,7 +142,7 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.rtt, "rtt", 50*time.Millisecond, "round-trip time the delay proxy adds for the long-link rows")
 	fs.DurationVar(&o.flightRTT, "flight-rtt", 50*time.Millisecond, "round-trip time of the proxy that counts a connection's round trips (0: skip)")
 	fs.BoolVar(&o.quick, "quick", false, "a first run: -size 256MiB -rtt-size 64MiB -n 10 -reps 1 unless given")
-	sections := fs.String("sections", "connect,throughput,rtt", "sections to run (connect, throughput, rtt, sftp)")
+	sections := fs.String("sections", "connect,throughput,rtt", "sections to run (connect, throughput, rtt, sftp, load)")
 	only := fs.String("only", "", "run only rows whose id matches this regular expression (ids are printed in the tables)")
 	fs.StringVar(&o.out, "out", "", "also write the tables to this file")
 	fs.StringVar(&o.cmdline, "cmdline", "", "the command line to print in the report (default: this program's)")
@@ -159,6 +163,10 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.scp, "scp", "/usr/bin/scp", "OpenSSH scp")
 	fs.StringVar(&o.python, "python", "/usr/bin/python3", "a Python with paramiko, for the paramiko SFTP rows (skipped without)")
 	fs.StringVar(&o.sftpServer, "sftp-server", "/usr/lib/openssh/sftp-server", "sshd's sftp subsystem")
+	fs.IntVar(&o.loadIdle, "load-idle", 10000, "idle authenticated connections held open to `paramigo serve` (section load; -quick: 1000)")
+	fs.IntVar(&o.loadSSHD, "load-sshd", 200, "idle connections held open to sshd, which forks per connection (-quick: 100)")
+	fs.IntVar(&o.loadActive, "load-active", 500, "connections streaming at once beside the idle ones (-quick: 100)")
+	fs.DurationVar(&o.loadAccept, "load-accept", 5*time.Second, "how long the accept rate is measured against each server (-quick: 2s)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -188,6 +196,14 @@ func parseFlags(args []string) (options, error) {
 		if !set["sftp-files"] {
 			o.sftpFiles = 2000
 		}
+		for name, v := range map[string]*int{"load-idle": &o.loadIdle, "load-sshd": &o.loadSSHD, "load-active": &o.loadActive} {
+			if !set[name] {
+				*v = map[string]int{"load-idle": 1000, "load-sshd": 100, "load-active": 100}[name]
+			}
+		}
+		if !set["load-accept"] {
+			o.loadAccept = 2 * time.Second
+		}
 	}
 	var err error
 	if o.size, err = parseSize(*size); err != nil {
@@ -210,17 +226,20 @@ func parseFlags(args []string) (options, error) {
 	if o.sftpFiles < 1 {
 		return o, errors.New("bench: -sftp-files must be at least 1")
 	}
+	if o.loadIdle < 1 || o.loadSSHD < 1 || o.loadActive < 1 || o.loadAccept <= 0 {
+		return o, errors.New("bench: -load-idle, -load-sshd and -load-active must be at least 1, -load-accept positive")
+	}
 	if o.n < 1 || o.reps < 1 {
 		return o, errors.New("bench: -n and -reps must be at least 1")
 	}
 	o.sections = map[string]bool{}
 	for _, s := range strings.Split(*sections, ",") {
 		switch s = strings.TrimSpace(s); s {
-		case "connect", "throughput", "rtt", "sftp":
+		case "connect", "throughput", "rtt", "sftp", "load":
 			o.sections[s] = true
 		case "":
 		default:
-			return o, fmt.Errorf("bench: unknown section %q (connect, throughput, rtt, sftp)", s)
+			return o, fmt.Errorf("bench: unknown section %q (connect, throughput, rtt, sftp, load)", s)
 		}
 	}
 	if *only != "" {
@@ -300,6 +319,11 @@ func run(ctx context.Context, o options) error {
 	}
 	if o.sections["sftp"] {
 		if err := b.sftpSection(ctx); err != nil {
+			return err
+		}
+	}
+	if o.sections["load"] {
+		if err := b.loadSection(ctx); err != nil {
 			return err
 		}
 	}
