@@ -322,17 +322,19 @@ func (c *Channel) windowLeft() uint32 {
 func (c *Channel) reserve(want int) (int, error) {
 	for {
 		c.mu.Lock()
+		if err := c.err; err != nil {
+			// The connection failed (or the peer broke flow control): that,
+			// not the close it led to, is why the write cannot go.
+			c.mu.Unlock()
+			return 0, err
+		}
 		if c.sentEOF || c.sentClose {
 			c.mu.Unlock()
 			return 0, fmt.Errorf("paramigo: write on channel %d after EOF or close: %w", c.localID, io.ErrClosedPipe)
 		}
-		if c.gotClose || c.err != nil {
-			err := c.err
+		if c.gotClose {
 			c.mu.Unlock()
-			if err == nil {
-				err = io.EOF
-			}
-			return 0, err
+			return 0, io.EOF
 		}
 		if c.remoteWindow > 0 {
 			n := uint32(want)
