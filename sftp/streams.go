@@ -334,19 +334,32 @@ func getStriped(ctx context.Context, f *RemoteFile, dst io.WriterAt, s *stripes)
 	})
 }
 
-// runStriped runs one copy over the sessions' open handles at once and
-// returns the bytes landed before the first gap, and the first failure.
-func runStriped(files []*RemoteFile, s *stripes, work func(f *RemoteFile)) (int64, error) {
+// striped runs one file's copy from start to size over up to n
+// sessions: rf on this one, the file opened with pf on the others, in
+// chunks the smallest chunkOf of them allows; work moves one session's
+// share. It returns the bytes landed before the first gap and the first
+// failure (closing the other sessions' handles included).
+func (c *Client) striped(ctx context.Context, rf *RemoteFile, pf uint32, chunkOf func(*Client) int, start, size int64, n int, progress func(int64), work func(*RemoteFile, *stripes)) (int64, error) {
+	files := openOn(rf, c.sessions(ctx, n)[1:], rf.name, pf)
+	chunk := chunkOf(c)
+	for _, f := range files {
+		chunk = min(chunk, chunkOf(f.c))
+	}
+	s := newStripes(start, size, chunk, len(files), progress)
 	var wg sync.WaitGroup
 	for _, f := range files {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			work(f)
+			work(f, s)
 		}()
 	}
 	wg.Wait()
-	return s.result()
+	landed, err := s.result()
+	if cerr := closeAll(files); err == nil {
+		err = cerr
+	}
+	return landed, err
 }
 
 // openOn opens name on each of the sessions with flags pf, at once, next

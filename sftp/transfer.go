@@ -400,21 +400,12 @@ func (c *Client) resumeAt(have, size int64) int64 {
 // before the first gap, when the session still runs, so that it holds
 // only a prefix of the source.
 func (c *Client) putStripedFile(ctx context.Context, rf *RemoteFile, src io.ReaderAt, start, size int64, n int, name string, o *TransferOptions) (int64, error) {
-	sess := c.sessions(ctx, n)
-	files := openOn(rf, sess[1:], rf.name, FlagWrite)
-	chunk := c.writeLen
-	for _, f := range files {
-		chunk = min(chunk, f.c.writeLen)
-	}
-	s := newStripes(start, size, chunk, len(files), func(done int64) {
-		if o.Progress != nil {
-			o.Progress(name, done, size)
-		}
-	})
-	landed, err := runStriped(files, s, func(f *RemoteFile) { putStriped(ctx, f, src, s) })
-	if cerr := closeAll(files); err == nil {
-		err = cerr
-	}
+	landed, err := c.striped(ctx, rf, FlagWrite, func(x *Client) int { return x.writeLen }, start, size, n,
+		func(done int64) {
+			if o.Progress != nil {
+				o.Progress(name, done, size)
+			}
+		}, func(f *RemoteFile, s *stripes) { putStriped(ctx, f, src, s) })
 	if err != nil && rf.c.alive() {
 		rf.Truncate(landed)
 	}
@@ -425,21 +416,12 @@ func (c *Client) putStripedFile(ctx context.Context, rf *RemoteFile, src io.Read
 // sessions; on failure lf is cut back to the bytes that landed before
 // the first gap.
 func (c *Client) getStripedFile(ctx context.Context, rf *RemoteFile, lf *os.File, start, size int64, n int, o *TransferOptions) (int64, error) {
-	sess := c.sessions(ctx, n)
-	files := openOn(rf, sess[1:], rf.name, FlagRead)
-	chunk := c.readLen
-	for _, f := range files {
-		chunk = min(chunk, f.c.readLen)
-	}
-	s := newStripes(start, size, chunk, len(files), func(done int64) {
-		if o.Progress != nil {
-			o.Progress(rf.name, done, size)
-		}
-	})
-	landed, err := runStriped(files, s, func(f *RemoteFile) { getStriped(ctx, f, lf, s) })
-	if cerr := closeAll(files); err == nil {
-		err = cerr
-	}
+	landed, err := c.striped(ctx, rf, FlagRead, func(x *Client) int { return x.readLen }, start, size, n,
+		func(done int64) {
+			if o.Progress != nil {
+				o.Progress(rf.name, done, size)
+			}
+		}, func(f *RemoteFile, s *stripes) { getStriped(ctx, f, lf, s) })
 	if err != nil {
 		lf.Truncate(landed)
 	}
