@@ -270,7 +270,11 @@ func TestLegacyHostileServerLikeScp(t *testing.T) {
 			dir := t.TempDir()
 			key, pub := sshtest.GenerateKeyFile(t, dir, "ed25519", 0, "")
 			srv := sshtest.StartSSHD(t, sshtest.SSHDOptions{AuthorizedKeys: []string{pub},
-				Config: []string{"ForceCommand printf '" + c.stream + "'"}})
+				// Like a real scp -f, the source waits for the sink's first
+				// ack and then stays until the sink hangs up, so what scp -O
+				// says does not depend on whether ssh exited before scp
+				// wrote its answer ("lost connection" on SIGPIPE).
+				Config: []string{"ForceCommand head -c1 >/dev/null; printf '" + c.stream + "'; cat >/dev/null"}})
 			p := peer{cfg: writeConfig(t, dir, srv.Port, key, srv.KnownHostsFile(t)), log: srv.Log}
 			top := t.TempDir()
 			target := filepath.Join(top, "target")
