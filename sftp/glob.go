@@ -2,6 +2,7 @@ package sftp
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"path"
 	"slices"
@@ -157,4 +158,105 @@ func unescapeGlob(elem string) string {
 		b.WriteByte(elem[i])
 	}
 	return b.String()
+}
+
+// MaxBraceAlternatives bounds how many patterns ExpandBraces makes of
+// one: each is a glob of its own, with its directory reads, and braces
+// multiply ("{a,b}" ten times is 1024).
+const MaxBraceAlternatives = 4096
+
+// ErrTooManyAlternatives is ExpandBraces' error for a pattern whose
+// braces make more than MaxBraceAlternatives patterns.
+var ErrTooManyAlternatives = errors.New("sftp: brace expansion makes too many patterns")
+
+// ExpandBraces expands the braces of a glob pattern as glob(3) with
+// GLOB_BRACE, which OpenSSH's sftp uses for ls: "{a,b}" gives one pattern
+// per comma-separated alternative, in the order written, nested braces
+// and those the alternatives bring expanded in turn ("*.{txt,go}" is
+// "*.txt" then "*.go"). A brace or comma inside a bracket expression or
+// quoted by a backslash is an ordinary character; "{}" alone is taken as
+// it stands and "{}" inside a pattern stands for nothing. A brace with no
+// match ends the pattern before it, as glob(3) globs only the part in
+// front of it ("a.txt{" is "a.txt"). Each pattern returned is for Glob;
+// matching them one by one keeps each one's matches together, as glob(3)
+// orders them.
+func ExpandBraces(pattern string) ([]string, error) {
+	var out []string
+	if err := expandBraces(pattern, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func expandBraces(pattern string, out *[]string) error {
+	if len(*out) >= MaxBraceAlternatives {
+		return fmt.Errorf("%w (more than %d in %q)", ErrTooManyAlternatives, MaxBraceAlternatives, pattern)
+	}
+	open := -1
+	for i := 0; i < len(pattern) && pattern != "{}"; i++ {
+		if pattern[i] == '\\' {
+			i++
+		} else if pattern[i] == '{' {
+			open = i
+			break
+		}
+	}
+	if open < 0 {
+		*out = append(*out, pattern)
+		return nil
+	}
+	// The alternatives' boundaries: each comma at the brace's own depth,
+	// then its closing brace.
+	var cuts []int
+	depth := 0
+	closed := -1
+scan:
+	for i := open + 1; i < len(pattern); i++ {
+		switch pattern[i] {
+		case '\\':
+			i++
+		case '[':
+			i = bracketEnd(pattern, i)
+		case '{':
+			depth++
+		case ',':
+			if depth == 0 {
+				cuts = append(cuts, i)
+			}
+		case '}':
+			if depth == 0 {
+				closed = i
+				break scan
+			}
+			depth--
+		}
+	}
+	if closed < 0 {
+		*out = append(*out, pattern[:open])
+		return nil
+	}
+	cuts = append(cuts, closed)
+	from := open + 1
+	for _, to := range cuts {
+		if err := expandBraces(pattern[:open]+pattern[from:to]+pattern[closed+1:], out); err != nil {
+			return err
+		}
+		from = to + 1
+	}
+	return nil
+}
+
+// bracketEnd is where the bracket expression opened at i ends (its
+// "]"), or i itself when it is never closed and the "[" is an ordinary
+// character.
+func bracketEnd(pattern string, i int) int {
+	for j := i + 1; j < len(pattern); j++ {
+		switch pattern[j] {
+		case '\\':
+			j++
+		case ']':
+			return j
+		}
+	}
+	return i
 }

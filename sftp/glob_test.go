@@ -6,6 +6,7 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -75,6 +76,131 @@ func TestClientGlob(t *testing.T) {
 		c.Close()
 		if _, err := c.Glob(dir + "/*"); err == nil {
 			t.Error("Glob after Close succeeded")
+		}
+	})
+}
+
+// braceCases are patterns with what glob(3) with GLOB_BRACE makes of
+// them, as OpenSSH 9.2's sftp shows through ls: the quirks included (an
+// unclosed brace globs what is before it, a bracket hides braces and
+// commas, "{}" alone stays).
+var braceCases = []struct {
+	pattern string
+	want    []string
+}{
+	{"*.txt", []string{"*.txt"}},
+	{"*.{txt,go}", []string{"*.txt", "*.go"}},
+	{"{c,a}*", []string{"c*", "a*"}},
+	{"{a,a}*", []string{"a*", "a*"}},
+	{"/d/{R,L}/*", []string{"/d/R/*", "/d/L/*"}},
+	{"{{a,b},c}*", []string{"a*", "b*", "c*"}},
+	{"{a*,b{.,}*}", []string{"a*", "b.*", "b*"}},
+	{"{a,b}{1,2}", []string{"a1", "a2", "b1", "b2"}},
+	{"{a.txt}", []string{"a.txt"}},
+	{"{,}", []string{"", ""}},
+	{".{,.}", []string{".", ".."}},
+	{"{}", []string{"{}"}},
+	{"/d/{}", []string{"/d/"}},
+	{"a{}*", []string{"a*"}},
+	{"{{}}", []string{"{}"}},
+	{"a.txt{", []string{"a.txt"}},
+	{"a.txt{x", []string{"a.txt"}},
+	{"{a.txt,b.go", []string{""}},
+	{"x{a,b", []string{"x"}},
+	{"a{b{c,d}", []string{"a"}},
+	{"{[},]*", []string{""}},
+	{"{[},]*}", []string{"[},]*"}},
+	{"{a*,[b}]*}", []string{"a*", "[b}]*"}},
+	{"{a*,[b}*", []string{"a**", "[b*"}},
+	{`\{a,b}`, []string{`\{a,b}`}},
+	{`{a\,b,c}`, []string{`a\,b`, "c"}},
+	{`{a,b}\*`, []string{`a\*`, `b\*`}},
+	{`{[\]},x]}`, []string{`[\]},x]`}},
+	{"", []string{""}},
+}
+
+// TestExpandBraces: each pattern expands to the patterns glob(3) globs,
+// in its order.
+func TestExpandBraces(t *testing.T) {
+	for _, tc := range braceCases {
+		got, err := ExpandBraces(tc.pattern)
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("ExpandBraces(%q) = %q, %v; want %q", tc.pattern, got, err, tc.want)
+		}
+	}
+	many := strings.Repeat("{a,b}", 13)
+	if _, err := ExpandBraces(many); !errors.Is(err, ErrTooManyAlternatives) {
+		t.Errorf("4096+ patterns: %v", err)
+	}
+	if got, err := ExpandBraces(strings.Repeat("{a,b}", 12)); err != nil || len(got) != 4096 {
+		t.Errorf("4096 patterns: %d, %v", len(got), err)
+	}
+}
+
+// TestGlobBraces: the patterns ExpandBraces makes, each given to Glob,
+// find what sftp's ls finds, against both servers.
+func TestGlobBraces(t *testing.T) {
+	peers(t, func(t *testing.T, c *Client, dir string) {
+		for _, f := range []string{"a.txt", "b.go", "c.md", "sub/x.go"} {
+			p := filepath.Join(dir, filepath.FromSlash(f))
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			if err := os.WriteFile(p, []byte(f), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tc := range []struct {
+			pattern string
+			want    []string
+		}{
+			{"/*.{txt,go}", []string{"/a.txt", "/b.go"}},
+			{"/{c,a}*", []string{"/c.md", "/a.txt"}},
+			{"/{.,sub}/*.go", []string{"/./b.go", "/sub/x.go"}},
+			{"/{x,y}*", nil},
+		} {
+			alts, err := ExpandBraces(dir + tc.pattern)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, alt := range alts {
+				names, err := c.Glob(alt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, n := range names {
+					got = append(got, strings.TrimPrefix(n, dir))
+				}
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("%s: %q, want %q", tc.pattern, got, tc.want)
+			}
+		}
+	})
+}
+
+// FuzzExpandBraces: any pattern expands without a panic to at most
+// MaxBraceAlternatives patterns, or fails with ErrTooManyAlternatives,
+// and what it makes has no braces left to expand.
+func FuzzExpandBraces(f *testing.F) {
+	for _, tc := range braceCases {
+		f.Add(tc.pattern)
+	}
+	f.Add(strings.Repeat("{a,b}", 13))
+	f.Fuzz(func(t *testing.T, pattern string) {
+		got, err := ExpandBraces(pattern)
+		if err != nil {
+			if !errors.Is(err, ErrTooManyAlternatives) {
+				t.Fatalf("%q: %v", pattern, err)
+			}
+			return
+		}
+		if len(got) == 0 || len(got) > MaxBraceAlternatives {
+			t.Fatalf("%q: %d patterns", pattern, len(got))
+		}
+		for _, p := range got[:min(len(got), 8)] {
+			if again, err := ExpandBraces(p); err != nil || !slices.Equal(again, []string{p}) {
+				t.Fatalf("%q gave %q, which expands again to %q, %v", pattern, p, again, err)
+			}
 		}
 	})
 }

@@ -2,6 +2,7 @@ package sftpcmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -30,16 +31,48 @@ func (s *session) ls(_ context.Context, c *call) error {
 		strip = s.pwd
 	}
 	pattern := absoluteGlob(c.args[0], s.pwd)
-	names, err := s.c.Glob(pattern)
-	if err != nil || len(names) == 0 {
+	alts, err := sftp.ExpandBraces(pattern)
+	if err != nil {
+		s.errorf("Can't ls: Too many matches for \"%s\"", pattern)
+		return errReported
+	}
+	// GLOB_BRACE: each pattern the braces make is globbed in turn, and
+	// GLOB_NOCHECK keeps one that matches nothing as its name, with no
+	// attributes (OpenSSH 9.2's sftp crashes on such a mix; its code
+	// means to show the name, or say there is no stat information).
+	type match struct {
+		name    string
+		nocheck bool
+	}
+	var names []match
+	matched := 0
+	for _, alt := range alts {
+		found, err := s.c.Glob(alt)
+		if err != nil && !errors.Is(err, errBadPattern) {
+			break
+		}
+		for _, name := range found {
+			names = append(names, match{name: name})
+		}
+		if len(found) == 0 {
+			names = append(names, match{name: unescapeGlob(alt), nocheck: true})
+		}
+		matched += len(found)
+	}
+	if matched == 0 {
 		s.errorf("Can't ls: \"%s\" not found", pattern)
 		return errReported
 	}
 	// GLOB_MARK (a directory, symlinks followed, gets a slash) and
 	// GLOB_KEEPSTAT (each match's own lstat) as sftp globs for ls.
 	var items []listed
-	for _, name := range names {
-		it := listed{name: name}
+	for _, m := range names {
+		name := m.name
+		it := listed{name: name, shown: stripPath(name, strip)}
+		if m.nocheck {
+			items = append(items, it)
+			continue
+		}
 		if fi, err := s.c.Lstat(strings.TrimSuffix(name, "/")); err == nil {
 			it.attrs, _ = fi.Sys().(*sftp.Attributes)
 		}
@@ -51,7 +84,7 @@ func (s *session) ls(_ context.Context, c *call) error {
 		it.shown = stripPath(it.name, strip)
 		items = append(items, it)
 	}
-	if len(items) == 1 && items[0].attrs != nil && sftp.ToFileMode(items[0].attrs.Permissions).IsDir() {
+	if matched == 1 && items[0].attrs != nil && sftp.ToFileMode(items[0].attrs.Permissions).IsDir() {
 		return s.lsDir(items[0].name, strip, c.flags)
 	}
 	width := 0
@@ -142,6 +175,15 @@ func lsLong(flags string) bool {
 // sortListed orders the names as sftp's ls: by name (bytes), or newest
 // first with -t, biggest first with -S, none at all with -f (the last of
 // these wins), reversed with -r. Ties keep the server's order.
+// attrsOrZero is what a name sorts by: a pattern kept as its name
+// (GLOB_NOCHECK) has no attributes and sorts as zero.
+func (it listed) attrsOrZero() *sftp.Attributes {
+	if it.attrs == nil {
+		return &sftp.Attributes{}
+	}
+	return it.attrs
+}
+
 func sortListed(items []listed, flags string) {
 	by := 'n'
 	for _, f := range flags {
@@ -163,9 +205,9 @@ func sortListed(items []listed, flags string) {
 		case 'n':
 			return rev * strings.Compare(a.name, b.name)
 		case 't':
-			x, y = uint64(a.attrs.MTime), uint64(b.attrs.MTime)
+			x, y = uint64(a.attrsOrZero().MTime), uint64(b.attrsOrZero().MTime)
 		case 'S':
-			x, y = a.attrs.Size, b.attrs.Size
+			x, y = a.attrsOrZero().Size, b.attrsOrZero().Size
 		}
 		switch {
 		case x == y:

@@ -260,6 +260,23 @@ ls -f -1 sub
 ls *.txt
 ls -l *.txt
 ls -1 s*
+ls *.{txt,bin}
+ls -1 {c,a}*
+ls -f -1 {c,a}*
+ls -l {a,b}*.*
+ls -1 {a.txt,a.txt}
+ls sub/{z,deep}*
+ls -1 {sub,.}/*.txt
+ls {}
+ls .{,.}
+ls -l {sub}
+ls a.txt{
+ls {a.txt,big.bin
+-ls {x,y}*
+-ls "{a,b}*"
+-get {a,b}.txt
+-rm {x,y}.txt
+-chmod 600 {a,b}.txt
 ls sub
 ls sub/deep/f
 ls -l sub
@@ -323,6 +340,7 @@ put -r up upsub
 put -rp up upsubp
 put -R up "new dir"
 mput cut.bin
+-put {full,cut}.bin
 ln a.txt hard
 ln -s a.txt soft
 symlink a.txt soft2
