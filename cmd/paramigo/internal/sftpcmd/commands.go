@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"os/user"
 	"path"
 	"path/filepath"
 	"strconv"
@@ -41,6 +42,10 @@ var errReported = errors.New("reported")
 
 // errQuit ends the session.
 var errQuit = errors.New("quit")
+
+// errFatal ends the program at once with ssh's status (255), whatever
+// the batch's '-' says, as sftp's fatal errors do.
+var errFatal = errors.New("fatal")
 
 var commands []command
 
@@ -88,8 +93,9 @@ func init() {
 
 // dispatch runs one command line as sftp's parse_dispatch_command: a
 // leading '-' keeps a failure from ending the run, '@' keeps the line
-// from being echoed. It returns 0 to go on, 1 after quit and -1 when a
-// failure ends the run (errAbort: batch mode).
+// from being echoed. It returns 0 to go on, 1 after quit, 2 when the
+// program must end (errFatal) and -1 when a failure ends the run
+// (errAbort: batch mode).
 func (s *session) dispatch(ctx context.Context, line string, errAbort, echo bool) int {
 	cp := strings.TrimLeft(line, " \t\r\n")
 	ignore, noEcho := false, false
@@ -122,6 +128,8 @@ prefix:
 	switch {
 	case errors.Is(err, errQuit):
 		return 1
+	case errors.Is(err, errFatal):
+		return 2
 	case err != nil && errAbort:
 		return -1
 	}
@@ -345,8 +353,11 @@ func (s *session) lcd(_ context.Context, c *call) error {
 	if len(c.args) > 0 && c.args[0] != "" {
 		p = unescapeGlob(c.args[0])
 	}
-	if p == "~" || strings.HasPrefix(p, "~/") {
-		p = s.e.Env("HOME") + p[1:]
+	p, err := tildeExpand(p)
+	if err != nil {
+		// sftp's tilde_expand_filename ends the program.
+		s.errorf("%v", err)
+		return errFatal
 	}
 	dir := s.local(p)
 	fi, err := os.Stat(dir)
@@ -366,6 +377,32 @@ func (s *session) lcd(_ context.Context, c *call) error {
 	}
 	s.lwd = filepath.Clean(dir)
 	return nil
+}
+
+// tildeExpand is sftp's tilde_expand_filename, which lcd applies: a
+// leading "~" or "~user" is that user's home from the password database
+// (the user running us for "~", whatever $HOME says), and the slashes
+// after it are dropped; a user that does not exist is an error.
+func tildeExpand(p string) (string, error) {
+	if !strings.HasPrefix(p, "~") {
+		return p, nil
+	}
+	name, rest, _ := strings.Cut(p[1:], "/")
+	var u *user.User
+	var err error
+	if name == "" {
+		uid := strconv.Itoa(os.Getuid())
+		if u, err = user.LookupId(uid); err != nil {
+			return "", fmt.Errorf("tilde_expand: No such uid %s", uid)
+		}
+	} else if u, err = user.Lookup(name); err != nil {
+		return "", fmt.Errorf("tilde_expand: No such user %s", name)
+	}
+	home := u.HomeDir
+	if !strings.HasSuffix(home, "/") {
+		home += "/"
+	}
+	return home + strings.TrimLeft(rest, "/"), nil
 }
 
 func (s *session) lmkdir(_ context.Context, c *call) error {

@@ -585,6 +585,8 @@ func (s *session) run(in io.Reader, start string) int {
 			continue
 		case 1:
 			return 0
+		case 2:
+			return exitConnection
 		default:
 			return exitFailure
 		}

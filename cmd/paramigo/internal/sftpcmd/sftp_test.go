@@ -644,3 +644,28 @@ func TestCommandLineSameAsSFTP(t *testing.T) {
 		compareBatch(t, "", 255, func(root, _ string) []string { return []string{"-b", root + "/nothere", "-D", server} })
 	})
 }
+
+// TestLcdTildeSameAsSFTP: lcd expands "~" and "~user" as sftp's
+// tilde_expand_filename does, from the password database even when
+// $HOME says otherwise, the slashes after the name dropped; a user that
+// does not exist ends the run with status 255 whatever '-' says; get,
+// put and lmkdir take "~" literally, as sftp 9.2 does.
+func TestLcdTildeSameAsSFTP(t *testing.T) {
+	server := sshtest.RequirePeer(t, sshtest.PeerSFTPServer)
+	t.Setenv("HOME", t.TempDir())
+	me := clitest.CurrentUser(t)
+	for _, tc := range []struct {
+		name, batch string
+		code        int
+	}{
+		{"home", "lcd ~\nlpwd\nlcd @L@\nlcd\nlpwd\nlcd @L@\nlcd ~/\nlpwd\nlcd \"~\"\nlpwd\nlcd ~" + me + "\nlpwd\n" +
+			"lcd ~" + me + "//\nlpwd\n-lcd ~/nothere-paramigo//x\n-lcd ~//nothere-paramigo\nlpwd\ncd @R@\nls\n", 0},
+		{"root", "-lcd ~root\nlpwd\n-lcd ~root///nothere-paramigo/\nlpwd\ncd @R@\nls\n", 0},
+		{"no such user", "lcd @L@\n-lcd ~nosuchuser-paramigo/x\nlpwd\n", 255},
+		{"literal elsewhere", "cd @R@\nlcd @L@\n-get a.txt ~/x\n-get a.txt ~" + me + "/x\n-put ~/nothere\n-lmkdir ~/m\nlls\nls\n", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			compareBatch(t, tc.batch, tc.code, func(_, b string) []string { return []string{"-b", b, "-D", server} })
+		})
+	}
+}
