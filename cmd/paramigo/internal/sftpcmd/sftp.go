@@ -30,7 +30,8 @@ import (
 const usageText = `usage: paramigo sftp [-46AaCfNpqrv] [-B buffer_size] [-b batchfile] [-c cipher]
           [-D sftp_server_command] [-F ssh_config] [-i identity_file]
           [-J destination] [-l limit] [-o ssh_option] [-P port]
-          [-R num_requests] [-s subsystem] [-X sftp_option] destination
+          [-R num_requests] [-S program] [-s subsystem] [-X sftp_option]
+          destination
 
 An SFTP session with OpenSSH sftp's commands (ls, cd, get, put, reget,
 reput, mkdir, rm, rename, ln, chmod, df, !command, help, ...) and flags.
@@ -50,7 +51,9 @@ buffer=size, -X nrequests=n), -l a bandwidth limit in Kbit/s.
 The connection is ssh's: ssh_config (-F file, -o Key=value), identities
 (-i), ProxyJump (-J), -P port, -C compression, -4/-6, -c ciphers, -A
 agent forwarding, -v ssh -v's log; -s names the subsystem (or, with a slash, the server
-program to run). -D sftp_server_command skips SSH and runs the server
+program to run). -S program reaches the server through program instead
+of our own SSH client, with ssh's arguments (sftp -S: "-S ssh" uses
+OpenSSH's). -D sftp_server_command skips SSH and runs the server
 locally, as sftp -D does. The exit status is 0, 1 when a batch command
 failed, and 255 when the connection failed.
 `
@@ -79,14 +82,26 @@ type options struct {
 	limit       int // -l, Kbit/s
 	direct      string
 	subsystem   string
-	port        string // -P
+	program     string   // -S: what runs in place of ssh
+	sshArgs     []string // the flags sftp hands its ssh, in order
+	port        string   // -P
 	dest, dest2 string
 }
 
 func parseArgs(args []string) (*options, error) {
 	o := &options{}
-	ops, err := cli.Getopt(args, "246AaCfNpqrv", "BbcDFiJloPRsX", func(opt byte, val string) error {
+	ops, err := cli.Getopt(args, "246AaCfNpqrv", "BbcDFiJloPRSsX", func(opt byte, val string) error {
 		line := ""
+		// What sftp passes on to a -S program, as it builds ssh's
+		// command line while reading its own.
+		switch opt {
+		case '4', '6', 'A', 'C', 'q', 'v':
+			o.sshArgs = append(o.sshArgs, "-"+string(opt))
+		case 'c', 'F', 'i', 'J', 'o':
+			o.sshArgs = append(o.sshArgs, "-"+string(opt), val)
+		case 'b':
+			o.sshArgs = append(o.sshArgs, "-obatchmode yes")
+		}
 		switch opt {
 		case '4':
 			line = "AddressFamily inet"
@@ -173,6 +188,8 @@ func parseArgs(args []string) (*options, error) {
 			o.port = val
 		case 's':
 			o.subsystem = val
+		case 'S':
+			o.program = val
 		}
 		if line != "" {
 			o.config.CommandLine = append(o.config.CommandLine, line)
@@ -370,6 +387,9 @@ func (s *session) connect(d destination) int {
 		o.CommandLine = append(o.CommandLine, "Port "+s.o.port)
 	}
 	host := d.host
+	if s.o.program != "" {
+		return s.connectThrough(d)
+	}
 	if d.user != "" {
 		o.CommandLine = append(o.CommandLine, "User "+cli.QuoteConfig(d.user))
 	}
@@ -405,6 +425,39 @@ func (s *session) connect(d destination) int {
 	return 0
 }
 
+// connectThrough runs the -S program as sftp runs ssh, with the flags
+// it was given for ssh, its own options after them and then
+// "[-s] -- host subsystem", and speaks SFTP over the program's stdin
+// and stdout.
+func (s *session) connectThrough(d destination) int {
+	argv := append([]string{s.o.program, "-oForwardX11 no", "-oPermitLocalCommand no", "-oClearAllForwardings yes"},
+		s.o.sshArgs...)
+	argv = append(argv, "-oForwardAgent no")
+	if s.o.port != "" {
+		argv = append(argv, "-oPort "+s.o.port)
+	}
+	if d.user != "" {
+		argv = append(argv, "-l", d.user)
+	}
+	sub := s.o.subsystem
+	if sub == "" {
+		sub = "sftp"
+	}
+	if !strings.Contains(sub, "/") {
+		// A subsystem name; with a slash, a server program for the
+		// remote shell to run.
+		argv = append(argv, "-s")
+	}
+	argv = append(argv, "--", d.host, sub)
+	if code := s.startServer(argv); code != 0 {
+		return code
+	}
+	if !s.quiet {
+		fmt.Fprintf(s.e.Stderr, "Connected to %s.\n", d.host)
+	}
+	return 0
+}
+
 // attach runs the -D server command with its stdin and stdout as the
 // session, as sftp -D does.
 func (s *session) attach() int {
@@ -416,6 +469,19 @@ func (s *session) attach() int {
 	for i := range argv {
 		argv[i] = unescapeGlob(argv[i])
 	}
+	if code := s.startServer(argv); code != 0 {
+		return code
+	}
+	if !s.quiet {
+		fmt.Fprintf(s.e.Stderr, "Attached to %s.\n", s.o.direct)
+	}
+	return 0
+}
+
+// startServer runs argv (-D's server, -S's ssh) and starts the session
+// over its stdin and stdout, its stderr ours; a failure is worded as
+// sftp words it, with ssh's status.
+func (s *session) startServer(argv []string) int {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stderr = s.e.Stderr
 	// Out of the terminal's reach, so ^C interrupts a command and not
@@ -446,14 +512,16 @@ func (s *session) attach() int {
 		fmt.Fprintf(s.e.Stderr, "exec: %s: %s\n", argv[0], why)
 		s.errorf("Connection closed")
 		return exitConnection
+	case errors.Is(err, io.EOF) || errors.Is(err, sftp.ErrConnectionLost):
+		// The program ended (ssh could not connect) before the
+		// server's version came: sftp's read meets the end of its pipe.
+		s.errorf("Connection closed")
+		return exitConnection
 	case err != nil:
 		s.errorf("Couldn't initialise connection to server: %v", err)
 		return exitConnection
 	}
 	s.closers = append(s.closers, s.c.Close)
-	if !s.quiet {
-		fmt.Fprintf(s.e.Stderr, "Attached to %s.\n", s.o.direct)
-	}
 	return 0
 }
 

@@ -669,3 +669,56 @@ func TestLcdTildeSameAsSFTP(t *testing.T) {
 		})
 	}
 }
+
+// TestProgramSameAsSFTP: -S runs a program in place of ssh, as sftp -S
+// does. With OpenSSH's ssh itself (reaching sshd through -F) the whole
+// batch goes as through our own client; a wrapper that logs how it was
+// called and then runs ssh gets the same arguments from both clients
+// (ssh's flags in order, sftp's own options, "-s -- host sftp"), -P and
+// a user included; a program that ends without speaking SFTP is
+// "Connection closed" and status 255.
+func TestProgramSameAsSFTP(t *testing.T) {
+	ssh := sshtest.RequirePeer(t, sshtest.PeerSSH)
+	cfg := sshdConfig(t)
+	text, _ := os.ReadFile(cfg)
+	sshdPort := regexp.MustCompile(`Port (\d+)`).FindStringSubmatch(string(text))[1]
+	t.Run("ssh", func(t *testing.T) {
+		compareBatch(t, batchTemplate, 0, func(_, b string) []string { return []string{"-S", ssh, "-F", cfg, "-b", b, "peer"} })
+	})
+	dir := t.TempDir()
+	log := filepath.Join(dir, "calls")
+	wrapper := filepath.Join(dir, "wrapper")
+	script := fmt.Sprintf("#!/bin/sh\n{ echo \"$0\"; printf '%%s\\n' \"$@\"; echo; } >> %s\nexec %s \"$@\"\n", log, ssh)
+	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args func(root, b string) []string
+	}{
+		{"wrapper", func(_, b string) []string { return []string{"-S", wrapper, "-F", cfg, "-b", b, "peer"} }},
+		{"wrapper with flags", func(root, b string) []string {
+			return []string{"-S", wrapper, "-4", "-C", "-q", "-o", "ConnectTimeout=5", "-F", cfg, "-P", sshdPort, "-b", b,
+				os.Getenv("USER") + "@peer:" + root + "/R"}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			os.Remove(log)
+			compareBatch(t, "pwd\ncd @R@\nls\nget a.txt "+os.DevNull+"\n", 0, tc.args)
+			calls, _ := os.ReadFile(log)
+			runs := strings.Split(strings.TrimSuffix(string(calls), "\n\n"), "\n\n")
+			if len(runs) != 2 || runs[0] != runs[1] || !strings.HasPrefix(runs[0], wrapper+"\n") {
+				t.Errorf("the wrapper was called so (sftp's first, ours second):\n%s", calls)
+			}
+		})
+	}
+	// It reads the client's INIT first, so that neither client meets
+	// a closed pipe writing it (sftp dies of the SIGPIPE).
+	quitter := filepath.Join(dir, "quitter")
+	if err := os.WriteFile(quitter, []byte("#!/bin/sh\nhead -c 9 >/dev/null\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("fails", func(t *testing.T) {
+		compareBatch(t, "ls\n", 255, func(_, b string) []string { return []string{"-S", quitter, "-b", b, "peer"} })
+	})
+}
