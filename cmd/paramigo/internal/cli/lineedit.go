@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/term"
 )
@@ -36,6 +37,7 @@ type LineEditor struct {
 	in      *bufio.Reader
 	out     io.Writer
 	history []string
+	cols    int // the width without a terminal to ask (0: 80)
 }
 
 // NewLineEditor edits lines typed on tty, drawing them on out.
@@ -59,24 +61,96 @@ func (e *LineEditor) ReadLine(prompt string) (string, error) {
 	return e.edit(prompt)
 }
 
-// editState is the line being edited: its runes and the cursor.
+// width is the terminal's width in columns, asked each time so that a
+// resized window draws right.
+func (e *LineEditor) width() int {
+	if e.tty != nil {
+		if cols, _, _, _, err := TerminalSize(e.tty); err == nil && cols > 0 {
+			return cols
+		}
+	}
+	if e.cols > 0 {
+		return e.cols
+	}
+	return 80
+}
+
+// editState is the line being edited: its runes and the cursor, and
+// where the drawing of it left the terminal's cursor. A line wider than
+// the terminal wraps onto the rows below the prompt's; row is the
+// cursor's row counted from the prompt's, rows how many the last
+// drawing took.
 type editState struct {
 	buf    []rune
 	pos    int
 	prompt string
 	out    io.Writer
+	width  func() int
+	row    int
+	rows   int
+}
+
+// start shows the prompt on a fresh row.
+func (s *editState) start() {
+	io.WriteString(s.out, s.prompt)
+	s.row, s.rows = 0, 1
+	if n, cols := utf8.RuneCountInString(s.prompt), s.width(); n > 0 && n%cols == 0 {
+		// The terminal holds its cursor at the last column until the
+		// next character; this moves it on, so its row is known.
+		io.WriteString(s.out, "\r\n")
+		s.row, s.rows = n/cols, n/cols+1
+	}
 }
 
 // redraw draws the prompt and the line again from the start of the
-// terminal's row, clears what an older, longer line left, and puts the
-// cursor back where it belongs.
+// prompt's row, clears what an older, longer line left, and puts the
+// cursor back where it belongs, on whichever row of a wrapped line
+// that is. A line that fits one row, after one that did, is drawn as
+// it always was: the row cleared to its end, the cursor moved back.
 func (s *editState) redraw() {
+	cols := s.width()
 	var b strings.Builder
-	b.WriteString("\r" + s.prompt + string(s.buf) + "\x1b[K")
-	if back := len(s.buf) - s.pos; back > 0 {
-		fmt.Fprintf(&b, "\x1b[%dD", back)
+	if s.row > 0 {
+		fmt.Fprintf(&b, "\x1b[%dA", s.row)
 	}
+	b.WriteString("\r" + s.prompt + string(s.buf))
+	plen := utf8.RuneCountInString(s.prompt)
+	end := plen + len(s.buf)
+	endRow := end / cols
+	if end > 0 && end%cols == 0 {
+		b.WriteString("\r\n") // see start
+	}
+	if endRow == 0 && s.rows <= 1 {
+		b.WriteString("\x1b[K")
+	} else {
+		b.WriteString("\x1b[J") // and the rows below, which a longer line took
+	}
+	cur := plen + s.pos
+	row, col := cur/cols, cur%cols
+	switch {
+	case row == endRow && end > cur:
+		fmt.Fprintf(&b, "\x1b[%dD", end-cur)
+	case row < endRow:
+		fmt.Fprintf(&b, "\x1b[%dA\r", endRow-row)
+		if col > 0 {
+			fmt.Fprintf(&b, "\x1b[%dC", col)
+		}
+	}
+	s.row, s.rows = row, endRow+1
 	io.WriteString(s.out, b.String())
+}
+
+// leave moves the cursor below the line's last row and starts the next
+// row there, as Enter (or ^C, or a list of completions) must: the
+// output that follows comes after the whole line, not over its end.
+func (s *editState) leave() {
+	var b strings.Builder
+	if below := s.rows - 1 - s.row; below > 0 {
+		fmt.Fprintf(&b, "\x1b[%dB", below)
+	}
+	b.WriteString("\r\n")
+	io.WriteString(s.out, b.String())
+	s.row, s.rows = 0, 0
 }
 
 func (s *editState) set(line string) {
@@ -124,8 +198,8 @@ func (s *editState) wordEnd() int {
 // edit is ReadLine on a terminal already in raw mode: the keys come from
 // e.in and the drawing goes to e.out.
 func (e *LineEditor) edit(prompt string) (string, error) {
-	s := &editState{prompt: prompt, out: e.out}
-	io.WriteString(e.out, prompt)
+	s := &editState{prompt: prompt, out: e.out, width: e.width}
+	s.start()
 	hist := len(e.history) // the history line shown; len: the new one
 	draft := ""
 	recall := func(i int) {
@@ -147,17 +221,17 @@ func (e *LineEditor) edit(prompt string) (string, error) {
 		r, _, err := e.in.ReadRune()
 		if err != nil {
 			if len(s.buf) > 0 && errors.Is(err, io.EOF) {
-				io.WriteString(e.out, "\r\n")
+				s.leave()
 				return e.enter(string(s.buf)), nil
 			}
 			return "", err
 		}
 		switch r {
 		case '\r', '\n':
-			io.WriteString(e.out, "\r\n")
+			s.leave()
 			return e.enter(string(s.buf)), nil
 		case 0x03: // ^C
-			io.WriteString(e.out, "\r\n")
+			s.leave()
 			return "", ErrInterrupted
 		case 0x04: // ^D
 			if len(s.buf) == 0 {
@@ -187,13 +261,15 @@ func (e *LineEditor) edit(prompt string) (string, error) {
 			s.deleteRange(s.wordStart(), s.pos)
 		case 0x0c: // ^L
 			io.WriteString(e.out, "\x1b[H\x1b[2J")
+			s.row, s.rows = 0, 0
 		case '\t':
 			if e.Complete == nil {
 				continue
 			}
 			insert, list := e.Complete(string(s.buf[:s.pos]), string(s.buf[s.pos:]))
 			if len(list) > 0 {
-				io.WriteString(e.out, "\r\n"+e.columns(list))
+				s.leave()
+				io.WriteString(e.out, e.columns(list))
 			}
 			for _, r := range insert {
 				s.insert(r)
@@ -296,12 +372,7 @@ func (e *LineEditor) csi(s *editState, params string, final byte) byte {
 // columns of the widest as the terminal holds, each line ended for a
 // terminal in raw mode.
 func (e *LineEditor) columns(list []string) string {
-	width := 80
-	if e.tty != nil {
-		if cols, _, _, _, err := TerminalSize(e.tty); err == nil && cols > 0 {
-			width = cols
-		}
-	}
+	width := e.width()
 	longest := 0
 	for _, c := range list {
 		longest = max(longest, len(c))

@@ -175,3 +175,43 @@ func TestBandwidthLimit(t *testing.T) {
 		}
 	}
 }
+
+// TestInteractiveLongLine: on a terminal 30 columns wide, commands
+// longer than a row are typed, mended in a row above the cursor's and
+// recalled: the session runs what the edited lines say (a listing of
+// the long name, then the same line turned into a get of it), and the
+// recalled line is drawn whole after its prompt.
+func TestInteractiveLongLine(t *testing.T) {
+	server := sshtest.RequirePeer(t, sshtest.PeerSFTPServer)
+	dir, err := filepath.EvalSymlinks(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "a-name-longer-than-the-terminal-is-wide.txt"
+	os.Mkdir(filepath.Join(dir, "remote"), 0o755)
+	os.WriteFile(filepath.Join(dir, "remote", name), []byte("long"), 0o644)
+	cmd := clitest.HelperCommand("-D", server)
+	cmd.Dir = dir
+	term := clitest.StartOnTerminal(t, cmd, 30, 24)
+	const left, up = "\x1b[D", "\x1b[A"
+	waitPrompt(t, term, 1)
+	// "ls -1 remote/" and the name with "xx" for "-t", mended 36
+	// characters back, two rows up.
+	typo := strings.Replace(name, "-than", "-xxan", 1)
+	term.Type("ls -1 remote/" + typo + strings.Repeat(left, len(typo)-len("a-name-longer-xx")) + "\x7f\x7f" + "th\r")
+	term.WaitFor(t, "\r\nremote/"+name+"\r\n", 1)
+	waitPrompt(t, term, 2)
+	// The same line again, "ls -1" turned into "get".
+	term.Type(up)
+	term.WaitFor(t, "sftp> ls -1 remote/"+name, 2)
+	term.Type("\x01\x04\x04\x04\x04\x04get\r")
+	term.WaitFor(t, "Fetching "+dir+"/remote/"+name+" to "+name, 1)
+	waitPrompt(t, term, 3)
+	term.Type("\x04")
+	if code := term.Wait(t); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	if got, err := os.ReadFile(filepath.Join(dir, name)); err != nil || string(got) != "long" {
+		t.Errorf("the get fetched %q, %v", got, err)
+	}
+}
