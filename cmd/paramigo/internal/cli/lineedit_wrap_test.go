@@ -223,15 +223,13 @@ func TestLineEditorWrapsLongLines(t *testing.T) {
 	// History: a long line recalled over a short draft, and the draft
 	// back over it, the rows the long one took cleared.
 	sc := newScreen(20, 10)
-	var keys []string
-	var want []string
-	in := &steps{}
+	in := &steps{keys: []string{"ls -l " + long + "\r"}, check: func(int) {}}
 	e := &LineEditor{in: bufio.NewReader(in), out: sc, cols: 20}
-	keys = append(keys, "ls -l "+long+"\r")
-	want = append(want, "sftp> ls -l abcdefgh|ijklmnopqrstuvwxyz01|23 @0,3")
-	in.keys, in.check = keys, func(done int) {}
 	if line, err := e.edit("sftp> "); err != nil || line != "ls -l "+long {
 		t.Fatalf("%q, %v", line, err)
+	}
+	if got, want := sc.show(), "sftp> ls -l abcdefgh|ijklmnopqrstuvwxyz01|23 @0,3"; got != want {
+		t.Errorf("the first line:\n got  %s\n want %s", got, want)
 	}
 	steps := []struct{ keys, want string }{
 		{"cd", "sftp> ls -l abcdefgh|ijklmnopqrstuvwxyz01|23|sftp> cd @8,3"},
