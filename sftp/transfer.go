@@ -162,7 +162,7 @@ func (c *Client) getFile(ctx context.Context, remote, local string, info fs.File
 			if lfi.Size() > size {
 				return &fs.PathError{Op: "get", Path: local, Err: fmt.Errorf("%w (%d > %d bytes)", ErrResumeMismatch, lfi.Size(), size)}
 			}
-			flag, start = os.O_WRONLY, c.resumeAt(lfi.Size(), size)
+			flag, start = os.O_WRONLY, c.ResumeOffset(lfi.Size(), size)
 		}
 	}
 	// The source's permission bits, the owner always able to write, as
@@ -171,22 +171,7 @@ func (c *Client) getFile(ctx context.Context, remote, local string, info fs.File
 	if err != nil {
 		return err
 	}
-	if _, err := lf.Seek(start, io.SeekStart); err != nil {
-		lf.Close()
-		return err
-	}
-	if _, err := rf.Seek(start, io.SeekStart); err != nil {
-		lf.Close()
-		return err
-	}
-	var landed int64
-	if n := c.streamCount(false, size-start); n > 1 {
-		landed, err = c.getStripedFile(ctx, rf, lf, start, size, n, o)
-	} else {
-		pw := &progressWriter{ctx: ctx, w: lf, name: remote, done: start, total: size, fn: o.Progress}
-		_, err = rf.writeTo(ctx, pw)
-		landed = pw.done
-	}
+	landed, err := rf.DownloadTo(ctx, lf, start, size, o.progress(remote, size))
 	if cerr := lf.Close(); err == nil {
 		err = cerr
 	}
@@ -194,6 +179,67 @@ func (c *Client) getFile(ctx context.Context, remote, local string, info fs.File
 		return &TransferError{Op: "get", Src: remote, Dst: local, Landed: landed, Size: size, Err: err}
 	}
 	return preserveLocal(local, info, o)
+}
+
+// DownloadTo copies f's file from offset start up to size into dst at
+// the same offsets, as Get copies one file: over several sessions when
+// the Client has WithStreams and the copy is large enough, else on this
+// session with its read-ahead. progress, when set, gets the bytes landed
+// so far (start included, none counted past a gap). It returns the bytes
+// landed; after a failure of a copy over several sessions dst holds just
+// those. It is for a caller that opens the files, resumes and preserves
+// its own way (as paramigo sftp does sftp's).
+func (f *RemoteFile) DownloadTo(ctx context.Context, dst *os.File, start, size int64, progress func(done int64)) (int64, error) {
+	if _, err := dst.Seek(start, io.SeekStart); err != nil {
+		return start, err
+	}
+	if _, err := f.Seek(start, io.SeekStart); err != nil {
+		return start, err
+	}
+	if n := f.c.streamCount(false, size-start); n > 1 {
+		return f.c.getStripedFile(ctx, f, dst, start, size, n, progress)
+	}
+	pw := &progressWriter{ctx: ctx, w: dst, done: start, fn: progress}
+	_, err := f.writeTo(ctx, pw)
+	return pw.done, err
+}
+
+// UploadFrom is DownloadTo's mirror: src from offset start up to size
+// into f's file at the same offsets, as Put copies one file; progress
+// counts what the server confirmed. After a failure over several
+// sessions f's file is cut back to the bytes landed, when the session
+// still runs.
+func (f *RemoteFile) UploadFrom(ctx context.Context, src *os.File, start, size int64, progress func(done int64)) (int64, error) {
+	return f.upload(ctx, src, start, size, progress)
+}
+
+// upload is UploadFrom from any source: one that is not a file (CopyTo's
+// from another server) stays on this session.
+func (f *RemoteFile) upload(ctx context.Context, src io.ReadSeeker, start, size int64, progress func(done int64)) (int64, error) {
+	if _, err := src.Seek(start, io.SeekStart); err != nil {
+		return start, err
+	}
+	f.off = start
+	ra, isFile := src.(*os.File)
+	if n := f.c.streamCount(true, size-start); n > 1 && isFile {
+		return f.c.putStripedFile(ctx, f, ra, start, size, n, progress)
+	}
+	done := start
+	_, err := f.readFrom(ctx, &ctxReader{ctx: ctx, r: src}, func(n int) {
+		done += int64(n)
+		if progress != nil {
+			progress(done)
+		}
+	})
+	return done, err
+}
+
+// progress is o.Progress for one file's copy, nil when unset.
+func (o *TransferOptions) progress(name string, size int64) func(int64) {
+	if o.Progress == nil {
+		return nil
+	}
+	return func(done int64) { o.Progress(name, done, size) }
 }
 
 func preserveLocal(local string, info fs.FileInfo, o *TransferOptions) error {
@@ -312,30 +358,14 @@ func (c *Client) putFrom(ctx context.Context, op string, src io.ReadSeeker, name
 			if rfi.Size() > size {
 				return &fs.PathError{Op: op, Path: remote, Err: fmt.Errorf("%w (%d > %d bytes)", ErrResumeMismatch, rfi.Size(), size)}
 			}
-			pf, start = FlagWrite, c.resumeAt(rfi.Size(), size)
+			pf, start = FlagWrite, c.ResumeOffset(rfi.Size(), size)
 		}
 	}
 	rf, err := c.open(remote, pf, info.Mode().Perm())
 	if err != nil {
 		return err
 	}
-	if _, err := src.Seek(start, io.SeekStart); err != nil {
-		rf.Close()
-		return err
-	}
-	rf.off = start
-	done := start
-	ra, isFile := src.(*os.File)
-	if n := c.streamCount(true, size-start); n > 1 && isFile {
-		done, err = c.putStripedFile(ctx, rf, ra, start, size, n, name, o)
-	} else {
-		_, err = rf.readFrom(ctx, &ctxReader{ctx: ctx, r: src}, func(n int) {
-			done += int64(n)
-			if o.Progress != nil {
-				o.Progress(name, done, size)
-			}
-		})
-	}
+	done, err := rf.upload(ctx, src, start, size, o.progress(name, size))
 	if err == nil && o.Preserve {
 		err = rf.Setstat(preserveAttrs(info))
 	}
@@ -351,11 +381,10 @@ func (c *Client) putFrom(ctx context.Context, op string, src io.ReadSeeker, name
 // progressWriter reports each chunk written locally and stops the copy
 // when ctx ends.
 type progressWriter struct {
-	ctx         context.Context
-	w           io.Writer
-	name        string
-	done, total int64
-	fn          func(string, int64, int64)
+	ctx  context.Context
+	w    io.Writer
+	done int64
+	fn   func(int64)
 }
 
 func (p *progressWriter) Write(b []byte) (int, error) {
@@ -365,7 +394,7 @@ func (p *progressWriter) Write(b []byte) (int, error) {
 	n, err := p.w.Write(b)
 	p.done += int64(n)
 	if p.fn != nil {
-		p.fn(p.name, p.done, p.total)
+		p.fn(p.done)
 	}
 	return n, err
 }
@@ -383,12 +412,13 @@ func (c *ctxReader) Read(b []byte) (int, error) {
 	return c.r.Read(b)
 }
 
-// resumeAt is where Resume starts over a destination of have bytes of a
-// size-byte source: at its end, or resumeBackoff before it when this
-// client may have written it over several sessions (a source large
-// enough for that, and streams configured), since a parallel copy cut by
-// a lost connection can leave gaps that close to its end.
-func (c *Client) resumeAt(have, size int64) int64 {
+// ResumeOffset is where Resume starts over a destination of have bytes
+// of a size-byte source: at its end, or 32 MiB before it when this client
+// may have written it over several sessions (a source large enough for
+// that, and WithStreams), since a parallel copy cut by a lost
+// connection can leave gaps that close to its end. A caller resuming
+// with DownloadTo or UploadFrom starts there too.
+func (c *Client) ResumeOffset(have, size int64) int64 {
 	if c.streams.Open == nil || size < minStreamed {
 		return have
 	}
@@ -399,13 +429,9 @@ func (c *Client) resumeAt(have, size int64) int64 {
 // On failure the destination is cut back to the bytes that landed
 // before the first gap, when the session still runs, so that it holds
 // only a prefix of the source.
-func (c *Client) putStripedFile(ctx context.Context, rf *RemoteFile, src io.ReaderAt, start, size int64, n int, name string, o *TransferOptions) (int64, error) {
+func (c *Client) putStripedFile(ctx context.Context, rf *RemoteFile, src io.ReaderAt, start, size int64, n int, progress func(int64)) (int64, error) {
 	landed, err := c.striped(ctx, rf, FlagWrite, func(x *Client) int { return x.writeLen }, start, size, n,
-		func(done int64) {
-			if o.Progress != nil {
-				o.Progress(name, done, size)
-			}
-		}, func(f *RemoteFile, s *stripes) { putStriped(ctx, f, src, s) })
+		progress, func(f *RemoteFile, s *stripes) { putStriped(ctx, f, src, s) })
 	if err != nil && rf.c.alive() {
 		rf.Truncate(landed)
 	}
@@ -415,13 +441,9 @@ func (c *Client) putStripedFile(ctx context.Context, rf *RemoteFile, src io.Read
 // getStripedFile reads rf's file from start to size into lf over n
 // sessions; on failure lf is cut back to the bytes that landed before
 // the first gap.
-func (c *Client) getStripedFile(ctx context.Context, rf *RemoteFile, lf *os.File, start, size int64, n int, o *TransferOptions) (int64, error) {
+func (c *Client) getStripedFile(ctx context.Context, rf *RemoteFile, lf *os.File, start, size int64, n int, progress func(int64)) (int64, error) {
 	landed, err := c.striped(ctx, rf, FlagRead, func(x *Client) int { return x.readLen }, start, size, n,
-		func(done int64) {
-			if o.Progress != nil {
-				o.Progress(rf.name, done, size)
-			}
-		}, func(f *RemoteFile, s *stripes) { getStriped(ctx, f, lf, s) })
+		progress, func(f *RemoteFile, s *stripes) { getStriped(ctx, f, lf, s) })
 	if err != nil {
 		lf.Truncate(landed)
 	}

@@ -46,7 +46,10 @@ echoed. -a resumes transfers, -f asks the server to flush each file,
 -p preserves modes and times, -r copies directories recursively, -q
 hides the progress meter and messages (-N shows them again). -B sets
 the bytes of each read and write, -R the requests in flight (or -X
-buffer=size, -X nrequests=n), -l a bandwidth limit in Kbit/s.
+buffer=size, -X nrequests=n), -l a bandwidth limit in Kbit/s. A file of
+16 MiB or more is spread over several SFTP channels when the link's
+round trip calls for it (the library's striped transfer); -X streams=n
+(up to 16) sets how many, 1 keeping every file on one.
 
 The connection is ssh's: ssh_config (-F file, -o Key=value), identities
 (-i), ProxyJump (-J), -P port, -C compression, -4/-6, -c ciphers, -A
@@ -79,6 +82,7 @@ type options struct {
 	verbose     bool
 	chunk       int // -B
 	requests    int // -R
+	streams     int // -X streams=n: the sessions a large file is spread over
 	limit       int // -l, Kbit/s
 	direct      string
 	subsystem   string
@@ -120,6 +124,10 @@ func parseArgs(args []string) (*options, error) {
 				o.chunk = int(n)
 			case name == "nrequests" && err == nil && n >= 1 && n <= 1<<31-1:
 				o.requests = int(n)
+			case name == "streams" && err == nil && n >= 1 && n <= maxStreams:
+				o.streams = int(n)
+			case name == "streams":
+				return fmt.Errorf("Invalid number of streams \"%s\": 1 to %d", value, maxStreams)
 			case name == "buffer":
 				return fmt.Errorf("Invalid buffer size \"%s\": Invalid argument", value)
 			case name == "nrequests" && err == nil && n < 1:
@@ -216,6 +224,10 @@ func parseArgs(args []string) (*options, error) {
 }
 
 var errUsage = errors.New("usage")
+
+// maxStreams bounds -X streams: the library spreads a file over at most
+// 16 sessions.
+const maxStreams = 16
 
 // scaledNumber reads a size as scan_scaled does: digits, then at most a
 // unit (B, K, M, G; either case) that multiplies them by 1024s.
@@ -401,18 +413,31 @@ func (s *session) connect(d destination) int {
 		return exitConnection
 	}
 	s.closers = append(s.closers, client.Close)
-	var rwc io.ReadWriteCloser
-	switch sub := s.o.subsystem; {
-	case strings.Contains(sub, "/"):
-		// A server program rather than a subsystem name, as sftp -s.
-		rwc, err = client.Exec(ctx, sub, nil)
-	case sub != "":
-		rwc, err = client.Subsystem(ctx, sub)
-	default:
-		rwc, err = client.Subsystem(ctx, "sftp")
+	sub := s.o.subsystem
+	if sub == "" {
+		sub = "sftp"
 	}
-	if err == nil {
-		s.c, err = sftp.NewClientContext(ctx, rwc, s.clientOptions()...)
+	open := func(ctx context.Context) (io.ReadWriteCloser, error) {
+		if strings.Contains(sub, "/") {
+			// A server program rather than a subsystem name, as sftp -s.
+			return client.Exec(ctx, sub, nil)
+		}
+		return client.Subsystem(ctx, sub)
+	}
+	opts := s.clientOptions()
+	if n := s.o.streams; n > 0 {
+		opts = append(opts, sftp.WithStreams(sftp.Streams{Open: open,
+			Count: func(bool, int64, time.Duration) int { return n }}))
+	}
+	if sub == "sftp" {
+		// The library's own session, whose large transfers take more
+		// channels as the round trip calls for.
+		s.c, err = client.SFTP(ctx, opts...)
+	} else {
+		var rwc io.ReadWriteCloser
+		if rwc, err = open(ctx); err == nil {
+			s.c, err = sftp.NewClientContext(ctx, rwc, opts...)
+		}
 	}
 	if err != nil {
 		s.errorf("Connection closed: %v", err)

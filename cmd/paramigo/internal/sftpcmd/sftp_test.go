@@ -106,10 +106,16 @@ var clients = []client{{"sftp", openSSH}, {"paramigo sftp", paramigoSFTP}}
 // and returns an ssh_config naming it "peer", logging in with a fresh
 // key, checking its host key strictly and asking nothing.
 func sshdConfig(t *testing.T) string {
+	cfg, _ := sshdAndConfig(t)
+	return cfg
+}
+
+// sshdAndConfig is sshdConfig that also returns the server, for its log.
+func sshdAndConfig(t *testing.T) (string, *sshtest.SSHD) {
 	dir := t.TempDir()
 	key, pub := sshtest.GenerateKeyFile(t, dir, "ed25519", 0, "")
 	srv := sshtest.StartSSHD(t, sshtest.SSHDOptions{AuthorizedKeys: []string{pub}})
-	return writeConfig(t, dir, srv.Port, key, srv.KnownHostsFile(t))
+	return writeConfig(t, dir, srv.Port, key, srv.KnownHostsFile(t)), srv
 }
 
 // serveConfig is the same against `paramigo serve`.
@@ -721,4 +727,38 @@ func TestProgramSameAsSFTP(t *testing.T) {
 	t.Run("fails", func(t *testing.T) {
 		compareBatch(t, "ls\n", 255, func(_, b string) []string { return []string{"-S", quitter, "-b", b, "peer"} })
 	})
+}
+
+// TestStreamsSameAsSFTP: a put and a get of one 64 MiB file, with the
+// stream count forced to 4 (-X streams=4), go over four SFTP channels
+// to sshd (its log names each subsystem request), where OpenSSH's sftp
+// uses one; everything printed and every file left, the copies
+// included, is as sftp's, resumed copies too.
+func TestStreamsSameAsSFTP(t *testing.T) {
+	cfg, srv := sshdAndConfig(t)
+	src := filepath.Join(t.TempDir(), "big64")
+	if err := os.WriteFile(src, sshtest.MixedData(t, 64<<20+12345), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const batch = "cd @R@\nlcd @L@\n!cp " + "@SRC@" + " big64\nput big64\nget big64 back64\n" +
+		"!truncate -s 20000000 back64\nreget big64 back64\nls -l big64\n!cmp big64 back64\nls\n"
+	requests := func() int { return strings.Count(srv.Log(), "subsystem request for sftp") }
+	var before int
+	calls := 0
+	compareBatch(t, strings.ReplaceAll(batch, "@SRC@", src), 0, func(_, b string) []string {
+		calls++
+		if calls == 1 {
+			return []string{"-F", cfg, "-b", b, "peer"}
+		}
+		before = requests()
+		return []string{"-X", "streams=4", "-F", cfg, "-b", b, "peer"}
+	})
+	// sshd writes its log as it goes; the last requests may lag.
+	deadline := time.Now().Add(5 * time.Second)
+	for requests()-before < 4 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if before != 1 || requests()-before != 4 {
+		t.Errorf("sftp opened %d SFTP channels, ours %d; want 1 and 4", before, requests()-before)
+	}
 }

@@ -3,7 +3,6 @@ package sftpcmd
 import (
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -163,24 +162,19 @@ func (s *session) download(ctx context.Context, remote, local string, a *sftp.At
 		}
 		offset = fi.Size()
 	}
-	if _, err := rf.Seek(offset, io.SeekStart); err != nil {
-		return err
-	}
-	if _, err := lf.Seek(offset, io.SeekStart); err != nil {
-		return err
-	}
 	// sftp shows no meter for an empty download.
-	fl := s.startFlow(ctx, remote, size, offset, size != 0)
-	w := &localWriter{flow: fl, w: lf}
-	n, err := rf.WriteTo(w)
+	fl := s.startFlow(remote, size, offset, size != 0)
+	// The library's copy: a large file over several sessions when the
+	// client has them (sftp.WithStreams).
+	_, err = rf.DownloadTo(ctx, lf, s.resumeStart(x, offset, size), size, fl.progress)
 	fl.end()
 	if err != nil {
 		if ctx.Err() != nil {
 			// Interrupted: what landed stays, as sftp leaves it.
 			return errReported
 		}
-		if w.err != nil {
-			s.errorf("write local \"%s\": %s", local, errnoText(w.err))
+		if lerr := localCause(err, lf.Name()); lerr != nil {
+			s.errorf("write local \"%s\": %s", local, errnoText(lerr))
 		} else {
 			s.errorf("read remote \"%s\" : %s", remote, fxText(err))
 		}
@@ -200,7 +194,7 @@ func (s *session) download(ctx context.Context, remote, local string, a *sftp.At
 			}
 		}
 	}
-	if x.resume && n == 0 {
+	if x.resume && offset == size {
 		s.logf("File \"%s\" was not modified", local)
 	} else if x.fsync {
 		if err := lf.Sync(); err != nil {
@@ -210,31 +204,32 @@ func (s *session) download(ctx context.Context, remote, local string, a *sftp.At
 	return nil
 }
 
-// localWriter keeps the local side's own failure apart from the
-// remote's, as sftp words them differently; each chunk goes through the
-// transfer's flow.
-type localWriter struct {
-	*flow
-	w   io.Writer
-	err error
+// localCause is the failure of the local file name within err (the
+// copy's own, or its cause), nil when the remote side failed: sftp words
+// the two differently.
+func localCause(err error, name string) error {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if pe, ok := e.(*fs.PathError); ok && pe.Path == name {
+			return pe
+		}
+	}
+	return nil
 }
 
-func (l *localWriter) Write(p []byte) (int, error) {
-	if err := l.ctx.Err(); err != nil {
-		return 0, err
+// resumeStart is where a copy resumed over a destination of have bytes
+// starts: at its end, as sftp's, unless the client may have spread the
+// copy that was cut over several sessions, which can leave gaps before
+// its end (sftp.Client.ResumeOffset).
+func (s *session) resumeStart(x xfer, have, size int64) int64 {
+	if !x.resume {
+		return have
 	}
-	n, err := l.w.Write(p)
-	if err != nil && l.err == nil {
-		l.err = err
-	}
-	l.chunk(n)
-	return n, err
+	return s.c.ResumeOffset(have, size)
 }
 
-// flow is what every chunk of one file's transfer passes: the interrupt
-// (ctx), the -l limit and the progress meter.
+// flow is what every chunk of one file's transfer passes: the -l limit
+// and the progress meter.
 type flow struct {
-	ctx   context.Context
 	limit *cli.Limiter
 	m     *cli.Meter
 	done  int64
@@ -244,8 +239,8 @@ type flow struct {
 // already there (a resumed one): its meter, named as sftp names it (the
 // path's last element), shown when asked for, progress is on and stdout
 // is a terminal in the foreground.
-func (s *session) startFlow(ctx context.Context, path string, size, offset int64, meter bool) *flow {
-	f := &flow{ctx: ctx, limit: s.limit, done: offset}
+func (s *session) startFlow(path string, size, offset int64, meter bool) *flow {
+	f := &flow{limit: s.limit, done: offset}
 	out, ok := s.e.Stdout.(*os.File)
 	if !meter || !s.progress || !ok || !term.IsTerminal(int(out.Fd())) {
 		return f
@@ -273,6 +268,15 @@ func (f *flow) chunk(n int) {
 	}
 	if f.m != nil {
 		f.m.Update(f.done)
+	}
+}
+
+// progress takes the bytes of the file landed so far, as the library
+// counts them; a resumed copy that starts again before what was there
+// moves the meter only past it.
+func (f *flow) progress(done int64) {
+	if done > f.done {
+		f.chunk(int(done - f.done))
 	}
 }
 
@@ -513,9 +517,6 @@ func (s *session) upload(ctx context.Context, local, remote string, x xfer) erro
 			return errReported
 		}
 		offset, flag = rfi.Size(), os.O_WRONLY|os.O_CREATE
-		if _, err := lf.Seek(offset, io.SeekStart); err != nil {
-			return err
-		}
 	}
 	rf, err := s.c.OpenFile(remote, flag, fi.Mode().Perm())
 	if err != nil {
@@ -523,12 +524,9 @@ func (s *session) upload(ctx context.Context, local, remote string, x xfer) erro
 		return errReported
 	}
 	defer rf.Close()
-	if _, err := rf.Seek(offset, io.SeekStart); err != nil {
-		return err
-	}
 	failed := false
-	fl := s.startFlow(ctx, local, fi.Size(), offset, true)
-	_, err = rf.ReadFrom(&flowReader{flow: fl, r: lf})
+	fl := s.startFlow(local, fi.Size(), offset, true)
+	_, err = rf.UploadFrom(ctx, lf, s.resumeStart(x, offset, fi.Size()), fi.Size(), fl.progress)
 	fl.end()
 	if err != nil {
 		if ctx.Err() == nil {
@@ -552,21 +550,6 @@ func (s *session) upload(ctx context.Context, local, remote string, x xfer) erro
 		return errReported
 	}
 	return nil
-}
-
-// flowReader passes each chunk read through the transfer's flow.
-type flowReader struct {
-	*flow
-	r io.Reader
-}
-
-func (f *flowReader) Read(p []byte) (int, error) {
-	if err := f.ctx.Err(); err != nil {
-		return 0, err
-	}
-	n, err := f.r.Read(p)
-	f.chunk(n)
-	return n, err
 }
 
 // uploadDir is sftp's upload_dir: the local tree src into dst (its real
