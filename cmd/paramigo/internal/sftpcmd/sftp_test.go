@@ -762,3 +762,25 @@ func TestStreamsSameAsSFTP(t *testing.T) {
 		t.Errorf("sftp opened %d SFTP channels, ours %d; want 1 and 4", before, requests()-before)
 	}
 }
+
+// TestLsBracesSomeUnmatched: braces whose patterns match for some and
+// not others. OpenSSH 9.2's sftp dies of a segmentation fault here (it
+// looks up the owners of names glob(3) kept without attributes); ours
+// does what sftp's listing code means to: the unmatched pattern shown
+// as its name, or, in a long listing, "no stat information" for it;
+// sorted by time or size as if zero, and the command succeeds.
+func TestLsBracesSomeUnmatched(t *testing.T) {
+	server := sshtest.RequirePeer(t, sshtest.PeerSFTPServer)
+	root := workTree(t, sshtest.MixedData(t, 200000))
+	batch := filepath.Join(root, "batch")
+	os.WriteFile(batch, []byte("cd "+root+"/R\nls -1 {a.txt,nothere}\nls -l {nothere,a.txt}\nls -1t {a,x}*\nls -1S {x,sub}\n"), 0o600)
+	r := paramigoSFTP(t, "-b", batch, "-D", server)
+	r.stdout = normalize(r.stdout, root)
+	long := regexp.MustCompile(`(?m)^-rw-r--r-- .* a\.txt$`)
+	if r.code != 0 || !strings.Contains(r.stdout, "sftp> ls -1 {a.txt,nothere}\na.txt\nnothere\n") ||
+		!long.MatchString(r.stdout) || !strings.Contains(r.stdout, "sftp> ls -1t {a,x}*\na.txt\nx*\n") ||
+		!strings.Contains(r.stdout, "sftp> ls -1S {x,sub}\nsub/\nx\n") ||
+		r.stderr != "no stat information for nothere\r\n" {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%q", r.code, r.stdout, r.stderr)
+	}
+}
