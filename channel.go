@@ -70,6 +70,7 @@ type Channel struct {
 	requestsClosed bool          // guarded by mu; requests is closed
 	exited         chan struct{} // closed on exit-status/exit-signal or close
 	closed         chan struct{} // closed when the peer closed or the transport died
+	onClose        []func()      // guarded by mu; run once closed is (see afterClose)
 }
 
 // ExitSignal describes a remote command killed by a signal (RFC 4254 §6.10).
@@ -392,6 +393,11 @@ func (c *Channel) Close() error {
 	return err
 }
 
+// afterClose calls f on the goroutine that closes the channel, or now if
+// it is closed: what a goroutine blocked on Closed would do, without the
+// goroutine (each costs an idle connection a stack). f must not block.
+func (c *Channel) afterClose(f func()) { afterClosed(&c.mu, c.closed, &c.onClose, f) }
+
 // Closed is closed when the peer has closed the channel or the
 // connection ended.
 func (c *Channel) Closed() <-chan struct{} { return c.closed }
@@ -587,11 +593,16 @@ func (c *Channel) closeOnce() {
 		c.requestsClosed = true
 		close(c.requests)
 	}
-	c.mu.Unlock()
 	select {
 	case <-c.closed:
 	default:
 		close(c.closed)
+	}
+	hooks := c.onClose
+	c.onClose = nil
+	c.mu.Unlock()
+	for _, f := range hooks {
+		f()
 	}
 	select {
 	case <-c.exited:

@@ -48,7 +48,7 @@ type mux struct {
 	chans   map[uint32]*Channel
 	nextID  uint32
 	closed  error
-	opens   chan *NewChannel
+	opens   queue[*NewChannel]
 	globals chan *Request
 
 	greqMu      sync.Mutex // one global request with want-reply at a time
@@ -69,6 +69,11 @@ type mux struct {
 	// (forwarded-tcpip to the listeners that asked for them).
 	routes map[string]chan *NewChannel
 
+	// dispatch, once set (setDispatch), takes channel opens no route
+	// takes and global requests on the reader goroutine, instead of the
+	// queues AcceptChannel and GlobalRequests read; guarded by mu.
+	dispatch *dispatcher
+
 	// noMoreSessions is set (server side) once the client sent
 	// no-more-sessions@openssh.com; reader goroutine only.
 	noMoreSessions bool
@@ -83,7 +88,7 @@ func newMux(t *Transport) *mux {
 	m := &mux{
 		t:        t,
 		chans:    make(map[uint32]*Channel),
-		opens:    make(chan *NewChannel, maxPendingOpens),
+		opens:    newQueue[*NewChannel](),
 		globals:  make(chan *Request, 16),
 		greplies: make(chan globalReply, 1),
 	}
@@ -220,20 +225,63 @@ func (m *mux) handleOpen(p []byte) error {
 		return m.rejectOpen(o.SenderChannel, OpenConnectFailed, "channel open data too large")
 	}
 	m.mu.Lock()
-	q := m.routes[o.Type]
+	q, d := m.routes[o.Type], m.dispatch
+	queued := q == nil && d == nil && m.opensWanted.Load() && m.opens.push(nc, maxPendingOpens)
 	m.mu.Unlock()
 	if q == nil {
-		if !m.opensWanted.Load() {
+		switch {
+		case queued:
+			return nil
+		case d != nil:
+			d.open(nc)
+			return nil
+		case !m.opensWanted.Load():
 			// ssh's words (clientloop.c) for a channel it did not ask for.
 			return m.rejectOpen(o.SenderChannel, OpenAdministrativelyProhibited, "open failed")
 		}
-		q = m.opens
+		return m.rejectOpen(o.SenderChannel, OpenResourceShortage, "too many pending channel opens")
 	}
 	select {
 	case q <- nc:
 		return nil
 	default:
 		return m.rejectOpen(o.SenderChannel, OpenResourceShortage, "too many pending channel opens")
+	}
+}
+
+// dispatcher is what setDispatch installs. Its functions run on the
+// reader goroutine and must not block.
+type dispatcher struct {
+	open   func(*NewChannel)
+	global func(*Request)
+}
+
+// setDispatch hands channel opens and global requests to d from now on,
+// after what waits in the queues: a server serves them without a
+// goroutine of its own waiting on the queues for each connection.
+func (m *mux) setDispatch(d *dispatcher) {
+	m.mu.Lock()
+	m.dispatch = d
+	var opens []*NewChannel
+	for {
+		nc, ok := m.opens.pop()
+		if !ok {
+			break
+		}
+		opens = append(opens, nc)
+	}
+	var globals []*Request
+	for len(m.globals) > 0 {
+		globals = append(globals, <-m.globals)
+	}
+	m.mu.Unlock()
+	m.opensWanted.Store(true)
+	m.globalsWanted.Store(true)
+	for _, r := range globals {
+		d.global(r)
+	}
+	for _, nc := range opens {
+		d.open(nc)
 	}
 }
 
@@ -308,8 +356,22 @@ func (m *mux) handleGlobalRequest(p []byte) error {
 		}
 		return nil
 	}
-	select {
-	case m.globals <- r:
+	m.mu.Lock()
+	d := m.dispatch
+	queued := false
+	if d == nil {
+		select {
+		case m.globals <- r:
+			queued = true
+		default:
+		}
+	}
+	m.mu.Unlock()
+	switch {
+	case d != nil:
+		d.global(r)
+		return nil
+	case queued:
 		return nil
 	default:
 		// Nobody is listening (or too many at once): refuse, as OpenSSH
@@ -457,13 +519,17 @@ func (n *NewChannel) Reject(reason OpenFailureReason, message string) error {
 // called.
 func (t *Transport) AcceptChannel(ctx context.Context) (*NewChannel, error) {
 	t.mux.opensWanted.Store(true)
-	select {
-	case nc := <-t.mux.opens:
-		return nc, nil
-	case <-t.done:
-		return nil, t.closedErr()
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	for {
+		select {
+		case <-t.mux.opens.ready:
+			if nc, ok := t.mux.opens.pop(); ok {
+				return nc, nil
+			}
+		case <-t.done:
+			return nil, t.closedErr()
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 }
 

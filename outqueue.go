@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/paramigo/paramigo/internal/bufpool"
 	"github.com/paramigo/paramigo/internal/msg"
 	"github.com/paramigo/paramigo/internal/packet"
 	"github.com/paramigo/paramigo/internal/rawio"
@@ -22,27 +23,52 @@ const maxQueued = 1 << 20
 // block on a write: on an unbuffered conn (net.Pipe) both sides' readers
 // could each wait for the other to read. Packets are appended here and a
 // flusher goroutine writes them, several per write call when they queue
-// up, which also saves system calls under load.
+// up, which also saves system calls under load. The flusher runs only
+// while there is something to write, and the queue's buffers go back to
+// a pool whenever it empties: an idle connection holds neither a
+// goroutine nor a buffer here.
 type outQueue struct {
 	conn net.Conn
 	raw  *rawio.Writer // conn's descriptor, for writes that never wait (nil: none)
 
-	mu      sync.Mutex
-	cond    *sync.Cond // signals the flusher
-	space   *sync.Cond // signals writers waiting for room
-	buf     []byte
-	spare   []byte
-	writing bool
-	err     error
-	closed  bool
+	mu       sync.Mutex
+	space    *sync.Cond // signals writers waiting for room
+	buf      []byte
+	spare    []byte
+	writing  bool
+	flushing bool // a flusher goroutine is running
+	size     int  // the capacity the queue's buffer last had: traffic that resumes takes that again
+	err      error
+	closed   bool
 }
 
 func newOutQueue(conn net.Conn) *outQueue {
 	q := &outQueue{conn: conn, raw: rawio.NewWriter(conn)}
-	q.cond = sync.NewCond(&q.mu)
 	q.space = sync.NewCond(&q.mu)
-	go q.flush()
 	return q
+}
+
+// wake starts the flusher for what is queued, unless one runs or a
+// write is under way (whoever makes it wakes the flusher for what is
+// left when it ends); called with mu held.
+func (q *outQueue) wake() {
+	if q.flushing || q.writing || len(q.buf) == 0 || q.closed || q.err != nil {
+		return
+	}
+	q.flushing = true
+	go q.flush()
+}
+
+// room makes buf hold n more bytes, from the pool; called with mu held.
+// An empty queue takes a buffer as large as it last had, so a stream
+// that paused does not grow one again (each step a copy of what it
+// holds).
+func (q *outQueue) room(n int) {
+	if q.buf == nil {
+		q.buf = bufpool.Get(max(n, q.size))
+		return
+	}
+	q.buf = bufpool.Grow(q.buf, n)
 }
 
 // Write queues p; it never blocks.
@@ -55,8 +81,9 @@ func (q *outQueue) Write(p []byte) (int, error) {
 	if q.closed {
 		return 0, net.ErrClosed
 	}
+	q.room(len(p))
 	q.buf = append(q.buf, p...)
-	q.cond.Signal()
+	q.wake()
 	return len(p), nil
 }
 
@@ -78,9 +105,10 @@ func (q *outQueue) appendPacketHold(w *packet.Writer, payload []byte, hold bool)
 		return net.ErrClosed
 	}
 	var err error
+	q.room(len(payload) + len(payload)/64 + 64 + w.Overhead()) // room for deflate's worst case too
 	q.buf, err = w.AppendPacket(q.buf, payload)
 	if !hold {
-		q.cond.Signal()
+		q.wake()
 	}
 	return err
 }
@@ -98,7 +126,7 @@ func (q *outQueue) writeReady() {
 		return
 	}
 	if q.raw == nil || q.writing {
-		q.cond.Signal()
+		q.wake()
 		return
 	}
 	out := q.take()
@@ -107,13 +135,11 @@ func (q *outQueue) writeReady() {
 	q.mu.Lock()
 	if n < len(out) && err == nil {
 		// Back in front of what was queued meanwhile, for the flusher.
-		rest := make([]byte, 0, len(out)-n+len(q.buf))
-		q.buf = append(append(rest, out[n:]...), q.buf...)
+		rest := bufpool.Get(len(out) - n + len(q.buf))
+		q.buf, rest = append(append(rest, out[n:]...), q.buf...), q.buf
+		bufpool.Put(rest)
 	}
 	q.written(out, err)
-	if len(q.buf) > 0 {
-		q.cond.Signal()
-	}
 }
 
 // appendChannelData builds a channel data packet (extended when ext)
@@ -137,12 +163,7 @@ func (q *outQueue) appendChannelData(w *packet.Writer, recipient uint32, ext boo
 		hdr = 13
 	}
 	start := len(q.buf) + 5
-	need := start + hdr + len(data) + w.Overhead()
-	if cap(q.buf) < need {
-		nb := make([]byte, len(q.buf), max(need, 2*cap(q.buf)))
-		copy(nb, q.buf)
-		q.buf = nb
-	}
+	q.room(hdr + len(data) + w.Overhead())
 	p := q.buf[start : start+hdr+len(data)]
 	if ext {
 		p[0] = msg.MsgChannelExtendedData
@@ -158,7 +179,7 @@ func (q *outQueue) appendChannelData(w *packet.Writer, recipient uint32, ext boo
 	var err error
 	q.buf, err = w.AppendPacket(q.buf, p)
 	if !hold {
-		q.cond.Signal()
+		q.wake()
 	}
 	return err
 }
@@ -179,9 +200,6 @@ func (q *outQueue) writeNow() error {
 	err := q.writeAll(out)
 	q.mu.Lock()
 	err = q.written(out, err)
-	if len(q.buf) > 0 && err == nil {
-		q.cond.Signal() // queued meanwhile
-	}
 	q.mu.Unlock()
 	return err
 }
@@ -200,7 +218,7 @@ func (q *outQueue) writeAll(out []byte) error {
 // kick wakes the flusher for held bytes.
 func (q *outQueue) kick() {
 	q.mu.Lock()
-	q.cond.Signal()
+	q.wake()
 	q.mu.Unlock()
 }
 
@@ -220,17 +238,31 @@ func (q *outQueue) take() []byte {
 	return out
 }
 
-// written records the end of writing out; called with mu held.
+// written records the end of writing out, and wakes the flusher for
+// what was queued meanwhile; called with mu held. While traffic flows
+// the two buffers take turns; once nothing waits, both go back to the
+// pool.
 func (q *outQueue) written(out []byte, err error) error {
 	q.writing = false
-	q.spare = out[:0]
-	if cap(q.spare) > 4*maxQueued {
-		q.spare = nil // do not keep a burst's buffer forever
+	if len(q.buf) == 0 {
+		// Only a buffer the traffic filled sets the size to come back
+		// to: after a burst, a keepalive should not take megabytes.
+		if len(out) >= cap(out)/4 {
+			q.size = cap(out)
+		} else {
+			q.size = 0
+		}
+		bufpool.Put(q.buf)
+		bufpool.Put(out)
+		q.buf, q.spare = nil, nil
+	} else {
+		q.spare = out[:0]
 	}
 	if err != nil && q.err == nil {
 		q.err = err
 	}
 	q.space.Broadcast()
+	q.wake()
 	return q.err
 }
 
@@ -261,7 +293,7 @@ func (q *outQueue) waitRoomCtx(ctx context.Context, deadline time.Time) error {
 	if ctx.Done() != nil {
 		defer context.AfterFunc(ctx, wake)()
 	}
-	q.cond.Signal() // held bytes, if any, go out meanwhile
+	q.wake() // held bytes, if any, go out meanwhile
 	for len(q.buf) > maxQueued && q.err == nil && !q.closed {
 		if stopped {
 			if err := ctx.Err(); err != nil {
@@ -295,28 +327,21 @@ func (q *outQueue) drain(timeout time.Duration) {
 func (q *outQueue) close() {
 	q.mu.Lock()
 	q.closed = true
-	q.cond.Broadcast()
 	q.space.Broadcast()
 	q.mu.Unlock()
 }
 
+// flush writes what is queued until nothing is, then ends; wake starts
+// it.
 func (q *outQueue) flush() {
 	q.mu.Lock()
-	for {
-		for (len(q.buf) == 0 || q.writing) && !q.closed {
-			q.cond.Wait()
-		}
-		if q.closed {
-			q.mu.Unlock()
-			return
-		}
+	defer q.mu.Unlock()
+	for len(q.buf) > 0 && !q.writing && !q.closed && q.err == nil {
 		out := q.take()
 		q.mu.Unlock()
 		err := q.writeAll(out)
 		q.mu.Lock()
-		if q.written(out, err) != nil {
-			q.mu.Unlock()
-			return
-		}
+		q.written(out, err)
 	}
+	q.flushing = false
 }

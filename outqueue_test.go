@@ -61,3 +61,36 @@ func TestOutQueueWrapperWritesItself(t *testing.T) {
 		t.Fatal("a wrapper of a TCP connection was written around")
 	}
 }
+
+// TestOutQueueQuietHoldsNothing: once what was queued has gone out and
+// nothing more waits, the queue holds no buffer and runs no flusher, so
+// an idle connection costs neither; the next write takes them again.
+func TestOutQueueQuietHoldsNothing(t *testing.T) {
+	a, b := sshtest.TCPPair(t)
+	q := newOutQueue(a)
+	defer q.close()
+	burst := bytes.Repeat([]byte("q"), 4<<20) // more than the socket takes at once
+	for round := range 2 {
+		if _, err := q.Write(burst); err != nil {
+			t.Fatal(err)
+		}
+		b.SetReadDeadline(time.Now().Add(30 * time.Second))
+		if _, err := io.ReadFull(b, make([]byte, len(burst))); err != nil {
+			t.Fatalf("round %d: %v", round, err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			q.mu.Lock()
+			buf, spare, flushing, writing := cap(q.buf), cap(q.spare), q.flushing, q.writing
+			q.mu.Unlock()
+			if buf == 0 && spare == 0 && !flushing && !writing {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: quiet queue holds %d + %d bytes of buffer, flusher running %v, writing %v",
+					round, buf, spare, flushing, writing)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -79,7 +80,7 @@ func (t *Transport) hostKeyAlgos() []string {
 func (t *Transport) startFirstKex() error {
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
-	if t.ourKexInit != nil {
+	if t.kexSent || t.kexCount > 0 {
 		return nil
 	}
 	return t.sendKexInitLocked()
@@ -259,7 +260,15 @@ func (t *Transport) handleKexInit(p []byte) error {
 	t.wmu.Lock()
 	ours := t.ourKexInit
 	first := t.sessionID == nil
+	failed := t.err
 	t.wmu.Unlock()
+	if ours == nil {
+		// Ours was not sent: the connection failed meanwhile.
+		if failed == nil {
+			failed = net.ErrClosed
+		}
+		return failed
+	}
 
 	if t.log.Enabled(context.Background(), LevelDebug2) {
 		for _, p := range []struct {
@@ -468,6 +477,7 @@ func (t *Transport) kexMaybeDone() error {
 	t.kx = nil
 	t.wmu.Lock()
 	t.kexSent = false
+	t.ourKexInit = nil // the next exchange sends a new one
 	t.lastKex = time.Now()
 	t.kexCount++
 	pending := t.pendingOut

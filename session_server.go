@@ -211,13 +211,7 @@ func (ss *SessionServer) ServeChannel(ctx context.Context, t *Transport, nc *New
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go func() {
-		select {
-		case <-ch.Closed():
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+	ch.afterClose(cancel)
 	s := &Session{ch: ch, t: t, ctx: ctx, winch: make(chan WindowSize, 1), signals: make(chan string, 8)}
 	done := make(chan int, 1)
 	running := false

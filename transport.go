@@ -90,7 +90,7 @@ type Transport struct {
 
 	firstKex chan struct{} // closed when the first key exchange completes
 
-	authQueue  chan []byte
+	authQueue  queue[[]byte]
 	authQueued atomic.Int64  // bytes in authQueue
 	authDone   chan struct{} // closed when authentication has succeeded
 	authOnce   sync.Once
@@ -105,6 +105,7 @@ type Transport struct {
 	fwd forwards
 
 	done      chan struct{}
+	onDone    []func() // guarded by wmu: run once done is closed (afterDone)
 	doneOnce  sync.Once
 	closeOnce sync.Once
 	err       error // guarded by wmu until done is closed
@@ -115,18 +116,21 @@ func newTransport(conn net.Conn, cfg Config, isClient bool) (*Transport, error) 
 	if err != nil {
 		return nil, err
 	}
+	raw := rawio.ReaderFor(conn)
 	t := &Transport{
-		conn:      conn,
-		isClient:  isClient,
-		cfg:       cfg,
-		algos:     algos,
-		log:       cfg.Logger,
-		rand:      cfg.Rand,
-		start:     time.Now(),
-		br:        bufio.NewReaderSize(rawio.ReaderFor(conn), 64*1024),
+		conn:     conn,
+		isClient: isClient,
+		cfg:      cfg,
+		algos:    algos,
+		log:      cfg.Logger,
+		rand:     cfg.Rand,
+		start:    time.Now(),
+		// Only for the version exchange: the packet reader takes what it
+		// read past the version line and reads the connection itself.
+		br:        bufio.NewReaderSize(raw, 4096),
 		firstKex:  make(chan struct{}),
 		kexWait:   make(chan struct{}),
-		authQueue: make(chan []byte, maxAuthQueue),
+		authQueue: newQueue[[]byte](),
 		authDone:  make(chan struct{}),
 		done:      make(chan struct{}),
 	}
@@ -139,7 +143,7 @@ func newTransport(conn net.Conn, cfg Config, isClient bool) (*Transport, error) 
 	t.wcond = sync.NewCond(&t.wmu)
 	t.out = newOutQueue(conn)
 	t.w = packet.NewWriter(t.out, t.rand)
-	t.r = packet.NewReader(t.br)
+	t.r = packet.NewReader(raw)
 	t.mux = newMux(t)
 	v := cfg.Version
 	if v == "" {
@@ -177,6 +181,11 @@ func (t *Transport) handshake(ctx context.Context) error {
 	go func() {
 		var err error
 		t.remoteVersion, t.preamble, err = packet.ReadVersion(t.br, t.isClient, t.start)
+		if err == nil {
+			ahead, _ := t.br.Peek(t.br.Buffered())
+			t.r.Prime(ahead)
+			t.br = nil
+		}
 		verErr <- publicError(err)
 		if err == nil {
 			t.readLoop()
@@ -368,14 +377,24 @@ func (t *Transport) finish() {
 		t.wmu.Lock()
 		err := t.err
 		t.wcond.Broadcast()
-		t.wmu.Unlock()
 		close(t.done)
+		hooks := t.onDone
+		t.onDone = nil
+		t.wmu.Unlock()
 		t.mux.closeAll(err)
 		if !t.isClient && t.authSucceeded() {
 			t.logEnd(err)
 		}
+		for _, f := range hooks {
+			f()
+		}
 	})
 }
+
+// afterDone calls f once the transport has ended and its channels have
+// failed, or now if it has: what a goroutine waiting on Done would do,
+// without the goroutine. f must not block.
+func (t *Transport) afterDone(f func()) { afterClosed(&t.wmu, t.done, &t.onDone, f) }
 
 // closeConn stops the send queue and closes the network connection, once.
 func (t *Transport) closeConn() {
@@ -719,12 +738,10 @@ func (t *Transport) handlePacket(p []byte) error {
 			return t.protocolError(DisconnectProtocolError, errors.New("too many authentication messages queued"))
 		}
 		t.authQueued.Add(int64(len(p)))
-		select {
-		case t.authQueue <- append([]byte(nil), p...):
-			return nil
-		default:
+		if !t.authQueue.push(append([]byte(nil), p...), maxAuthQueue) {
 			return t.protocolError(DisconnectProtocolError, errors.New("too many authentication messages queued"))
 		}
+		return nil
 	}
 	isConn := typ >= msg.MsgGlobalRequest && typ <= msg.MsgChannelFailure
 	if isConn && t.authSucceeded() {
@@ -770,20 +787,22 @@ func (t *Transport) markAuthenticated() {
 
 // readAuthPacket returns the next service or authentication message.
 func (t *Transport) readAuthPacket(ctx context.Context) ([]byte, error) {
-	select {
-	case p := <-t.authQueue:
-		t.authQueued.Add(-int64(len(p)))
-		return p, nil
-	case <-t.done:
-		// Drain what arrived before the close.
+	for {
 		select {
-		case p := <-t.authQueue:
-			t.authQueued.Add(-int64(len(p)))
-			return p, nil
-		default:
+		case <-t.authQueue.ready:
+			if p, ok := t.authQueue.pop(); ok {
+				t.authQueued.Add(-int64(len(p)))
+				return p, nil
+			}
+		case <-t.done:
+			// Drain what arrived before the close.
+			if p, ok := t.authQueue.pop(); ok {
+				t.authQueued.Add(-int64(len(p)))
+				return p, nil
+			}
+			return nil, t.closedErr()
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
-		return nil, t.closedErr()
-	case <-ctx.Done():
-		return nil, ctx.Err()
 	}
 }

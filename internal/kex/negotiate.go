@@ -2,6 +2,7 @@ package kex
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/paramigo/paramigo/internal/msg"
 )
@@ -88,14 +89,17 @@ func WithoutMarkers(names []string) []string {
 }
 
 // firstCommon returns the first name of client also in server, skipping
-// names that skip reports true for.
+// names that skip reports true for. Either list may be the peer's, whose
+// names share one allocation with its whole KEXINIT list (wire's
+// NameList): the name, kept for the connection's life, is copied out so
+// the list can go.
 func firstCommon(client, server []string, skip func(string) bool) (string, bool) {
 	for _, c := range client {
 		if skip != nil && skip(c) {
 			continue
 		}
 		if slices.Contains(server, c) {
-			return c, true
+			return strings.Clone(c), true
 		}
 	}
 	return "", false

@@ -4,6 +4,7 @@ import (
 	"io"
 	"sync/atomic"
 
+	"github.com/paramigo/paramigo/internal/bufpool"
 	"github.com/paramigo/paramigo/internal/cipher"
 )
 
@@ -20,14 +21,27 @@ type Decompressor interface {
 // peer may send, so compression cannot be used to inflate memory use.
 const MaxPayload = cipher.MaxPacket
 
+// Lender is a source the Reader can read without holding a buffer while
+// nothing arrives (rawio's reader of a socket or pipe): ReadLent reads
+// into buf's slice, and gives the buffer up with drop before it waits.
+type Lender interface {
+	ReadLent(buf func() []byte, drop func()) (int, error)
+}
+
 // Reader reads packets for the incoming direction.
 type Reader struct {
 	r       io.Reader
+	lend    Lender // r, where it lends; nil: r is read with its buffer held
 	open    cipher.Opener
 	seq     uint32
 	buf     []byte // read-ahead: unread bytes are buf[start:end]
 	start   int
 	end     int
+	got     int // bytes read into buf since it was taken
+	size    int // the read-ahead to take when traffic resumes
+	need    int // the bytes fill needs (taken buffers hold at least that)
+	bufFn   func() []byte
+	dropFn  func()
 	out     []byte
 	inflate Decompressor
 	armed   atomic.Pointer[Decompressor]
@@ -48,16 +62,89 @@ type Reader struct {
 // of the Reader's that the next packet reuses.
 func (r *Reader) Stable() bool { return r.inflate == nil }
 
-// readAhead is the size of the Reader's own buffer: packets are decrypted
-// in place inside it, so bulk data is not copied on the way in.
-const readAhead = 256 << 10
+// readAhead is the size of the Reader's own buffer while bulk data flows:
+// packets are decrypted in place inside it, so bulk data is not copied on
+// the way in. smallReadAhead is where a connection starts, and what it
+// takes again when it wakes from a quiet spell that followed only small
+// packets.
+const (
+	readAhead      = 256 << 10
+	smallReadAhead = 8 << 10
+)
 
 // NewReader returns a Reader with no cipher (the state before the first
-// NEWKEYS). The Reader does its own read-ahead in large reads; r may be a
-// bufio.Reader holding bytes read past the version line.
+// NEWKEYS). The Reader does its own read-ahead in large reads. Where r is
+// a Lender, the read-ahead goes back to a pool whenever everything read
+// has been consumed and nothing more has arrived: an idle connection
+// holds no buffer.
 func NewReader(r io.Reader) *Reader {
 	o, _ := cipher.NewOpener(cipher.None, "", nil, nil, nil)
-	return &Reader{r: r, open: o}
+	pr := &Reader{r: r, open: o, size: smallReadAhead}
+	if l, ok := r.(Lender); ok {
+		pr.lend = l
+		pr.bufFn, pr.dropFn = pr.lentBuffer, pr.release
+	}
+	return pr
+}
+
+// Prime hands the Reader bytes already read from its source (what a
+// bufio.Reader took past the version line), to be read before the source.
+func (r *Reader) Prime(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	r.take(len(b))
+	r.end += copy(r.buf[r.end:], b)
+}
+
+// take makes buf hold at least n bytes past start, keeping the unread
+// ones: a pooled buffer of the read-ahead size for the traffic (or n,
+// if larger) replaces one too small, which goes back to the pool.
+func (r *Reader) take(n int) {
+	if r.buf != nil && cap(r.buf)-r.start >= n {
+		r.buf = r.buf[:cap(r.buf)]
+		return
+	}
+	size := max(r.size, n)
+	if r.buf != nil {
+		// Outgrown: bulk data is flowing.
+		size = max(readAhead, n)
+		r.size = readAhead
+		if cap(r.buf) >= size {
+			r.buf = r.buf[:cap(r.buf)]
+			r.end = copy(r.buf, r.buf[r.start:r.end])
+			r.start = 0
+			return
+		}
+	}
+	nb := bufpool.Get(size)
+	nb = nb[:cap(nb)]
+	copy(nb, r.buf[r.start:r.end])
+	bufpool.Put(r.buf)
+	r.buf, r.end, r.start, r.got = nb, r.end-r.start, 0, 0
+}
+
+// lentBuffer is ReadLent's buf: the free part of the read-ahead, taken
+// from the pool if it was given back while the source was empty.
+func (r *Reader) lentBuffer() []byte {
+	r.take(r.need)
+	return r.buf[r.end:]
+}
+
+// release gives the read-ahead (and an inflated payload's buffer) back
+// while the source has nothing to read; fill holds no unread bytes then.
+// Traffic that did not fill the small size since the buffer was taken
+// starts small again next time.
+func (r *Reader) release() {
+	if r.buf == nil {
+		return
+	}
+	if r.got < smallReadAhead {
+		r.size = smallReadAhead
+	}
+	bufpool.Put(r.buf)
+	r.buf, r.start, r.end, r.got = nil, 0, 0, 0
+	r.out = nil
 }
 
 // Seq returns the sequence number the next packet will carry.
@@ -114,25 +201,20 @@ func (r *Reader) fill(n int) error {
 	if r.BeforeRead != nil {
 		r.BeforeRead()
 	}
-	if cap(r.buf) < n || cap(r.buf)-r.start < n {
-		// Start small (a connection that only sends small packets never
-		// needs more) and grow to the read-ahead size for bulk data.
-		size := max(readAhead, n)
-		if r.buf == nil {
-			size = max(8<<10, n)
-		}
-		nb := r.buf
-		if cap(nb) < size {
-			nb = make([]byte, size)
-		}
-		nb = nb[:cap(nb)]
-		copy(nb, r.buf[r.start:r.end])
-		r.buf, r.end, r.start = nb, r.end-r.start, 0
-	}
-	r.buf = r.buf[:cap(r.buf)]
+	r.need = n
 	for r.end-r.start < n {
-		m, err := r.r.Read(r.buf[r.end:])
+		var m int
+		var err error
+		if r.lend != nil && r.start == r.end {
+			// Nothing unread: the buffer may go back while we wait.
+			r.start, r.end = 0, 0
+			m, err = r.lend.ReadLent(r.bufFn, r.dropFn)
+		} else {
+			r.take(n)
+			m, err = r.r.Read(r.buf[r.end:])
+		}
 		r.end += m
+		r.got += m
 		if err != nil {
 			if r.end-r.start >= n {
 				return nil

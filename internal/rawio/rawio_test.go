@@ -143,3 +143,46 @@ func TestRawWriter(t *testing.T) {
 		t.Fatalf("a write nobody drains past its deadline: %v", err)
 	}
 }
+
+// TestReadLent: on an empty socket ReadLent gives the caller's buffer up
+// before it waits, asks for one again when bytes arrive and reads them
+// into it; bytes already there are read without giving anything up; a
+// deadline ends the wait as it ends Read's; the peer's close is io.EOF.
+func TestReadLent(t *testing.T) {
+	a, b := sshtest.TCPPair(t)
+	r := ReaderFor(a).(*reader)
+	var bufs, drops int
+	p := make([]byte, 64)
+	buf := func() []byte { bufs++; return p }
+	drop := func() { drops++ }
+
+	b.Write([]byte("there already"))
+	time.Sleep(50 * time.Millisecond)
+	n, err := r.ReadLent(buf, drop)
+	if err != nil || string(p[:n]) != "there already" || bufs != 1 || drops != 0 {
+		t.Fatalf("bytes waiting: %q, %v; buffer asked %d times, dropped %d (want once, never)", p[:n], err, bufs, drops)
+	}
+
+	bufs = 0
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		b.Write([]byte("later"))
+	}()
+	n, err = r.ReadLent(buf, drop)
+	if err != nil || string(p[:n]) != "later" {
+		t.Fatalf("after a wait: %q, %v", p[:n], err)
+	}
+	if drops != 1 || bufs < 2 {
+		t.Fatalf("after a wait: buffer asked %d times, dropped %d (want at least twice, once)", bufs, drops)
+	}
+
+	a.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if _, err := r.ReadLent(buf, drop); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("deadline: %v, want os.ErrDeadlineExceeded", err)
+	}
+	a.SetReadDeadline(time.Time{})
+	b.Close()
+	if _, err := r.ReadLent(buf, drop); err != io.EOF {
+		t.Fatalf("peer closed: %v, want io.EOF", err)
+	}
+}

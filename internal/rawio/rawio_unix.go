@@ -117,6 +117,9 @@ type reader struct {
 	n     int
 	errno syscall.Errno
 	fn    func(uintptr) bool
+	lent  func(uintptr) bool
+	buf   func() []byte // ReadLent's
+	drop  func()
 }
 
 // ReaderFor returns how bulk data is read from r: through reader
@@ -135,7 +138,7 @@ func ReaderFor(r io.Reader) io.Reader {
 		return r
 	}
 	rr := &reader{raw: raw}
-	rr.fn = rr.readFD
+	rr.fn, rr.lent = rr.readFD, rr.lentFD
 	return rr
 }
 
@@ -177,6 +180,12 @@ func (r *reader) Read(p []byte) (int, error) {
 	r.p = p
 	err := r.raw.Read(r.fn)
 	r.p = nil
+	return r.result(err)
+}
+
+// result is what a read made through raw returns: err, the read's
+// errno, io.EOF for 0 bytes, or the count.
+func (r *reader) result(err error) (int, error) {
 	switch {
 	case err != nil:
 		return 0, err
@@ -194,5 +203,33 @@ func (r *reader) readFD(fd uintptr) bool {
 		if r.errno != unix.EINTR {
 			return r.errno != unix.EAGAIN
 		}
+	}
+}
+
+// ReadLent reads into the buffer buf returns, and while the descriptor
+// is empty gives that buffer up (drop) before it waits in the runtime's
+// poller, asking buf again when there is something to read: a caller
+// that lends its buffers out while a connection is quiet holds none while
+// it waits. A deadline applies as to Read. It makes the same system calls
+// as Read; buf and drop are called on the calling goroutine.
+func (r *reader) ReadLent(buf func() []byte, drop func()) (int, error) {
+	r.buf, r.drop = buf, drop
+	err := r.raw.Read(r.lent)
+	r.buf, r.drop = nil, nil
+	return r.result(err)
+}
+
+func (r *reader) lentFD(fd uintptr) bool {
+	p := r.buf()
+	for {
+		r.n, r.errno = sysRead(fd, p)
+		switch r.errno {
+		case unix.EINTR:
+			continue
+		case unix.EAGAIN:
+			r.drop()
+			return false
+		}
+		return true
 	}
 }
