@@ -5,6 +5,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/paramigo/paramigo/internal/cipher"
 	"github.com/paramigo/paramigo/internal/kex"
@@ -122,7 +123,7 @@ func SupportedAlgorithms() Algorithms {
 
 // withDefaults fills empty lists with the defaults and checks every name.
 func (a Algorithms) withDefaults() (Algorithms, error) {
-	d, s := DefaultAlgorithms(), SupportedAlgorithms()
+	d, s := sharedDefaults(), sharedSupported()
 	out := Algorithms{}
 	for _, f := range []struct {
 		what          string
@@ -136,18 +137,34 @@ func (a Algorithms) withDefaults() (Algorithms, error) {
 		{"compression", a.Compression, d.Compression, s.Compression, &out.Compression},
 		{"public key", a.PublicKeys, d.PublicKeys, s.PublicKeys, &out.PublicKeys},
 	} {
-		l := f.list
-		if len(l) == 0 {
-			l = f.def
+		if len(f.list) == 0 {
+			// Shared by every transport that keeps the defaults (no
+			// transport changes its lists), where a copy each cost an
+			// idle connection 600 bytes.
+			*f.dst = f.def
+			continue
 		}
-		for _, n := range l {
+		for _, n := range f.list {
 			if !slices.Contains(f.ok, n) {
 				return out, fmt.Errorf("paramigo: unsupported %s algorithm %q", f.what, n)
 			}
 		}
-		*f.dst = slices.Clone(l)
+		*f.dst = slices.Clone(f.list)
 	}
 	return out, nil
+}
+
+// sharedDefaults and sharedSupported are DefaultAlgorithms and
+// SupportedAlgorithms made once, for withDefaults: read-only, their
+// lists clipped so an append copies.
+var (
+	sharedDefaults  = sync.OnceValue(func() Algorithms { return clipAlgorithms(DefaultAlgorithms()) })
+	sharedSupported = sync.OnceValue(func() Algorithms { return clipAlgorithms(SupportedAlgorithms()) })
+)
+
+func clipAlgorithms(a Algorithms) Algorithms {
+	return Algorithms{Kex: slices.Clip(a.Kex), HostKeys: slices.Clip(a.HostKeys), Ciphers: slices.Clip(a.Ciphers),
+		MACs: slices.Clip(a.MACs), Compression: slices.Clip(a.Compression), PublicKeys: slices.Clip(a.PublicKeys)}
 }
 
 // ApplyAlgorithmList applies an OpenSSH-style algorithm list to base, as

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/paramigo/paramigo/internal/bufpool"
 )
 
 // buffer holds one stream of a channel's incoming data. The reader
@@ -16,6 +18,7 @@ type buffer struct {
 	data     []byte // unread bytes are data[off:]
 	spare    []byte // a drained buffer writeTo hands back for reuse
 	off      int
+	size     int   // the capacity data last had when it filled: where it starts again
 	eof      bool  // no more data will arrive
 	err      error // reason the stream ended abnormally
 	wake     chan struct{}
@@ -105,7 +108,9 @@ func (b *buffer) flushLocked() int {
 	return taken
 }
 
-// appendLocked copies p after the unread data.
+// appendLocked copies p after the unread data, in pooled buffers: a
+// drained stream gives its buffer back (releaseLocked), and one that
+// resumes takes the size it had.
 func (b *buffer) appendLocked(p []byte) {
 	if b.off > 0 && b.off == len(b.data) {
 		b.data, b.off = b.data[:0], 0
@@ -113,7 +118,29 @@ func (b *buffer) appendLocked(p []byte) {
 		n := copy(b.data, b.data[b.off:])
 		b.data, b.off = b.data[:n], 0
 	}
-	b.data = append(b.data, p...)
+	if b.data == nil {
+		b.data = bufpool.Get(max(len(p), b.size))
+	}
+	b.data = append(bufpool.Grow(b.data, len(p)), p...)
+}
+
+// releaseLocked gives data (and the spare) back to the pool once
+// everything in it has been read, so a channel that went quiet holds no
+// buffer; one that was well filled sets the size to take next time.
+func (b *buffer) releaseLocked() {
+	if b.off < len(b.data) || len(b.pending) > 0 {
+		return
+	}
+	if b.data != nil {
+		if len(b.data) >= cap(b.data)/4 {
+			b.size = cap(b.data)
+		} else {
+			b.size = 0
+		}
+		bufpool.Put(b.data)
+	}
+	bufpool.Put(b.spare)
+	b.data, b.spare, b.off = nil, nil, 0
 }
 
 // keepPending copies what write held into data, for when the stream ends
@@ -161,6 +188,7 @@ func (b *buffer) read(p []byte) (int, error) {
 		if n := len(b.data) - b.off; n > 0 {
 			n = copy(p, b.data[b.off:])
 			b.off += n
+			b.releaseLocked()
 			b.mu.Unlock()
 			return n, nil
 		}
@@ -215,7 +243,13 @@ func (b *buffer) writeTo(w io.Writer, consumed func(int)) (int64, error) {
 			}
 			b.mu.Lock()
 			b.writing = false
-			if b.spare == nil {
+			if len(b.data) == 0 {
+				// Nothing arrived meanwhile: the stream is quiet. The
+				// spare it was left goes back too.
+				bufpool.Put(b.data)
+				b.data, b.off = whole, len(whole)
+				b.releaseLocked()
+			} else {
 				b.spare = whole[:0]
 			}
 			b.mu.Unlock()

@@ -216,11 +216,17 @@ func (t *Transport) handleKex(p []byte) error {
 		res *kex.Result
 		err error
 	)
-	if k.client != nil {
-		out, res, err = k.client.Step(p)
-	} else {
-		out, res, err = k.server.Step(p)
-	}
+	// The exchange's arithmetic and signature grow a goroutine's stack
+	// to tens of KiB, which the reader goroutine would keep for as long as
+	// the connection idles: it runs on a goroutine of its own, whose
+	// stack goes when it ends.
+	onOwnStack(func() {
+		if k.client != nil {
+			out, res, err = k.client.Step(p)
+		} else {
+			out, res, err = k.server.Step(p)
+		}
+	})
 	if err != nil {
 		var ue *kex.UnexpectedMessageError
 		if errors.As(err, &ue) {
@@ -640,4 +646,16 @@ func kexWant(ue *kex.UnexpectedMessageError) string {
 		names = append(names, msg.Name(w))
 	}
 	return ue.Method + " " + strings.Join(names, " or ")
+}
+
+// onOwnStack runs f on a new goroutine and waits for it: for work whose
+// deep stack the calling goroutine, long-lived and mostly waiting, should
+// not keep.
+func onOwnStack(f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	<-done
 }

@@ -48,6 +48,13 @@ type Server struct {
 	// MaxStartups and penalties. It replaces Config.Logger for the
 	// connections the Server runs, so one logger set here sees everything.
 	Logger *slog.Logger
+	// TrimMemory returns the memory a burst of traffic used to the
+	// operating system a second after the burst ends, while Serve runs
+	// (runtime/debug.FreeOSMemory, when the heap holds far more than is
+	// live): without it the runtime returns it minutes later. It forces
+	// a garbage collection of the whole program after each burst, so it
+	// is off by default; `paramigo serve` turns it on.
+	TrimMemory bool
 
 	mu        sync.Mutex
 	listeners map[net.Listener]struct{}
@@ -61,6 +68,8 @@ type Server struct {
 	firstDrop  time.Time
 	dropped    int
 	closed     bool
+	serving    int           // Serve calls running
+	trimStop   chan struct{} // ends the trimmer (TrimMemory), with the last Serve
 	wg         sync.WaitGroup
 	ctx        context.Context
 	cancel     context.CancelFunc
@@ -117,9 +126,21 @@ func (s *Server) Serve(l net.Listener) error {
 		return ErrServerClosed
 	}
 	s.listeners[l] = struct{}{}
+	if s.serving++; s.serving == 1 && s.TrimMemory {
+		s.trimStop = make(chan struct{})
+		go func(stop chan struct{}) {
+			tick := time.NewTicker(time.Second)
+			defer tick.Stop()
+			serverTrimmer().run(tick.C, stop)
+		}(s.trimStop)
+	}
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
+		if s.serving--; s.serving == 0 && s.trimStop != nil {
+			close(s.trimStop)
+			s.trimStop = nil
+		}
 		delete(s.listeners, l)
 		s.mu.Unlock()
 	}()

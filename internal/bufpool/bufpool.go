@@ -8,6 +8,7 @@ package bufpool
 import (
 	"math/bits"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -22,6 +23,15 @@ const (
 // pointer to its first byte, which fits an interface without the
 // allocation a *[]byte or a slice would cost per Put.
 var pools [maxShift - minShift + 1]sync.Pool
+
+// returned counts the bytes Put has pooled, ever.
+var returned atomic.Uint64
+
+// Returned reports how many bytes of buffers have been given back, ever:
+// a process that sees it grow while it is quiet has memory the runtime
+// can take back at its next collections (a pool keeps buffers through
+// one, and lets them go at the second).
+func Returned() uint64 { return returned.Load() }
 
 // class returns the index of the smallest class holding n bytes, or -1
 // past the largest.
@@ -62,6 +72,7 @@ func Put(b []byte) {
 	if c < 0 {
 		return
 	}
+	returned.Add(uint64(n))
 	pools[c].Put(unsafe.SliceData(b[:1]))
 }
 

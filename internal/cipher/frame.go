@@ -139,7 +139,7 @@ func payloadOf(body []byte) ([]byte, error) {
 type padSource struct {
 	r   io.Reader // nil: crypto/rand
 	off int
-	buf [512]byte
+	buf [256]byte // the most one packet pads with is 255 bytes
 }
 
 func newPadSource(r io.Reader) *padSource {

@@ -225,7 +225,7 @@ func Serve(ctx context.Context, e *cli.Env, o Options) int {
 	fwd.Register(&mux)
 	logger := slog.New(slog.NewTextHandler(e.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	checker.Logger = logger
-	srv := &paramigo.Server{Config: cfg, Handler: &mux, Logger: logger}
+	srv := &paramigo.Server{Config: cfg, Handler: &mux, Logger: logger, TrimMemory: true}
 	for _, opt := range o.ServerOptions {
 		// sshd -o takes "Keyword=value" and "Keyword value".
 		k, v, ok := strings.Cut(opt, "=")
