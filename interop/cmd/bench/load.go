@@ -86,7 +86,9 @@ type activeResult struct {
 	bytes    int64
 	wall     time.Duration
 	peak     memUse
+	before   memUse // the server as the streams start, every connection open
 	quiet    memUse // a second after the streams ended, their connections still open
+	quiet5   memUse // five seconds after
 	held     int    // idle connections that answered a keepalive afterwards
 	idle     int
 	firstErr error
@@ -322,6 +324,7 @@ func (b *bench) activeLoad(ctx context.Context, addr string, pid, n int, idle []
 			}
 		}
 	}()
+	r.before = serverMem(pid)
 	var done, moved atomic.Int64
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -358,6 +361,8 @@ func (b *bench) activeLoad(ctx context.Context, addr string, pid, n int, idle []
 	r.done, r.bytes = int(done.Load()), moved.Load()
 	time.Sleep(time.Second)
 	r.quiet = serverMem(pid)
+	time.Sleep(4 * time.Second)
+	r.quiet5 = serverMem(pid)
 	r.held = keepalives(ctx, idle)
 	return r
 }
@@ -425,9 +430,10 @@ func (r *report) loadTables(b *bench, accepts []*acceptResult, idles []*idleResu
 		if active.firstErr != nil {
 			errText = rowErr(active.firstErr)
 		}
-		r.emit("| streams completed | aggregate | wall | server peak RSS (descriptors) | server RSS 1 s after, all still open | idle connections answering afterwards | first error |\n|---:|---:|---:|---:|---:|---:|---|\n")
-		r.emit("| %d of %d | %.0f MB/s | %.2f s | %.1f MiB (%d) | %.1f MiB | %d of %d | %s |\n\n", active.done, active.n, float64(active.bytes)/1e6/active.wall.Seconds(), active.wall.Seconds(),
-			float64(active.peak.rss)/(1<<20), active.peak.fds, float64(active.quiet.rss)/(1<<20), active.held, active.idle, errText)
+		mib := func(m memUse) float64 { return float64(m.rss) / (1 << 20) }
+		r.emit("| streams completed | aggregate | wall | server RSS as they start | peak (descriptors) | 1 s after, all still open | 5 s after | idle connections answering afterwards | first error |\n|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
+		r.emit("| %d of %d | %.0f MB/s | %.2f s | %.1f MiB | %.1f MiB (%d) | %.1f MiB | %.1f MiB | %d of %d | %s |\n\n", active.done, active.n, float64(active.bytes)/1e6/active.wall.Seconds(), active.wall.Seconds(),
+			mib(active.before), mib(active.peak), active.peak.fds, mib(active.quiet), mib(active.quiet5), active.held, active.idle, errText)
 	}
 	r.emit("#### Load against the goals (issue 13)\n\n| | measured | goal |\n|---|---:|---|\n")
 	for _, x := range idles {
@@ -449,6 +455,11 @@ func (r *report) loadTables(b *bench, accepts []*acceptResult, idles []*idleResu
 			v = "held, below the goal's sizes"
 		}
 		r.emit("| idle + active held at once | %d idle + %d of %d streaming, %d idle answering after: %s | 10,000 idle + 500 streaming |\n", active.idle, active.done, active.n, active.held, v)
+		if took := active.peak.rss - active.before.rss; took > 0 {
+			back := active.peak.rss - active.quiet5.rss
+			r.emit("| memory the streams took, given back 5 s after they ended | %.0f of %.0f MiB (%.0f%%) | buffers given back when a connection goes quiet |\n",
+				float64(back)/(1<<20), float64(took)/(1<<20), 100*float64(back)/float64(took))
+		}
 	}
 	r.emit("\n")
 }
